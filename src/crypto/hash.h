@@ -40,8 +40,11 @@ class HashCtx {
   [[nodiscard]] Digest peek() const;
   // One-shot.
   [[nodiscard]] static Digest digest(HashAlg alg, ByteView data);
+  // Erases the state (which may be key-derived, as inside Hmac) and restarts the hash.
+  void wipe();
 
  private:
+  void init();
   HashAlg alg_;
   // Holds a SHA256_CTX or SHA512_CTX (checked by static_assert in hash.cc).
   alignas(16) unsigned char state_[224];
