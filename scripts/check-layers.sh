@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Layering rule (DESIGN.md): only src/crypto/ and src/pki/ may include OpenSSL headers.
+# Everything else in the library, its public headers, the CLI and the examples sees tlspp types.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bad=$(grep -rlE '^[[:space:]]*#[[:space:]]*include[[:space:]]*[<"]openssl/' src include tools examples 2>/dev/null \
+        | grep -vE '^src/(crypto|pki)/' || true)
+if [ -n "$bad" ]; then
+  echo "FAIL: OpenSSL headers included outside src/crypto and src/pki:"
+  echo "$bad" | sed 's/^/  /'
+  exit 1
+fi
+echo "layering: OpenSSL headers only in src/crypto and src/pki"

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages tlspp needs, skipping those already present.
+# Usage: scripts/deps.sh build|test
+set -euo pipefail
+want=(build-essential cmake ninja-build pkg-config libssl-dev openssl)
+if [ "${1:-build}" = test ]; then
+  want+=(libgtest-dev clang-19 libfuzzer-19-dev libclang-rt-19-dev)
+fi
+missing=()
+for p in "${want[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "== installing: ${missing[*]}"
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO=sudo
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi

@@ -1,0 +1,148 @@
+#include "record/record.h"
+
+#include <algorithm>
+#include <string>
+
+#include "crypto/secret.h"
+#include "keysched/tls13.h"
+
+namespace tlspp::record {
+
+namespace {
+
+bool known_content_type(uint8_t t) {
+  return t == 20 || t == 21 || t == 22 || t == 23;
+}
+
+void put_header(uint8_t* h, ContentType type, uint16_t version, size_t len) {
+  h[0] = static_cast<uint8_t>(type);
+  h[1] = static_cast<uint8_t>(version >> 8);
+  h[2] = static_cast<uint8_t>(version);
+  h[3] = static_cast<uint8_t>(len >> 8);
+  h[4] = static_cast<uint8_t>(len);
+}
+
+}  // namespace
+
+Result<std::optional<Record>> Deframer::next() {
+  buf_.consume(pending_consume_);
+  pending_consume_ = 0;
+  const ByteView avail = buf_.view();
+  // The header is checked as soon as it is complete, before the body arrives: a peer
+  // announcing an impossible record learns so at once.
+  if (avail.size() >= 1 && !known_content_type(avail[0]))
+    return fail(Error::unexpected("record of unknown content type " + std::to_string(avail[0])));
+  if (avail.size() < kHeaderLen) return std::nullopt;
+  const size_t len = (size_t{avail[3]} << 8) | avail[4];
+  if (len > kMaxCiphertext)
+    return fail(Error{ErrorKind::peer_misbehaved, AlertDescription::record_overflow,
+                      "record of " + std::to_string(len) + " bytes exceeds the limit of " +
+                          std::to_string(kMaxCiphertext)});
+  if (avail.size() < kHeaderLen + len) return std::nullopt;
+  MutByteView bytes = buf_.mut_view();
+  Record rec;
+  rec.type = static_cast<ContentType>(avail[0]);
+  rec.version = static_cast<uint16_t>((avail[1] << 8) | avail[2]);
+  rec.header = bytes.first(kHeaderLen);
+  rec.body = bytes.subspan(kHeaderLen, len);
+  pending_consume_ = kHeaderLen + len;
+  return rec;
+}
+
+void write_plaintext_record(Buffer& out, ContentType type, ByteView fragment, uint16_t version) {
+  MutByteView dst = out.append_uninit(kHeaderLen + fragment.size());
+  put_header(dst.data(), type, version, fragment.size());
+  if (!fragment.empty()) std::memcpy(dst.data() + kHeaderLen, fragment.data(), fragment.size());
+}
+
+Status Tls13Protection::install(crypto::AeadAlg aead, crypto::HashAlg hash, ByteView traffic_secret) {
+  const keysched::TrafficKeys keys = keysched::traffic_keys(hash, aead, traffic_secret);
+  TLSPP_TRY(aead_.set_key(aead, keys.key.view()));
+  std::memcpy(iv_, keys.iv.view().data(), sizeof iv_);
+  seq_ = 0;
+  return {};
+}
+
+void Tls13Protection::nonce(uint8_t (&out)[crypto::kAeadNonceLen]) const {
+  // RFC 8446 §5.3: the 64-bit sequence number, big-endian and left-padded to the IV
+  // length, XORed with the IV.
+  std::memcpy(out, iv_, sizeof out);
+  for (int i = 0; i < 8; ++i) out[crypto::kAeadNonceLen - 1 - i] ^= static_cast<uint8_t>(seq_ >> (8 * i));
+}
+
+Status Tls13Protection::check_sequence() const {
+  // RFC 8446 §5.3: a sequence number must never wrap; rekey or close first.
+  if (seq_ == UINT64_MAX)
+    return fail(Error::internal("record sequence number exhausted; the connection must be re-keyed"));
+  return {};
+}
+
+Status Tls13Protection::seal(ContentType type, ByteView plaintext, size_t padding, Buffer& out) {
+  const size_t inner = plaintext.size() + 1 + padding;
+  if (inner > kMaxInnerPlaintext)
+    return fail(Error::internal("record plaintext of " + std::to_string(inner) + " bytes is over the limit"));
+  TLSPP_TRY(check_sequence());
+  const size_t body_len = inner + crypto::kAeadTagLen;
+  MutByteView dst = out.append_uninit(kHeaderLen + body_len);
+  // §5.2: the outer record is always application_data with legacy version 0x0303; the
+  // header is the additional data.
+  put_header(dst.data(), ContentType::application_data, kLegacyVersion, body_len);
+  uint8_t* body = dst.data() + kHeaderLen;
+  if (!plaintext.empty()) std::memmove(body, plaintext.data(), plaintext.size());
+  body[plaintext.size()] = static_cast<uint8_t>(type);
+  if (padding) std::memset(body + plaintext.size() + 1, 0, padding);
+  uint8_t n[crypto::kAeadNonceLen];
+  nonce(n);
+  if (auto s = aead_.seal(n, dst.first(kHeaderLen), ByteView(body, inner), MutByteView(body, body_len)); !s) {
+    out.trim_tail(dst.size());
+    return s;
+  }
+  ++seq_;
+  return {};
+}
+
+Result<Opened> Tls13Protection::open(const Record& rec) {
+  if (rec.body.size() > kMaxCiphertext)
+    return fail(Error{ErrorKind::peer_misbehaved, AlertDescription::record_overflow,
+                      "protected record of " + std::to_string(rec.body.size()) + " bytes is over the limit"});
+  if (rec.body.size() < crypto::kAeadTagLen + 1)
+    return fail(Error::crypto(AlertDescription::bad_record_mac,
+                              "protected record of " + std::to_string(rec.body.size()) +
+                                  " bytes is too short to hold a tag and a content type"));
+  TLSPP_TRY(check_sequence());
+  uint8_t n[crypto::kAeadNonceLen];
+  nonce(n);
+  const size_t inner_len = rec.body.size() - crypto::kAeadTagLen;
+  TLSPP_TRY(aead_.open(n, rec.header, rec.body, rec.body.first(inner_len)));
+  ++seq_;
+  if (inner_len > kMaxInnerPlaintext)
+    return fail(Error{ErrorKind::peer_misbehaved, AlertDescription::record_overflow,
+                      "decrypted record of " + std::to_string(inner_len) + " bytes exceeds 2^14+1"});
+  // §5.4: the content type is the last non-zero byte; zeros after it are padding.
+  size_t i = inner_len;
+  while (i > 0 && rec.body[i - 1] == 0) --i;
+  if (i == 0)
+    return fail(Error::unexpected("protected record holds only padding, no content type"));
+  const uint8_t type = rec.body[i - 1];
+  if (!known_content_type(type) || type == static_cast<uint8_t>(ContentType::change_cipher_spec))
+    return fail(Error::unexpected("protected record of inner content type " + std::to_string(type)));
+  return Opened{static_cast<ContentType>(type), rec.body.first(i - 1)};
+}
+
+Status write_records(ContentType type, ByteView data, size_t max_fragment,
+                     Tls13Protection* protection, Buffer& out) {
+  max_fragment = std::clamp<size_t>(max_fragment, 1, kMaxPlaintext);
+  const bool protect = protection != nullptr && protection->active();
+  do {
+    const size_t n = std::min(max_fragment, data.size());
+    if (protect) {
+      TLSPP_TRY(protection->seal(type, data.first(n), 0, out));
+    } else {
+      write_plaintext_record(out, type, data.first(n));
+    }
+    data = data.subspan(n);
+  } while (!data.empty());
+  return {};
+}
+
+}  // namespace tlspp::record

@@ -1,0 +1,109 @@
+// The TLS record layer (RFC 8446 §5): framing, TLS 1.3 record protection, fragmentation.
+// It knows records and content types, never handshake messages.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+
+#include "common/buffer.h"
+#include "crypto/aead.h"
+#include "crypto/hash.h"
+#include "tlspp/error.h"
+#include "tlspp/types.h"
+
+namespace tlspp::record {
+
+enum class ContentType : uint8_t {
+  invalid = 0,
+  change_cipher_spec = 20,
+  alert = 21,
+  handshake = 22,
+  application_data = 23,
+};
+
+inline constexpr size_t kHeaderLen = 5;
+inline constexpr size_t kMaxPlaintext = 1u << 14;               // RFC 8446 §5.1
+inline constexpr size_t kMaxInnerPlaintext = kMaxPlaintext + 1;  // + content type, §5.4
+inline constexpr size_t kMaxCiphertext = kMaxPlaintext + 256;    // §5.2
+inline constexpr uint16_t kLegacyVersion = 0x0303;
+
+// One record as it sits in the receive buffer. `body` may be decrypted in place.
+struct Record {
+  ContentType type = ContentType::invalid;
+  uint16_t version = 0;
+  ByteView header;   // the 5 header bytes: the additional data of a TLS 1.3 AEAD
+  MutByteView body;  // the fragment (ciphertext when protected)
+};
+
+// Bytes from the network in, whole records out; correct for any split of the input.
+class Deframer {
+ public:
+  // Copies received bytes in.
+  void feed(ByteView data) { buf_.append(data); }
+  // Zero-copy alternative: read into prepare(n), then commit(bytes_read).
+  [[nodiscard]] MutByteView prepare(size_t min = 4096) { return buf_.prepare(min); }
+  void commit(size_t n) { buf_.commit(n); }
+
+  // The next complete record, or std::nullopt if more bytes are needed. The record's
+  // bytes stay valid until the next call to next(), feed() or prepare(). Errors:
+  // unexpected_message for an unknown content type (RFC 8446 §5), record_overflow for a
+  // length over 2^14 + 256 (§5.2), both as soon as the header arrives.
+  [[nodiscard]] Result<std::optional<Record>> next();
+
+  [[nodiscard]] size_t buffered() const { return buf_.size(); }
+  // Frees the buffer when nothing is buffered.
+  void release_if_empty() { buf_.release_if_empty(); }
+  [[nodiscard]] size_t capacity() const { return buf_.capacity(); }
+
+ private:
+  Buffer buf_;
+  size_t pending_consume_ = 0;  // the record returned last, dropped on the next call
+};
+
+// Writes one unprotected record (header + fragment); fragment.size() <= 2^14.
+void write_plaintext_record(Buffer& out, ContentType type, ByteView fragment,
+                            uint16_t version = kLegacyVersion);
+
+struct Opened {
+  ContentType type;   // the inner (true) content type
+  MutByteView plaintext;  // a prefix of the record's body
+};
+
+// TLS 1.3 record protection for one direction (RFC 8446 §5.2-5.3).
+class Tls13Protection {
+ public:
+  // Derives key and IV from the traffic secret (§7.3) and resets the sequence number.
+  // Re-installing re-keys the same cipher context (no allocation).
+  [[nodiscard]] Status install(crypto::AeadAlg aead, crypto::HashAlg hash, ByteView traffic_secret);
+  [[nodiscard]] bool active() const { return aead_.has_key(); }
+  [[nodiscard]] uint64_t sequence() const { return seq_; }
+  // Sets the next sequence number; tests use it to reach the 2^64-1 limit.
+  void set_sequence(uint64_t seq) { seq_ = seq; }
+  [[nodiscard]] crypto::AeadAlg aead() const { return aead_.alg(); }
+
+  // Appends one protected record carrying `plaintext` of content `type`, followed by
+  // `padding` zero bytes inside the encryption (§5.4). plaintext.size() + 1 + padding must
+  // not exceed 2^14 + 1.
+  [[nodiscard]] Status seal(ContentType type, ByteView plaintext, size_t padding, Buffer& out);
+
+  // Decrypts `rec` in place. Errors: bad_record_mac (authentication failure, §5.2),
+  // record_overflow (ciphertext over 2^14+256 or inner plaintext over 2^14+1),
+  // unexpected_message (no non-zero content type byte, §5.4).
+  [[nodiscard]] Result<Opened> open(const Record& rec);
+
+ private:
+  void nonce(uint8_t (&out)[crypto::kAeadNonceLen]) const;
+  [[nodiscard]] Status check_sequence() const;
+  crypto::AeadCtx aead_;
+  uint8_t iv_[crypto::kAeadNonceLen] = {};
+  uint64_t seq_ = 0;
+};
+
+// Splits `data` into records of at most `max_fragment` plaintext bytes (2^14, or less when
+// record_size_limit was negotiated, RFC 8449) and appends them to `out`: protected when
+// `protection` is given and active, otherwise as plaintext records.
+[[nodiscard]] Status write_records(ContentType type, ByteView data, size_t max_fragment,
+                                   Tls13Protection* protection, Buffer& out);
+
+}  // namespace tlspp::record
