@@ -294,8 +294,8 @@ TEST_P(Protection, FragmenterSplitsAtTheLimitAndReassembles) {
 
 INSTANTIATE_TEST_SUITE_P(AllAeads, Protection,
                          ::testing::Values(AeadAlg::aes128gcm, AeadAlg::aes256gcm, AeadAlg::chacha20poly1305),
-                         [](const auto& info) {
-                           switch (info.param) {
+                         [](const auto& param_info) {
+                           switch (param_info.param) {
                              case AeadAlg::aes128gcm: return std::string("AES128GCM");
                              case AeadAlg::aes256gcm: return std::string("AES256GCM");
                              default: return std::string("CHACHA20POLY1305");
