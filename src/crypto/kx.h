@@ -38,7 +38,8 @@ class KeyShare {
  private:
   KeyShare() = default;
   NamedGroup group_ = NamedGroup::x25519;
-  void* pkey_ = nullptr;  // EVP_PKEY
+  void* pkey_ = nullptr;    // EVP_PKEY (X25519)
+  void* scalar_ = nullptr;  // BIGNUM, the private scalar (P-256, P-384)
   uint8_t pub_[97] = {};
   size_t pub_len_ = 0;
 };
