@@ -51,11 +51,14 @@ class PrivateKey {
   // From PEM or DER: PKCS#8 (plain), SEC1 EC, PKCS#1 RSA. `what` names the source in
   // errors ("key file 'server.key'").
   [[nodiscard]] static Result<PrivateKey> parse(ByteView pem_or_der, std::string_view what);
-  // Generates a fresh key (for tests and the demo): ec_p256, ec_p384, ed25519, rsa (bits).
+  // Generates a fresh key (for tests and the demo): any KeyType but `other`; rsa and
+  // rsa_pss take `rsa_bits`.
   [[nodiscard]] static Result<PrivateKey> generate(KeyType type, int rsa_bits = 2048);
 
   [[nodiscard]] bool valid() const { return pkey_ != nullptr; }
   [[nodiscard]] KeyType type() const;
+  // Same wording as PublicKey::describe().
+  [[nodiscard]] std::string describe() const;
   [[nodiscard]] PublicKey public_key() const;
   // PKCS#8 DER / PEM of the private key.
   [[nodiscard]] Bytes pkcs8_der() const;
