@@ -1,0 +1,132 @@
+// tlspp: connection configuration.
+//
+// Options are plain structs filled by the application; ClientConfig::create and
+// ServerConfig::create check them once (load files, parse keys and trust anchors) and
+// return an immutable configuration that any number of connections, on any threads,
+// share through std::shared_ptr<const ...>.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <ctime>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "tlspp/error.h"
+#include "tlspp/events.h"
+#include "tlspp/random.h"
+#include "tlspp/types.h"
+
+namespace tlspp {
+
+// A certificate chain (leaf first) and its private key, as PEM (or DER) text or files.
+struct CertificateKeyPair {
+  std::string cert_file;  // PEM file with the leaf and any intermediates, leaf first
+  std::string key_file;   // PEM/DER private key (PKCS#8, SEC1 or PKCS#1)
+  // Alternatively the contents themselves (used when the file names are empty).
+  Bytes cert_pem;
+  Bytes key_pem;
+};
+
+// Receives NSS key log lines ("CLIENT_HANDSHAKE_TRAFFIC_SECRET <random> <secret>") without
+// the trailing newline. See also keylog_to_file().
+using KeyLogCallback = std::function<void(const std::string& line)>;
+// A KeyLogCallback appending to `path` (thread-safe, line-buffered).
+[[nodiscard]] KeyLogCallback keylog_to_file(const std::string& path);
+// keylog_to_file($SSLKEYLOGFILE) when that variable is set, otherwise an empty callback.
+[[nodiscard]] KeyLogCallback keylog_from_environment();
+
+struct CommonOptions {
+  // Preference order. Defaults: all three TLS 1.3 suites (AES-128-GCM first), groups
+  // x25519, secp256r1, secp384r1.
+  std::vector<CipherSuite> cipher_suites = {CipherSuite::TLS_AES_128_GCM_SHA256,
+                                            CipherSuite::TLS_AES_256_GCM_SHA384,
+                                            CipherSuite::TLS_CHACHA20_POLY1305_SHA256};
+  std::vector<NamedGroup> groups = {NamedGroup::x25519, NamedGroup::secp256r1, NamedGroup::secp384r1};
+  // Signature schemes accepted from the peer (and offered in signature_algorithms).
+  std::vector<SignatureScheme> signature_schemes = {
+      SignatureScheme::ecdsa_secp256r1_sha256, SignatureScheme::ecdsa_secp384r1_sha384,
+      SignatureScheme::ed25519,                SignatureScheme::rsa_pss_rsae_sha256,
+      SignatureScheme::rsa_pss_rsae_sha384,    SignatureScheme::rsa_pss_rsae_sha512,
+      SignatureScheme::rsa_pss_pss_sha256,     SignatureScheme::rsa_pss_pss_sha384,
+      SignatureScheme::rsa_pss_pss_sha512,     SignatureScheme::rsa_pkcs1_sha256,
+      SignatureScheme::rsa_pkcs1_sha384,       SignatureScheme::rsa_pkcs1_sha512};
+  // ALPN protocol names in preference order (RFC 7301); empty: no ALPN.
+  std::vector<std::string> alpn;
+  // Handshake messages longer than this are rejected (decode_error... RFC 8446 has no
+  // limit; this bounds memory a peer can make us hold).
+  size_t max_handshake_message = 64 * 1024;
+  // Randomness and time; tests inject fixed ones. Null means the system's.
+  std::shared_ptr<RandomSource> random;
+  std::function<std::time_t()> clock;
+  KeyLogCallback keylog;
+  // Records sent under one key before an automatic KeyUpdate (RFC 8446 §5.5); 0 means
+  // the AEAD's own usage limit (2^24 records for AES-GCM).
+  uint64_t key_update_after_records = 0;
+  // Receives every protocol event of every connection made from this configuration
+  // (messages sent/received with parsed contents, keys installed, alerts). May be empty.
+  EventCallback on_event;
+};
+
+struct ClientOptions : CommonOptions {
+  // Trust anchors: PEM files. When empty and use_system_roots is true, the system bundle
+  // /etc/ssl/certs/ca-certificates.crt is used.
+  std::vector<std::string> ca_files;
+  bool use_system_roots = true;
+  // DANGER: accept any server certificate and any host name. Only for testing.
+  bool insecure_skip_verification = false;
+  // A client certificate, sent when the server asks for one.
+  std::vector<CertificateKeyPair> client_certificates;
+  // Send a legacy_session_id and a ChangeCipherSpec (RFC 8446 Appendix D.4). Default on,
+  // as middleboxes in the wild expect it.
+  bool middlebox_compat = true;
+};
+
+enum class ClientAuth : uint8_t { none, optional, required };
+
+struct ServerOptions : CommonOptions {
+  // One or more certificate chains; chosen by SNI (matching a DNS name of the leaf), the
+  // first one otherwise.
+  std::vector<CertificateKeyPair> certificates;
+  // true: the server's suite preference wins; false: the client's.
+  bool prefer_server_cipher_order = true;
+  // If the client offers ALPN and none of ours matches: true sends no_application_protocol,
+  // false carries on without ALPN.
+  bool require_alpn_match = true;
+  ClientAuth client_auth = ClientAuth::none;
+  std::vector<std::string> client_ca_files;
+  // Number of NewSessionTickets sent after the handshake (0: none).
+  unsigned tickets = 0;
+};
+
+class ClientConfig {
+ public:
+  [[nodiscard]] static Result<std::shared_ptr<const ClientConfig>> create(ClientOptions options);
+  [[nodiscard]] const ClientOptions& options() const { return options_; }
+  ~ClientConfig();
+  struct Impl;
+  [[nodiscard]] const Impl& impl() const { return *impl_; }
+
+ private:
+  ClientConfig() = default;
+  ClientOptions options_;
+  std::unique_ptr<Impl> impl_;
+};
+
+class ServerConfig {
+ public:
+  [[nodiscard]] static Result<std::shared_ptr<const ServerConfig>> create(ServerOptions options);
+  [[nodiscard]] const ServerOptions& options() const { return options_; }
+  ~ServerConfig();
+  struct Impl;
+  [[nodiscard]] const Impl& impl() const { return *impl_; }
+
+ private:
+  ServerConfig() = default;
+  ServerOptions options_;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace tlspp

@@ -1,0 +1,129 @@
+// tlspp: sans-I/O TLS connections.
+//
+// A connection never touches a socket. The application moves bytes:
+//
+//   received from the network  -> receive(bytes)
+//   pending_output()           -> send to the network, then consume_output(n)
+//   write(plaintext)           -> queued, encrypted into pending_output()
+//   read(buffer)               <- decrypted application data
+//
+// There is one path for everything: the handshake, application data, alerts and
+// KeyUpdates all go through receive() and pending_output(). After a fatal error, the
+// connection's only output is the alert that reports it; every later call returns the
+// same error.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "tlspp/config.h"
+#include "tlspp/error.h"
+#include "tlspp/types.h"
+
+namespace tlspp {
+
+// What the handshake settled. Available once handshake_done() (some fields earlier).
+struct Negotiated {
+  ProtocolVersion version = ProtocolVersion::tls13;
+  CipherSuite cipher_suite{};
+  NamedGroup group{};
+  SignatureScheme signature_scheme{};  // the one the server (peer, for a server: client) signed with
+  std::string alpn;                    // empty: none
+  std::string server_name;             // SNI sent (client) or received (server)
+  bool hello_retry_request = false;
+  bool resumed = false;
+  // The peer's certificate chain, DER, leaf first (empty when none was sent).
+  std::vector<Bytes> peer_certificates;
+  std::string peer_subject;   // "CN=localhost"
+  std::string peer_key;       // "ECDSA P-256"
+  bool peer_verified = false;  // chain and name verified (false when verification was skipped)
+};
+
+// A session ticket received from the server (RFC 8446 §4.6.1), for later resumption.
+struct SessionTicket {
+  uint32_t lifetime_seconds = 0;
+  uint32_t age_add = 0;
+  Bytes nonce;
+  Bytes ticket;
+  uint32_t max_early_data = 0;
+  Bytes resumption_secret;  // the PSK derived for this ticket
+  CipherSuite cipher_suite{};
+  std::string server_name;
+  std::string alpn;
+  std::time_t received_at = 0;
+};
+
+class Connection {
+ public:
+  Connection(Connection&&) noexcept;
+  Connection& operator=(Connection&&) noexcept;
+  ~Connection();
+
+  // Processes bytes received from the peer. On a fatal error returns it, queues the alert
+  // for the peer (send pending_output() before closing the socket), and stays failed.
+  [[nodiscard]] Status receive(ByteView data);
+  // Bytes waiting to be sent to the peer; valid until the next call on this connection.
+  [[nodiscard]] ByteView pending_output() const;
+  // Marks the first n bytes of pending_output() as sent.
+  void consume_output(size_t n);
+  [[nodiscard]] bool wants_write() const { return !pending_output().empty(); }
+
+  // Queues application data (encrypted at once into pending_output()). Before the handshake
+  // completes, data is buffered and sent when it does. Fails after close or error.
+  [[nodiscard]] Status write(ByteView plaintext);
+  // Copies up to out.size() bytes of received application data; returns how many (0 when
+  // none is buffered).
+  [[nodiscard]] size_t read(MutByteView out);
+  [[nodiscard]] size_t readable() const;
+
+  [[nodiscard]] bool handshake_done() const;
+  // The peer sent close_notify: no more data will arrive.
+  [[nodiscard]] bool peer_closed() const;
+  // Sends close_notify (RFC 8446 §6.1); no writes after it.
+  void close();
+  // The fatal error that ended the connection, if any.
+  [[nodiscard]] const std::optional<Error>& error() const;
+
+  // RFC 8446 §4.6.3: starts a KeyUpdate (our write keys change at once); with
+  // request_peer, the peer is asked to update its keys too.
+  [[nodiscard]] Status key_update(bool request_peer);
+  // RFC 8446 §7.5 exporter; available after the handshake.
+  [[nodiscard]] Result<Bytes> export_keying_material(std::string_view label, ByteView context,
+                                                     size_t length) const;
+
+  [[nodiscard]] const Negotiated& negotiated() const;
+  // Session tickets received so far (client side).
+  [[nodiscard]] std::vector<SessionTicket> take_session_tickets();
+
+  struct Core;  // the implementation (conn/)
+  Core& core() { return *core_; }
+
+ protected:
+  explicit Connection(std::unique_ptr<Core> core);
+  std::unique_ptr<Core> core_;
+};
+
+class ClientConnection : public Connection {
+ public:
+  // Starts a handshake with `server_name` (SNI and the name verified; may be an IP
+  // address literal, then no SNI is sent and the IP is verified). The ClientHello is in
+  // pending_output() when this returns.
+  [[nodiscard]] static Result<ClientConnection> create(std::shared_ptr<const ClientConfig> config,
+                                                       std::string server_name);
+
+ private:
+  using Connection::Connection;
+};
+
+class ServerConnection : public Connection {
+ public:
+  [[nodiscard]] static Result<ServerConnection> create(std::shared_ptr<const ServerConfig> config);
+
+ private:
+  using Connection::Connection;
+};
+
+}  // namespace tlspp

@@ -1,0 +1,155 @@
+#include <cstdio>
+#include <mutex>
+
+#include "conn/config_impl.h"
+#include "conn/core.h"
+#include "crypto/kx.h"
+#include "crypto/pem.h"
+#include "handshake/tls13_client.h"
+#include "handshake/tls13_server.h"
+#include "pki/certificate.h"
+
+namespace tlspp {
+
+namespace {
+
+Status check_common(const CommonOptions& o) {
+  if (o.cipher_suites.empty()) return fail(Error::config("no cipher suites configured"));
+  for (auto s : o.cipher_suites)
+    if (s != CipherSuite::TLS_AES_128_GCM_SHA256 && s != CipherSuite::TLS_AES_256_GCM_SHA384 &&
+        s != CipherSuite::TLS_CHACHA20_POLY1305_SHA256)
+      return fail(Error::config("cipher suite " + std::string(cipher_suite_name(s)) + " is not supported"));
+  if (o.groups.empty()) return fail(Error::config("no key exchange groups configured"));
+  for (auto g : o.groups)
+    if (!crypto::kx_supported(g))
+      return fail(Error::config("group " + std::string(named_group_name(g)) + " is not supported"));
+  if (o.signature_schemes.empty()) return fail(Error::config("no signature schemes configured"));
+  for (const auto& p : o.alpn)
+    if (p.empty() || p.size() > 255) return fail(Error::config("ALPN protocol names must be 1 to 255 bytes"));
+  if (o.max_handshake_message < 1024) return fail(Error::config("max_handshake_message is below 1024 bytes"));
+  return {};
+}
+
+Result<std::shared_ptr<const pki::TrustStore>> load_trust(const std::vector<std::string>& files, bool system) {
+  if (files.empty() && system) return pki::TrustStore::system();
+  auto store = std::make_shared<pki::TrustStore>();
+  for (const auto& f : files) TLSPP_TRY(store->add_file(f));
+  return std::shared_ptr<const pki::TrustStore>(std::move(store));
+}
+
+}  // namespace
+
+Result<LoadedCertificate> load_certificate(const CertificateKeyPair& pair) {
+  LoadedCertificate out;
+  auto chain = pair.cert_file.empty() ? crypto::parse_certificates(pair.cert_pem, "certificate data")
+                                      : crypto::load_certificates(pair.cert_file);
+  if (!chain) return fail(chain.error());
+  auto key = pair.key_file.empty() ? crypto::PrivateKey::parse(pair.key_pem, "key data")
+                                   : crypto::load_private_key(pair.key_file);
+  if (!key) return fail(key.error());
+  const std::string where = pair.cert_file.empty() ? "the certificate data" : "'" + pair.cert_file + "'";
+  auto leaf = pki::parse_certificate(chain->front());
+  if (!leaf) return fail(Error::config("leaf certificate in " + where + " is malformed: " + leaf.error().message));
+  // The key must belong to the leaf: compare the public key with the certificate's.
+  const Bytes pub = key->public_key().spki();
+  if (!std::equal(pub.begin(), pub.end(), leaf->spki.begin(), leaf->spki.end()) || pub.size() != leaf->spki.size())
+    return fail(Error::config("private key does not match the leaf certificate in " + where));
+  out.dns_names = leaf->dns_names();
+  out.subject = leaf->subject_string();
+  out.key_type = key->type();
+  out.key = std::move(*key);
+  out.chain = std::move(*chain);
+  return out;
+}
+
+KeyLogCallback keylog_to_file(const std::string& path) {
+  struct File {
+    std::FILE* f;
+    std::mutex m;
+    ~File() {
+      if (f) std::fclose(f);
+    }
+  };
+  auto file = std::make_shared<File>();
+  file->f = std::fopen(path.c_str(), "a");
+  if (!file->f) return {};
+  return [file](const std::string& line) {
+    std::lock_guard<std::mutex> lock(file->m);
+    std::fprintf(file->f, "%s\n", line.c_str());
+    std::fflush(file->f);
+  };
+}
+
+KeyLogCallback keylog_from_environment() {
+  const char* p = std::getenv("SSLKEYLOGFILE");
+  if (!p || !*p) return {};
+  return keylog_to_file(p);
+}
+
+ClientConfig::~ClientConfig() = default;
+ServerConfig::~ServerConfig() = default;
+
+Result<std::shared_ptr<const ClientConfig>> ClientConfig::create(ClientOptions options) {
+  TLSPP_TRY(check_common(options));
+  std::shared_ptr<ClientConfig> c(new ClientConfig());
+  c->impl_ = std::make_unique<Impl>();
+  if (!options.insecure_skip_verification) {
+    auto trust = load_trust(options.ca_files, options.use_system_roots);
+    if (!trust) return fail(trust.error());
+    c->impl_->trust = std::move(*trust);
+  }
+  for (const auto& pair : options.client_certificates) {
+    auto loaded = load_certificate(pair);
+    if (!loaded) return fail(loaded.error());
+    c->impl_->certificates.push_back(std::move(*loaded));
+  }
+  c->impl_->random = options.random ? options.random : system_random();
+  if (!options.random) options.random = c->impl_->random;
+  c->options_ = std::move(options);
+  return std::shared_ptr<const ClientConfig>(std::move(c));
+}
+
+Result<std::shared_ptr<const ServerConfig>> ServerConfig::create(ServerOptions options) {
+  TLSPP_TRY(check_common(options));
+  if (options.certificates.empty()) return fail(Error::config("a server needs at least one certificate and key"));
+  std::shared_ptr<ServerConfig> c(new ServerConfig());
+  c->impl_ = std::make_unique<Impl>();
+  for (const auto& pair : options.certificates) {
+    auto loaded = load_certificate(pair);
+    if (!loaded) return fail(loaded.error());
+    c->impl_->certificates.push_back(std::move(*loaded));
+  }
+  if (options.client_auth != ClientAuth::none) {
+    auto trust = load_trust(options.client_ca_files, options.client_ca_files.empty());
+    if (!trust) return fail(trust.error());
+    c->impl_->client_trust = std::move(*trust);
+  }
+  c->impl_->random = options.random ? options.random : system_random();
+  if (!options.random) options.random = c->impl_->random;
+  c->impl_->cookie_key = crypto::Secret::zeros(32);
+  c->impl_->random->fill(c->impl_->cookie_key.data());
+  c->options_ = std::move(options);
+  return std::shared_ptr<const ServerConfig>(std::move(c));
+}
+
+Result<ClientConnection> ClientConnection::create(std::shared_ptr<const ClientConfig> config, std::string server_name) {
+  if (!config) return fail(Error::config("no client configuration"));
+  const CommonOptions& opts = config->options();
+  auto hs = handshake::make_tls13_client(config, std::move(server_name));
+  auto core = std::make_unique<Core>(Side::client, opts, std::move(hs));
+  core->config_keepalive = config;
+  TLSPP_TRY(core->start());
+  return ClientConnection(std::move(core));
+}
+
+Result<ServerConnection> ServerConnection::create(std::shared_ptr<const ServerConfig> config) {
+  if (!config) return fail(Error::config("no server configuration"));
+  const CommonOptions& opts = config->options();
+  auto hs = handshake::make_tls13_server(config);
+  auto core = std::make_unique<Core>(Side::server, opts, std::move(hs));
+  core->config_keepalive = config;
+  TLSPP_TRY(core->start());
+  return ServerConnection(std::move(core));
+}
+
+}  // namespace tlspp

@@ -1,0 +1,41 @@
+// What ClientConfig / ServerConfig hold beyond the options: files loaded and parsed once.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "crypto/hash.h"
+#include "crypto/sig.h"
+#include "pki/verify.h"
+#include "tlspp/config.h"
+
+namespace tlspp {
+
+// A certificate chain with its key, ready to send.
+struct LoadedCertificate {
+  std::vector<Bytes> chain;  // DER, leaf first
+  crypto::PrivateKey key;
+  crypto::KeyType key_type = crypto::KeyType::other;
+  std::vector<std::string> dns_names;  // the leaf's DNS SANs (for SNI selection)
+  std::string subject;
+};
+
+[[nodiscard]] Result<LoadedCertificate> load_certificate(const CertificateKeyPair& pair);
+
+struct ClientConfig::Impl {
+  std::shared_ptr<const pki::TrustStore> trust;  // null when verification is skipped
+  std::vector<LoadedCertificate> certificates;
+  std::shared_ptr<RandomSource> random;
+};
+
+struct ServerConfig::Impl {
+  std::vector<LoadedCertificate> certificates;
+  std::shared_ptr<const pki::TrustStore> client_trust;
+  std::shared_ptr<RandomSource> random;
+  // Key of the HMAC that authenticates HelloRetryRequest cookies (RFC 8446 §4.2.2), so
+  // the server keeps no state between the two ClientHellos.
+  crypto::Secret cookie_key;
+};
+
+}  // namespace tlspp

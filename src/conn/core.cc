@@ -1,0 +1,427 @@
+#include "conn/core.h"
+
+#include <algorithm>
+#include <cstring>
+#include <ctime>
+
+#include "keysched/tls13.h"
+
+namespace tlspp {
+
+using handshake::Epoch;
+using record::ContentType;
+
+namespace {
+
+constexpr unsigned kMaxEmptyRecords = 32;
+constexpr unsigned kMaxWarningAlerts = 4;
+constexpr unsigned kMaxKeyUpdates = 32;
+constexpr uint8_t kHandshakeKeyUpdate = 24;
+// RFC 8446 §5.5: AES-GCM keys may protect at most 2^24.5 full-size records; update well
+// before. ChaCha20-Poly1305's limit is beyond reach, but a periodic update costs little.
+constexpr uint64_t kAeadRecordLimit = uint64_t{1} << 24;
+
+std::string hex(ByteView b) {
+  static const char* digits = "0123456789abcdef";
+  std::string s;
+  s.reserve(b.size() * 2);
+  for (uint8_t c : b) {
+    s.push_back(digits[c >> 4]);
+    s.push_back(digits[c & 15]);
+  }
+  return s;
+}
+
+uint32_t be24(ByteView b) { return (uint32_t{b[1]} << 16) | (uint32_t{b[2]} << 8) | b[3]; }
+
+}  // namespace
+
+Connection::Core::Core(Side s, const CommonOptions& opts, std::unique_ptr<handshake::Handshake> h)
+    : side(s), options(opts), hs(std::move(h)) {}
+
+Connection::Core::~Core() = default;
+
+RandomSource& Connection::Core::random() {
+  return options.random ? *options.random : *system_random();
+}
+
+std::time_t Connection::Core::now() { return options.clock ? options.clock() : std::time(nullptr); }
+
+void Connection::Core::set_client_random(ByteView r) { client_random.assign(r.begin(), r.end()); }
+
+void Connection::Core::event(EventType type, std::string name, size_t size, handshake::Details details) {
+  if (!options.on_event) return;
+  Event e{type, side, std::move(name), size, false, std::move(details), std::chrono::steady_clock::now()};
+  const bool sending = type == EventType::message_sent || type == EventType::alert_sent ||
+                       type == EventType::application_data_sent;
+  e.encrypted = (sending ? write_epoch : read_epoch) != Epoch::plaintext;
+  options.on_event(e);
+}
+
+std::unexpected<Error> Connection::Core::fatal(Error e) {
+  if (!error) {
+    hs_out.clear();
+    app_pending.clear();
+    if (e.kind != ErrorKind::alert_received && e.kind != ErrorKind::closed && e.kind != ErrorKind::io)
+      send_alert(e.alert, true);
+    error = e;
+  }
+  return std::unexpected(*error);
+}
+
+void Connection::Core::send_alert(AlertDescription alert, bool fatal_level) {
+  // RFC 8446 §6: alerts are sent under the current write keys, one per record.
+  const uint8_t body[2] = {uint8_t(fatal_level ? 2 : 1), static_cast<uint8_t>(alert)};
+  if (write_prot.active()) {
+    if (!write_prot.seal(ContentType::alert, body, 0, out)) return;
+  } else {
+    record::write_plaintext_record(out, ContentType::alert, body);
+  }
+  event(EventType::alert_sent, alert_name(alert), 2, {{"level", fatal_level ? "fatal" : "warning"}});
+}
+
+Status Connection::Core::start() {
+  if (auto s = hs->start(*this); !s) return fatal(s.error());
+  if (auto s = flush_handshake(); !s) return fatal(s.error());
+  return {};
+}
+
+Status Connection::Core::receive(ByteView data) {
+  if (error) return std::unexpected(*error);
+  deframer.feed(data);
+  if (auto s = process_records(); !s) return fatal(s.error());
+  if (auto s = flush_handshake(); !s) return fatal(s.error());
+  // An idle connection keeps no receive buffer (DESIGN.md: quiet connections cost little).
+  deframer.release_if_empty();
+  return {};
+}
+
+Status Connection::Core::process_records() {
+  for (;;) {
+    auto next = deframer.next();
+    if (!next) return std::unexpected(next.error());
+    if (!*next) return {};
+    const record::Record& rec = **next;
+    // RFC 8446 §6.1: data received after a closure alert is ignored.
+    if (peer_closed) continue;
+
+    if (rec.type == ContentType::change_cipher_spec) {
+      // RFC 8446 §5: an unprotected ChangeCipherSpec of the single byte 0x01, between the
+      // first ClientHello and the peer's Finished, is dropped; anything else is fatal.
+      if (rec.body.size() != 1 || rec.body[0] != 1)
+        return fail(Error::unexpected("ChangeCipherSpec record with invalid contents"));
+      if (handshake_done || !hs->ccs_allowed())
+        return fail(Error::unexpected("ChangeCipherSpec received outside the handshake"));
+      if (++empty_records > kMaxEmptyRecords)
+        return fail(Error::unexpected("too many ChangeCipherSpec records"));
+      continue;
+    }
+    if (read_prot.active()) {
+      if (rec.type == ContentType::alert && read_epoch == Epoch::handshake && !handshake_done) {
+        // A peer that failed before deriving its handshake keys can only send its alert in
+        // the clear; report it rather than complain about the record type.
+        TLSPP_TRY(process_alert(rec.body));
+        continue;
+      }
+      if (rec.type != ContentType::application_data)
+        return fail(Error::unexpected(std::string("unprotected ") +
+                                      (rec.type == ContentType::handshake ? "handshake" : "alert") +
+                                      " record after encryption started"));
+      auto opened = read_prot.open(rec);
+      if (!opened) return std::unexpected(opened.error());
+      TLSPP_TRY(process_record(opened->type, opened->plaintext, true));
+    } else {
+      if (rec.type == ContentType::application_data)
+        return fail(Error::unexpected("application data record before any keys were established"));
+      if (rec.body.size() > record::kMaxPlaintext)
+        return fail(Error{ErrorKind::peer_misbehaved, AlertDescription::record_overflow,
+                          "plaintext record of " + std::to_string(rec.body.size()) + " bytes exceeds 2^14"});
+      TLSPP_TRY(process_record(rec.type, rec.body, false));
+    }
+    if (error) return {};
+  }
+}
+
+Status Connection::Core::process_record(ContentType type, ByteView body, bool) {
+  if (body.empty()) {
+    // RFC 8446 §5.1: zero-length fragments of handshake or alert types are not allowed.
+    if (type != ContentType::application_data)
+      return fail(Error::unexpected("empty " + std::string(type == ContentType::alert ? "alert" : "handshake") +
+                                    " record"));
+    if (++empty_records > kMaxEmptyRecords)
+      return fail(Error::unexpected("too many consecutive empty records"));
+    return {};
+  }
+  empty_records = 0;
+  switch (type) {
+    case ContentType::alert:
+      return process_alert(body);
+    case ContentType::handshake:
+      return process_handshake_bytes(body);
+    case ContentType::application_data:
+      if (!handshake_done)
+        return fail(Error::unexpected("application data received before the handshake completed"));
+      key_updates = 0;
+      app_in.append(body);
+      event(EventType::application_data_received, "application data", body.size(), {});
+      return {};
+    default:
+      return fail(Error::unexpected("record of unexpected content type"));
+  }
+}
+
+Status Connection::Core::process_alert(ByteView body) {
+  // RFC 8446 §5.1 / §6: one alert per record, two bytes, never fragmented.
+  if (body.size() != 2) return fail(Error::decode("alert record of " + std::to_string(body.size()) + " bytes"));
+  const auto desc = static_cast<AlertDescription>(body[1]);
+  event(EventType::alert_received, alert_name(desc), 2, {{"level", body[0] == 1 ? "warning" : "fatal"}});
+  if (desc == AlertDescription::close_notify) {
+    peer_closed = true;
+    return {};
+  }
+  if (desc == AlertDescription::user_canceled) {
+    // §6.1: user_canceled is followed by close_notify; it is the only non-fatal alert.
+    if (++warning_alerts > kMaxWarningAlerts) return fail(Error::unexpected("too many warning alerts"));
+    return {};
+  }
+  // §6: in TLS 1.3 every other alert is fatal whatever its level says.
+  return fail(Error{ErrorKind::alert_received, desc, "peer sent fatal alert " + alert_name(desc)});
+}
+
+Status Connection::Core::process_handshake_bytes(ByteView body) {
+  const uint64_t keys_before = read_key_generation;
+  // Whole messages are handled straight from the record; only a message split across
+  // records is copied into hs_in.
+  if (!hs_in.empty()) {
+    hs_in.insert(hs_in.end(), body.begin(), body.end());
+    body = hs_in;
+  }
+  size_t used = 0;
+  while (body.size() - used >= 4) {
+    const uint32_t len = be24(body.subspan(used));
+    if (len > options.max_handshake_message)
+      return fail(Error::illegal("handshake message of " + std::to_string(len) + " bytes exceeds the limit of " +
+                                 std::to_string(options.max_handshake_message)));
+    if (body.size() - used < 4 + size_t{len}) break;
+    TLSPP_TRY(process_handshake_message(body.subspan(used, 4 + len)));
+    used += 4 + len;
+    if (error) return {};
+    // RFC 8446 §5.1: handshake messages must not span a key change; the message that
+    // changed the keys must end its record.
+    if (read_key_generation != keys_before && used != body.size())
+      return fail(Error::unexpected("handshake data follows a key change in the same record"));
+  }
+  if (read_key_generation != keys_before && used != body.size())
+    return fail(Error::unexpected("handshake message spans a key change"));
+  if (body.data() == hs_in.data()) {
+    hs_in.erase(hs_in.begin(), hs_in.begin() + static_cast<ptrdiff_t>(used));
+  } else {
+    hs_in.assign(body.begin() + static_cast<ptrdiff_t>(used), body.end());
+  }
+  if (hs_in.empty()) Bytes().swap(hs_in);
+  return {};
+}
+
+Status Connection::Core::process_handshake_message(ByteView message) {
+  if (!handshake_done) {
+    TLSPP_TRY(hs->handle(*this, message));
+    if (hs->done()) {
+      handshake_done = true;
+      event(EventType::handshake_done, "handshake complete", 0, {});
+      TLSPP_TRY(flush_handshake());
+      if (!app_pending.empty()) {
+        Bytes pending;
+        pending.swap(app_pending);
+        TLSPP_TRY(write_app_records(pending));
+      }
+    }
+    return {};
+  }
+  return process_post_handshake(message);
+}
+
+Status Connection::Core::process_post_handshake(ByteView message) {
+  if (message[0] != kHandshakeKeyUpdate) return hs->handle_post_handshake(*this, message);
+  // RFC 8446 §4.6.3.
+  if (message.size() != 5) return fail(Error::decode("KeyUpdate message of the wrong length"));
+  const uint8_t request = message[4];
+  if (request > 1) return fail(Error::illegal("KeyUpdate with request_update " + std::to_string(request)));
+  if (++key_updates > kMaxKeyUpdates)
+    return fail(Error::unexpected("too many KeyUpdates without application data"));
+  event(EventType::message_received, "KeyUpdate", message.size(),
+        {{"request_update", request ? "update_requested" : "update_not_requested"}});
+  read_secret = keysched::next_traffic_secret(hash, read_secret.view());
+  TLSPP_TRY(read_prot.install(aead, hash, read_secret.view()));
+  ++read_key_generation;
+  event(EventType::keys_installed, "application traffic keys (read, updated)", 0, {});
+  if (request) TLSPP_TRY(send_key_update(false));
+  return {};
+}
+
+Status Connection::Core::send_key_update(bool request_peer) {
+  const uint8_t msg[5] = {kHandshakeKeyUpdate, 0, 0, 1, uint8_t(request_peer ? 1 : 0)};
+  TLSPP_TRY(write_prot.seal(ContentType::handshake, msg, 0, out));
+  event(EventType::message_sent, "KeyUpdate", sizeof msg,
+        {{"request_update", request_peer ? "update_requested" : "update_not_requested"}});
+  write_secret = keysched::next_traffic_secret(hash, write_secret.view());
+  TLSPP_TRY(write_prot.install(aead, hash, write_secret.view()));
+  records_written_since_key = 0;
+  event(EventType::keys_installed, "application traffic keys (write, updated)", 0, {});
+  return {};
+}
+
+Status Connection::Core::key_update(bool request_peer) {
+  if (error) return std::unexpected(*error);
+  if (!handshake_done) return fail(Error::config("KeyUpdate requested before the handshake completed"));
+  if (sent_close) return fail(Error::config("KeyUpdate requested after close"));
+  if (auto s = send_key_update(request_peer); !s) return fatal(s.error());
+  return {};
+}
+
+void Connection::Core::send_message(std::string_view name, ByteView message, handshake::Details details) {
+  hs_out.insert(hs_out.end(), message.begin(), message.end());
+  event(EventType::message_sent, std::string(name), message.size(), std::move(details));
+}
+
+Status Connection::Core::flush_handshake() {
+  if (hs_out.empty()) return {};
+  // A flight leaves coalesced into as few records as the size limit allows.
+  TLSPP_TRY(record::write_records(ContentType::handshake, hs_out, record::kMaxPlaintext, &write_prot, out));
+  hs_out.clear();
+  return {};
+}
+
+void Connection::Core::send_change_cipher_spec() {
+  if (!flush_handshake()) return;
+  const uint8_t one = 1;
+  record::write_plaintext_record(out, ContentType::change_cipher_spec, ByteView(&one, 1));
+  event(EventType::message_sent, "ChangeCipherSpec", 1, {});
+}
+
+Status Connection::Core::install_write_keys(Epoch epoch, crypto::AeadAlg a, crypto::HashAlg h, ByteView secret,
+                                            std::string_view label) {
+  TLSPP_TRY(flush_handshake());
+  TLSPP_TRY(write_prot.install(a, h, secret));
+  write_epoch = epoch;
+  records_written_since_key = 0;
+  log_secret(label, secret);
+  event(EventType::keys_installed,
+        std::string(epoch == Epoch::handshake ? "handshake" : epoch == Epoch::early ? "early" : "application") +
+            " traffic keys (write)",
+        0, {{"label", std::string(label)}});
+  return {};
+}
+
+Status Connection::Core::install_read_keys(Epoch epoch, crypto::AeadAlg a, crypto::HashAlg h, ByteView secret,
+                                           std::string_view label) {
+  TLSPP_TRY(read_prot.install(a, h, secret));
+  read_epoch = epoch;
+  ++read_key_generation;
+  log_secret(label, secret);
+  event(EventType::keys_installed,
+        std::string(epoch == Epoch::handshake ? "handshake" : epoch == Epoch::early ? "early" : "application") +
+            " traffic keys (read)",
+        0, {{"label", std::string(label)}});
+  return {};
+}
+
+void Connection::Core::log_secret(std::string_view label, ByteView secret) {
+  if (!options.keylog || label.empty()) return;
+  options.keylog(std::string(label) + " " + hex(client_random) + " " + hex(secret));
+}
+
+void Connection::Core::handshake_complete(crypto::HashAlg h, crypto::AeadAlg a, ByteView client_app,
+                                          ByteView server_app, ByteView exporter, ByteView resumption) {
+  hash = h;
+  aead = a;
+  const bool client = side == Side::client;
+  write_secret = crypto::Secret(client ? client_app : server_app);
+  read_secret = crypto::Secret(client ? server_app : client_app);
+  exporter_secret = crypto::Secret(exporter);
+  resumption_secret = crypto::Secret(resumption);
+}
+
+Status Connection::Core::maybe_auto_key_update() {
+  const uint64_t limit = options.key_update_after_records ? options.key_update_after_records : kAeadRecordLimit;
+  if (records_written_since_key >= limit) return send_key_update(false);
+  return {};
+}
+
+Status Connection::Core::write_app_records(ByteView data) {
+  while (!data.empty()) {
+    TLSPP_TRY(maybe_auto_key_update());
+    const size_t n = std::min(data.size(), record::kMaxPlaintext);
+    TLSPP_TRY(write_prot.seal(ContentType::application_data, data.first(n), 0, out));
+    ++records_written_since_key;
+    data = data.subspan(n);
+  }
+  return {};
+}
+
+Status Connection::Core::write(ByteView plaintext) {
+  if (error) return std::unexpected(*error);
+  if (sent_close) return fail(Error::config("write after close_notify was sent"));
+  if (!handshake_done) {
+    app_pending.insert(app_pending.end(), plaintext.begin(), plaintext.end());
+    return {};
+  }
+  event(EventType::application_data_sent, "application data", plaintext.size(), {});
+  if (auto s = write_app_records(plaintext); !s) return fatal(s.error());
+  return {};
+}
+
+size_t Connection::Core::read(MutByteView dst) {
+  const size_t n = std::min(dst.size(), app_in.size());
+  if (n) std::memcpy(dst.data(), app_in.view().data(), n);
+  app_in.consume(n);
+  app_in.release_if_empty();
+  return n;
+}
+
+void Connection::Core::close() {
+  if (sent_close || error) return;
+  sent_close = true;
+  (void)flush_handshake();
+  send_alert(AlertDescription::close_notify, false);
+}
+
+Result<Bytes> Connection::Core::export_keying_material(std::string_view label, ByteView context,
+                                                       size_t length) const {
+  if (!handshake_done) return fail(Error::config("exporter used before the handshake completed"));
+  Bytes outb(length);
+  TLSPP_TRY(keysched::export_keying_material(hash, exporter_secret.view(), label, context, outb));
+  return outb;
+}
+
+// --- Connection: forwards to the core ---
+
+Connection::Connection(std::unique_ptr<Core> c) : core_(std::move(c)) {}
+Connection::Connection(Connection&&) noexcept = default;
+Connection& Connection::operator=(Connection&&) noexcept = default;
+Connection::~Connection() = default;
+
+Status Connection::receive(ByteView data) { return core_->receive(data); }
+ByteView Connection::pending_output() const { return core_->out.view(); }
+void Connection::consume_output(size_t n) {
+  core_->out.consume(std::min(n, core_->out.size()));
+  core_->out.release_if_empty();
+}
+Status Connection::write(ByteView plaintext) { return core_->write(plaintext); }
+size_t Connection::read(MutByteView out) { return core_->read(out); }
+size_t Connection::readable() const { return core_->app_in.size(); }
+bool Connection::handshake_done() const { return core_->handshake_done; }
+bool Connection::peer_closed() const { return core_->peer_closed; }
+void Connection::close() { core_->close(); }
+const std::optional<Error>& Connection::error() const { return core_->error; }
+Status Connection::key_update(bool request_peer) { return core_->key_update(request_peer); }
+Result<Bytes> Connection::export_keying_material(std::string_view label, ByteView context, size_t length) const {
+  return core_->export_keying_material(label, context, length);
+}
+const Negotiated& Connection::negotiated() const { return core_->negotiated_; }
+std::vector<SessionTicket> Connection::take_session_tickets() {
+  std::vector<SessionTicket> t;
+  t.swap(core_->tickets);
+  return t;
+}
+
+}  // namespace tlspp

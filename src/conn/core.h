@@ -1,0 +1,100 @@
+// The connection core: owns the buffers, the record protection of both directions and
+// the handshake state machine, and applies the record-level rules of RFC 8446 §5-6
+// (which content types are allowed when, alerts, ChangeCipherSpec, KeyUpdate, limits).
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "common/buffer.h"
+#include "crypto/secret.h"
+#include "handshake/io.h"
+#include "record/record.h"
+#include "tlspp/connection.h"
+
+namespace tlspp {
+
+struct Connection::Core final : handshake::Io {
+  Core(Side side, const CommonOptions& options, std::unique_ptr<handshake::Handshake> hs);
+  ~Core() override;
+
+  // --- the public API, forwarded by Connection ---
+  [[nodiscard]] Status receive(ByteView data);
+  [[nodiscard]] Status write(ByteView plaintext);
+  [[nodiscard]] size_t read(MutByteView out);
+  void close();
+  [[nodiscard]] Status key_update(bool request_peer);
+  [[nodiscard]] Result<Bytes> export_keying_material(std::string_view label, ByteView context, size_t length) const;
+  [[nodiscard]] Status start();
+
+  // --- handshake::Io ---
+  void send_message(std::string_view name, ByteView message, handshake::Details details) override;
+  void send_change_cipher_spec() override;
+  [[nodiscard]] Status install_write_keys(handshake::Epoch epoch, crypto::AeadAlg aead, crypto::HashAlg hash,
+                                          ByteView secret, std::string_view label) override;
+  [[nodiscard]] Status install_read_keys(handshake::Epoch epoch, crypto::AeadAlg aead, crypto::HashAlg hash,
+                                         ByteView secret, std::string_view label) override;
+  void log_secret(std::string_view label, ByteView secret) override;
+  void handshake_complete(crypto::HashAlg hash, crypto::AeadAlg aead, ByteView client_app_secret,
+                          ByteView server_app_secret, ByteView exporter_secret,
+                          ByteView resumption_secret) override;
+  void add_session_ticket(SessionTicket ticket) override { tickets.push_back(std::move(ticket)); }
+  void event(EventType type, std::string name, size_t size, handshake::Details details) override;
+  Negotiated& negotiated() override { return negotiated_; }
+  RandomSource& random() override;
+  [[nodiscard]] std::time_t now() override;
+  void set_client_random(ByteView random) override;
+
+  // --- state ---
+  std::shared_ptr<const void> config_keepalive;  // the configuration `options` belongs to
+  Side side;
+  const CommonOptions& options;
+  std::unique_ptr<handshake::Handshake> hs;
+  record::Deframer deframer;
+  record::Tls13Protection read_prot, write_prot;
+  handshake::Epoch read_epoch = handshake::Epoch::plaintext;
+  handshake::Epoch write_epoch = handshake::Epoch::plaintext;
+  uint64_t read_key_generation = 0;  // bumped at every read key change (§5.1 alignment)
+  Buffer out;            // records ready to send
+  Bytes hs_out;          // handshake messages queued, not yet framed into records
+  Bytes hs_in;           // a handshake message being reassembled across records
+  Buffer app_in;         // decrypted application data not yet read
+  Bytes app_pending;     // application data written before the handshake completed
+  Negotiated negotiated_;
+  std::vector<SessionTicket> tickets;
+  std::optional<Error> error;
+  bool handshake_done = false;
+  bool peer_closed = false;
+  bool sent_close = false;
+  Bytes client_random;
+
+  // After the handshake: what KeyUpdate and the exporter need.
+  crypto::HashAlg hash = crypto::HashAlg::sha256;
+  crypto::AeadAlg aead = crypto::AeadAlg::aes128gcm;
+  crypto::Secret read_secret, write_secret, exporter_secret, resumption_secret;
+
+  // Limits on what a peer can make us do without progress (RFC 8446 leaves them to us).
+  unsigned empty_records = 0;      // consecutive records carrying nothing
+  unsigned warning_alerts = 0;     // user_canceled alerts (the only non-fatal kind)
+  unsigned key_updates = 0;        // KeyUpdates since the last application data
+  uint64_t records_written_since_key = 0;
+
+ private:
+  [[nodiscard]] Status process_records();
+  [[nodiscard]] Status process_record(record::ContentType type, ByteView body, bool protected_record);
+  [[nodiscard]] Status process_handshake_bytes(ByteView body);
+  [[nodiscard]] Status process_handshake_message(ByteView message);
+  [[nodiscard]] Status process_post_handshake(ByteView message);
+  [[nodiscard]] Status process_alert(ByteView body);
+  [[nodiscard]] Status send_key_update(bool request_peer);
+  [[nodiscard]] Status flush_handshake();
+  [[nodiscard]] Status write_app_records(ByteView data);
+  [[nodiscard]] Status maybe_auto_key_update();
+  // Ends the connection: remembers the error, drops unsent handshake messages, queues the
+  // alert, and returns the error.
+  std::unexpected<Error> fatal(Error e);
+  void send_alert(AlertDescription alert, bool fatal_level);
+};
+
+}  // namespace tlspp

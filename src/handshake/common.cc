@@ -1,0 +1,96 @@
+#include "handshake/common.h"
+
+#include <algorithm>
+
+namespace tlspp::handshake {
+
+std::optional<SuiteParams> tls13_suite(CipherSuite suite) {
+  switch (suite) {
+    case CipherSuite::TLS_AES_128_GCM_SHA256: return SuiteParams{crypto::AeadAlg::aes128gcm, crypto::HashAlg::sha256};
+    case CipherSuite::TLS_AES_256_GCM_SHA384: return SuiteParams{crypto::AeadAlg::aes256gcm, crypto::HashAlg::sha384};
+    case CipherSuite::TLS_CHACHA20_POLY1305_SHA256:
+      return SuiteParams{crypto::AeadAlg::chacha20poly1305, crypto::HashAlg::sha256};
+    default: return std::nullopt;
+  }
+}
+
+Bytes certificate_verify_content(bool server, ByteView transcript_hash) {
+  static constexpr std::string_view kServer = "TLS 1.3, server CertificateVerify";
+  static constexpr std::string_view kClient = "TLS 1.3, client CertificateVerify";
+  const std::string_view ctx = server ? kServer : kClient;
+  Bytes content(64, 0x20);
+  content.insert(content.end(), ctx.begin(), ctx.end());
+  content.push_back(0);
+  content.insert(content.end(), transcript_hash.begin(), transcript_hash.end());
+  return content;
+}
+
+bool tls13_handshake_scheme(SignatureScheme s) {
+  switch (s) {
+    case SignatureScheme::ecdsa_secp256r1_sha256:
+    case SignatureScheme::ecdsa_secp384r1_sha384:
+    case SignatureScheme::ecdsa_secp521r1_sha512:
+    case SignatureScheme::rsa_pss_rsae_sha256:
+    case SignatureScheme::rsa_pss_rsae_sha384:
+    case SignatureScheme::rsa_pss_rsae_sha512:
+    case SignatureScheme::rsa_pss_pss_sha256:
+    case SignatureScheme::rsa_pss_pss_sha384:
+    case SignatureScheme::rsa_pss_pss_sha512:
+    case SignatureScheme::ed25519:
+      return true;
+    default:
+      return false;
+  }
+}
+
+std::vector<SignatureScheme> schemes_for_key(crypto::KeyType type) {
+  using S = SignatureScheme;
+  switch (type) {
+    case crypto::KeyType::ec_p256: return {S::ecdsa_secp256r1_sha256};
+    case crypto::KeyType::ec_p384: return {S::ecdsa_secp384r1_sha384};
+    case crypto::KeyType::ec_p521: return {S::ecdsa_secp521r1_sha512};
+    case crypto::KeyType::ed25519: return {S::ed25519};
+    case crypto::KeyType::rsa: return {S::rsa_pss_rsae_sha256, S::rsa_pss_rsae_sha384, S::rsa_pss_rsae_sha512};
+    case crypto::KeyType::rsa_pss: return {S::rsa_pss_pss_sha256, S::rsa_pss_pss_sha384, S::rsa_pss_pss_sha512};
+    default: return {};
+  }
+}
+
+std::string hex_string(ByteView b) {
+  static const char* digits = "0123456789abcdef";
+  std::string s;
+  for (uint8_t c : b) {
+    s.push_back(digits[c >> 4]);
+    s.push_back(digits[c & 15]);
+  }
+  return s;
+}
+
+std::string to_string(ByteView b) { return std::string(b.begin(), b.end()); }
+
+std::string alpn_list(const std::vector<ByteView>& names) {
+  std::string s;
+  for (ByteView n : names) {
+    if (!s.empty()) s += ", ";
+    s += to_string(n);
+  }
+  return s;
+}
+
+Status check_response_extensions(std::span<const wire::Extension> exts, wire::ExtensionContext ctx,
+                                 std::span<const uint16_t> offered, std::string_view message) {
+  for (const auto& e : exts) {
+    // §4.2: a response may only carry extensions the client offered ...
+    if (std::find(offered.begin(), offered.end(), e.type) == offered.end())
+      return fail(Error{ErrorKind::peer_misbehaved, AlertDescription::unsupported_extension,
+                        std::string(message) + " carries extension " + std::string(wire::extension_type_name(static_cast<wire::ExtensionType>(e.type))) +
+                            ", which was not offered"});
+    // ... and a recognized one only in the messages the table of §4.2 allows.
+    if (!wire::tls13_extension_permitted(e.type, ctx))
+      return fail(Error::illegal(std::string(message) + " may not carry extension " +
+                                 std::string(wire::extension_type_name(static_cast<wire::ExtensionType>(e.type)))));
+  }
+  return {};
+}
+
+}  // namespace tlspp::handshake

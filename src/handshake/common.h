@@ -1,0 +1,56 @@
+// Pieces both TLS 1.3 state machines use.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "crypto/aead.h"
+#include "crypto/hash.h"
+#include "crypto/sig.h"
+#include "handshake/io.h"
+#include "tlspp/types.h"
+#include "wire/extensions.h"
+
+namespace tlspp::handshake {
+
+struct SuiteParams {
+  crypto::AeadAlg aead;
+  crypto::HashAlg hash;
+};
+// The AEAD and hash of a TLS 1.3 suite; nullopt for anything else.
+[[nodiscard]] std::optional<SuiteParams> tls13_suite(CipherSuite suite);
+
+// RFC 8446 §4.4.3: the content covered by a CertificateVerify signature: 64 spaces, the
+// context string, a zero byte, the transcript hash.
+[[nodiscard]] Bytes certificate_verify_content(bool server, ByteView transcript_hash);
+
+// Whether a scheme may sign a TLS 1.3 CertificateVerify (RFC 8446 §4.2.3: not PKCS#1 v1.5,
+// not SHA-1).
+[[nodiscard]] bool tls13_handshake_scheme(SignatureScheme s);
+
+// Signature schemes usable with a key, in our preference order.
+[[nodiscard]] std::vector<SignatureScheme> schemes_for_key(crypto::KeyType type);
+
+// "a, b, c" of the names of a list, for event details.
+template <class T, class NameFn>
+std::string join_names(const std::vector<T>& items, NameFn name) {
+  std::string s;
+  for (const auto& i : items) {
+    if (!s.empty()) s += ", ";
+    s += name(i);
+  }
+  return s;
+}
+[[nodiscard]] std::string hex_string(ByteView b);
+[[nodiscard]] std::string to_string(ByteView b);
+[[nodiscard]] std::string alpn_list(const std::vector<ByteView>& names);
+
+// Checks the extensions of a message from the peer against RFC 8446 §4.2: a recognized
+// extension not allowed in this message is illegal_parameter; one we did not offer (in a
+// response) is unsupported_extension. `offered` lists the types our hello sent.
+[[nodiscard]] Status check_response_extensions(std::span<const wire::Extension> exts, wire::ExtensionContext ctx,
+                                               std::span<const uint16_t> offered, std::string_view message);
+
+}  // namespace tlspp::handshake

@@ -1,0 +1,571 @@
+#include "handshake/tls13_client.h"
+
+#include <algorithm>
+#include <optional>
+
+#include "conn/config_impl.h"
+#include "crypto/kx.h"
+#include "handshake/common.h"
+#include "keysched/tls13.h"
+#include "keysched/transcript.h"
+#include "pki/certificate.h"
+#include "pki/verify.h"
+#include "wire/messages.h"
+
+namespace tlspp::handshake {
+namespace {
+
+using wire::ExtensionContext;
+using wire::ExtensionType;
+using wire::HandshakeType;
+
+enum class State : uint8_t {
+  start,
+  expect_server_hello,
+  expect_encrypted_extensions,
+  expect_certificate_or_request,
+  expect_certificate,
+  expect_certificate_verify,
+  expect_finished,
+  connected,
+};
+
+std::string_view state_name_of(State s) {
+  switch (s) {
+    case State::start: return "Start";
+    case State::expect_server_hello: return "ExpectServerHello";
+    case State::expect_encrypted_extensions: return "ExpectEncryptedExtensions";
+    case State::expect_certificate_or_request: return "ExpectCertificateOrCertificateRequest";
+    case State::expect_certificate: return "ExpectCertificate";
+    case State::expect_certificate_verify: return "ExpectCertificateVerify";
+    case State::expect_finished: return "ExpectFinished";
+    case State::connected: return "Connected";
+  }
+  return "?";
+}
+
+bool is_ip_literal(std::string_view name) {
+  if (name.find(':') != std::string_view::npos) return true;  // IPv6
+  return !name.empty() && std::all_of(name.begin(), name.end(), [](char c) { return (c >= '0' && c <= '9') || c == '.'; });
+}
+
+class Tls13Client final : public Handshake {
+ public:
+  Tls13Client(std::shared_ptr<const ClientConfig> config, std::string server_name)
+      : config_(std::move(config)), opts_(config_->options()), server_name_(std::move(server_name)) {}
+
+  Status start(Io& io) override;
+  Status handle(Io& io, ByteView message) override;
+  Status handle_post_handshake(Io& io, ByteView message) override;
+  bool done() const override { return state_ == State::connected; }
+  bool ccs_allowed() const override { return state_ != State::start && state_ != State::connected; }
+  std::string_view state_name() const override { return state_name_of(state_); }
+
+ private:
+  Status send_client_hello(Io& io);
+  Status on_server_hello(Io& io, const wire::HandshakeMessage& m);
+  Status on_hello_retry_request(Io& io, const wire::ServerHello& hrr, ByteView whole);
+  Status on_encrypted_extensions(Io& io, const wire::HandshakeMessage& m);
+  Status on_certificate_request(Io& io, const wire::HandshakeMessage& m);
+  Status on_certificate(Io& io, const wire::HandshakeMessage& m);
+  Status on_certificate_verify(Io& io, const wire::HandshakeMessage& m);
+  Status on_finished(Io& io, const wire::HandshakeMessage& m);
+  Status send_client_auth(Io& io);
+  Status check_hello_common(const wire::ServerHello& sh, std::string_view what);
+
+  std::shared_ptr<const ClientConfig> config_;
+  const ClientOptions& opts_;
+  std::string server_name_;
+  State state_ = State::start;
+
+  uint8_t random_[32] = {};
+  uint8_t session_id_[32] = {};
+  size_t session_id_len_ = 0;
+  std::optional<crypto::KeyShare> share_;
+  Bytes cookie_;
+  bool retried_ = false;
+  bool ccs_sent_ = false;
+  std::optional<CipherSuite> hrr_suite_;
+  std::vector<uint16_t> offered_;  // extension types of our ClientHello
+
+  SuiteParams suite_{};
+  keysched::Transcript transcript_;
+  std::optional<keysched::HandshakeSecret> hs_secret_;
+  crypto::Secret client_hs_, server_hs_;
+  crypto::PublicKey server_key_;
+  bool cert_requested_ = false;
+  Bytes cert_request_context_;
+  std::vector<SignatureScheme> server_sig_algs_;
+  crypto::Secret resumption_master_;
+};
+
+Status Tls13Client::start(Io& io) {
+  io.random().fill(random_);
+  if (opts_.middlebox_compat) {
+    // RFC 8446 Appendix D.4: a non-empty legacy_session_id puts middleboxes in
+    // "resumption" mode, where they let the rest of the handshake pass.
+    session_id_len_ = 32;
+    io.random().fill(MutByteView(session_id_, session_id_len_));
+  }
+  if (opts_.groups.empty()) return fail(Error::config("no key exchange groups configured"));
+  auto share = crypto::KeyShare::generate(opts_.groups.front(), io.random());
+  if (!share) return fail(share.error());
+  share_.emplace(std::move(*share));
+  io.set_client_random(ByteView(random_, 32));
+  io.negotiated().server_name = server_name_;
+  TLSPP_TRY(send_client_hello(io));
+  state_ = State::expect_server_hello;
+  return {};
+}
+
+Status Tls13Client::send_client_hello(Io& io) {
+  wire::ClientHello ch;
+  ch.random = ByteView(random_, 32);
+  ch.legacy_session_id = ByteView(session_id_, session_id_len_);
+  ch.cipher_suites = opts_.cipher_suites;
+  static const uint8_t kNullCompression[1] = {0};
+  ch.legacy_compression_methods = kNullCompression;
+
+  wire::ExtensionsBuilder b;
+  const bool send_sni = !server_name_.empty() && !is_ip_literal(server_name_);
+  if (send_sni) {
+    wire::ServerNameList sni;
+    sni.names.push_back({wire::ServerNameList::kHostName,
+                         ByteView(reinterpret_cast<const uint8_t*>(server_name_.data()), server_name_.size())});
+    b.add(ExtensionType::server_name, sni);
+  }
+  b.add(ExtensionType::supported_groups, wire::SupportedGroups{opts_.groups});
+  std::vector<SignatureScheme> schemes;
+  for (auto s : opts_.signature_schemes) schemes.push_back(s);
+  b.add(ExtensionType::signature_algorithms, wire::SignatureSchemeList{schemes});
+  b.add(ExtensionType::supported_versions, wire::SupportedVersionsList{{ProtocolVersion::tls13}});
+  wire::KeyShareClientHello ks;
+  ks.client_shares.push_back({share_->group(), share_->public_bytes()});
+  b.add(ExtensionType::key_share, ks);
+  std::vector<ByteView> alpn_names;
+  for (const auto& p : opts_.alpn)
+    alpn_names.push_back(ByteView(reinterpret_cast<const uint8_t*>(p.data()), p.size()));
+  if (!alpn_names.empty()) b.add(ExtensionType::application_layer_protocol_negotiation, wire::ProtocolNameList{alpn_names});
+  if (!cookie_.empty()) b.add(ExtensionType::cookie, wire::Cookie{cookie_});
+  ch.extensions = b.list();
+
+  offered_.clear();
+  for (const auto& e : ch.extensions) offered_.push_back(e.type);
+  const Bytes msg = wire::encode_message(ch);
+  transcript_.add(msg);
+  Details d = {{"versions", "TLSv1.3"},
+               {"cipher_suites", join_names(opts_.cipher_suites, cipher_suite_name)},
+               {"groups", join_names(opts_.groups, named_group_name)},
+               {"key_share", std::string(named_group_name(share_->group()))},
+               {"signature_algorithms", join_names(schemes, signature_scheme_name)}};
+  if (send_sni) d.emplace_back("server_name", server_name_);
+  if (!alpn_names.empty()) d.emplace_back("alpn", alpn_list(alpn_names));
+  if (!cookie_.empty()) d.emplace_back("cookie", std::to_string(cookie_.size()) + " bytes");
+  io.send_message(retried_ ? "ClientHello (retry)" : "ClientHello", msg, std::move(d));
+  return {};
+}
+
+Status Tls13Client::handle(Io& io, ByteView message) {
+  wire::Reader r(message);
+  auto m = wire::read_handshake(r);
+  if (!m) return fail(m.error());
+  const auto expect = [&](HandshakeType t) -> Status {
+    if (m->type != t)
+      return fail(Error::unexpected(std::string(wire::handshake_type_name(m->type)) + " received in state " +
+                                    std::string(state_name())));
+    return {};
+  };
+  switch (state_) {
+    case State::expect_server_hello:
+      TLSPP_TRY(expect(HandshakeType::server_hello));
+      return on_server_hello(io, *m);
+    case State::expect_encrypted_extensions:
+      TLSPP_TRY(expect(HandshakeType::encrypted_extensions));
+      return on_encrypted_extensions(io, *m);
+    case State::expect_certificate_or_request:
+      if (m->type == HandshakeType::certificate_request) return on_certificate_request(io, *m);
+      TLSPP_TRY(expect(HandshakeType::certificate));
+      return on_certificate(io, *m);
+    case State::expect_certificate:
+      TLSPP_TRY(expect(HandshakeType::certificate));
+      return on_certificate(io, *m);
+    case State::expect_certificate_verify:
+      TLSPP_TRY(expect(HandshakeType::certificate_verify));
+      return on_certificate_verify(io, *m);
+    case State::expect_finished:
+      TLSPP_TRY(expect(HandshakeType::finished));
+      return on_finished(io, *m);
+    default:
+      return fail(Error::unexpected(std::string(wire::handshake_type_name(m->type)) + " received in state " +
+                                    std::string(state_name())));
+  }
+}
+
+Status Tls13Client::check_hello_common(const wire::ServerHello& sh, std::string_view what) {
+  const std::string w(what);
+  // RFC 8446 §4.1.3: the session id is echoed, the suite was offered, no compression.
+  if (!std::equal(sh.legacy_session_id_echo.begin(), sh.legacy_session_id_echo.end(), session_id_,
+                  session_id_ + session_id_len_) ||
+      sh.legacy_session_id_echo.size() != session_id_len_)
+    return fail(Error::illegal(w + " does not echo the client's legacy_session_id"));
+  if (std::find(opts_.cipher_suites.begin(), opts_.cipher_suites.end(), sh.cipher_suite) == opts_.cipher_suites.end() ||
+      !tls13_suite(sh.cipher_suite))
+    return fail(Error::illegal(w + " chose cipher suite " + std::string(cipher_suite_name(sh.cipher_suite)) +
+                               ", which was not offered"));
+  if (sh.legacy_compression_method != 0) return fail(Error::illegal(w + " chose a compression method"));
+  return {};
+}
+
+Status Tls13Client::on_server_hello(Io& io, const wire::HandshakeMessage& m) {
+  auto sh = wire::ServerHello::decode(m.body);
+  if (!sh) return fail(sh.error());
+  const bool hrr = sh->is_hello_retry_request();
+  const char* what = hrr ? "HelloRetryRequest" : "ServerHello";
+
+  // RFC 8446 §4.1.3: a server negotiating an older version says so by the absence of
+  // supported_versions; a TLS 1.3 client must then check the downgrade sentinel.
+  const auto* sv = wire::find_extension(sh->extensions, ExtensionType::supported_versions);
+  if (!sv) {
+    if (sh->downgrade() != wire::DowngradeSentinel::none)
+      return fail(Error::illegal("ServerHello carries the TLS 1.3 downgrade sentinel: possible downgrade attack"));
+    return fail(Error{ErrorKind::peer_incompatible, AlertDescription::protocol_version,
+                      "server chose " + std::string(protocol_version_name(sh->legacy_version)) +
+                          "; this client offers only TLS 1.3"});
+  }
+  auto version = wire::SupportedVersionSelected::decode(sv->data);
+  if (!version) return fail(version.error());
+  if (version->version != ProtocolVersion::tls13)
+    return fail(Error::illegal(std::string(what) + " selected version " +
+                               std::string(protocol_version_name(version->version)) + ", which was not offered"));
+  TLSPP_TRY(check_hello_common(*sh, what));
+  TLSPP_TRY(check_response_extensions(sh->extensions, sh->extension_context(), offered_, what));
+  if (hrr) return on_hello_retry_request(io, *sh, m.whole);
+
+  if (hrr_suite_ && *hrr_suite_ != sh->cipher_suite)
+    return fail(Error::illegal("ServerHello chose a different cipher suite than the HelloRetryRequest"));
+  const auto* ks_ext = wire::find_extension(sh->extensions, ExtensionType::key_share);
+  if (!ks_ext)
+    return fail(Error{ErrorKind::peer_misbehaved, AlertDescription::missing_extension,
+                      "ServerHello has no key_share extension"});
+  auto ks = wire::KeyShareServerHello::decode(ks_ext->data);
+  if (!ks) return fail(ks.error());
+  if (ks->server_share.group != share_->group())
+    return fail(Error::illegal("ServerHello key share is for group " +
+                               std::string(named_group_name(ks->server_share.group)) + ", but the client sent " +
+                               std::string(named_group_name(share_->group()))));
+  auto shared = share_->agree(ks->server_share.key_exchange);
+  if (!shared) return fail(shared.error());
+  share_.reset();
+
+  suite_ = *tls13_suite(sh->cipher_suite);
+  transcript_.set_hash(suite_.hash);
+  transcript_.add(m.whole);
+  auto& neg = io.negotiated();
+  neg.version = ProtocolVersion::tls13;
+  neg.cipher_suite = sh->cipher_suite;
+  neg.group = ks->server_share.group;
+  neg.hello_retry_request = retried_;
+  io.event(EventType::message_received, "ServerHello", m.whole.size(),
+           {{"version", "TLSv1.3"},
+            {"cipher_suite", std::string(cipher_suite_name(sh->cipher_suite))},
+            {"key_share", std::string(named_group_name(ks->server_share.group))}});
+
+  // RFC 8446 §7.1: handshake secret and traffic secrets over ClientHello..ServerHello.
+  hs_secret_.emplace(keysched::EarlySecret::without_psk(suite_.hash).into_handshake(shared->view()));
+  const auto th = transcript_.hash();
+  client_hs_ = hs_secret_->client_handshake_traffic_secret(th.view());
+  server_hs_ = hs_secret_->server_handshake_traffic_secret(th.view());
+  TLSPP_TRY(io.install_read_keys(Epoch::handshake, suite_.aead, suite_.hash, server_hs_.view(),
+                                 "SERVER_HANDSHAKE_TRAFFIC_SECRET"));
+  // Appendix D.4: the compatibility ChangeCipherSpec goes before the client's first
+  // encrypted record, unless one was sent before a second ClientHello.
+  if (opts_.middlebox_compat && !ccs_sent_) {
+    io.send_change_cipher_spec();
+    ccs_sent_ = true;
+  }
+  TLSPP_TRY(io.install_write_keys(Epoch::handshake, suite_.aead, suite_.hash, client_hs_.view(),
+                                  "CLIENT_HANDSHAKE_TRAFFIC_SECRET"));
+  state_ = State::expect_encrypted_extensions;
+  return {};
+}
+
+Status Tls13Client::on_hello_retry_request(Io& io, const wire::ServerHello& hrr, ByteView whole) {
+  // RFC 8446 §4.1.4.
+  if (retried_) return fail(Error::unexpected("second HelloRetryRequest in one handshake"));
+  retried_ = true;
+  hrr_suite_ = hrr.cipher_suite;
+  std::optional<NamedGroup> group;
+  if (const auto* e = wire::find_extension(hrr.extensions, ExtensionType::key_share)) {
+    auto ks = wire::KeyShareHelloRetryRequest::decode(e->data);
+    if (!ks) return fail(ks.error());
+    group = ks->selected_group;
+    if (std::find(opts_.groups.begin(), opts_.groups.end(), *group) == opts_.groups.end())
+      return fail(Error::illegal("HelloRetryRequest asks for group " + std::string(named_group_name(*group)) +
+                                 ", which was not offered"));
+    if (*group == share_->group())
+      return fail(Error::illegal("HelloRetryRequest asks for a key share the client already sent (" +
+                                 std::string(named_group_name(*group)) + ")"));
+  }
+  Bytes cookie;
+  if (const auto* e = wire::find_extension(hrr.extensions, ExtensionType::cookie)) {
+    auto c = wire::Cookie::decode(e->data);
+    if (!c) return fail(c.error());
+    cookie.assign(c->cookie.begin(), c->cookie.end());
+  }
+  if (!group && cookie.empty())
+    return fail(Error::illegal("HelloRetryRequest would not change the ClientHello"));
+
+  suite_ = *tls13_suite(hrr.cipher_suite);
+  transcript_.set_hash(suite_.hash);
+  transcript_.replace_with_message_hash();
+  transcript_.add(whole);
+  Details d = {{"cipher_suite", std::string(cipher_suite_name(hrr.cipher_suite))}};
+  if (group) d.emplace_back("selected_group", std::string(named_group_name(*group)));
+  if (!cookie.empty()) d.emplace_back("cookie", std::to_string(cookie.size()) + " bytes");
+  io.event(EventType::message_received, "HelloRetryRequest", whole.size(), std::move(d));
+
+  if (group) {
+    auto share = crypto::KeyShare::generate(*group, io.random());
+    if (!share) return fail(share.error());
+    share_.emplace(std::move(*share));
+  }
+  cookie_ = std::move(cookie);
+  if (opts_.middlebox_compat && !ccs_sent_) {
+    io.send_change_cipher_spec();
+    ccs_sent_ = true;
+  }
+  return send_client_hello(io);
+}
+
+Status Tls13Client::on_encrypted_extensions(Io& io, const wire::HandshakeMessage& m) {
+  auto ee = wire::EncryptedExtensions::decode(m.body);
+  if (!ee) return fail(ee.error());
+  TLSPP_TRY(check_response_extensions(ee->extensions, ExtensionContext::encrypted_extensions, offered_,
+                                      "EncryptedExtensions"));
+  Details d;
+  auto& neg = io.negotiated();
+  if (const auto* e = wire::find_extension(ee->extensions, ExtensionType::application_layer_protocol_negotiation)) {
+    auto alpn = wire::ProtocolNameList::decode(e->data, ExtensionContext::encrypted_extensions);
+    if (!alpn) return fail(alpn.error());
+    // RFC 7301 §3.1: the server selects exactly one of the client's protocols.
+    const std::string chosen = to_string(alpn->names.front());
+    if (std::find(opts_.alpn.begin(), opts_.alpn.end(), chosen) == opts_.alpn.end())
+      return fail(Error::illegal("server selected ALPN protocol '" + chosen + "', which was not offered"));
+    neg.alpn = chosen;
+    d.emplace_back("alpn", chosen);
+  }
+  if (wire::find_extension(ee->extensions, ExtensionType::server_name)) d.emplace_back("server_name", "acknowledged");
+  transcript_.add(m.whole);
+  io.event(EventType::message_received, "EncryptedExtensions", m.whole.size(), std::move(d));
+  state_ = State::expect_certificate_or_request;
+  return {};
+}
+
+Status Tls13Client::on_certificate_request(Io& io, const wire::HandshakeMessage& m) {
+  auto cr = wire::CertificateRequest::decode(m.body);
+  if (!cr) return fail(cr.error());
+  // RFC 8446 §4.3.2: the context is empty during the handshake; signature_algorithms is
+  // mandatory.
+  if (!cr->certificate_request_context.empty())
+    return fail(Error::illegal("CertificateRequest in the handshake has a non-empty context"));
+  for (const auto& e : cr->extensions)
+    if (!wire::tls13_extension_permitted(e.type, ExtensionContext::certificate_request))
+      return fail(Error::illegal("CertificateRequest may not carry extension " +
+                                 std::string(wire::extension_type_name(static_cast<ExtensionType>(e.type)))));
+  const auto* sa = wire::find_extension(cr->extensions, ExtensionType::signature_algorithms);
+  if (!sa)
+    return fail(Error{ErrorKind::peer_misbehaved, AlertDescription::missing_extension,
+                      "CertificateRequest has no signature_algorithms extension"});
+  auto list = wire::SignatureSchemeList::decode(sa->data);
+  if (!list) return fail(list.error());
+  server_sig_algs_ = list->schemes;
+  cert_requested_ = true;
+  transcript_.add(m.whole);
+  io.event(EventType::message_received, "CertificateRequest", m.whole.size(),
+           {{"signature_algorithms", join_names(server_sig_algs_, signature_scheme_name)}});
+  state_ = State::expect_certificate;
+  return {};
+}
+
+Status Tls13Client::on_certificate(Io& io, const wire::HandshakeMessage& m) {
+  auto cert = wire::Certificate::decode(m.body);
+  if (!cert) return fail(cert.error());
+  if (!cert->certificate_request_context.empty())
+    return fail(Error::illegal("server Certificate has a non-empty request context"));
+  // RFC 8446 §4.4.2.4: an empty server certificate list is a decode_error.
+  if (cert->certificate_list.empty()) return fail(Error::decode("server sent an empty certificate list"));
+  std::vector<ByteView> chain;
+  for (const auto& entry : cert->certificate_list) {
+    for (const auto& e : entry.extensions) {
+      // §4.4.2: only extensions the client asked for; this client asks for none.
+      return fail(Error{ErrorKind::peer_misbehaved, AlertDescription::unsupported_extension,
+                        "server certificate entry carries unsolicited extension " +
+                            std::string(wire::extension_type_name(static_cast<ExtensionType>(e.type)))});
+    }
+    chain.push_back(entry.cert_data);
+  }
+  auto& neg = io.negotiated();
+  const auto& impl = config_->impl();
+  if (!opts_.insecure_skip_verification) {
+    auto verified = pki::verify_server_chain(*impl.trust, chain, server_name_, io.now(), pki::Purpose::server);
+    if (!verified) return fail(verified.error());
+    server_key_ = verified->leaf_key;
+    neg.peer_subject = verified->subject;
+    neg.peer_verified = true;
+  } else {
+    auto leaf = pki::parse_certificate(chain.front());
+    if (!leaf) return fail(leaf.error());
+    auto key = crypto::PublicKey::from_spki(leaf->spki);
+    if (!key) return fail(Error{ErrorKind::bad_certificate, AlertDescription::unsupported_certificate,
+                                "server certificate key is unusable: " + key.error().message});
+    server_key_ = *key;
+    neg.peer_subject = leaf->subject_string();
+  }
+  neg.peer_key = server_key_.describe();
+  neg.peer_certificates.clear();
+  for (ByteView c : chain) neg.peer_certificates.emplace_back(c.begin(), c.end());
+  transcript_.add(m.whole);
+  io.event(EventType::message_received, "Certificate", m.whole.size(),
+           {{"certificates", std::to_string(chain.size())},
+            {"subject", neg.peer_subject},
+            {"key", neg.peer_key},
+            {"verified", neg.peer_verified ? "yes" : "skipped (insecure)"}});
+  state_ = State::expect_certificate_verify;
+  return {};
+}
+
+Status Tls13Client::on_certificate_verify(Io& io, const wire::HandshakeMessage& m) {
+  auto cv = wire::CertificateVerify::decode(m.body);
+  if (!cv) return fail(cv.error());
+  // RFC 8446 §4.4.3: the scheme must be one the client offered, usable in TLS 1.3, and
+  // match the certificate's key.
+  const auto& offered = opts_.signature_schemes;
+  if (std::find(offered.begin(), offered.end(), cv->algorithm) == offered.end() ||
+      !tls13_handshake_scheme(cv->algorithm))
+    return fail(Error::illegal("server signed with " + std::string(signature_scheme_name(cv->algorithm)) +
+                               ", which was not offered"));
+  if (!crypto::scheme_matches_key(cv->algorithm, server_key_.type()))
+    return fail(Error::illegal("server signed with " + std::string(signature_scheme_name(cv->algorithm)) +
+                               ", which does not match its " + server_key_.describe() + " key"));
+  const Bytes content = certificate_verify_content(true, transcript_.hash().view());
+  if (auto v = crypto::verify(server_key_, cv->algorithm, content, cv->signature); !v)
+    return fail(Error::crypto(AlertDescription::decrypt_error,
+                              "server CertificateVerify signature does not verify (" +
+                                  std::string(signature_scheme_name(cv->algorithm)) + ")"));
+  io.negotiated().signature_scheme = cv->algorithm;
+  transcript_.add(m.whole);
+  io.event(EventType::message_received, "CertificateVerify", m.whole.size(),
+           {{"signature_scheme", std::string(signature_scheme_name(cv->algorithm))}});
+  state_ = State::expect_finished;
+  return {};
+}
+
+Status Tls13Client::on_finished(Io& io, const wire::HandshakeMessage& m) {
+  const size_t hlen = crypto::hash_len(suite_.hash);
+  auto fin = wire::Finished::decode(m.body, hlen);
+  if (!fin) return fail(fin.error());
+  // RFC 8446 §4.4.4, compared in constant time.
+  if (!keysched::finished_matches(suite_.hash, server_hs_.view(), transcript_.hash().view(), fin->verify_data))
+    return fail(Error::crypto(AlertDescription::decrypt_error, "server Finished does not verify"));
+  transcript_.add(m.whole);
+  io.event(EventType::message_received, "Finished", m.whole.size(), {{"verify_data", hex_string(fin->verify_data)}});
+
+  auto master = std::move(*hs_secret_).into_master();
+  hs_secret_.reset();
+  const auto th = transcript_.hash();
+  const auto c_ap = master.client_application_traffic_secret_0(th.view());
+  const auto s_ap = master.server_application_traffic_secret_0(th.view());
+  const auto exporter = master.exporter_master_secret(th.view());
+  TLSPP_TRY(io.install_read_keys(Epoch::application, suite_.aead, suite_.hash, s_ap.view(), "SERVER_TRAFFIC_SECRET_0"));
+
+  if (cert_requested_) TLSPP_TRY(send_client_auth(io));
+  const auto verify = keysched::finished_verify_data(suite_.hash, client_hs_.view(), transcript_.hash().view());
+  Bytes msg;
+  wire::Writer w(msg);
+  wire::write_message(w, wire::Finished{verify.view()});
+  transcript_.add(msg);
+  io.send_message("Finished", msg, {{"verify_data", hex_string(verify.view())}});
+  TLSPP_TRY(io.install_write_keys(Epoch::application, suite_.aead, suite_.hash, c_ap.view(), "CLIENT_TRAFFIC_SECRET_0"));
+  io.log_secret("EXPORTER_SECRET", exporter.view());
+  resumption_master_ = master.resumption_master_secret(transcript_.hash().view());
+  io.handshake_complete(suite_.hash, suite_.aead, c_ap.view(), s_ap.view(), exporter.view(), resumption_master_.view());
+  client_hs_.wipe();
+  server_hs_.wipe();
+  state_ = State::connected;
+  return {};
+}
+
+Status Tls13Client::send_client_auth(Io& io) {
+  // RFC 8446 §4.4.2: a client asked for a certificate answers with one (matching the
+  // server's signature_algorithms) or with an empty list.
+  const LoadedCertificate* chosen = nullptr;
+  SignatureScheme scheme{};
+  for (const auto& c : config_->impl().certificates) {
+    for (auto s : schemes_for_key(c.key_type)) {
+      if (std::find(server_sig_algs_.begin(), server_sig_algs_.end(), s) != server_sig_algs_.end()) {
+        chosen = &c;
+        scheme = s;
+        break;
+      }
+    }
+    if (chosen) break;
+  }
+  wire::Certificate cert;
+  if (chosen)
+    for (const auto& der : chosen->chain) cert.certificate_list.push_back({der, {}});
+  const Bytes cmsg = wire::encode_message(cert);
+  transcript_.add(cmsg);
+  io.send_message("Certificate", cmsg,
+                  {{"certificates", std::to_string(cert.certificate_list.size())},
+                   {"subject", chosen ? chosen->subject : "(none)"}});
+  if (!chosen) return {};
+  const Bytes content = certificate_verify_content(false, transcript_.hash().view());
+  auto sig = crypto::sign(chosen->key, scheme, content);
+  if (!sig) return fail(sig.error());
+  const Bytes vmsg = wire::encode_message(wire::CertificateVerify{scheme, *sig});
+  transcript_.add(vmsg);
+  io.send_message("CertificateVerify", vmsg, {{"signature_scheme", std::string(signature_scheme_name(scheme))}});
+  return {};
+}
+
+Status Tls13Client::handle_post_handshake(Io& io, ByteView message) {
+  wire::Reader r(message);
+  auto m = wire::read_handshake(r);
+  if (!m) return fail(m.error());
+  if (m->type != HandshakeType::new_session_ticket)
+    return fail(Error::unexpected(std::string(wire::handshake_type_name(m->type)) + " received after the handshake"));
+  auto nst = wire::NewSessionTicket::decode(m->body);
+  if (!nst) return fail(nst.error());
+  // RFC 8446 §4.6.1: lifetimes over seven days are illegal.
+  if (nst->ticket_lifetime > 604800)
+    return fail(Error::illegal("NewSessionTicket lifetime of " + std::to_string(nst->ticket_lifetime) +
+                               " s exceeds seven days"));
+  SessionTicket t;
+  t.lifetime_seconds = nst->ticket_lifetime;
+  t.age_add = nst->ticket_age_add;
+  t.nonce.assign(nst->ticket_nonce.begin(), nst->ticket_nonce.end());
+  t.ticket.assign(nst->ticket.begin(), nst->ticket.end());
+  if (const auto* e = wire::find_extension(nst->extensions, ExtensionType::early_data)) {
+    auto ed = wire::EarlyDataMax::decode(e->data);
+    if (!ed) return fail(ed.error());
+    t.max_early_data = ed->max_early_data_size;
+  }
+  const auto psk = keysched::resumption_psk(suite_.hash, resumption_master_.view(), nst->ticket_nonce);
+  t.resumption_secret.assign(psk.view().begin(), psk.view().end());
+  t.cipher_suite = io.negotiated().cipher_suite;
+  t.server_name = server_name_;
+  t.alpn = io.negotiated().alpn;
+  t.received_at = io.now();
+  io.event(EventType::message_received, "NewSessionTicket", m->whole.size(),
+           {{"lifetime", std::to_string(t.lifetime_seconds) + " s"}, {"ticket", std::to_string(t.ticket.size()) + " bytes"}});
+  io.add_session_ticket(std::move(t));
+  return {};
+}
+
+}  // namespace
+
+std::unique_ptr<Handshake> make_tls13_client(std::shared_ptr<const ClientConfig> config, std::string server_name) {
+  return std::make_unique<Tls13Client>(std::move(config), std::move(server_name));
+}
+
+}  // namespace tlspp::handshake

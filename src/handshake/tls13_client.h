@@ -1,0 +1,21 @@
+// The TLS 1.3 client handshake (RFC 8446 §2, §4), one message at a time:
+//
+//   start            -> ClientHello                      -> ExpectServerHello
+//   ExpectServerHello   (HelloRetryRequest -> ClientHello2, once)
+//                    -> ExpectEncryptedExtensions -> ExpectCertificateOrRequest
+//                    -> [ExpectCertificate] -> ExpectCertificateVerify -> ExpectFinished
+//                    -> [Certificate, CertificateVerify,] Finished -> Connected
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "handshake/io.h"
+#include "tlspp/config.h"
+
+namespace tlspp::handshake {
+
+[[nodiscard]] std::unique_ptr<Handshake> make_tls13_client(std::shared_ptr<const ClientConfig> config,
+                                                           std::string server_name);
+
+}  // namespace tlspp::handshake

@@ -1,0 +1,547 @@
+#include "handshake/tls13_server.h"
+
+#include <algorithm>
+#include <optional>
+
+#include "conn/config_impl.h"
+#include "crypto/kx.h"
+#include "handshake/common.h"
+#include "keysched/tls13.h"
+#include "keysched/transcript.h"
+#include "pki/verify.h"
+#include "wire/messages.h"
+
+namespace tlspp::handshake {
+namespace {
+
+using wire::ExtensionContext;
+using wire::ExtensionType;
+using wire::HandshakeType;
+
+enum class State : uint8_t {
+  expect_client_hello,
+  expect_client_hello_2,
+  expect_certificate,
+  expect_certificate_verify,
+  expect_finished,
+  connected,
+};
+
+std::string_view state_name_of(State s) {
+  switch (s) {
+    case State::expect_client_hello: return "ExpectClientHello";
+    case State::expect_client_hello_2: return "ExpectClientHelloAfterRetry";
+    case State::expect_certificate: return "ExpectCertificate";
+    case State::expect_certificate_verify: return "ExpectCertificateVerify";
+    case State::expect_finished: return "ExpectFinished";
+    case State::connected: return "Connected";
+  }
+  return "?";
+}
+
+Error missing(std::string what) {
+  return Error{ErrorKind::peer_misbehaved, AlertDescription::missing_extension, std::move(what)};
+}
+Error handshake_failure(std::string what) {
+  return Error{ErrorKind::peer_incompatible, AlertDescription::handshake_failure, std::move(what)};
+}
+
+// Whether `name` matches a certificate DNS name (exact, or one left-most wildcard label).
+bool dns_match(std::string_view pattern, std::string_view name) {
+  auto lower_eq = [](std::string_view a, std::string_view b) {
+    return a.size() == b.size() &&
+           std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return std::tolower(x) == std::tolower(y); });
+  };
+  if (pattern.starts_with("*.")) {
+    const size_t dot = name.find('.');
+    return dot != std::string_view::npos && dot > 0 && lower_eq(pattern.substr(1), name.substr(dot));
+  }
+  return lower_eq(pattern, name);
+}
+
+// RFC 8446 §4.1.4: a HelloRetryRequest is a function of the session id it echoes, the suite,
+// the group and the cookie, so a server can rebuild it from the second ClientHello.
+Bytes encode_hello_retry_request(ByteView session_id, CipherSuite suite, NamedGroup group, ByteView cookie) {
+  wire::ServerHello hrr;
+  hrr.random = wire::kHelloRetryRequestRandom;
+  hrr.legacy_session_id_echo = session_id;
+  hrr.cipher_suite = suite;
+  wire::ExtensionsBuilder b;
+  b.add(ExtensionType::supported_versions, wire::SupportedVersionSelected{ProtocolVersion::tls13});
+  b.add(ExtensionType::key_share, wire::KeyShareHelloRetryRequest{group});
+  b.add(ExtensionType::cookie, wire::Cookie{cookie});
+  hrr.extensions = b.list();
+  return wire::encode_message(hrr);
+}
+
+class Tls13Server final : public Handshake {
+ public:
+  explicit Tls13Server(std::shared_ptr<const ServerConfig> config)
+      : config_(std::move(config)), opts_(config_->options()) {}
+
+  Status start(Io&) override { return {}; }
+  Status handle(Io& io, ByteView message) override;
+  Status handle_post_handshake(Io&, ByteView message) override {
+    return fail(Error::unexpected(std::string(wire::handshake_type_name(static_cast<HandshakeType>(message[0]))) +
+                                  " received after the handshake"));
+  }
+  bool done() const override { return state_ == State::connected; }
+  bool ccs_allowed() const override { return state_ != State::connected; }
+  std::string_view state_name() const override { return state_name_of(state_); }
+
+ private:
+  Status on_client_hello(Io& io, const wire::HandshakeMessage& m);
+  Status send_hello_retry_request(Io& io, const wire::ClientHello& ch, ByteView ch_whole, NamedGroup group);
+  Status on_certificate(Io& io, const wire::HandshakeMessage& m);
+  Status on_certificate_verify(Io& io, const wire::HandshakeMessage& m);
+  Status on_finished(Io& io, const wire::HandshakeMessage& m);
+  Status send_tickets(Io& io);
+  Bytes make_cookie(ByteView ch1_hash, CipherSuite suite, NamedGroup group) const;
+  Result<Bytes> open_cookie(ByteView cookie, CipherSuite suite, NamedGroup group) const;
+
+  std::shared_ptr<const ServerConfig> config_;
+  const ServerOptions& opts_;
+  State state_ = State::expect_client_hello;
+
+  SuiteParams suite_{};
+  CipherSuite suite_id_{};
+  NamedGroup hrr_group_{};
+  keysched::Transcript transcript_;
+  crypto::Secret client_hs_;
+  std::optional<keysched::MasterSecret> master_;
+  crypto::Secret client_ap_, server_ap_, exporter_;
+  std::vector<SignatureScheme> requested_schemes_;
+  crypto::PublicKey client_key_;
+};
+
+Status Tls13Server::handle(Io& io, ByteView message) {
+  wire::Reader r(message);
+  auto m = wire::read_handshake(r);
+  if (!m) return fail(m.error());
+  const auto unexpected = [&] {
+    return fail(Error::unexpected(std::string(wire::handshake_type_name(m->type)) + " received in state " +
+                                  std::string(state_name())));
+  };
+  switch (state_) {
+    case State::expect_client_hello:
+    case State::expect_client_hello_2:
+      if (m->type != HandshakeType::client_hello) return unexpected();
+      return on_client_hello(io, *m);
+    case State::expect_certificate:
+      if (m->type != HandshakeType::certificate) return unexpected();
+      return on_certificate(io, *m);
+    case State::expect_certificate_verify:
+      if (m->type != HandshakeType::certificate_verify) return unexpected();
+      return on_certificate_verify(io, *m);
+    case State::expect_finished:
+      if (m->type != HandshakeType::finished) return unexpected();
+      return on_finished(io, *m);
+    default:
+      return unexpected();
+  }
+}
+
+// RFC 8446 §4.2.2: the cookie carries what the server needs to rebuild the transcript after
+// a HelloRetryRequest (the hash of ClientHello1), bound to the suite and group it chose and
+// authenticated with a per-configuration key, so that no state is kept between the hellos.
+Bytes Tls13Server::make_cookie(ByteView ch1_hash, CipherSuite suite, NamedGroup group) const {
+  Bytes c;
+  wire::Writer w(c);
+  w.u16(static_cast<uint16_t>(suite));
+  w.u16(static_cast<uint16_t>(group));
+  w.vec8(ch1_hash);
+  const auto tag = crypto::hmac(crypto::HashAlg::sha256, config_->impl().cookie_key.view(), c);
+  w.bytes(tag.view());
+  return c;
+}
+
+Result<Bytes> Tls13Server::open_cookie(ByteView cookie, CipherSuite suite, NamedGroup group) const {
+  const Error bad = Error::illegal("ClientHello after HelloRetryRequest carries an invalid cookie");
+  if (cookie.size() < 32 + 5) return fail(bad);
+  const ByteView body = cookie.first(cookie.size() - 32);
+  const auto tag = crypto::hmac(crypto::HashAlg::sha256, config_->impl().cookie_key.view(), body);
+  if (!crypto::ct_equal(tag.view(), cookie.last(32))) return fail(bad);
+  wire::Reader r(body);
+  auto s = r.u16("cookie suite");
+  auto g = r.u16("cookie group");
+  auto h = r.vec8("cookie hash");
+  if (!s || !g || !h || !r.expect_end("cookie") || *s != static_cast<uint16_t>(suite) ||
+      *g != static_cast<uint16_t>(group))
+    return fail(bad);
+  return Bytes(h->begin(), h->end());
+}
+
+Status Tls13Server::on_client_hello(Io& io, const wire::HandshakeMessage& m) {
+  auto ch = wire::ClientHello::decode(m.body);
+  if (!ch) return fail(ch.error());
+  const bool retry = state_ == State::expect_client_hello_2;
+  const auto find = [&](ExtensionType t) { return wire::find_extension(ch->extensions, t); };
+
+  // RFC 8446 §4.2.1: TLS 1.3 is negotiated only through supported_versions.
+  const auto* sv = find(ExtensionType::supported_versions);
+  if (!sv)
+    return fail(Error{ErrorKind::peer_incompatible, AlertDescription::protocol_version,
+                      "client offers only " + std::string(protocol_version_name(ch->legacy_version)) +
+                          "; this server requires TLS 1.3"});
+  auto versions = wire::SupportedVersionsList::decode(sv->data);
+  if (!versions) return fail(versions.error());
+  if (std::find(versions->versions.begin(), versions->versions.end(), ProtocolVersion::tls13) ==
+      versions->versions.end())
+    return fail(Error{ErrorKind::peer_incompatible, AlertDescription::protocol_version,
+                      "client does not offer TLS 1.3"});
+  // §4.1.2: exactly the null compression method.
+  if (ch->legacy_compression_methods.size() != 1 || ch->legacy_compression_methods[0] != 0)
+    return fail(Error::illegal("TLS 1.3 ClientHello offers compression methods"));
+  if (!retry) io.set_client_random(ch->random);
+
+  // §9.2: without a PSK, signature_algorithms, supported_groups and key_share are mandatory.
+  const auto* sa_ext = find(ExtensionType::signature_algorithms);
+  const auto* sg_ext = find(ExtensionType::supported_groups);
+  const auto* ks_ext = find(ExtensionType::key_share);
+  if (!sa_ext) return fail(missing("ClientHello has no signature_algorithms extension"));
+  if (!sg_ext) return fail(missing("ClientHello has no supported_groups extension"));
+  if (!ks_ext) return fail(missing("ClientHello has no key_share extension"));
+  auto sig_algs = wire::SignatureSchemeList::decode(sa_ext->data);
+  if (!sig_algs) return fail(sig_algs.error());
+  auto groups = wire::SupportedGroups::decode(sg_ext->data);
+  if (!groups) return fail(groups.error());
+  auto shares = wire::KeyShareClientHello::decode(ks_ext->data);
+  if (!shares) return fail(shares.error());
+  for (const auto& s : shares->client_shares)
+    if (std::find(groups->groups.begin(), groups->groups.end(), s.group) == groups->groups.end())
+      return fail(Error::illegal("ClientHello key share for " + std::string(named_group_name(s.group)) +
+                                 ", which is not in its supported_groups"));
+
+  // Cipher suite: the preferred list's first entry the other list has too.
+  const auto& ours = opts_.cipher_suites;
+  const auto& theirs = ch->cipher_suites;
+  std::optional<CipherSuite> suite;
+  const auto& first = opts_.prefer_server_cipher_order ? ours : theirs;
+  const auto& second = opts_.prefer_server_cipher_order ? theirs : ours;
+  for (auto s : first)
+    if (tls13_suite(s) && std::find(second.begin(), second.end(), s) != second.end()) {
+      suite = s;
+      break;
+    }
+  if (!suite) return fail(handshake_failure("no TLS 1.3 cipher suite in common with the client"));
+  if (retry && *suite != suite_id_)
+    return fail(Error::illegal("ClientHello after HelloRetryRequest changed the cipher suites"));
+
+  // Group: one the client sent a share for if we accept it, otherwise ask for one.
+  const wire::KeyShareEntry* share = nullptr;
+  for (auto g : opts_.groups)
+    if ((share = shares->find(g))) break;
+  if (!share) {
+    if (retry)
+      return fail(Error::illegal("ClientHello after HelloRetryRequest has no key share for " +
+                                 std::string(named_group_name(hrr_group_))));
+    std::optional<NamedGroup> group;
+    for (auto g : opts_.groups)
+      if (std::find(groups->groups.begin(), groups->groups.end(), g) != groups->groups.end()) {
+        group = g;
+        break;
+      }
+    if (!group) return fail(handshake_failure("no key exchange group in common with the client"));
+    suite_id_ = *suite;
+    suite_ = *tls13_suite(*suite);
+    return send_hello_retry_request(io, *ch, m.whole, *group);
+  }
+  if (retry && share->group != hrr_group_)
+    return fail(Error::illegal("ClientHello after HelloRetryRequest has a key share for the wrong group"));
+
+  // Certificate: by SNI among the configured chains, the first otherwise.
+  const auto& certs = config_->impl().certificates;
+  std::string sni;
+  if (const auto* e = find(ExtensionType::server_name)) {
+    auto names = wire::ServerNameList::decode(e->data);
+    if (!names) return fail(names.error());
+    if (auto h = names->host_name()) sni = std::string(*h);
+  }
+  const LoadedCertificate* cert = &certs.front();
+  if (!sni.empty())
+    for (const auto& c : certs)
+      if (std::any_of(c.dns_names.begin(), c.dns_names.end(), [&](const std::string& p) { return dns_match(p, sni); })) {
+        cert = &c;
+        break;
+      }
+  // Signature scheme: ours for that key, the first the client accepts.
+  std::optional<SignatureScheme> scheme;
+  for (auto s : schemes_for_key(cert->key_type))
+    if (std::find(sig_algs->schemes.begin(), sig_algs->schemes.end(), s) != sig_algs->schemes.end()) {
+      scheme = s;
+      break;
+    }
+  if (!scheme)
+    return fail(handshake_failure("client accepts no signature scheme for the server's " +
+                                  std::string(crypto::key_type_name(cert->key_type)) + " key"));
+
+  // ALPN (RFC 7301 §3.2): the server's most preferred protocol the client offers.
+  std::string alpn;
+  if (const auto* e = find(ExtensionType::application_layer_protocol_negotiation); e && !opts_.alpn.empty()) {
+    auto offered = wire::ProtocolNameList::decode(e->data, ExtensionContext::client_hello);
+    if (!offered) return fail(offered.error());
+    for (const auto& p : opts_.alpn)
+      if (std::any_of(offered->names.begin(), offered->names.end(), [&](ByteView n) { return to_string(n) == p; })) {
+        alpn = p;
+        break;
+      }
+    if (alpn.empty() && opts_.require_alpn_match)
+      return fail(Error{ErrorKind::peer_incompatible, AlertDescription::no_application_protocol,
+                        "client offers ALPN protocols " + alpn_list(offered->names) + ", none of which this server speaks"});
+  }
+
+  // Transcript: after a retry it is rebuilt from the cookie (§4.4.1: message_hash of
+  // ClientHello1, then the HelloRetryRequest), so nothing but the cookie links the hellos.
+  suite_id_ = *suite;
+  suite_ = *tls13_suite(*suite);
+  if (retry) {
+    const auto* ce = find(ExtensionType::cookie);
+    if (!ce) return fail(Error::illegal("ClientHello after HelloRetryRequest has no cookie"));
+    auto cookie = wire::Cookie::decode(ce->data);
+    if (!cookie) return fail(cookie.error());
+    auto ch1_hash = open_cookie(cookie->cookie, *suite, hrr_group_);
+    if (!ch1_hash) return fail(ch1_hash.error());
+    transcript_ = keysched::Transcript(suite_.hash);
+    transcript_.add(wire::message_hash(*ch1_hash));
+    transcript_.add(encode_hello_retry_request(ch->legacy_session_id, *suite, hrr_group_, cookie->cookie));
+  } else {
+    transcript_.set_hash(suite_.hash);
+  }
+  transcript_.add(m.whole);
+  Details cd = {{"versions", join_names(versions->versions, protocol_version_name)},
+                {"cipher_suites", join_names(ch->cipher_suites, cipher_suite_name)},
+                {"groups", join_names(groups->groups, named_group_name)},
+                {"key_shares", join_names(shares->client_shares,
+                                          [](const wire::KeyShareEntry& e) { return named_group_name(e.group); })},
+                {"signature_algorithms", join_names(sig_algs->schemes, signature_scheme_name)}};
+  if (!sni.empty()) cd.emplace_back("server_name", sni);
+  io.event(EventType::message_received, retry ? "ClientHello (retry)" : "ClientHello", m.whole.size(), std::move(cd));
+
+  auto& neg = io.negotiated();
+  neg.version = ProtocolVersion::tls13;
+  neg.cipher_suite = *suite;
+  neg.group = share->group;
+  neg.signature_scheme = *scheme;
+  neg.alpn = alpn;
+  neg.server_name = sni;
+  neg.hello_retry_request = retry;
+
+  // ServerHello with our key share.
+  auto server_share = crypto::KeyShare::generate(share->group, io.random());
+  if (!server_share) return fail(server_share.error());
+  auto shared = server_share->agree(share->key_exchange);
+  if (!shared) return fail(shared.error());
+  uint8_t random[32];
+  io.random().fill(random);
+  wire::ServerHello sh;
+  sh.random = ByteView(random, 32);
+  sh.legacy_session_id_echo = ch->legacy_session_id;
+  sh.cipher_suite = *suite;
+  wire::ExtensionsBuilder b;
+  b.add(ExtensionType::supported_versions, wire::SupportedVersionSelected{ProtocolVersion::tls13});
+  b.add(ExtensionType::key_share, wire::KeyShareServerHello{{share->group, server_share->public_bytes()}});
+  sh.extensions = b.list();
+  const Bytes sh_msg = wire::encode_message(sh);
+  transcript_.add(sh_msg);
+  io.send_message("ServerHello", sh_msg,
+                  {{"version", "TLSv1.3"},
+                   {"cipher_suite", std::string(cipher_suite_name(*suite))},
+                   {"key_share", std::string(named_group_name(share->group))}});
+  // Appendix D.4: after the first handshake message, when the client asked for
+  // compatibility mode by sending a session id (after a retry it was sent already).
+  if (!ch->legacy_session_id.empty() && !retry) io.send_change_cipher_spec();
+
+  auto hs = keysched::EarlySecret::without_psk(suite_.hash).into_handshake(shared->view());
+  const auto th = transcript_.hash();
+  client_hs_ = hs.client_handshake_traffic_secret(th.view());
+  const auto server_hs = hs.server_handshake_traffic_secret(th.view());
+  TLSPP_TRY(io.install_write_keys(Epoch::handshake, suite_.aead, suite_.hash, server_hs.view(),
+                                  "SERVER_HANDSHAKE_TRAFFIC_SECRET"));
+  TLSPP_TRY(io.install_read_keys(Epoch::handshake, suite_.aead, suite_.hash, client_hs_.view(),
+                                 "CLIENT_HANDSHAKE_TRAFFIC_SECRET"));
+
+  // EncryptedExtensions.
+  wire::ExtensionsBuilder eb;
+  Details ed;
+  if (!alpn.empty()) {
+    const ByteView name(reinterpret_cast<const uint8_t*>(alpn.data()), alpn.size());
+    eb.add(ExtensionType::application_layer_protocol_negotiation, wire::ProtocolNameList{{name}});
+    ed.emplace_back("alpn", alpn);
+  }
+  wire::EncryptedExtensions ee;
+  ee.extensions = eb.list();
+  const Bytes ee_msg = wire::encode_message(ee);
+  transcript_.add(ee_msg);
+  io.send_message("EncryptedExtensions", ee_msg, std::move(ed));
+
+  if (opts_.client_auth != ClientAuth::none) {
+    for (auto s : opts_.signature_schemes)
+      if (tls13_handshake_scheme(s)) requested_schemes_.push_back(s);
+    wire::ExtensionsBuilder rb;
+    rb.add(ExtensionType::signature_algorithms, wire::SignatureSchemeList{requested_schemes_});
+    wire::CertificateRequest cr;
+    cr.extensions = rb.list();
+    const Bytes cr_msg = wire::encode_message(cr);
+    transcript_.add(cr_msg);
+    io.send_message("CertificateRequest", cr_msg,
+                    {{"signature_algorithms", join_names(requested_schemes_, signature_scheme_name)},
+                     {"required", opts_.client_auth == ClientAuth::required ? "yes" : "no"}});
+  }
+
+  wire::Certificate certificate;
+  for (const auto& der : cert->chain) certificate.certificate_list.push_back({der, {}});
+  const Bytes cert_msg = wire::encode_message(certificate);
+  transcript_.add(cert_msg);
+  io.send_message("Certificate", cert_msg,
+                  {{"certificates", std::to_string(cert->chain.size())},
+                   {"subject", cert->subject},
+                   {"key", std::string(crypto::key_type_name(cert->key_type))}});
+
+  const Bytes content = certificate_verify_content(true, transcript_.hash().view());
+  auto sig = crypto::sign(cert->key, *scheme, content);
+  if (!sig) return fail(sig.error());
+  const Bytes cv_msg = wire::encode_message(wire::CertificateVerify{*scheme, *sig});
+  transcript_.add(cv_msg);
+  io.send_message("CertificateVerify", cv_msg, {{"signature_scheme", std::string(signature_scheme_name(*scheme))}});
+
+  const auto verify = keysched::finished_verify_data(suite_.hash, server_hs.view(), transcript_.hash().view());
+  const Bytes fin_msg = wire::encode_message(wire::Finished{verify.view()});
+  transcript_.add(fin_msg);
+  io.send_message("Finished", fin_msg, {{"verify_data", hex_string(verify.view())}});
+
+  // Application secrets over ClientHello..server Finished; the server may write at once.
+  master_.emplace(std::move(hs).into_master());
+  const auto th2 = transcript_.hash();
+  client_ap_ = master_->client_application_traffic_secret_0(th2.view());
+  server_ap_ = master_->server_application_traffic_secret_0(th2.view());
+  exporter_ = master_->exporter_master_secret(th2.view());
+  TLSPP_TRY(io.install_write_keys(Epoch::application, suite_.aead, suite_.hash, server_ap_.view(),
+                                  "SERVER_TRAFFIC_SECRET_0"));
+  io.log_secret("EXPORTER_SECRET", exporter_.view());
+  state_ = opts_.client_auth != ClientAuth::none ? State::expect_certificate : State::expect_finished;
+  return {};
+}
+
+Status Tls13Server::send_hello_retry_request(Io& io, const wire::ClientHello& ch, ByteView ch_whole,
+                                             NamedGroup group) {
+  // RFC 8446 §4.1.4.
+  transcript_.set_hash(suite_.hash);
+  transcript_.add(ch_whole);
+  io.event(EventType::message_received, "ClientHello", ch_whole.size(),
+           {{"cipher_suites", join_names(ch.cipher_suites, cipher_suite_name)},
+            {"key_shares", "none acceptable"}});
+  const auto ch1_hash = transcript_.hash();
+  hrr_group_ = group;
+
+  const Bytes cookie = make_cookie(ch1_hash.view(), suite_id_, group);
+  const Bytes msg = encode_hello_retry_request(ch.legacy_session_id, suite_id_, group, cookie);
+  io.send_message("HelloRetryRequest", msg,
+                  {{"cipher_suite", std::string(cipher_suite_name(suite_id_))},
+                   {"selected_group", std::string(named_group_name(group))},
+                   {"cookie", std::to_string(cookie.size()) + " bytes"}});
+  if (!ch.legacy_session_id.empty()) io.send_change_cipher_spec();
+  state_ = State::expect_client_hello_2;
+  return {};
+}
+
+Status Tls13Server::on_certificate(Io& io, const wire::HandshakeMessage& m) {
+  auto cert = wire::Certificate::decode(m.body);
+  if (!cert) return fail(cert.error());
+  if (!cert->certificate_request_context.empty())
+    return fail(Error::illegal("client Certificate has a request context the server did not send"));
+  transcript_.add(m.whole);
+  if (cert->certificate_list.empty()) {
+    io.event(EventType::message_received, "Certificate", m.whole.size(), {{"certificates", "0"}});
+    // RFC 8446 §4.4.2.4: without a certificate the server may go on or abort with
+    // certificate_required.
+    if (opts_.client_auth == ClientAuth::required)
+      return fail(Error{ErrorKind::bad_certificate, AlertDescription::certificate_required,
+                        "client did not send a certificate, which this server requires"});
+    state_ = State::expect_finished;
+    return {};
+  }
+  std::vector<ByteView> chain;
+  for (const auto& e : cert->certificate_list) {
+    if (!e.extensions.empty())
+      return fail(Error{ErrorKind::peer_misbehaved, AlertDescription::unsupported_extension,
+                        "client certificate entry carries an unsolicited extension"});
+    chain.push_back(e.cert_data);
+  }
+  const auto& trust = config_->impl().client_trust;
+  if (!trust) return fail(Error::internal("client certificates requested without a trust store"));
+  auto verified = pki::verify_server_chain(*trust, chain, "", io.now(), pki::Purpose::client);
+  if (!verified) return fail(verified.error());
+  client_key_ = verified->leaf_key;
+  auto& neg = io.negotiated();
+  neg.peer_subject = verified->subject;
+  neg.peer_key = client_key_.describe();
+  neg.peer_verified = true;
+  for (ByteView c : chain) neg.peer_certificates.emplace_back(c.begin(), c.end());
+  io.event(EventType::message_received, "Certificate", m.whole.size(),
+           {{"certificates", std::to_string(chain.size())}, {"subject", neg.peer_subject}, {"key", neg.peer_key}});
+  state_ = State::expect_certificate_verify;
+  return {};
+}
+
+Status Tls13Server::on_certificate_verify(Io& io, const wire::HandshakeMessage& m) {
+  auto cv = wire::CertificateVerify::decode(m.body);
+  if (!cv) return fail(cv.error());
+  if (std::find(requested_schemes_.begin(), requested_schemes_.end(), cv->algorithm) == requested_schemes_.end())
+    return fail(Error::illegal("client signed with " + std::string(signature_scheme_name(cv->algorithm)) +
+                               ", which the server did not request"));
+  if (!crypto::scheme_matches_key(cv->algorithm, client_key_.type()))
+    return fail(Error::illegal("client signed with " + std::string(signature_scheme_name(cv->algorithm)) +
+                               ", which does not match its " + client_key_.describe() + " key"));
+  const Bytes content = certificate_verify_content(false, transcript_.hash().view());
+  if (!crypto::verify(client_key_, cv->algorithm, content, cv->signature))
+    return fail(Error::crypto(AlertDescription::decrypt_error, "client CertificateVerify signature does not verify"));
+  transcript_.add(m.whole);
+  io.event(EventType::message_received, "CertificateVerify", m.whole.size(),
+           {{"signature_scheme", std::string(signature_scheme_name(cv->algorithm))}});
+  state_ = State::expect_finished;
+  return {};
+}
+
+Status Tls13Server::on_finished(Io& io, const wire::HandshakeMessage& m) {
+  auto fin = wire::Finished::decode(m.body, crypto::hash_len(suite_.hash));
+  if (!fin) return fail(fin.error());
+  if (!keysched::finished_matches(suite_.hash, client_hs_.view(), transcript_.hash().view(), fin->verify_data))
+    return fail(Error::crypto(AlertDescription::decrypt_error, "client Finished does not verify"));
+  transcript_.add(m.whole);
+  io.event(EventType::message_received, "Finished", m.whole.size(), {{"verify_data", hex_string(fin->verify_data)}});
+  TLSPP_TRY(io.install_read_keys(Epoch::application, suite_.aead, suite_.hash, client_ap_.view(),
+                                 "CLIENT_TRAFFIC_SECRET_0"));
+  const auto resumption = master_->resumption_master_secret(transcript_.hash().view());
+  io.handshake_complete(suite_.hash, suite_.aead, client_ap_.view(), server_ap_.view(), exporter_.view(),
+                        resumption.view());
+  client_hs_.wipe();
+  master_.reset();
+  state_ = State::connected;
+  return send_tickets(io);
+}
+
+Status Tls13Server::send_tickets(Io& io) {
+  // RFC 8446 §4.6.1. The ticket is an opaque random identifier.
+  for (unsigned i = 0; i < opts_.tickets; ++i) {
+    uint8_t ticket[32], age_add[4];
+    io.random().fill(ticket);
+    io.random().fill(age_add);
+    const uint8_t nonce[1] = {static_cast<uint8_t>(i)};
+    wire::NewSessionTicket nst;
+    nst.ticket_lifetime = 7200;
+    nst.ticket_age_add = (uint32_t{age_add[0]} << 24) | (uint32_t{age_add[1]} << 16) | (uint32_t{age_add[2]} << 8) | age_add[3];
+    nst.ticket_nonce = nonce;
+    nst.ticket = ticket;
+    const Bytes msg = wire::encode_message(nst);
+    io.send_message("NewSessionTicket", msg, {{"lifetime", "7200 s"}, {"ticket", "32 bytes"}});
+  }
+  return {};
+}
+
+}  // namespace
+
+std::unique_ptr<Handshake> make_tls13_server(std::shared_ptr<const ServerConfig> config) {
+  return std::make_unique<Tls13Server>(std::move(config));
+}
+
+}  // namespace tlspp::handshake
