@@ -235,7 +235,7 @@ TEST_F(Rfc8448, Section3_Simple1RttHandshake_EveryValue) {
   EXPECT_EQ(B(c_ap_keys.iv.view()), field(c_ap_step, "iv expanded"));
 
   // Client Finished over ClientHello..server Finished, sent under the client handshake key.
-  const auto& cfin_step = step(t, "client", "calculate finished \"tls13 finished\":");
+  const auto& cfin_step = step(t, "client", "calculate finished", 1);
   const auto c_verify = keysched::finished_verify_data(H, c_hs.view(), ch_sf.view());
   EXPECT_EQ(B(c_verify.view()), field(cfin_step, "finished"));
   EXPECT_EQ(Bytes(cfin.begin() + 4, cfin.end()), field(cfin_step, "finished"));
