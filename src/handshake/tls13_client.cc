@@ -238,7 +238,10 @@ Status Tls13Client::on_server_hello(Io& io, const wire::HandshakeMessage& m) {
     return fail(Error::illegal(std::string(what) + " selected version " +
                                std::string(protocol_version_name(version->version)) + ", which was not offered"));
   TLSPP_TRY(check_hello_common(*sh, what));
-  TLSPP_TRY(check_response_extensions(sh->extensions, sh->extension_context(), offered_, what));
+  // §4.2.2: a HelloRetryRequest may carry a cookie the client never offered.
+  std::vector<uint16_t> allowed = offered_;
+  if (hrr) allowed.push_back(static_cast<uint16_t>(ExtensionType::cookie));
+  TLSPP_TRY(check_response_extensions(sh->extensions, sh->extension_context(), allowed, what));
   if (hrr) return on_hello_retry_request(io, *sh, m.whole);
 
   if (hrr_suite_ && *hrr_suite_ != sh->cipher_suite)

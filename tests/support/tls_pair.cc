@@ -1,0 +1,121 @@
+#include "support/tls_pair.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <mutex>
+
+#include "crypto/pem.h"
+
+namespace tlspp::test {
+
+CertificateKeyPair pem_pair(const pki::TestPki& p) {
+  CertificateKeyPair pair;
+  for (const auto& der : p.chain()) {
+    const std::string pem = crypto::pem_encode("CERTIFICATE", der);
+    pair.cert_pem.insert(pair.cert_pem.end(), pem.begin(), pem.end());
+  }
+  const std::string key = crypto::pem_encode("PRIVATE KEY", p.leaf_key.pkcs8_der());
+  pair.key_pem.assign(key.begin(), key.end());
+  return pair;
+}
+
+std::string write_temp_pem(const Bytes& der, const std::string& name) {
+  static const std::string dir = [] {
+    char tmpl[] = "/tmp/tlspp-test-XXXXXX";
+    const char* d = mkdtemp(tmpl);
+    std::string s = d ? d : "/tmp";
+    static std::string cleanup_dir = s;
+    std::atexit([] { (void)std::system(("rm -rf '" + cleanup_dir + "'").c_str()); });
+    return s;
+  }();
+  const std::string path = dir + "/" + name;
+  std::ofstream(path) << crypto::pem_encode("CERTIFICATE", der);
+  return path;
+}
+
+const pki::TestPki& shared_pki(crypto::KeyType type, const std::string& name) {
+  static std::mutex m;
+  static std::map<std::pair<int, std::string>, std::unique_ptr<pki::TestPki>> cache;
+  std::lock_guard<std::mutex> lock(m);
+  auto& slot = cache[{static_cast<int>(type), name}];
+  if (!slot) {
+    pki::TestPkiOptions o;
+    o.key_type = type;
+    o.names = {name};
+    auto p = pki::make_test_pki(o);
+    if (!p) {
+      std::fprintf(stderr, "make_test_pki failed: %s\n", p.error().to_string().c_str());
+      std::abort();
+    }
+    slot = std::make_unique<pki::TestPki>(std::move(*p));
+  }
+  return *slot;
+}
+
+ClientOptions client_options_for(crypto::KeyType type) {
+  ClientOptions o;
+  const auto& p = shared_pki(type);
+  o.ca_files = {write_temp_pem(p.root, "root-" + std::to_string(static_cast<int>(type)) + ".pem")};
+  return o;
+}
+
+ServerOptions server_options_for(crypto::KeyType type) {
+  ServerOptions o;
+  o.certificates = {pem_pair(shared_pki(type))};
+  return o;
+}
+
+Status pump(Connection& client, Connection& server, int max_rounds) {
+  for (int i = 0; i < max_rounds; ++i) {
+    bool moved = false;
+    if (client.wants_write()) {
+      const Bytes b(client.pending_output().begin(), client.pending_output().end());
+      client.consume_output(b.size());
+      moved = true;
+      if (auto s = server.receive(b); !s) {
+        // Deliver the server's alert so the client can see it too.
+        if (server.wants_write()) {
+          const Bytes a(server.pending_output().begin(), server.pending_output().end());
+          server.consume_output(a.size());
+          (void)client.receive(a);
+        }
+        return s;
+      }
+    }
+    if (server.wants_write()) {
+      const Bytes b(server.pending_output().begin(), server.pending_output().end());
+      server.consume_output(b.size());
+      moved = true;
+      if (auto s = client.receive(b); !s) {
+        if (client.wants_write()) {
+          const Bytes a(client.pending_output().begin(), client.pending_output().end());
+          client.consume_output(a.size());
+          (void)server.receive(a);
+        }
+        return s;
+      }
+    }
+    if (!moved) return {};
+  }
+  return fail(Error::internal("pump: connections still talking after many rounds"));
+}
+
+Result<Pair> connect(const ClientOptions& c, const ServerOptions& s, const std::string& host) {
+  auto cc = ClientConfig::create(c);
+  if (!cc) return fail(cc.error());
+  auto sc = ServerConfig::create(s);
+  if (!sc) return fail(sc.error());
+  auto client = ClientConnection::create(*cc, host);
+  if (!client) return fail(client.error());
+  auto server = ServerConnection::create(*sc);
+  if (!server) return fail(server.error());
+  Pair p{std::move(*client), std::move(*server)};
+  TLSPP_TRY(pump(p.client, p.server));
+  return p;
+}
+
+}  // namespace tlspp::test

@@ -1,0 +1,44 @@
+// Test support: a fresh PKI in memory, configurations built from it, and a pump that
+// joins a client and a server connection through memory.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "crypto/sig.h"
+#include "pki/builder.h"
+#include "tlspp/config.h"
+#include "tlspp/connection.h"
+
+namespace tlspp::test {
+
+// A CertificateKeyPair in PEM text for the PKI's leaf chain.
+[[nodiscard]] CertificateKeyPair pem_pair(const pki::TestPki& pki);
+// The root of `pki` as a PEM file in a temporary directory (removed at exit).
+[[nodiscard]] std::string write_temp_pem(const Bytes& der, const std::string& name);
+
+// A test PKI per key type, made once per process (RSA key generation is slow).
+[[nodiscard]] const pki::TestPki& shared_pki(crypto::KeyType type, const std::string& name = "localhost");
+
+struct PairOptions {
+  crypto::KeyType key_type = crypto::KeyType::ec_p256;
+};
+
+// Client options trusting the shared PKI's root for `type`.
+[[nodiscard]] ClientOptions client_options_for(crypto::KeyType type);
+// Server options serving the shared PKI's leaf for `type`.
+[[nodiscard]] ServerOptions server_options_for(crypto::KeyType type);
+
+// Moves bytes both ways until neither side has anything to send. Returns the first
+// error of either side (the client's first), or success.
+Status pump(Connection& client, Connection& server, int max_rounds = 100);
+
+// Runs a whole handshake; fails the test with the error on failure.
+struct Pair {
+  ClientConnection client;
+  ServerConnection server;
+};
+[[nodiscard]] Result<Pair> connect(const ClientOptions& c, const ServerOptions& s, const std::string& host = "localhost");
+
+}  // namespace tlspp::test
