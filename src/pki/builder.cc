@@ -53,7 +53,13 @@ Status add_conf_ext(X509* x, X509V3_CTX* ctx, int nid, const std::string& value)
   return {};
 }
 
-const EVP_MD* digest_for(crypto::KeyType t) {
+const EVP_MD* digest_for(crypto::KeyType t, int bits) {
+  if (t != crypto::KeyType::ed25519 && t != crypto::KeyType::ed448) {
+    if (bits == 1) return EVP_sha1();
+    if (bits == 256) return EVP_sha256();
+    if (bits == 384) return EVP_sha384();
+    if (bits == 512) return EVP_sha512();
+  }
   switch (t) {
     case crypto::KeyType::ed25519:
     case crypto::KeyType::ed448: return nullptr;  // EdDSA hashes internally (RFC 8032)
@@ -94,6 +100,7 @@ CertificateBuilder& CertificateBuilder::extension(std::string dotted_oid, bool c
   return *this;
 }
 CertificateBuilder& CertificateBuilder::rsa_pss(bool on) { rsa_pss_ = on; return *this; }
+CertificateBuilder& CertificateBuilder::signature_hash(int bits) { hash_bits_ = bits; return *this; }
 
 Result<Bytes> CertificateBuilder::self_signed(const crypto::PrivateKey& key) const {
   return build(key.public_key(), {}, key);
@@ -208,7 +215,7 @@ Result<Bytes> CertificateBuilder::build(const crypto::PublicKey& subject_key, By
         EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST) != 1 ||
         EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, EVP_sha256()) != 1 || X509_sign_ctx(x.get(), md.get()) <= 0)
       return fail(openssl_error("RSASSA-PSS signing"));
-  } else if (X509_sign(x.get(), sk, digest_for(st)) <= 0) {
+  } else if (X509_sign(x.get(), sk, digest_for(st, hash_bits_)) <= 0) {
     return fail(openssl_error("signing"));
   }
 

@@ -46,6 +46,9 @@ class CertificateBuilder {
   CertificateBuilder& extension(std::string dotted_oid, bool critical, Bytes value_der);
   // Sign RSA keys with RSASSA-PSS (hash = SHA-256, salt 32) instead of PKCS #1 v1.5.
   CertificateBuilder& rsa_pss(bool on);
+  // The signature hash for RSA and ECDSA signers: 1 (SHA-1, to test its refusal), 256,
+  // 384 or 512. Default: SHA-256, or the curve's own hash for P-384/P-521.
+  CertificateBuilder& signature_hash(int bits);
 
   // Issuer = subject, signed by `key` (whose public half is the subject key).
   [[nodiscard]] Result<Bytes> self_signed(const crypto::PrivateKey& key) const;
@@ -73,6 +76,7 @@ class CertificateBuilder {
   std::optional<uint8_t> eku_;
   std::vector<RawExtension> extra_;
   bool rsa_pss_ = false;
+  int hash_bits_ = 0;
 };
 
 // A ready-made PKI: a root CA, optionally an intermediate CA, and a leaf for `names`.
