@@ -115,11 +115,17 @@ Status AeadCtx::set_key(AeadAlg alg, ByteView key) {
 
 Status AeadCtx::seal(const uint8_t (&nonce)[kAeadNonceLen], ByteView aad, ByteView in,
                      MutByteView out) {
+  return seal(nonce, aad, in, {}, out);
+}
+
+Status AeadCtx::seal(const uint8_t (&nonce)[kAeadNonceLen], ByteView aad, ByteView in, ByteView trailer,
+                     MutByteView out) {
   if (!keyed_) return fail(Error::internal("AEAD seal without a key"));
-  if (out.size() < in.size() + kAeadTagLen) {
+  const size_t total = in.size() + trailer.size();
+  if (out.size() < total + kAeadTagLen) {
     return fail(Error::internal("AEAD seal output buffer too small for ciphertext and tag"));
   }
-  if (in.size() > INT_MAX || aad.size() > INT_MAX) {
+  if (total > INT_MAX || aad.size() > INT_MAX) {
     return fail(Error::internal("AEAD seal input too large"));
   }
   if (!aliasing_ok(in, out)) return fail(Error::internal("AEAD seal input partially overlaps output"));
@@ -129,19 +135,23 @@ Status AeadCtx::seal(const uint8_t (&nonce)[kAeadNonceLen], ByteView aad, ByteVi
   if (!aad.empty() && EVP_EncryptUpdate(c, nullptr, &n, aad.data(), static_cast<int>(aad.size())) != 1) {
     return fail(openssl_failure("additional data"));
   }
-  int written = 0;
-  if (!in.empty()) {
-    if (EVP_EncryptUpdate(c, out.data(), &written, in.data(), static_cast<int>(in.size())) != 1) {
+  // Both AEADs are streaming ciphers: the two parts are encrypted as one message, so the
+  // caller's plaintext is read once and written once, straight into the record.
+  size_t written = 0;
+  for (ByteView part : {in, trailer}) {
+    if (part.empty()) continue;
+    int w = 0;
+    if (EVP_EncryptUpdate(c, out.data() + written, &w, part.data(), static_cast<int>(part.size())) != 1) {
       return fail(openssl_failure("encryption"));
     }
+    written += static_cast<size_t>(w);
   }
   int tail = 0;
   if (EVP_EncryptFinal_ex(c, out.data() + written, &tail) != 1) return fail(openssl_failure("encryption"));
-  if (static_cast<size_t>(written + tail) != in.size()) {
+  if (written + static_cast<size_t>(tail) != total) {
     return fail(Error::internal("AEAD seal produced an unexpected ciphertext length"));
   }
-  if (EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_AEAD_GET_TAG, static_cast<int>(kAeadTagLen),
-                          out.data() + in.size()) != 1) {
+  if (EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_AEAD_GET_TAG, static_cast<int>(kAeadTagLen), out.data() + total) != 1) {
     return fail(openssl_failure("tag computation"));
   }
   return {};

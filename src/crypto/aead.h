@@ -35,6 +35,10 @@ class AeadCtx {
   // out.size() must be >= in.size() + 16. `in` may be exactly out's prefix (in place).
   [[nodiscard]] Status seal(const uint8_t (&nonce)[kAeadNonceLen], ByteView aad, ByteView in,
                             MutByteView out);
+  // Encrypts the concatenation in || trailer (e.g. a record's plaintext and its content
+  // type and padding) into out, tag after it; `in` may be exactly out's prefix.
+  [[nodiscard]] Status seal(const uint8_t (&nonce)[kAeadNonceLen], ByteView aad, ByteView in, ByteView trailer,
+                            MutByteView out);
   // Decrypts `in` (ciphertext followed by the 16-byte tag) into out[0, in.size()-16).
   // `out` may alias in's prefix (in place). A wrong tag gives
   // Error{crypto, bad_record_mac, "record authentication failed"}; nothing of out may be

@@ -88,12 +88,23 @@ Status Tls13Protection::seal(ContentType type, ByteView plaintext, size_t paddin
   // header is the additional data.
   put_header(dst.data(), ContentType::application_data, kLegacyVersion, body_len);
   uint8_t* body = dst.data() + kHeaderLen;
-  if (!plaintext.empty()) std::memmove(body, plaintext.data(), plaintext.size());
-  body[plaintext.size()] = static_cast<uint8_t>(type);
-  if (padding) std::memset(body + plaintext.size() + 1, 0, padding);
+  // TLSInnerPlaintext = content || type || zeros (§5.4). The content is encrypted straight
+  // from the caller's buffer into the record; only the short trailer is assembled here.
+  uint8_t small[64];
+  Bytes large;
+  uint8_t* trailer = small;
+  if (1 + padding > sizeof small) {
+    large.assign(1 + padding, 0);
+    trailer = large.data();
+  } else {
+    std::memset(small, 0, 1 + padding);
+  }
+  trailer[0] = static_cast<uint8_t>(type);
   uint8_t n[crypto::kAeadNonceLen];
   nonce(n);
-  if (auto s = aead_.seal(n, dst.first(kHeaderLen), ByteView(body, inner), MutByteView(body, body_len)); !s) {
+  if (auto s = aead_.seal(n, dst.first(kHeaderLen), plaintext, ByteView(trailer, 1 + padding),
+                          MutByteView(body, body_len));
+      !s) {
     out.trim_tail(dst.size());
     return s;
   }
