@@ -1,7 +1,6 @@
 #include "wire/messages.h"
 
 #include <algorithm>
-#include <cstring>
 #include <string>
 
 #include "wire/lists.h"
