@@ -102,7 +102,7 @@ struct ClientHello {
 [[nodiscard]] Result<size_t> client_hello_binders_offset(ByteView client_hello_message);
 
 // Overwrites the binders of an encoded ClientHello message in place (it was encoded with
-// placeholder binders of the same lengths); fails if the counts or lengths differ.
+// zero-filled binders of the same lengths); fails if the counts or lengths differ.
 [[nodiscard]] Status patch_psk_binders(MutByteView client_hello_message, std::span<const ByteView> binders);
 
 // RFC 8446 §4.1.3: the ServerHello.random that marks a HelloRetryRequest,
