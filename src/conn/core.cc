@@ -5,6 +5,7 @@
 #include <ctime>
 
 #include "keysched/tls13.h"
+#include "wire/messages.h"
 
 namespace tlspp {
 
@@ -110,7 +111,7 @@ Status Connection::Core::process_records() {
       // first ClientHello and the peer's Finished, is dropped; anything else is fatal.
       if (rec.body.size() != 1 || rec.body[0] != 1)
         return fail(Error::unexpected("ChangeCipherSpec record with invalid contents"));
-      if (handshake_done || !hs->ccs_allowed())
+      if (handshake_done || !hs || !hs->ccs_allowed())
         return fail(Error::unexpected("ChangeCipherSpec received outside the handshake"));
       if (++empty_records > kMaxEmptyRecords)
         return fail(Error::unexpected("too many ChangeCipherSpec records"));
@@ -227,6 +228,8 @@ Status Connection::Core::process_handshake_message(ByteView message) {
     TLSPP_TRY(hs->handle(*this, message));
     if (hs->done()) {
       handshake_done = true;
+      // Nothing of the handshake is needed any more: transcript, keys, peer key.
+      hs.reset();
       event(EventType::handshake_done, "handshake complete", 0, {});
       TLSPP_TRY(flush_handshake());
       if (!app_pending.empty()) {
@@ -241,7 +244,11 @@ Status Connection::Core::process_handshake_message(ByteView message) {
 }
 
 Status Connection::Core::process_post_handshake(ByteView message) {
-  if (message[0] != kHandshakeKeyUpdate) return hs->handle_post_handshake(*this, message);
+  if (message[0] == static_cast<uint8_t>(wire::HandshakeType::new_session_ticket) && side == Side::client)
+    return process_new_session_ticket(message);
+  if (message[0] != kHandshakeKeyUpdate)
+    return fail(Error::unexpected(std::string(wire::handshake_type_name(static_cast<wire::HandshakeType>(message[0]))) +
+                                  " received after the handshake"));
   // RFC 8446 §4.6.3.
   if (message.size() != 5) return fail(Error::decode("KeyUpdate message of the wrong length"));
   const uint8_t request = message[4];
@@ -255,6 +262,35 @@ Status Connection::Core::process_post_handshake(ByteView message) {
   ++read_key_generation;
   event(EventType::keys_installed, "application traffic keys (read, updated)", 0, {});
   if (request) TLSPP_TRY(send_key_update(false));
+  return {};
+}
+
+Status Connection::Core::process_new_session_ticket(ByteView message) {
+  auto nst = wire::NewSessionTicket::decode(message.subspan(4));
+  if (!nst) return fail(nst.error());
+  // RFC 8446 §4.6.1: lifetimes over seven days are illegal.
+  if (nst->ticket_lifetime > 604800)
+    return fail(Error::illegal("NewSessionTicket lifetime of " + std::to_string(nst->ticket_lifetime) +
+                               " s exceeds seven days"));
+  SessionTicket t;
+  t.lifetime_seconds = nst->ticket_lifetime;
+  t.age_add = nst->ticket_age_add;
+  t.nonce.assign(nst->ticket_nonce.begin(), nst->ticket_nonce.end());
+  t.ticket.assign(nst->ticket.begin(), nst->ticket.end());
+  if (const auto* e = wire::find_extension(nst->extensions, wire::ExtensionType::early_data)) {
+    auto ed = wire::EarlyDataMax::decode(e->data);
+    if (!ed) return fail(ed.error());
+    t.max_early_data = ed->max_early_data_size;
+  }
+  const auto psk = keysched::resumption_psk(hash, resumption_secret.view(), nst->ticket_nonce);
+  t.resumption_secret.assign(psk.view().begin(), psk.view().end());
+  t.cipher_suite = negotiated_.cipher_suite;
+  t.server_name = negotiated_.server_name;
+  t.alpn = negotiated_.alpn;
+  t.received_at = now();
+  event(EventType::message_received, "NewSessionTicket", message.size(),
+        {{"lifetime", std::to_string(t.lifetime_seconds) + " s"}, {"ticket", std::to_string(t.ticket.size()) + " bytes"}});
+  tickets.push_back(std::move(t));
   return {};
 }
 

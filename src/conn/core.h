@@ -39,7 +39,6 @@ struct Connection::Core final : handshake::Io {
   void handshake_complete(crypto::HashAlg hash, crypto::AeadAlg aead, ByteView client_app_secret,
                           ByteView server_app_secret, ByteView exporter_secret,
                           ByteView resumption_secret) override;
-  void add_session_ticket(SessionTicket ticket) override { tickets.push_back(std::move(ticket)); }
   void event(EventType type, std::string name, size_t size, handshake::Details details) override;
   Negotiated& negotiated() override { return negotiated_; }
   RandomSource& random() override;
@@ -50,7 +49,7 @@ struct Connection::Core final : handshake::Io {
   std::shared_ptr<const void> config_keepalive;  // the configuration `options` belongs to
   Side side;
   const CommonOptions& options;
-  std::unique_ptr<handshake::Handshake> hs;
+  std::unique_ptr<handshake::Handshake> hs;  // freed when the handshake completes
   record::Deframer deframer;
   record::Tls13Protection read_prot, write_prot;
   handshake::Epoch read_epoch = handshake::Epoch::plaintext;
@@ -86,6 +85,7 @@ struct Connection::Core final : handshake::Io {
   [[nodiscard]] Status process_handshake_bytes(ByteView body);
   [[nodiscard]] Status process_handshake_message(ByteView message);
   [[nodiscard]] Status process_post_handshake(ByteView message);
+  [[nodiscard]] Status process_new_session_ticket(ByteView message);
   [[nodiscard]] Status process_alert(ByteView body);
   [[nodiscard]] Status send_key_update(bool request_peer);
   [[nodiscard]] Status flush_handshake();

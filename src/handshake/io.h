@@ -43,7 +43,6 @@ class Io {
   virtual void handshake_complete(crypto::HashAlg hash, crypto::AeadAlg aead, ByteView client_app_secret,
                                   ByteView server_app_secret, ByteView exporter_secret,
                                   ByteView resumption_secret) = 0;
-  virtual void add_session_ticket(SessionTicket ticket) = 0;
   virtual void event(EventType type, std::string name, size_t size, Details details) = 0;
 
   virtual Negotiated& negotiated() = 0;
@@ -63,9 +62,6 @@ class Handshake {
   // expect is unexpected_message.
   [[nodiscard]] virtual Status handle(Io& io, ByteView message) = 0;
   [[nodiscard]] virtual bool done() const = 0;
-  // A handshake message after the handshake other than KeyUpdate (which the connection
-  // handles): NewSessionTicket for a client. Anything else is unexpected_message.
-  [[nodiscard]] virtual Status handle_post_handshake(Io& io, ByteView message) = 0;
   // Whether a peer's ChangeCipherSpec may arrive now (RFC 8446 §5: after the first
   // ClientHello and before the peer's Finished).
   [[nodiscard]] virtual bool ccs_allowed() const = 0;

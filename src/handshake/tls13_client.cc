@@ -56,7 +56,6 @@ class Tls13Client final : public Handshake {
 
   Status start(Io& io) override;
   Status handle(Io& io, ByteView message) override;
-  Status handle_post_handshake(Io& io, ByteView message) override;
   bool done() const override { return state_ == State::connected; }
   bool ccs_allowed() const override { return state_ != State::start && state_ != State::connected; }
   std::string_view state_name() const override { return state_name_of(state_); }
@@ -96,7 +95,6 @@ class Tls13Client final : public Handshake {
   bool cert_requested_ = false;
   Bytes cert_request_context_;
   std::vector<SignatureScheme> server_sig_algs_;
-  crypto::Secret resumption_master_;
 };
 
 Status Tls13Client::start(Io& io) {
@@ -490,8 +488,8 @@ Status Tls13Client::on_finished(Io& io, const wire::HandshakeMessage& m) {
   io.send_message("Finished", msg, {{"verify_data", hex_string(verify.view())}});
   TLSPP_TRY(io.install_write_keys(Epoch::application, suite_.aead, suite_.hash, c_ap.view(), "CLIENT_TRAFFIC_SECRET_0"));
   io.log_secret("EXPORTER_SECRET", exporter.view());
-  resumption_master_ = master.resumption_master_secret(transcript_.hash().view());
-  io.handshake_complete(suite_.hash, suite_.aead, c_ap.view(), s_ap.view(), exporter.view(), resumption_master_.view());
+  const auto resumption_master = master.resumption_master_secret(transcript_.hash().view());
+  io.handshake_complete(suite_.hash, suite_.aead, c_ap.view(), s_ap.view(), exporter.view(), resumption_master.view());
   client_hs_.wipe();
   server_hs_.wipe();
   state_ = State::connected;
@@ -528,40 +526,6 @@ Status Tls13Client::send_client_auth(Io& io) {
   const Bytes vmsg = wire::encode_message(wire::CertificateVerify{scheme, *sig});
   transcript_.add(vmsg);
   io.send_message("CertificateVerify", vmsg, {{"signature_scheme", std::string(signature_scheme_name(scheme))}});
-  return {};
-}
-
-Status Tls13Client::handle_post_handshake(Io& io, ByteView message) {
-  wire::Reader r(message);
-  auto m = wire::read_handshake(r);
-  if (!m) return fail(m.error());
-  if (m->type != HandshakeType::new_session_ticket)
-    return fail(Error::unexpected(std::string(wire::handshake_type_name(m->type)) + " received after the handshake"));
-  auto nst = wire::NewSessionTicket::decode(m->body);
-  if (!nst) return fail(nst.error());
-  // RFC 8446 §4.6.1: lifetimes over seven days are illegal.
-  if (nst->ticket_lifetime > 604800)
-    return fail(Error::illegal("NewSessionTicket lifetime of " + std::to_string(nst->ticket_lifetime) +
-                               " s exceeds seven days"));
-  SessionTicket t;
-  t.lifetime_seconds = nst->ticket_lifetime;
-  t.age_add = nst->ticket_age_add;
-  t.nonce.assign(nst->ticket_nonce.begin(), nst->ticket_nonce.end());
-  t.ticket.assign(nst->ticket.begin(), nst->ticket.end());
-  if (const auto* e = wire::find_extension(nst->extensions, ExtensionType::early_data)) {
-    auto ed = wire::EarlyDataMax::decode(e->data);
-    if (!ed) return fail(ed.error());
-    t.max_early_data = ed->max_early_data_size;
-  }
-  const auto psk = keysched::resumption_psk(suite_.hash, resumption_master_.view(), nst->ticket_nonce);
-  t.resumption_secret.assign(psk.view().begin(), psk.view().end());
-  t.cipher_suite = io.negotiated().cipher_suite;
-  t.server_name = server_name_;
-  t.alpn = io.negotiated().alpn;
-  t.received_at = io.now();
-  io.event(EventType::message_received, "NewSessionTicket", m->whole.size(),
-           {{"lifetime", std::to_string(t.lifetime_seconds) + " s"}, {"ticket", std::to_string(t.ticket.size()) + " bytes"}});
-  io.add_session_ticket(std::move(t));
   return {};
 }
 

@@ -81,10 +81,6 @@ class Tls13Server final : public Handshake {
 
   Status start(Io&) override { return {}; }
   Status handle(Io& io, ByteView message) override;
-  Status handle_post_handshake(Io&, ByteView message) override {
-    return fail(Error::unexpected(std::string(wire::handshake_type_name(static_cast<HandshakeType>(message[0]))) +
-                                  " received after the handshake"));
-  }
   bool done() const override { return state_ == State::connected; }
   bool ccs_allowed() const override { return state_ != State::connected; }
   std::string_view state_name() const override { return state_name_of(state_); }

@@ -11,16 +11,11 @@
 #include "crypto/hash.h"
 #include "tlspp/error.h"
 #include "tlspp/types.h"
+#include "wire/types.h"
 
 namespace tlspp::record {
 
-enum class ContentType : uint8_t {
-  invalid = 0,
-  change_cipher_spec = 20,
-  alert = 21,
-  handshake = 22,
-  application_data = 23,
-};
+using wire::ContentType;
 
 inline constexpr size_t kHeaderLen = 5;
 inline constexpr size_t kMaxPlaintext = 1u << 14;               // RFC 8446 §5.1
