@@ -5,6 +5,8 @@ set -euo pipefail
 want=(build-essential cmake ninja-build pkg-config libssl-dev openssl)
 if [ "${1:-build}" = test ]; then
   want+=(libgtest-dev clang-19 libfuzzer-19-dev libclang-rt-19-dev)
+  # tests/interop: the peers, and a network namespace to run them in.
+  want+=(gnutls-bin golang-go curl iproute2 util-linux)
 fi
 missing=()
 for p in "${want[@]}"; do

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Generates the interop test PKI in DIR with the openssl CLI:
+#   ca.pem / ca.key          root CA (ECDSA P-256), self-signed, CA:TRUE
+#   other-ca.pem             an unrelated root, to check that untrusted chains are refused
+#   {ecdsa,rsa,ed25519}.pem  leaf for localhost (SAN DNS:localhost, IP:127.0.0.1), signed by ca
+#   {ecdsa,rsa,ed25519}.key  its key: ECDSA P-256, RSA 2048, Ed25519 (PKCS#8 PEM)
+# Usage: gen-certs.sh DIR
+set -euo pipefail
+dir=${1:?usage: gen-certs.sh DIR}
+mkdir -p "$dir"
+cd "$dir"
+
+ossl() {
+  # openssl prints progress to stderr; show it only when a step fails.
+  local log
+  if ! log=$(openssl "$@" 2>&1); then
+    echo "gen-certs: openssl $* failed:" >&2
+    echo "$log" >&2
+    exit 1
+  fi
+}
+
+root() {  # root NAME CN
+  ossl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$1.key"
+  ossl req -x509 -new -key "$1.key" -out "$1.pem" -days 30 -sha256 -subj "/CN=$2" \
+    -addext "basicConstraints=critical,CA:TRUE" \
+    -addext "keyUsage=critical,keyCertSign,cRLSign" \
+    -addext "subjectKeyIdentifier=hash"
+}
+
+root ca "tlspp interop root"
+root other-ca "tlspp interop unrelated root"
+
+cat > leaf.ext <<'EXT'
+basicConstraints=critical,CA:FALSE
+keyUsage=critical,digitalSignature
+extendedKeyUsage=serverAuth,clientAuth
+subjectAltName=DNS:localhost,IP:127.0.0.1
+subjectKeyIdentifier=hash
+authorityKeyIdentifier=keyid
+EXT
+
+leaf() {  # leaf NAME genpkey-args...
+  local name=$1; shift
+  ossl genpkey "$@" -out "$name.key"
+  ossl req -new -key "$name.key" -out "$name.csr" -subj "/CN=localhost"
+  ossl x509 -req -in "$name.csr" -CA ca.pem -CAkey ca.key -CAcreateserial -days 30 -sha256 \
+    -extfile leaf.ext -out "$name.pem"
+  ossl verify -CAfile ca.pem "$name.pem"
+}
+
+leaf ecdsa -algorithm EC -pkeyopt ec_paramgen_curve:P-256
+leaf rsa -algorithm RSA -pkeyopt rsa_keygen_bits:2048
+leaf ed25519 -algorithm ED25519
+rm -f ./*.csr ca.srl leaf.ext
