@@ -13,6 +13,7 @@
 #include "pki/der.h"
 #include "pki/openssl_view.h"
 #include "pki/pem_blocks.h"
+#include "pki/public_key.h"
 
 namespace tlspp::pki {
 namespace {
@@ -312,6 +313,53 @@ TEST(PkiParse, GeneratedCertificatesAgreeWithOpenssl) {
     ASSERT_TRUE(inter);
     EXPECT_TRUE(std::ranges::equal(leaf->authority_key_id, inter->subject_key_id));
   }
+}
+
+TEST(PkiParse, PublicKeysMatchTheGenericDecoder) {
+  // certificate_public_key builds keys from the parsed SubjectPublicKeyInfo; it must give
+  // the same key as OpenSSL's generic SPKI decoder for every certificate.
+  std::vector<Bytes> certs = bundle();
+  std::vector<crypto::PrivateKey> keys;
+  for (crypto::KeyType kt : {crypto::KeyType::ec_p256, crypto::KeyType::ec_p384, crypto::KeyType::rsa,
+                             crypto::KeyType::ed25519}) {
+    auto k = crypto::PrivateKey::generate(kt, 2048);
+    ASSERT_TRUE(k) << k.error().message;
+    auto der = CertificateBuilder().common_name("k").self_signed(*k);
+    ASSERT_TRUE(der);
+    certs.push_back(*der);
+  }
+  for (const Bytes& der : certs) {
+    auto c = parse_certificate(der);
+    ASSERT_TRUE(c);
+    auto fast = certificate_public_key(*c);
+    auto generic = crypto::PublicKey::from_spki(c->spki);
+    ASSERT_TRUE(fast) << c->subject_string() << ": " << fast.error().message;
+    ASSERT_TRUE(generic);
+    EXPECT_EQ(fast->spki(), generic->spki()) << c->subject_string();
+    EXPECT_EQ(fast->type(), generic->type()) << c->subject_string();
+    EXPECT_EQ(fast->describe(), generic->describe()) << c->subject_string();
+  }
+}
+
+TEST(PkiParse, PointsOffTheCurveAreRefused) {
+  auto k = crypto::PrivateKey::generate(crypto::KeyType::ec_p256);
+  ASSERT_TRUE(k);
+  auto der = CertificateBuilder().common_name("bad point").organization("tlspp test").self_signed(*k);
+  ASSERT_TRUE(der);
+  auto parsed = parse_certificate(*der);
+  ASSERT_TRUE(parsed);
+  // Change the last byte of the point's y coordinate.
+  const size_t offset = static_cast<size_t>(parsed->public_key_bits.data() - parsed->der.data()) +
+                        parsed->public_key_bits.size() - 1;
+  Bytes bad = *der;
+  bad[offset] ^= 0x01;
+  auto c = parse_certificate(bad);
+  ASSERT_TRUE(c);  // still well-formed DER
+  auto key = certificate_public_key(*c);
+  ASSERT_FALSE(key);
+  EXPECT_EQ(key.error().alert, AlertDescription::unsupported_certificate);
+  EXPECT_EQ(key.error().message,
+            "certificate 'CN=bad point, O=tlspp test' has a public key tlspp cannot use: not a valid P-256 point");
 }
 
 TEST(PkiParse, RsaPssSignatureAlgorithm) {

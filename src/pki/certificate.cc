@@ -429,7 +429,8 @@ Result<Certificate> parse(ByteView input) {
     Reader spki(spki_el.contents);
     PKI_ASSIGN(key_alg, read_algorithm(spki, "subjectPublicKeyInfo.algorithm"));
     PKI_ASSIGN(key_el, spki.any("subjectPublicKeyInfo.subjectPublicKey"));
-    TLSPP_TRY(der::octet_aligned_bits(key_el, "subjectPublicKeyInfo.subjectPublicKey"));
+    PKI_ASSIGN(key_bits, der::octet_aligned_bits(key_el, "subjectPublicKeyInfo.subjectPublicKey"));
+    c.public_key_bits = key_bits;
     TLSPP_TRY(spki.expect_end("subjectPublicKeyInfo"));
     c.key_algorithm = classify_key(key_alg);
   }

@@ -135,6 +135,7 @@ struct Certificate {
   int64_t not_before = 0;        // seconds since the epoch, inclusive
   int64_t not_after = 0;         // seconds since the epoch, inclusive
   ByteView spki;                 // SubjectPublicKeyInfo, whole DER (PublicKey::from_spki)
+  ByteView public_key_bits;      // its subjectPublicKey BIT STRING contents
   KeyAlgorithm key_algorithm = KeyAlgorithm::unknown;
 
   // Extensions (RFC 5280 §4.2). Absent ones keep these defaults.

@@ -5,19 +5,13 @@
 
 #include "crypto/pem.h"
 #include "pki/pem_blocks.h"
+#include "pki/public_key.h"
 
 namespace tlspp::pki {
 
 const Result<crypto::PublicKey>& TrustAnchor::key() const {
   std::call_once(key_once_, [this] {
-    auto k = crypto::PublicKey::from_spki(cert().spki);
-    if (k) {
-      key_ = std::move(*k);
-    } else {
-      key_ = std::unexpected(Error(ErrorKind::bad_certificate, AlertDescription::bad_certificate,
-                                   "trust anchor '" + cert().subject_string() +
-                                       "' has an unusable public key: " + k.error().message));
-    }
+    key_ = certificate_public_key(cert());
   });
   return key_;
 }

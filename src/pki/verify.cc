@@ -11,6 +11,7 @@
 #include "pki/der.h"
 #include "pki/hostname.h"
 #include "pki/oids.h"
+#include "pki/public_key.h"
 
 namespace tlspp::pki {
 
@@ -314,14 +315,7 @@ class PathSearch {
     if (anchor) return anchor->key();
     auto& slot = keys_[index];
     if (!slot) {
-      auto k = crypto::PublicKey::from_spki(presented_[index].spki);
-      if (k) {
-        slot.emplace(std::move(*k));
-      } else {
-        slot.emplace(std::unexpected(cert_error(
-            AlertDescription::unsupported_certificate,
-            "certificate " + quoted(presented_[index]) + " has a public key tlspp cannot use: " + k.error().message)));
-      }
+      slot.emplace(certificate_public_key(presented_[index]));
     }
     return *slot;
   }
@@ -504,10 +498,8 @@ Result<VerifiedChain> verify_server_chain(const TrustStore& store, std::span<con
   } else {
     PathSearch search(store, certs, t, purpose);
     if (!search.run()) return fail(search.failure());
-    auto key = crypto::PublicKey::from_spki(leaf.spki);
-    if (!key)
-      return fail(cert_error(AlertDescription::unsupported_certificate,
-                             "certificate " + quoted(leaf) + " has a public key tlspp cannot use: " + key.error().message));
+    auto key = certificate_public_key(leaf);
+    if (!key) return fail(std::move(key.error()));
     out.leaf_key = std::move(*key);
     out.anchor_subject = search.anchor()->cert().subject_string();
     out.path_length = search.length();
