@@ -14,7 +14,7 @@ namespace {
 using der::Element;
 using der::Reader;
 
-// Expands TLSPP_TRY for Result-returning helpers while keeping the value.
+// Like TLSPP_TRY, but keeps the value: declares `var` from a Result, or returns its error.
 #define PKI_ASSIGN(var, expr)                                      \
   auto var##_r_ = (expr);                                          \
   if (!var##_r_) return ::std::unexpected(std::move(var##_r_.error())); \
@@ -391,7 +391,8 @@ Result<Certificate> parse(ByteView input) {
   c.signature_algorithm = classify_signature(outer_alg);
 
   Reader tbs(tbs_el.contents);
-  // version [0] EXPLICIT Version DEFAULT v1
+  // version [0] EXPLICIT Version DEFAULT v1. An explicit v1 is not DER but is harmless and
+  // occurs in old certificates, so it is accepted.
   PKI_ASSIGN(ver_el, tbs.optional(der::context(0, true), "version"));
   c.version = 1;
   if (ver_el) {
