@@ -1,5 +1,6 @@
 #include "pki/trust_store.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 
