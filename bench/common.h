@@ -1,0 +1,119 @@
+// Pieces shared by the tlspp, OpenSSL and raw-crypto measurements: the in-memory "wire"
+// between a client and a server, the clock, and the certificates both libraries use.
+#pragma once
+
+#include <time.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "tlspp/types.h"
+
+namespace bench {
+
+// One direction of a connection: what a socket would carry. Its storage comes from
+// malloc, which neither allocation hook sees, so the bytes in flight count against
+// neither library (a kernel socket buffer would not either).
+class Wire {
+ public:
+  explicit Wire(size_t capacity = 64 * 1024)
+      : buf_(static_cast<uint8_t*>(std::malloc(capacity))), cap_(capacity) {
+    if (!buf_) std::abort();
+  }
+  ~Wire() { std::free(buf_); }
+  Wire(Wire&& o) noexcept : buf_(o.buf_), cap_(o.cap_), head_(o.head_), tail_(o.tail_) { o.buf_ = nullptr; }
+  Wire(const Wire&) = delete;
+  Wire& operator=(const Wire&) = delete;
+  Wire& operator=(Wire&&) = delete;
+
+  [[nodiscard]] size_t size() const { return tail_ - head_; }
+  [[nodiscard]] bool empty() const { return head_ == tail_; }
+  [[nodiscard]] tlspp::ByteView view() const { return {buf_ + head_, size()}; }
+  void clear() { head_ = tail_ = 0; }
+  // Appends; false when the bytes do not fit (the sender would block).
+  [[nodiscard]] bool push(const void* p, size_t n) {
+    if (cap_ - tail_ < n) {
+      std::memmove(buf_, buf_ + head_, size());
+      tail_ -= head_;
+      head_ = 0;
+      if (cap_ - tail_ < n) return false;
+    }
+    std::memcpy(buf_ + tail_, p, n);
+    tail_ += n;
+    return true;
+  }
+  size_t pop(void* out, size_t n) {
+    if (n > size()) n = size();
+    std::memcpy(out, buf_ + head_, n);
+    head_ += n;
+    if (head_ == tail_) head_ = tail_ = 0;
+    return n;
+  }
+
+ private:
+  uint8_t* buf_;
+  size_t cap_;
+  size_t head_ = 0;
+  size_t tail_ = 0;
+};
+
+// Monotonic nanoseconds (vDSO, ~20 ns a call). The bench is one thread pinned to one
+// core, so time spent inside a library call is that call's CPU time.
+inline int64_t now_ns() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return int64_t{ts.tv_sec} * 1000000000 + ts.tv_nsec;
+}
+
+enum class KeyKind { ecdsa_p256, rsa_2048 };
+[[nodiscard]] const char* key_kind_name(KeyKind k);
+
+// One server identity: a root CA and a leaf for "localhost" signed directly by it (no
+// intermediate, so a client's chain check is one signature: the leaf's), generated at
+// start-up with pki::make_test_pki and handed to both libraries.
+struct Identity {
+  KeyKind kind;
+  tlspp::Bytes root_der;
+  tlspp::Bytes leaf_der;
+  tlspp::Bytes leaf_key_pkcs8;  // PKCS #8 DER
+  std::string root_pem_path;    // for tlspp's ClientOptions::ca_files
+  std::string chain_pem;        // leaf, PEM
+  std::string key_pem;          // PKCS #8, PEM
+};
+[[nodiscard]] Identity make_identity(KeyKind kind, const std::string& dir);
+
+inline const char* kHost = "localhost";
+
+// The three TLS 1.3 suites, in the order the rows list them.
+inline const tlspp::CipherSuite kSuites[] = {tlspp::CipherSuite::TLS_AES_128_GCM_SHA256,
+                                             tlspp::CipherSuite::TLS_AES_256_GCM_SHA384,
+                                             tlspp::CipherSuite::TLS_CHACHA20_POLY1305_SHA256};
+
+[[noreturn]] void die(const std::string& what);
+
+// Per-run results of one measurement, in the unit of its row.
+struct HandshakeResult {
+  double client_us = 0;  // mean CPU time inside the client's calls per handshake
+  double server_us = 0;
+  double per_second = 0;  // handshakes completed per second of the whole loop
+  int count = 0;
+};
+struct BulkResult {
+  double seal_MBps = 0;  // plaintext bytes / time inside the sender's calls
+  double open_MBps = 0;  // plaintext bytes / time inside the receiver's calls
+};
+struct MemoryResult {
+  double peak_per_conn = 0;  // (peak live bytes during the lockstep handshake - before) / connections
+  double idle_per_conn = 0;  // (live bytes once every handshake is done - before) / connections
+  double idle_client = 0;    // the idle figure split by side
+  double idle_server = 0;
+  double idle_by_category[3] = {};  // C++ new, libssl, libcrypto; per connection
+  double peak_by_category[3] = {};  // live per category at the moment of the peak, per connection
+  int64_t leaked = 0;        // live bytes left after every connection was freed
+};
+
+}  // namespace bench

@@ -1,0 +1,461 @@
+// tlspp-bench: tlspp against OpenSSL's libssl in one process, one thread, client and
+// server joined by memory, both measured in the same run, beside the raw-crypto floor.
+// `tlspp-bench --help` (or `tlspp bench --help`) describes the options; the notes printed
+// under the table say how each figure is measured.
+#include <sched.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <functional>
+#include <optional>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "alloc_count.h"
+#include "sides.h"
+
+namespace bench {
+namespace {
+
+const char* kUsage =
+    "usage: tlspp-bench [--quick] [--json] [--pin CPU] [--runs N] [--seconds S] [--bulk-mib N]\n"
+    "                   [--pairs N] [--only ecdsa,rsa,resumed,bulk,memory] [--lib tlspp,openssl,floor]\n"
+    "\n"
+    "  --quick        a smaller run (3 runs, short handshake loops, 32 MiB per bulk figure): < 30 s\n"
+    "  --json         print one JSON object instead of the table\n"
+    "  --pin CPU      pin the process to one core (sched_setaffinity)\n"
+    "  --runs N       repetitions; every figure reports min, median and max over them (default 7)\n"
+    "  --seconds S    minimum time of each handshake loop per run (default 0.4)\n"
+    "  --bulk-mib N   bytes sent one way per bulk figure per run, in MiB (default 1024)\n"
+    "  --pairs N      client+server pairs of the memory figure (default 1000)\n"
+    "  --only LIST    measure only these groups of figures\n"
+    "  --lib LIST     measure only these columns (for profiling one library)\n";
+
+struct Options {
+  bool quick = false;
+  bool json = false;
+  int pin = -1;
+  int runs = 7;
+  int memory_runs = 3;
+  double seconds = 0.4;
+  int min_handshakes = 20;
+  size_t bulk_bytes = size_t{1} << 30;
+  int pairs = 1000;
+  std::set<std::string> only{"ecdsa", "rsa", "resumed", "bulk", "memory"};
+  std::set<std::string> libs{"tlspp", "openssl", "floor"};
+};
+
+std::set<std::string> split(const std::string& s) {
+  std::set<std::string> out;
+  std::stringstream ss(s);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    if (!item.empty()) out.insert(item);
+  }
+  return out;
+}
+
+Options parse(int argc, char** argv) {
+  Options o;
+  bool runs_set = false, seconds_set = false, bulk_set = false;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    auto value = [&]() -> std::string {
+      if (i + 1 >= argc) die("option " + a + " needs a value\n" + kUsage);
+      return argv[++i];
+    };
+    if (a == "--quick") {
+      o.quick = true;
+    } else if (a == "--json") {
+      o.json = true;
+    } else if (a == "--pin") {
+      o.pin = std::atoi(value().c_str());
+    } else if (a == "--runs") {
+      o.runs = std::max(1, std::atoi(value().c_str()));
+      runs_set = true;
+    } else if (a == "--seconds") {
+      o.seconds = std::atof(value().c_str());
+      seconds_set = true;
+    } else if (a == "--bulk-mib") {
+      o.bulk_bytes = size_t(std::max(1, std::atoi(value().c_str()))) << 20;
+      bulk_set = true;
+    } else if (a == "--pairs") {
+      o.pairs = std::max(1, std::atoi(value().c_str()));
+    } else if (a == "--only") {
+      o.only = split(value());
+    } else if (a == "--lib") {
+      o.libs = split(value());
+    } else if (a == "--help" || a == "-h") {
+      std::fputs(kUsage, stdout);
+      std::exit(0);
+    } else {
+      die("unknown option '" + a + "'\n" + kUsage);
+    }
+  }
+  if (o.quick) {
+    if (!runs_set) o.runs = 3;
+    if (!seconds_set) o.seconds = 0.05;
+    if (!bulk_set) o.bulk_bytes = size_t{32} << 20;
+    o.min_handshakes = 10;
+    o.memory_runs = 1;
+  }
+  o.memory_runs = std::min(o.memory_runs, o.runs);
+  return o;
+}
+
+struct Series {
+  std::vector<double> v;
+  [[nodiscard]] bool empty() const { return v.empty(); }
+  [[nodiscard]] double min() const { return *std::min_element(v.begin(), v.end()); }
+  [[nodiscard]] double max() const { return *std::max_element(v.begin(), v.end()); }
+  [[nodiscard]] double median() const {
+    std::vector<double> s = v;
+    std::sort(s.begin(), s.end());
+    const size_t n = s.size();
+    return n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+  }
+};
+
+struct Row {
+  std::string name, unit;
+  Series tlspp, openssl, floor;
+  const char* tlspp_missing = nullptr;  // why tlspp has no figure ("not yet")
+};
+
+class Rows {
+ public:
+  Row& operator[](const std::string& name) {
+    for (auto& r : rows_) {
+      if (r.name == name) return r;
+    }
+    die("no row " + name);
+  }
+  void add(std::string name, std::string unit) { rows_.push_back(Row{std::move(name), std::move(unit), {}, {}, {}, nullptr}); }
+  std::vector<Row>& all() { return rows_; }
+
+ private:
+  std::vector<Row> rows_;
+};
+
+std::string fmt(double x) {
+  char b[64];
+  const double a = x < 0 ? -x : x;
+  std::snprintf(b, sizeof b, a >= 1000 ? "%.0f" : a >= 100 ? "%.1f" : a >= 10 ? "%.2f" : "%.3f", x);
+  return b;
+}
+
+std::string cell(const Series& s) {
+  if (s.empty()) return "-";
+  if (s.v.size() == 1) return fmt(s.median());
+  return fmt(s.median()) + " [" + fmt(s.min()) + ".." + fmt(s.max()) + "]";
+}
+
+std::string ratio(const Series& a, const Series& b) {
+  if (a.empty() || b.empty() || b.median() == 0) return "-";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.2fx", a.median() / b.median());
+  return buf;
+}
+
+std::string json_number(const Series& s, double (Series::*f)() const) {
+  if (s.empty()) return "null";
+  char b[64];
+  std::snprintf(b, sizeof b, "%.10g", (s.*f)());
+  return b;
+}
+
+std::string json_string(const std::string& s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      char b[8];
+      std::snprintf(b, sizeof b, "\\u%04x", c);
+      out += b;
+    } else {
+      out += c;
+    }
+  }
+  return out + "\"";
+}
+
+std::vector<std::string> method_notes(const Options& o) {
+  return {
+      "One process, one thread; client and server of each library joined by in-memory wires (no sockets). "
+      "Both libraries: TLS 1.3 only, X25519 only, TLS_AES_128_GCM_SHA256 for the handshake rows, the same "
+      "certificates (made at start-up by pki::make_test_pki: a root and a leaf for 'localhost' signed by it, no "
+      "intermediate), the client verifying the chain and the host name (OpenSSL: SSL_VERIFY_PEER + "
+      "SSL_set1_host), no session tickets except in the resumed rows, no server session cache.",
+      "Handshake rows: wall time (CLOCK_MONOTONIC; the process is single-threaded" +
+          std::string(o.pin >= 0 ? " and pinned" : "") +
+          ") spent inside each side's own calls, accumulated separately for client and server, divided by the "
+          "number of handshakes. Client calls: create (ClientHello), processing the server flight, destruction; "
+          "server likewise. handshakes_per_s: handshakes completed per second of the whole loop.",
+      "Resumed rows: OpenSSL resumes (psk_dhe_ke, X25519) with the ticket of the previous connection; its server "
+      "issues one fresh ticket per connection and the client's time includes reading it. tlspp has no "
+      "resumption yet: 'not yet'.",
+      "Bulk rows: " + std::to_string(o.bulk_bytes >> 20) +
+          " MiB client to server in 16 KiB writes per run, after an untimed handshake with that suite. MB/s = "
+          "10^6 plaintext bytes per second of time inside the sender's calls (seal: write + handing the record to "
+          "the wire) or the receiver's calls (open: taking the record from the wire + reading the plaintext out).",
+      "Memory rows: " + std::to_string(o.pairs) +
+          " client+server pairs taken through the handshake in lockstep (every pair finishes a flight before any "
+          "pair starts the next). Heap bytes are requested bytes of live blocks, counted by two hooks that see "
+          "both libraries alike: a replaced global operator new/delete (tlspp's own allocations; libssl makes "
+          "none) and CRYPTO_set_mem_functions, installed before any other OpenSSL call (every OPENSSL_malloc of "
+          "libssl and libcrypto, including the libcrypto allocations tlspp makes for keys and cipher contexts). "
+          "Peak: highest live total during the handshakes minus the total before, per connection (2 per pair). "
+          "Idle: live total once every handshake is done, minus before, per connection. Bytes in flight sit in "
+          "the wires, which neither hook sees. The _release_buffers rows repeat the measurement with OpenSSL's "
+          "SSL_MODE_RELEASE_BUFFERS (tlspp always frees idle buffers, so its figures are the same).",
+      "Floor: the same handshakes done with libcrypto alone, side by side, timed per side: X25519 key generation "
+      "and shared secret, the key schedule's HMACs (HKDF-Extract/Expand-Label), transcript hashes, the "
+      "signature (server) or the leaf certificate and CertificateVerify verifications (client, after turning "
+      "the leaf's public key into a key object), four AEAD key set-ups, one flight record each way; bulk: AEAD seal/open of 16 "
+      "KiB records with header AAD and per-record nonce. tlspp/floor is tlspp's figure divided by the floor's.",
+      "Timed rows: min, median and max over " + std::to_string(o.runs) + " runs; memory rows over " +
+          std::to_string(o.memory_runs) + ".",
+  };
+}
+
+void print_memory_detail(const char* who, const MemoryResult& m) {
+  std::printf("  %-32s peak %8.0f (C++ %.0f, libssl %.0f, libcrypto %.0f)  idle %8.0f (C++ %.0f, libssl %.0f, "
+              "libcrypto %.0f)  idle client %.0f / server %.0f  left after free: %lld\n",
+              who, m.peak_per_conn, m.peak_by_category[0], m.peak_by_category[1], m.peak_by_category[2],
+              m.idle_per_conn, m.idle_by_category[0], m.idle_by_category[1], m.idle_by_category[2], m.idle_client,
+              m.idle_server, static_cast<long long>(m.leaked));
+}
+
+std::string memory_json(const MemoryResult& m) {
+  char b[512];
+  std::snprintf(b, sizeof b,
+                "{\"peak_per_conn\": %.1f, \"peak_cxx\": %.1f, \"peak_libssl\": %.1f, \"peak_libcrypto\": %.1f, "
+                "\"idle_per_conn\": %.1f, \"idle_cxx\": %.1f, \"idle_libssl\": %.1f, \"idle_libcrypto\": %.1f, "
+                "\"idle_client\": %.1f, \"idle_server\": %.1f, \"left_after_free\": %lld}",
+                m.peak_per_conn, m.peak_by_category[0], m.peak_by_category[1], m.peak_by_category[2], m.idle_per_conn,
+                m.idle_by_category[0], m.idle_by_category[1], m.idle_by_category[2], m.idle_client, m.idle_server,
+                static_cast<long long>(m.leaked));
+  return b;
+}
+
+int run(int argc, char** argv) {
+  const Options o = parse(argc, argv);
+  if (!alloc::crypto_hooks_installed())
+    die("CRYPTO_set_mem_functions failed: libcrypto allocated before the bench could count");
+  if (o.pin >= 0) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(o.pin, &set);
+    if (sched_setaffinity(0, sizeof set, &set) != 0) die("sched_setaffinity to CPU " + std::to_string(o.pin) + " failed");
+  }
+  auto want = [&](const char* group) { return o.only.count(group) > 0; };
+  const bool do_tlspp = o.libs.count("tlspp"), do_openssl = o.libs.count("openssl"), do_floor = o.libs.count("floor");
+  const int64_t budget = static_cast<int64_t>(o.seconds * 1e9);
+  const int64_t wall_start = now_ns();
+
+  char tmpl[] = "/tmp/tlspp-bench-XXXXXX";
+  if (!mkdtemp(tmpl)) die("mkdtemp failed");
+  const std::string dir = tmpl;
+  const Identity ecdsa = make_identity(KeyKind::ecdsa_p256, dir);
+  const Identity rsa = make_identity(KeyKind::rsa_2048, dir);
+
+  using tlspp::CipherSuite;
+  const CipherSuite hs_suite = CipherSuite::TLS_AES_128_GCM_SHA256;
+  const TlsppSetup t_ecdsa = tlspp_setup(ecdsa, hs_suite);
+  const TlsppSetup t_rsa = tlspp_setup(rsa, hs_suite);
+  OpensslSetup o_ecdsa(ecdsa, {hs_suite, 0, false});
+  OpensslSetup o_rsa(rsa, {hs_suite, 0, false});
+  OpensslSetup o_resume(ecdsa, {hs_suite, 1, false});
+  OpensslSetup o_release(ecdsa, {hs_suite, 0, true});
+  std::vector<TlsppSetup> t_bulk;
+  std::vector<std::unique_ptr<OpensslSetup>> o_bulk;
+  for (CipherSuite s : kSuites) {
+    t_bulk.push_back(tlspp_setup(ecdsa, s));
+    o_bulk.push_back(std::make_unique<OpensslSetup>(ecdsa, OpensslOptions{s, 0, false}));
+  }
+  Floor floor(ecdsa, rsa);
+
+  Rows rows;
+  for (const char* k : {"ecdsa", "rsa"}) {
+    rows.add(std::string("full_") + k + "_server_us", "us");
+    rows.add(std::string("full_") + k + "_client_us", "us");
+    rows.add(std::string("full_") + k + "_handshakes_per_s", "handshakes/s");
+  }
+  rows.add("resumed_server_us", "us");
+  rows.add("resumed_client_us", "us");
+  rows.add("resumed_handshakes_per_s", "handshakes/s");
+  for (const char* r : {"resumed_server_us", "resumed_client_us", "resumed_handshakes_per_s"})
+    rows[r].tlspp_missing = "not yet";
+  for (CipherSuite s : kSuites) {
+    rows.add("bulk_seal_" + std::string(tlspp::cipher_suite_name(s)) + "_MBps", "MB/s");
+    rows.add("bulk_open_" + std::string(tlspp::cipher_suite_name(s)) + "_MBps", "MB/s");
+  }
+  rows.add("memory_peak_bytes_per_conn", "bytes");
+  rows.add("memory_idle_bytes_per_conn", "bytes");
+  rows.add("memory_peak_bytes_per_conn_release_buffers", "bytes");
+  rows.add("memory_idle_bytes_per_conn_release_buffers", "bytes");
+
+  // Warm-up, not recorded: lazy initialisation (provider loading, algorithm fetches, first
+  // use of each configuration) must not land in the first run's figures or the memory rows.
+  if (do_tlspp) {
+    (void)tlspp_handshakes(t_ecdsa, 0, 3);
+    (void)tlspp_handshakes(t_rsa, 0, 3);
+    for (const auto& t : t_bulk) (void)tlspp_bulk(t, 1 << 20);
+  }
+  if (do_openssl) {
+    (void)openssl_handshakes(o_ecdsa, 0, 3);
+    (void)openssl_handshakes(o_rsa, 0, 3);
+    (void)openssl_resumed_handshakes(o_resume, 0, 3);
+    (void)openssl_handshakes(o_release, 0, 3);
+    for (const auto& s : o_bulk) (void)openssl_bulk(*s, 1 << 20);
+  }
+  if (do_floor) {
+    (void)floor.handshakes(KeyKind::ecdsa_p256, false, 0, 3);
+    (void)floor.handshakes(KeyKind::rsa_2048, false, 0, 3);
+    (void)floor.handshakes(KeyKind::ecdsa_p256, true, 0, 3);
+  }
+
+  auto record_hs = [&](const std::string& prefix, Series Row::*col, const HandshakeResult& r) {
+    (rows[prefix + "_server_us"].*col).v.push_back(r.server_us);
+    (rows[prefix + "_client_us"].*col).v.push_back(r.client_us);
+    (rows[prefix + "_handshakes_per_s"].*col).v.push_back(r.per_second);
+  };
+  MemoryResult mem_t{}, mem_o{}, mem_r{};
+  for (int run_no = 0; run_no < o.runs; ++run_no) {
+    if (!o.json) std::fprintf(stderr, "run %d/%d ...\n", run_no + 1, o.runs);
+    // Who goes first changes from run to run, so that neither library always follows the other.
+    std::vector<std::function<void()>> jobs;
+    for (KeyKind kind : {KeyKind::ecdsa_p256, KeyKind::rsa_2048}) {
+      const bool is_ecdsa = kind == KeyKind::ecdsa_p256;
+      if (!want(is_ecdsa ? "ecdsa" : "rsa")) continue;
+      const std::string prefix = is_ecdsa ? "full_ecdsa" : "full_rsa";
+      std::vector<std::function<void()>> trio;
+      if (do_tlspp)
+        trio.push_back([&, prefix, is_ecdsa] {
+          record_hs(prefix, &Row::tlspp, tlspp_handshakes(is_ecdsa ? t_ecdsa : t_rsa, budget, o.min_handshakes));
+        });
+      if (do_openssl)
+        trio.push_back([&, prefix, is_ecdsa] {
+          record_hs(prefix, &Row::openssl, openssl_handshakes(is_ecdsa ? o_ecdsa : o_rsa, budget, o.min_handshakes));
+        });
+      if (do_floor)
+        trio.push_back([&, prefix, kind] { record_hs(prefix, &Row::floor, floor.handshakes(kind, false, budget, o.min_handshakes)); });
+      std::rotate(trio.begin(), trio.begin() + (trio.empty() ? 0 : run_no % trio.size()), trio.end());
+      jobs.insert(jobs.end(), trio.begin(), trio.end());
+    }
+    if (want("resumed")) {
+      if (do_openssl)
+        jobs.push_back([&] { record_hs("resumed", &Row::openssl, openssl_resumed_handshakes(o_resume, budget, o.min_handshakes)); });
+      if (do_floor)
+        jobs.push_back([&] { record_hs("resumed", &Row::floor, floor.handshakes(KeyKind::ecdsa_p256, true, budget, o.min_handshakes)); });
+    }
+    if (want("bulk")) {
+      for (size_t i = 0; i < std::size(kSuites); ++i) {
+        const std::string name(tlspp::cipher_suite_name(kSuites[i]));
+        auto record = [&rows, name](Series Row::*col, const BulkResult& r) {
+          (rows["bulk_seal_" + name + "_MBps"].*col).v.push_back(r.seal_MBps);
+          (rows["bulk_open_" + name + "_MBps"].*col).v.push_back(r.open_MBps);
+        };
+        std::vector<std::function<void()>> trio;
+        if (do_tlspp) trio.push_back([&, i, record] { record(&Row::tlspp, tlspp_bulk(t_bulk[i], o.bulk_bytes)); });
+        if (do_openssl) trio.push_back([&, i, record] { record(&Row::openssl, openssl_bulk(*o_bulk[i], o.bulk_bytes)); });
+        if (do_floor) trio.push_back([&, i, record] { record(&Row::floor, floor.bulk(kSuites[i], o.bulk_bytes)); });
+        std::rotate(trio.begin(), trio.begin() + (trio.empty() ? 0 : run_no % trio.size()), trio.end());
+        jobs.insert(jobs.end(), trio.begin(), trio.end());
+      }
+    }
+    if (want("memory") && run_no < o.memory_runs) {
+      if (do_tlspp)
+        jobs.push_back([&] {
+          mem_t = tlspp_memory(t_ecdsa, o.pairs);
+          for (const char* suffix : {"", "_release_buffers"}) {
+            rows[std::string("memory_peak_bytes_per_conn") + suffix].tlspp.v.push_back(mem_t.peak_per_conn);
+            rows[std::string("memory_idle_bytes_per_conn") + suffix].tlspp.v.push_back(mem_t.idle_per_conn);
+          }
+        });
+      if (do_openssl)
+        jobs.push_back([&] {
+          mem_o = openssl_memory(o_ecdsa, o.pairs);
+          rows["memory_peak_bytes_per_conn"].openssl.v.push_back(mem_o.peak_per_conn);
+          rows["memory_idle_bytes_per_conn"].openssl.v.push_back(mem_o.idle_per_conn);
+          mem_r = openssl_memory(o_release, o.pairs);
+          rows["memory_peak_bytes_per_conn_release_buffers"].openssl.v.push_back(mem_r.peak_per_conn);
+          rows["memory_idle_bytes_per_conn_release_buffers"].openssl.v.push_back(mem_r.idle_per_conn);
+        });
+    }
+    for (auto& j : jobs) j();
+  }
+  const double elapsed = (now_ns() - wall_start) / 1e9;
+  (void)std::system(("rm -rf '" + dir + "'").c_str());
+
+  const std::vector<std::string> notes = method_notes(o);
+  if (o.json) {
+    std::printf("{\n  \"benchmark\": \"tlspp vs OpenSSL libssl\",\n  \"openssl_version\": %s,\n",
+                json_string(openssl_version()).c_str());
+    std::printf("  \"quick\": %s,\n  \"runs\": %d,\n  \"memory_runs\": %d,\n  \"pinned_cpu\": %s,\n",
+                o.quick ? "true" : "false", o.runs, o.memory_runs, o.pin >= 0 ? std::to_string(o.pin).c_str() : "null");
+    std::printf("  \"bulk_bytes_per_run\": %zu,\n  \"memory_pairs\": %d,\n  \"elapsed_seconds\": %.1f,\n", o.bulk_bytes,
+                o.pairs, elapsed);
+    std::printf("  \"rows\": [\n");
+    bool first = true;
+    for (const Row& r : rows.all()) {
+      if (r.tlspp.empty() && r.openssl.empty() && r.floor.empty()) continue;
+      std::printf("%s    {\"name\": %s, \"unit\": %s, ", first ? "" : ",\n", json_string(r.name).c_str(),
+                  json_string(r.unit).c_str());
+      first = false;
+      std::printf("\"tlspp\": %s, \"tlspp_min\": %s, \"tlspp_max\": %s, ", json_number(r.tlspp, &Series::median).c_str(),
+                  json_number(r.tlspp, &Series::min).c_str(), json_number(r.tlspp, &Series::max).c_str());
+      if (r.tlspp_missing) std::printf("\"tlspp_note\": %s, ", json_string(r.tlspp_missing).c_str());
+      std::printf("\"openssl\": %s, \"openssl_min\": %s, \"openssl_max\": %s, ",
+                  json_number(r.openssl, &Series::median).c_str(), json_number(r.openssl, &Series::min).c_str(),
+                  json_number(r.openssl, &Series::max).c_str());
+      std::printf("\"floor\": %s, \"floor_min\": %s, \"floor_max\": %s}", json_number(r.floor, &Series::median).c_str(),
+                  json_number(r.floor, &Series::min).c_str(), json_number(r.floor, &Series::max).c_str());
+    }
+    std::printf("\n  ],\n");
+    std::printf("  \"memory_detail\": {\"tlspp\": %s, \"openssl\": %s, \"openssl_release_buffers\": %s},\n",
+                want("memory") && do_tlspp ? memory_json(mem_t).c_str() : "null",
+                want("memory") && do_openssl ? memory_json(mem_o).c_str() : "null",
+                want("memory") && do_openssl ? memory_json(mem_r).c_str() : "null");
+    std::printf("  \"notes\": [\n");
+    for (size_t i = 0; i < notes.size(); ++i)
+      std::printf("    %s%s\n", json_string(notes[i]).c_str(), i + 1 < notes.size() ? "," : "");
+    std::printf("  ]\n}\n");
+    return 0;
+  }
+
+  std::printf("tlspp vs %s (libssl), %d run%s%s, %.0f s\n", openssl_version(), o.runs, o.runs == 1 ? "" : "s",
+              o.pin >= 0 ? (", pinned to CPU " + std::to_string(o.pin)).c_str() : ", not pinned", elapsed);
+  std::printf("cells: median [min..max]; us: lower is better; MB/s and handshakes/s: higher is better\n\n");
+  std::printf("%-46s %-13s %-28s %-28s %-13s %-28s %-11s\n", "figure", "unit", "tlspp", "OpenSSL", "tlspp/OpenSSL",
+              "floor", "tlspp/floor");
+  for (const Row& r : rows.all()) {
+    if (r.tlspp.empty() && r.openssl.empty() && r.floor.empty()) continue;
+    const std::string t = r.tlspp.empty() && r.tlspp_missing ? r.tlspp_missing : cell(r.tlspp);
+    std::printf("%-46s %-13s %-28s %-28s %-13s %-28s %-11s\n", r.name.c_str(), r.unit.c_str(), t.c_str(),
+                cell(r.openssl).c_str(), ratio(r.tlspp, r.openssl).c_str(), cell(r.floor).c_str(),
+                ratio(r.tlspp, r.floor).c_str());
+  }
+  if (want("memory") && (do_tlspp || do_openssl)) {
+    std::printf("\nmemory per connection (last run), bytes:\n");
+    if (do_tlspp) print_memory_detail("tlspp", mem_t);
+    if (do_openssl) {
+      print_memory_detail("OpenSSL", mem_o);
+      print_memory_detail("OpenSSL SSL_MODE_RELEASE_BUFFERS", mem_r);
+    }
+  }
+  std::printf("\nhow it is measured:\n");
+  for (const auto& n : notes) std::printf("- %s\n", n.c_str());
+  return 0;
+}
+
+}  // namespace
+}  // namespace bench
+
+int main(int argc, char** argv) { return bench::run(argc, argv); }

@@ -1,0 +1,347 @@
+// OpenSSL's libssl, configured like the tlspp side: TLS 1.3 only, X25519 only, one suite,
+// the client verifies the chain (SSL_VERIFY_PEER) and the host name (SSL_set1_host), the
+// server sends no tickets unless asked to. Each SSL object talks through a minimal BIO
+// that reads and writes a Wire, as a socket BIO reads and writes a socket.
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include "alloc_count.h"
+#include "sides.h"
+
+namespace bench {
+namespace {
+
+constexpr size_t kRecordPayload = 16 * 1024;
+
+std::string openssl_errors() {
+  std::string s;
+  char buf[256];
+  while (unsigned long e = ERR_get_error()) {
+    ERR_error_string_n(e, buf, sizeof buf);
+    if (!s.empty()) s += "; ";
+    s += buf;
+  }
+  return s.empty() ? "no OpenSSL error queued" : s;
+}
+
+[[noreturn]] void die_ssl(const std::string& what) { die("OpenSSL: " + what + ": " + openssl_errors()); }
+
+// Where an SSL object's BIO reads from and writes to.
+struct Ends {
+  Wire* in = nullptr;
+  Wire* out = nullptr;
+};
+
+int wire_write(BIO* b, const char* data, int len) {
+  BIO_clear_retry_flags(b);
+  auto* e = static_cast<Ends*>(BIO_get_data(b));
+  if (!e->out->push(data, static_cast<size_t>(len))) {
+    BIO_set_retry_write(b);
+    return -1;
+  }
+  return len;
+}
+
+int wire_read(BIO* b, char* data, int len) {
+  BIO_clear_retry_flags(b);
+  auto* e = static_cast<Ends*>(BIO_get_data(b));
+  if (e->in->empty()) {
+    BIO_set_retry_read(b);
+    return -1;
+  }
+  return static_cast<int>(e->in->pop(data, static_cast<size_t>(len)));
+}
+
+long wire_ctrl(BIO* b, int cmd, long, void*) {
+  switch (cmd) {
+    case BIO_CTRL_FLUSH:
+      return 1;
+    case BIO_CTRL_PENDING:
+      return static_cast<long>(static_cast<Ends*>(BIO_get_data(b))->in->size());
+    default:
+      return 0;
+  }
+}
+
+BIO_METHOD* wire_method() {
+  static BIO_METHOD* m = [] {
+    BIO_METHOD* meth = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "bench wire");
+    if (!meth || !BIO_meth_set_write(meth, wire_write) || !BIO_meth_set_read(meth, wire_read) ||
+        !BIO_meth_set_ctrl(meth, wire_ctrl))
+      die_ssl("BIO_meth_new");
+    return meth;
+  }();
+  return m;
+}
+
+SSL_CTX* ctx(const OpensslSetup& s, bool client) {
+  return static_cast<SSL_CTX*>(client ? s.client_ctx() : s.server_ctx());
+}
+
+void attach(SSL* ssl, Ends* ends) {
+  BIO* b = BIO_new(wire_method());
+  if (!b) die_ssl("BIO_new");
+  BIO_set_data(b, ends);
+  BIO_set_init(b, 1);
+  SSL_set_bio(ssl, b, b);  // one BIO for both directions; the SSL object owns it
+}
+
+SSL* new_client(const OpensslSetup& s, Ends* ends, SSL_SESSION* resume) {
+  SSL* ssl = SSL_new(ctx(s, true));
+  if (!ssl) die_ssl("SSL_new (client)");
+  attach(ssl, ends);
+  if (SSL_set_tlsext_host_name(ssl, kHost) != 1 || SSL_set1_host(ssl, kHost) != 1) die_ssl("client host name");
+  if (resume && SSL_set_session(ssl, resume) != 1) die_ssl("SSL_set_session");
+  SSL_set_connect_state(ssl);
+  return ssl;
+}
+
+SSL* new_server(const OpensslSetup& s, Ends* ends) {
+  SSL* ssl = SSL_new(ctx(s, false));
+  if (!ssl) die_ssl("SSL_new (server)");
+  attach(ssl, ends);
+  SSL_set_accept_state(ssl);
+  return ssl;
+}
+
+// One step of the handshake: true when it completed, false when it waits for the peer.
+bool step(SSL* ssl, const char* who) {
+  const int r = SSL_do_handshake(ssl);
+  if (r == 1) return true;
+  if (SSL_get_error(ssl, r) == SSL_ERROR_WANT_READ) return false;
+  die_ssl(std::string("SSL_do_handshake (") + who + ")");
+}
+
+void check_done(SSL* client, SSL* server, bool expect_resumed) {
+  if (!SSL_is_init_finished(client) || !SSL_is_init_finished(server)) die("OpenSSL: handshake did not complete");
+  if (SSL_get_verify_result(client) != X509_V_OK) die("OpenSSL: client did not verify the server");
+  if (SSL_version(client) != TLS1_3_VERSION) die("OpenSSL: not TLS 1.3");
+  if (bool(SSL_session_reused(client)) != expect_resumed)
+    die(expect_resumed ? "OpenSSL: session was not resumed" : "OpenSSL: unexpected resumption");
+}
+
+// Processes the server's NewSessionTicket(s) (post-handshake messages, read only when the
+// application reads) and returns the session to resume with next.
+SSL_SESSION* take_ticket(SSL* client) {
+  char c;
+  const int r = SSL_read(client, &c, 1);
+  if (r > 0 || SSL_get_error(client, r) != SSL_ERROR_WANT_READ) die_ssl("SSL_read (ticket)");
+  SSL_SESSION* sess = SSL_get1_session(client);
+  if (!sess || !SSL_SESSION_is_resumable(sess)) die("OpenSSL: no resumable session after the ticket");
+  return sess;
+}
+
+// Ends a connection as an application that has finished with it: without this, SSL_free
+// treats the session as broken and marks it not resumable (ssl_clear_bad_session). No
+// close_notify is sent, as tlspp's side sends none either.
+void free_ssl(SSL* ssl) {
+  SSL_set_shutdown(ssl, SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
+  SSL_free(ssl);
+}
+
+std::string suite_name(tlspp::CipherSuite s) { return std::string(tlspp::cipher_suite_name(s)); }
+
+HandshakeResult run_handshakes(const OpensslSetup& s, int64_t budget_ns, int min_count, bool resumed) {
+  Wire c2s, s2c;
+  Ends client_ends{&s2c, &c2s}, server_ends{&c2s, &s2c};
+  SSL_SESSION* session = nullptr;
+  if (resumed) {
+    // A first full handshake to get a ticket.
+    SSL* c = new_client(s, &client_ends, nullptr);
+    SSL* sv = new_server(s, &server_ends);
+    step(c, "client");
+    step(sv, "server");
+    step(c, "client");
+    step(sv, "server");
+    check_done(c, sv, false);
+    session = take_ticket(c);
+    free_ssl(c);
+    free_ssl(sv);
+  }
+  int64_t client_ns = 0, server_ns = 0;
+  int n = 0;
+  const int64_t start = now_ns();
+  while (n < min_count || now_ns() - start < budget_ns) {
+    const int64_t t0 = now_ns();
+    SSL* c = new_client(s, &client_ends, session);
+    const bool c1 = step(c, "client");
+    const int64_t t1 = now_ns();
+    SSL* sv = new_server(s, &server_ends);
+    const bool s1 = step(sv, "server");
+    const int64_t t2 = now_ns();
+    const bool c2 = step(c, "client");
+    const int64_t t3 = now_ns();
+    const bool s2 = step(sv, "server");
+    const int64_t t4 = now_ns();
+    if (c1 || s1 || !c2 || !s2) die("OpenSSL: handshake took an unexpected number of flights");
+    check_done(c, sv, resumed);
+    int64_t t5 = now_ns();
+    if (resumed) {
+      SSL_SESSION_free(session);
+      session = take_ticket(c);
+    } else if (!s2c.empty()) {
+      die("OpenSSL: server sent something after its handshake (a ticket?)");
+    }
+    free_ssl(c);
+    const int64_t t6 = now_ns();
+    free_ssl(sv);
+    const int64_t t7 = now_ns();
+    client_ns += (t1 - t0) + (t3 - t2) + (t6 - t5);
+    server_ns += (t2 - t1) + (t4 - t3) + (t7 - t6);
+    ++n;
+  }
+  const int64_t total = now_ns() - start;
+  if (session) SSL_SESSION_free(session);
+  return {client_ns / 1e3 / n, server_ns / 1e3 / n, n / (total / 1e9), n};
+}
+
+}  // namespace
+
+const char* openssl_version() { return OpenSSL_version(OPENSSL_VERSION); }
+
+OpensslSetup::OpensslSetup(const Identity& id, const OpensslOptions& o) {
+  const std::string suite = suite_name(o.suite);
+  SSL_CTX* c = SSL_CTX_new(TLS_client_method());
+  SSL_CTX* s = SSL_CTX_new(TLS_server_method());
+  if (!c || !s) die_ssl("SSL_CTX_new");
+  client_ = c;
+  server_ = s;
+  for (SSL_CTX* x : {c, s}) {
+    if (SSL_CTX_set_min_proto_version(x, TLS1_3_VERSION) != 1 || SSL_CTX_set_max_proto_version(x, TLS1_3_VERSION) != 1)
+      die_ssl("protocol version");
+    if (SSL_CTX_set_ciphersuites(x, suite.c_str()) != 1) die_ssl("SSL_CTX_set_ciphersuites " + suite);
+    if (SSL_CTX_set1_groups_list(x, "X25519") != 1) die_ssl("SSL_CTX_set1_groups_list");
+    if (o.release_buffers) SSL_CTX_set_mode(x, SSL_MODE_RELEASE_BUFFERS);
+  }
+  // Client: verify the chain against the root, and the name per connection (SSL_set1_host).
+  SSL_CTX_set_verify(c, SSL_VERIFY_PEER, nullptr);
+  const unsigned char* p = id.root_der.data();
+  X509* root = d2i_X509(nullptr, &p, static_cast<long>(id.root_der.size()));
+  if (!root || X509_STORE_add_cert(SSL_CTX_get_cert_store(c), root) != 1) die_ssl("trust anchor");
+  X509_free(root);
+
+  // Server: the same leaf and key tlspp serves; no session cache (tlspp has none); tickets
+  // only when the row says so.
+  p = id.leaf_der.data();
+  X509* leaf = d2i_X509(nullptr, &p, static_cast<long>(id.leaf_der.size()));
+  if (!leaf || SSL_CTX_use_certificate(s, leaf) != 1) die_ssl("server certificate");
+  X509_free(leaf);
+  p = id.leaf_key_pkcs8.data();
+  EVP_PKEY* key = d2i_AutoPrivateKey(nullptr, &p, static_cast<long>(id.leaf_key_pkcs8.size()));
+  if (!key || SSL_CTX_use_PrivateKey(s, key) != 1 || SSL_CTX_check_private_key(s) != 1) die_ssl("server key");
+  EVP_PKEY_free(key);
+  if (SSL_CTX_set_num_tickets(s, static_cast<size_t>(o.tickets)) != 1) die_ssl("SSL_CTX_set_num_tickets");
+  SSL_CTX_set_session_cache_mode(s, SSL_SESS_CACHE_OFF);
+}
+
+OpensslSetup::~OpensslSetup() {
+  SSL_CTX_free(static_cast<SSL_CTX*>(client_));
+  SSL_CTX_free(static_cast<SSL_CTX*>(server_));
+}
+
+HandshakeResult openssl_handshakes(const OpensslSetup& s, int64_t budget_ns, int min_count) {
+  return run_handshakes(s, budget_ns, min_count, false);
+}
+
+HandshakeResult openssl_resumed_handshakes(const OpensslSetup& s, int64_t budget_ns, int min_count) {
+  return run_handshakes(s, budget_ns, min_count, true);
+}
+
+BulkResult openssl_bulk(const OpensslSetup& s, size_t bytes) {
+  Wire c2s, s2c;
+  Ends client_ends{&s2c, &c2s}, server_ends{&c2s, &s2c};
+  SSL* c = new_client(s, &client_ends, nullptr);
+  SSL* sv = new_server(s, &server_ends);
+  step(c, "client");
+  step(sv, "server");
+  step(c, "client");
+  step(sv, "server");
+  check_done(c, sv, false);
+
+  std::vector<uint8_t> data(kRecordPayload), got(kRecordPayload);
+  for (size_t i = 0; i < data.size(); ++i) data[i] = static_cast<uint8_t>(i * 131 + 7);
+  int64_t seal_ns = 0, open_ns = 0;
+  size_t sent = 0, received = 0;
+  while (sent < bytes) {
+    const int64_t t0 = now_ns();
+    if (SSL_write(c, data.data(), static_cast<int>(data.size())) != static_cast<int>(data.size()))
+      die_ssl("SSL_write");
+    const int64_t t1 = now_ns();
+    size_t chunk = 0;
+    for (;;) {
+      const int r = SSL_read(sv, got.data() + chunk, static_cast<int>(got.size() - chunk));
+      if (r > 0) {
+        chunk += static_cast<size_t>(r);
+        continue;
+      }
+      if (SSL_get_error(sv, r) != SSL_ERROR_WANT_READ) die_ssl("SSL_read");
+      break;
+    }
+    const int64_t t2 = now_ns();
+    seal_ns += t1 - t0;
+    open_ns += t2 - t1;
+    if (chunk != kRecordPayload || got != data) die("OpenSSL: bulk data arrived damaged");
+    sent += kRecordPayload;
+    received += chunk;
+  }
+  free_ssl(c);
+  free_ssl(sv);
+  return {received / (seal_ns / 1e3), received / (open_ns / 1e3)};
+}
+
+MemoryResult openssl_memory(const OpensslSetup& s, int pairs) {
+  std::vector<SSL*> clients(pairs), servers(pairs);
+  std::vector<Wire> c2s, s2c;
+  std::vector<Ends> client_ends(pairs), server_ends(pairs);
+  c2s.reserve(pairs);
+  s2c.reserve(pairs);
+  for (int i = 0; i < pairs; ++i) {
+    c2s.emplace_back(16 * 1024);
+    s2c.emplace_back(16 * 1024);
+    client_ends[i] = {&s2c[i], &c2s[i]};
+    server_ends[i] = {&c2s[i], &s2c[i]};
+  }
+  const alloc::Snapshot before = alloc::current();
+  alloc::reset_peak();
+  for (int i = 0; i < pairs; ++i) {
+    clients[i] = new_client(s, &client_ends[i], nullptr);
+    step(clients[i], "client");
+  }
+  for (int i = 0; i < pairs; ++i) {
+    servers[i] = new_server(s, &server_ends[i]);
+    step(servers[i], "server");
+  }
+  for (int i = 0; i < pairs; ++i) step(clients[i], "client");
+  for (int i = 0; i < pairs; ++i) {
+    step(servers[i], "server");
+    check_done(clients[i], servers[i], false);
+  }
+  const int64_t peak = alloc::peak() - before.total();
+  const alloc::Snapshot at_peak = alloc::at_peak();
+  const alloc::Snapshot idle = alloc::current();
+  for (SSL* c : clients) free_ssl(c);
+  const alloc::Snapshot servers_only = alloc::current();
+  for (SSL* c : servers) free_ssl(c);
+
+  MemoryResult r;
+  const double conns = 2.0 * pairs;
+  r.peak_per_conn = peak / conns;
+  r.idle_per_conn = (idle.total() - before.total()) / conns;
+  r.idle_client = double(idle.total() - servers_only.total()) / pairs;
+  r.idle_server = double(servers_only.total() - before.total()) / pairs;
+  for (int c = 0; c < alloc::kCategories; ++c) {
+    r.idle_by_category[c] = (idle.bytes[c] - before.bytes[c]) / conns;
+    r.peak_by_category[c] = (at_peak.bytes[c] - before.bytes[c]) / conns;
+  }
+  r.leaked = alloc::current().total() - before.total();
+  return r;
+}
+
+}  // namespace bench

@@ -1,0 +1,73 @@
+// The three things measured side by side: tlspp, OpenSSL's libssl, and the raw-crypto
+// floor computed with libcrypto alone. Each handshake measurement runs for at least
+// `budget_ns` and `min_count` handshakes and reports per-handshake means.
+#pragma once
+
+#include <memory>
+
+#include "common.h"
+#include "tlspp/config.h"
+
+namespace bench {
+
+// ---- tlspp ----
+struct TlsppSetup {
+  std::shared_ptr<const tlspp::ClientConfig> client;
+  std::shared_ptr<const tlspp::ServerConfig> server;
+};
+// Client trusts the identity's root and verifies "localhost"; X25519 only; `suite` only;
+// the server sends no tickets.
+[[nodiscard]] TlsppSetup tlspp_setup(const Identity& id, tlspp::CipherSuite suite);
+[[nodiscard]] HandshakeResult tlspp_handshakes(const TlsppSetup& s, int64_t budget_ns, int min_count);
+[[nodiscard]] BulkResult tlspp_bulk(const TlsppSetup& s, size_t bytes);
+[[nodiscard]] MemoryResult tlspp_memory(const TlsppSetup& s, int pairs);
+
+// ---- OpenSSL libssl ----
+struct OpensslOptions {
+  tlspp::CipherSuite suite = tlspp::CipherSuite::TLS_AES_128_GCM_SHA256;
+  int tickets = 0;               // SSL_CTX_set_num_tickets on the server
+  bool release_buffers = false;  // SSL_MODE_RELEASE_BUFFERS on both sides
+};
+class OpensslSetup {
+ public:
+  OpensslSetup(const Identity& id, const OpensslOptions& o);
+  ~OpensslSetup();
+  OpensslSetup(const OpensslSetup&) = delete;
+  OpensslSetup& operator=(const OpensslSetup&) = delete;
+  [[nodiscard]] void* client_ctx() const { return client_; }  // SSL_CTX*
+  [[nodiscard]] void* server_ctx() const { return server_; }
+
+ private:
+  void* client_ = nullptr;
+  void* server_ = nullptr;
+};
+[[nodiscard]] HandshakeResult openssl_handshakes(const OpensslSetup& s, int64_t budget_ns, int min_count);
+// Resumed handshakes (PSK with (EC)DHE, RFC 8446 §4.2.9 psk_dhe_ke): each resumes with the
+// ticket of the previous connection; the server (tickets >= 1) issues a fresh one each time
+// and the client's time includes reading it.
+[[nodiscard]] HandshakeResult openssl_resumed_handshakes(const OpensslSetup& s, int64_t budget_ns, int min_count);
+[[nodiscard]] BulkResult openssl_bulk(const OpensslSetup& s, size_t bytes);
+[[nodiscard]] MemoryResult openssl_memory(const OpensslSetup& s, int pairs);
+[[nodiscard]] const char* openssl_version();
+
+// ---- the raw-crypto floor (libcrypto only) ----
+class Floor {
+ public:
+  Floor(const Identity& ecdsa, const Identity& rsa);
+  ~Floor();
+  Floor(const Floor&) = delete;
+  Floor& operator=(const Floor&) = delete;
+  // What a full (kind) or a resumed (PSK-DHE, no certificate) TLS 1.3 handshake with
+  // X25519 and TLS_AES_128_GCM_SHA256 cannot avoid, per side.
+  [[nodiscard]] HandshakeResult handshakes(KeyKind kind, bool resumed, int64_t budget_ns, int min_count);
+  // AEAD over 16 KiB records (plus the inner content type byte, with the record header as
+  // additional data and a per-record nonce), as a record layer must do.
+  [[nodiscard]] BulkResult bulk(tlspp::CipherSuite suite, size_t bytes);
+
+  struct Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace bench
