@@ -458,7 +458,19 @@ std::vector<std::string> summary_lines(const Summary& s, const std::string& sep)
 // --- the model ---
 
 std::vector<Step> build_steps(std::vector<Event> events) {
-  std::stable_sort(events.begin(), events.end(), [](const Event& a, const Event& b) { return a.when < b.when; });
+  // A stable order by time (std::stable_sort's temporary buffer is deprecated in
+  // libstdc++ 12 under clang): events of one instant keep the order they were reported in.
+  {
+    std::vector<size_t> order(events.size());
+    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+      return events[a].when != events[b].when ? events[a].when < events[b].when : a < b;
+    });
+    std::vector<Event> sorted;
+    sorted.reserve(events.size());
+    for (size_t i : order) sorted.push_back(std::move(events[i]));
+    events = std::move(sorted);
+  }
   bool recorded[2] = {false, false};
   for (const auto& e : events) recorded[static_cast<int>(e.side)] = true;
   std::string write_keys[2], read_keys[2];
