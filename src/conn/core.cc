@@ -111,7 +111,7 @@ Status Connection::Core::process_records() {
       // first ClientHello and the peer's Finished, is dropped; anything else is fatal.
       if (rec.body.size() != 1 || rec.body[0] != 1)
         return fail(Error::unexpected("ChangeCipherSpec record with invalid contents"));
-      if (handshake_done || !hs || !hs->ccs_allowed())
+      if (handshake_done || !hs || !hs->ccs_allowed() || !hs_in.empty())
         return fail(Error::unexpected("ChangeCipherSpec received outside the handshake"));
       if (++empty_records > kMaxEmptyRecords)
         return fail(Error::unexpected("too many ChangeCipherSpec records"));
@@ -154,6 +154,10 @@ Status Connection::Core::process_record(ContentType type, ByteView body, bool) {
     return {};
   }
   empty_records = 0;
+  // RFC 8446 §5.1: a handshake message split over records may not have other records
+  // between its fragments.
+  if (type != ContentType::handshake && !hs_in.empty())
+    return fail(Error::unexpected("record interleaved within a fragmented handshake message"));
   switch (type) {
     case ContentType::alert:
       return process_alert(body);

@@ -82,7 +82,10 @@ class Tls13Server final : public Handshake {
   Status start(Io&) override { return {}; }
   Status handle(Io& io, ByteView message) override;
   bool done() const override { return state_ == State::connected; }
-  bool ccs_allowed() const override { return state_ != State::connected; }
+  // RFC 8446 §5: only after the first ClientHello and before the client's Finished.
+  bool ccs_allowed() const override {
+    return state_ != State::expect_client_hello && state_ != State::connected;
+  }
   std::string_view state_name() const override { return state_name_of(state_); }
 
  private:
