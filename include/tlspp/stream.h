@@ -1,0 +1,81 @@
+// tlspp: a blocking TLS stream over a connected socket.
+//
+// Stream is the simple shell around the sans-I/O Connection for programs that are happy
+// to block: connect (or accept), handshake, then read and write plaintext. Everything
+// still goes through the one Connection path; Stream only moves its bytes to and from
+// the socket.
+//
+// Ownership: a Stream owns its socket. It closes the fd when it is destroyed, and the
+// factory functions that take an fd take it over whether they succeed or fail (on
+// failure the fd is closed after any alert has been sent). A Stream is move-only; a
+// moved-from Stream owns nothing. The configuration is shared: the Stream's connection
+// keeps the shared_ptr alive for as long as it needs it.
+//
+// Every call sends whatever the connection has queued before it returns, including
+// after an error, so that the alert naming the error reaches the peer.
+//
+// SIGPIPE: sends use MSG_NOSIGNAL, so a peer that went away is an error, not a signal.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "tlspp/config.h"
+#include "tlspp/connection.h"
+#include "tlspp/error.h"
+#include "tlspp/types.h"
+
+namespace tlspp {
+
+class Stream {
+ public:
+  // Resolves `host` (a name, or an IPv4/IPv6 literal, brackets allowed: "[::1]"), connects
+  // to the first address that accepts, then runs the handshake. `server_name` is sent as
+  // SNI and is the name the certificate is verified against; empty means `host`.
+  [[nodiscard]] static Result<Stream> connect(std::shared_ptr<const ClientConfig> config, const std::string& host,
+                                              uint16_t port, std::string server_name = "");
+  // Runs a client handshake on `fd`, an already connected stream socket (takes it over).
+  [[nodiscard]] static Result<Stream> connect_fd(std::shared_ptr<const ClientConfig> config, int fd,
+                                                 std::string server_name);
+  // Runs a server handshake on `fd`, an accepted stream socket (takes it over).
+  [[nodiscard]] static Result<Stream> accept(std::shared_ptr<const ServerConfig> config, int fd);
+
+  Stream(Stream&& other) noexcept;
+  Stream& operator=(Stream&& other) noexcept;
+  Stream(const Stream&) = delete;
+  Stream& operator=(const Stream&) = delete;
+  ~Stream();
+
+  // Reads application data into `out`, blocking until at least one byte is available.
+  // Returns 0 once the peer has sent close_notify. A TCP close without close_notify is an
+  // error (RFC 8446 §6.1: the data may have been truncated).
+  [[nodiscard]] Result<size_t> read(MutByteView out);
+  // Encrypts and sends all of `data`, blocking until the socket has taken it.
+  [[nodiscard]] Status write_all(ByteView data);
+  // Sends close_notify (RFC 8446 §6.1), then shuts down the sending half of the socket.
+  // Reading remains possible: the peer may still send data and its own close_notify.
+  [[nodiscard]] Status close();
+
+  // For event loops that poll the socket themselves: one recv() (which blocks only when
+  // nothing has arrived yet; call it after poll() reports the fd readable), fed to the
+  // connection, any reply sent. Returns the number of bytes received from the network,
+  // 0 at TCP end of stream. Decrypted data is then available from connection().read().
+  [[nodiscard]] Result<size_t> receive_once();
+
+  [[nodiscard]] Connection& connection() { return conn_; }
+  [[nodiscard]] const Connection& connection() const { return conn_; }
+  // The socket, for poll(); still owned by the Stream.
+  [[nodiscard]] int fd() const { return fd_; }
+
+ private:
+  Stream(Connection conn, int fd) : conn_(std::move(conn)), fd_(fd) {}
+  [[nodiscard]] static Result<Stream> handshake(Connection conn, int fd);
+  [[nodiscard]] Status flush();
+
+  Connection conn_;
+  int fd_ = -1;
+  bool eof_ = false;  // the peer closed its sending half of TCP
+};
+
+}  // namespace tlspp

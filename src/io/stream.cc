@@ -1,0 +1,146 @@
+#include "tlspp/stream.h"
+
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <utility>
+
+#include "io/socket.h"
+
+namespace tlspp {
+
+namespace {
+
+// Large enough for a whole maximum-size TLS record (2^14 + 256 + header) in one recv().
+constexpr size_t kRecvBuffer = 17 * 1024;
+
+Error closed_error(bool during_handshake) {
+  return Error(ErrorKind::closed, AlertDescription::close_notify,
+               during_handshake ? "the peer closed the connection during the handshake"
+                                : "the peer closed the connection without close_notify (data may be truncated)");
+}
+
+}  // namespace
+
+Stream::Stream(Stream&& other) noexcept
+    : conn_(std::move(other.conn_)), fd_(std::exchange(other.fd_, -1)), eof_(other.eof_) {}
+
+Stream& Stream::operator=(Stream&& other) noexcept {
+  if (this != &other) {
+    if (fd_ >= 0) ::close(fd_);
+    conn_ = std::move(other.conn_);
+    fd_ = std::exchange(other.fd_, -1);
+    eof_ = other.eof_;
+  }
+  return *this;
+}
+
+Stream::~Stream() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+Result<Stream> Stream::connect(std::shared_ptr<const ClientConfig> config, const std::string& host, uint16_t port,
+                               std::string server_name) {
+  auto fd = io::connect_tcp(host, port);
+  if (!fd) return fail(fd.error());
+  if (server_name.empty()) {
+    server_name = host;
+    if (server_name.size() >= 2 && server_name.front() == '[' && server_name.back() == ']')
+      server_name = server_name.substr(1, server_name.size() - 2);
+  }
+  return connect_fd(std::move(config), *fd, std::move(server_name));
+}
+
+Result<Stream> Stream::connect_fd(std::shared_ptr<const ClientConfig> config, int fd, std::string server_name) {
+  auto conn = ClientConnection::create(std::move(config), std::move(server_name));
+  if (!conn) {
+    ::close(fd);
+    return fail(conn.error());
+  }
+  return handshake(std::move(*conn), fd);
+}
+
+Result<Stream> Stream::accept(std::shared_ptr<const ServerConfig> config, int fd) {
+  auto conn = ServerConnection::create(std::move(config));
+  if (!conn) {
+    ::close(fd);
+    return fail(conn.error());
+  }
+  return handshake(std::move(*conn), fd);
+}
+
+Result<Stream> Stream::handshake(Connection conn, int fd) {
+  // From here the Stream owns fd: every return path below closes it through ~Stream.
+  Stream s(std::move(conn), fd);
+  while (!s.conn_.handshake_done()) {
+    if (auto flushed = s.flush(); !flushed) {
+      // A peer that rejected us may have sent its alert and closed before our send: the
+      // alert says more than "broken pipe", so report it when it is there.
+      if (auto n = s.receive_once(); !n && n.error().kind != ErrorKind::io) return fail(n.error());
+      return fail(flushed.error());
+    }
+    auto n = s.receive_once();
+    if (!n) return fail(n.error());
+    if (*n == 0) return fail(closed_error(true));
+  }
+  // The client's Finished (or the server's tickets) still need to leave.
+  TLSPP_TRY(s.flush());
+  return s;
+}
+
+Status Stream::flush() {
+  while (!conn_.pending_output().empty()) {
+    const ByteView out = conn_.pending_output();
+    auto sent = io::send_all(fd_, out);
+    if (!sent) return sent;
+    conn_.consume_output(out.size());
+  }
+  return {};
+}
+
+Result<size_t> Stream::receive_once() {
+  if (eof_) return size_t{0};
+  uint8_t buf[kRecvBuffer];
+  auto n = io::recv_some(fd_, buf);
+  if (!n) return fail(n.error());
+  if (*n == 0) {
+    eof_ = true;
+    return size_t{0};
+  }
+  const Status received = conn_.receive(ByteView(buf, *n));
+  // Send the reply (or, after an error, the alert) before reporting anything.
+  const Status flushed = flush();
+  if (!received) return fail(received.error());
+  if (!flushed) return fail(flushed.error());
+  return *n;
+}
+
+Result<size_t> Stream::read(MutByteView out) {
+  if (out.empty()) return size_t{0};
+  for (;;) {
+    if (const size_t got = conn_.read(out)) return got;
+    if (conn_.peer_closed()) return size_t{0};
+    if (conn_.error()) return fail(*conn_.error());
+    auto n = receive_once();
+    if (!n) return fail(n.error());
+    if (*n == 0) return fail(closed_error(false));
+  }
+}
+
+Status Stream::write_all(ByteView data) {
+  const Status written = conn_.write(data);
+  const Status flushed = flush();
+  if (!written) return written;
+  return flushed;
+}
+
+Status Stream::close() {
+  conn_.close();
+  TLSPP_TRY(flush());
+  // RFC 8446 §6.1: close_notify closes only our writing side; the peer may still answer.
+  if (::shutdown(fd_, SHUT_WR) != 0) return fail(io::io_error("shutdown", errno));
+  return {};
+}
+
+}  // namespace tlspp

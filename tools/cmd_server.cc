@@ -1,0 +1,456 @@
+// `tlspp server`: many connections from one epoll loop. Each connection is a sans-I/O
+// ServerConnection with its own buffers on a non-blocking socket; no thread per
+// connection. --http answers each request with the connection's summary, --echo sends
+// everything back.
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "commands.h"
+#include "io/socket.h"
+#include "options.h"
+#include "summary.h"
+#include "tlspp/connection.h"
+
+namespace tlspp::cli {
+namespace {
+
+int run(const std::vector<std::string>& argv);
+
+const Command kServer{
+    "server",
+    "server [--listen ADDR:PORT] --cert FILE --key FILE [--cert FILE --key FILE ...] [--alpn LIST] "
+    "[--groups LIST] [--ciphers LIST] [--http | --echo] [--keylog FILE] "
+    "[--client-auth none|optional|required --client-ca FILE] [--max-connections N] [--exit-after N]",
+    "serve TLS on ADDR:PORT (default 127.0.0.1:8443) from one event loop; answer HTTP with the "
+    "connection's parameters (--http, the default) or echo (--echo)",
+    &run};
+const Registration reg{kServer};
+
+using Clock = std::chrono::steady_clock;
+
+enum class Mode { http, echo };
+
+// Past this much unsent output we stop reading from that peer until it catches up, so a
+// client that writes without reading cannot make us buffer without bound.
+constexpr size_t kMaxPendingOutput = 256 * 1024;
+// An HTTP request head larger than this is refused.
+constexpr size_t kMaxRequestHead = 16 * 1024;
+// After our close_notify and FIN we keep reading (and discarding) for a while before
+// closing: closing a socket with unread input makes the kernel send RST, which can
+// destroy the response before the client has read it.
+constexpr auto kLinger = std::chrono::seconds(2);
+
+struct Client {
+  Client(int f, std::string p, ServerConnection c) : fd(f), peer(std::move(p)), conn(std::move(c)) {}
+  int fd;
+  std::string peer;
+  ServerConnection conn;
+  std::string request;        // --http: the request head read so far
+  bool closing = false;       // our close_notify is queued; FIN follows once it is sent
+  bool shut_down = false;     // FIN sent; now only draining input until EOF or deadline
+  bool eof = false;           // the client's FIN arrived; it may still be reading
+  Clock::time_point deadline;
+  uint32_t events = 0;        // what epoll is watching for this fd
+};
+
+class Server {
+ public:
+  Server(std::shared_ptr<const ServerConfig> config, Mode mode, int listen_fd, int signal_fd, int epoll_fd,
+         size_t max_connections, size_t exit_after)
+      : config_(std::move(config)),
+        mode_(mode),
+        listen_fd_(listen_fd),
+        signal_fd_(signal_fd),
+        ep_(epoll_fd),
+        max_connections_(max_connections),
+        exit_after_(exit_after) {}
+
+  int run() {
+    watch_listener(true);
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.fd = signal_fd_;
+    if (epoll_ctl(ep_, EPOLL_CTL_ADD, signal_fd_, &ev) != 0) return report(io::io_error("epoll_ctl", errno));
+    while (!stopping_) {
+      if (exit_after_ && accepted_ >= exit_after_ && clients_.empty()) break;
+      epoll_event events[64];
+      const int n = epoll_wait(ep_, events, 64, lingering() ? 200 : -1);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        return report(io::io_error("epoll_wait", errno));
+      }
+      for (int i = 0; i < n; ++i) {
+        const int fd = events[i].data.fd;
+        if (fd == signal_fd_) {
+          stopping_ = true;
+        } else if (fd == listen_fd_) {
+          accept_all();
+        } else if (auto it = clients_.find(fd); it != clients_.end()) {
+          service(*it->second, events[i].events);
+        }
+      }
+      expire_lingering();
+    }
+    // Shutting down: tell every established peer, best effort, then close.
+    for (auto& [fd, c] : clients_) {
+      if (c->conn.handshake_done()) c->conn.close();
+      send_some(*c);
+      ::close(fd);
+    }
+    clients_.clear();
+    return 0;
+  }
+
+ private:
+  static int report(const Error& e) {
+    std::fprintf(stderr, "tlspp server: %s\n", describe(e).c_str());
+    return 1;
+  }
+
+  bool lingering() const {
+    for (const auto& [fd, c] : clients_)
+      if (c->shut_down) return true;
+    return false;
+  }
+
+  void watch_listener(bool on) {
+    if (on == listening_) return;
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.fd = listen_fd_;
+    (void)epoll_ctl(ep_, on ? EPOLL_CTL_ADD : EPOLL_CTL_DEL, listen_fd_, &ev);
+    listening_ = on;
+  }
+
+  bool may_accept() const {
+    if (exit_after_ && accepted_ >= exit_after_) return false;
+    return !max_connections_ || clients_.size() < max_connections_;
+  }
+
+  void accept_all() {
+    while (may_accept()) {
+      const int fd = accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+      if (fd < 0) {
+        if (errno == EINTR) continue;
+        // EAGAIN: nothing more waiting. EMFILE and the like: this attempt fails, the
+        // listener stays, and the loop carries on with the connections it has.
+        if (errno != EAGAIN && errno != EWOULDBLOCK) report(io::io_error("accept", errno));
+        break;
+      }
+      ++accepted_;
+      const int one = 1;
+      (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+      auto conn = ServerConnection::create(config_);
+      if (!conn) {
+        std::fprintf(stderr, "tlspp server: %s: %s\n", io::peer_name(fd).c_str(), describe(conn.error()).c_str());
+        ::close(fd);
+        continue;
+      }
+      auto c = std::make_unique<Client>(fd, io::peer_name(fd), std::move(*conn));
+      Client& ref = *c;
+      clients_.emplace(fd, std::move(c));
+      update_interest(ref);
+    }
+    watch_listener(may_accept());
+  }
+
+  void update_interest(Client& c) {
+    const size_t pending = c.conn.pending_output().size();
+    uint32_t want = 0;
+    if (!c.eof && (c.shut_down || pending < kMaxPendingOutput)) want |= EPOLLIN;
+    if (pending && !c.shut_down) want |= EPOLLOUT;
+    if (want == c.events) return;
+    epoll_event ev{};
+    ev.events = want;
+    ev.data.fd = c.fd;
+    (void)epoll_ctl(ep_, c.events ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, c.fd, &ev);
+    c.events = want;
+  }
+
+  void drop(Client& c) {
+    const int fd = c.fd;
+    (void)epoll_ctl(ep_, EPOLL_CTL_DEL, fd, nullptr);
+    ::close(fd);
+    clients_.erase(fd);
+    watch_listener(may_accept());
+  }
+
+  // Logs one line naming the connection and what went wrong, sends what the connection
+  // still has queued (the alert), and drops the connection.
+  void fail_connection(Client& c, const Error& e) {
+    std::fprintf(stderr, "tlspp server: %s: %s%s\n", c.peer.c_str(),
+                 c.conn.handshake_done() ? "" : "handshake failed: ", describe(e).c_str());
+    send_some(c);
+    drop(c);
+  }
+
+  // Sends as much pending output as the socket takes now; false on a socket error.
+  bool send_some(Client& c) {
+    while (!c.conn.pending_output().empty()) {
+      const ByteView out = c.conn.pending_output();
+      const ssize_t n = ::send(c.fd, out.data(), out.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        return errno == EAGAIN || errno == EWOULDBLOCK;
+      }
+      c.conn.consume_output(static_cast<size_t>(n));
+    }
+    return true;
+  }
+
+  // Returns false when the client has been dropped.
+  bool flush(Client& c) {
+    if (!send_some(c)) {
+      // The peer reset or vanished; nothing more can reach it.
+      if (!c.closing) std::fprintf(stderr, "tlspp server: %s: %s\n", c.peer.c_str(), describe(io::io_error("send", errno)).c_str());
+      drop(c);
+      return false;
+    }
+    if (c.closing && c.conn.pending_output().empty()) {
+      // Everything is out. A client that has closed its side needs nothing more.
+      if (c.eof) {
+        drop(c);
+        return false;
+      }
+    }
+    if (c.closing && !c.shut_down && c.conn.pending_output().empty()) {
+      ::shutdown(c.fd, SHUT_WR);
+      c.shut_down = true;
+      c.deadline = Clock::now() + kLinger;
+    }
+    update_interest(c);
+    return true;
+  }
+
+  void service(Client& c, uint32_t events) {
+    if (events & EPOLLOUT) {
+      if (!flush(c)) return;
+    }
+    if (!c.eof && (events & (EPOLLIN | EPOLLHUP | EPOLLERR))) read_input(c);
+  }
+
+  void read_input(Client& c) {
+    uint8_t buf[17 * 1024];
+    // A few reads per wakeup, then the other connections get their turn; epoll is
+    // level-triggered, so what is left is reported again.
+    for (int round = 0; round < 4; ++round) {
+      const ssize_t n = ::recv(c.fd, buf, sizeof buf, 0);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+        if (c.shut_down) return drop(c);
+        return fail_connection(c, io::io_error("recv", errno));
+      }
+      if (n == 0) return end_of_stream(c);
+      if (c.shut_down) continue;  // draining after our close: the input no longer matters
+      if (auto s = c.conn.receive(ByteView(buf, static_cast<size_t>(n))); !s) return fail_connection(c, s.error());
+      if (!serve(c)) return;
+    }
+    (void)flush(c);
+  }
+
+  void end_of_stream(Client& c) {
+    if (c.shut_down) return drop(c);  // both sides are closed
+    if (!c.conn.handshake_done())
+      return fail_connection(c, Error(ErrorKind::closed, AlertDescription::close_notify,
+                                      "the client closed the connection during the handshake"));
+    // A FIN closes only the client's sending side: it may still be reading what we have
+    // queued (an echo of its last bytes, a response). Send that and our close_notify,
+    // then drop the connection.
+    c.eof = true;
+    if (!c.closing) start_close(c);
+    (void)flush(c);
+  }
+
+  // Runs the application protocol on whatever has been decrypted. Returns false when the
+  // client has been dropped.
+  bool serve(Client& c) {
+    if (!c.conn.handshake_done() || c.closing) return true;
+    uint8_t buf[16384];
+    if (mode_ == Mode::echo) {
+      while (const size_t n = c.conn.read(buf)) {
+        if (auto s = c.conn.write(ByteView(buf, n)); !s) {
+          fail_connection(c, s.error());
+          return false;
+        }
+      }
+    } else {
+      while (const size_t n = c.conn.read(buf)) c.request.append(reinterpret_cast<const char*>(buf), n);
+      // HTTP/1.x: the head ends at an empty line (RFC 9112 §2.1); bare LFs are tolerated
+      // for people typing requests by hand.
+      if (c.request.find("\r\n\r\n") != std::string::npos || c.request.find("\n\n") != std::string::npos)
+        return respond(c);
+      if (c.request.size() > kMaxRequestHead) {
+        std::fprintf(stderr, "tlspp server: %s: request head exceeds %zu bytes\n", c.peer.c_str(), kMaxRequestHead);
+        start_close(c);
+        return true;
+      }
+    }
+    // The client has finished sending: we are done too.
+    if (c.conn.peer_closed()) start_close(c);
+    return true;
+  }
+
+  // Returns false when the client has been dropped.
+  bool respond(Client& c) {
+    const std::string body = format_summary(summarize(c.conn, Side::server));
+    const std::string response = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: " +
+                                 std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
+    if (auto s = c.conn.write(ByteView(reinterpret_cast<const uint8_t*>(response.data()), response.size())); !s) {
+      fail_connection(c, s.error());
+      return false;
+    }
+    start_close(c);
+    return true;
+  }
+
+  void start_close(Client& c) {
+    c.conn.close();
+    c.closing = true;
+  }
+
+  void expire_lingering() {
+    const auto now = Clock::now();
+    std::vector<int> expired;
+    for (const auto& [fd, c] : clients_)
+      if (c->shut_down && c->deadline <= now) expired.push_back(fd);
+    for (int fd : expired) drop(*clients_.at(fd));
+  }
+
+  std::shared_ptr<const ServerConfig> config_;
+  Mode mode_;
+  int listen_fd_, signal_fd_, ep_;
+  size_t max_connections_, exit_after_;
+  size_t accepted_ = 0;
+  bool listening_ = false;
+  bool stopping_ = false;
+  std::map<int, std::unique_ptr<Client>> clients_;
+};
+
+Result<size_t> parse_count(const Args& args, const char* name) {
+  const auto v = args.value(name);
+  if (!v) return size_t{0};
+  size_t n = 0;
+  if (v->empty() || v->size() > 9) return fail(Error::config(std::string(name) + " needs a number"));
+  for (char ch : *v) {
+    if (ch < '0' || ch > '9') return fail(Error::config(std::string(name) + " needs a number"));
+    n = n * 10 + static_cast<size_t>(ch - '0');
+  }
+  return n;
+}
+
+int run(const std::vector<std::string>& argv) {
+  auto args = parse_args(argv, {{"--listen", true},
+                                {"--cert", true},
+                                {"--key", true},
+                                {"--alpn", true},
+                                {"--groups", true},
+                                {"--ciphers", true},
+                                {"--http", false},
+                                {"--echo", false},
+                                {"--keylog", true},
+                                {"--client-auth", true},
+                                {"--client-ca", true},
+                                {"--max-connections", true},
+                                {"--exit-after", true}});
+  if (!args) return usage_error(kServer, args.error().message);
+  if (!args->positional.empty()) return usage_error(kServer, "unexpected argument '" + args->positional[0] + "'");
+  if (args->has("--http") && args->has("--echo")) return usage_error(kServer, "--http and --echo exclude each other");
+  const Mode mode = args->has("--echo") ? Mode::echo : Mode::http;
+  auto endpoint = io::parse_endpoint(args->value("--listen").value_or("127.0.0.1:8443"));
+  if (!endpoint) return usage_error(kServer, endpoint.error().message);
+  auto max_connections = parse_count(*args, "--max-connections");
+  auto exit_after = parse_count(*args, "--exit-after");
+  if (!max_connections) return usage_error(kServer, max_connections.error().message);
+  if (!exit_after) return usage_error(kServer, exit_after.error().message);
+
+  ServerOptions options;
+  const auto certs = args->values("--cert");
+  const auto keys = args->values("--key");
+  if (certs.empty()) return usage_error(kServer, "at least one --cert FILE --key FILE is required");
+  if (certs.size() != keys.size()) return usage_error(kServer, "each --cert needs its own --key");
+  for (size_t i = 0; i < certs.size(); ++i) {
+    CertificateKeyPair pair;
+    pair.cert_file = certs[i];
+    pair.key_file = keys[i];
+    options.certificates.push_back(std::move(pair));
+  }
+  if (auto auth = args->value("--client-auth")) {
+    if (*auth == "none")
+      options.client_auth = ClientAuth::none;
+    else if (*auth == "optional")
+      options.client_auth = ClientAuth::optional;
+    else if (*auth == "required")
+      options.client_auth = ClientAuth::required;
+    else
+      return usage_error(kServer, "--client-auth takes none, optional or required, not '" + *auth + "'");
+  }
+  options.client_ca_files = args->values("--client-ca");
+  if (options.client_auth != ClientAuth::none && options.client_ca_files.empty())
+    return usage_error(kServer, "--client-auth " + *args->value("--client-auth") + " needs --client-ca FILE");
+  if (auto s = apply_common_options(*args, options); !s) return usage_error(kServer, s.error().message);
+  auto config = ServerConfig::create(std::move(options));
+  if (!config) {
+    std::fprintf(stderr, "tlspp server: %s\n", describe(config.error()).c_str());
+    return 1;
+  }
+
+  // SIGINT/SIGTERM arrive through a signalfd in the event loop, so the loop stops between
+  // two events and closes every connection, rather than dying in the middle of one.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  if (sigprocmask(SIG_BLOCK, &stop_signals, nullptr) != 0) {
+    std::perror("tlspp server: sigprocmask");
+    return 1;
+  }
+  std::signal(SIGPIPE, SIG_IGN);
+  const int signal_fd = signalfd(-1, &stop_signals, SFD_CLOEXEC | SFD_NONBLOCK);
+  const int ep = epoll_create1(EPOLL_CLOEXEC);
+  if (signal_fd < 0 || ep < 0) {
+    std::perror("tlspp server: signalfd/epoll_create1");
+    return 1;
+  }
+
+  auto listener = io::listen_tcp(endpoint->host, endpoint->port);
+  if (!listener) {
+    std::fprintf(stderr, "tlspp server: %s\n", describe(listener.error()).c_str());
+    return 1;
+  }
+  if (auto s = io::set_nonblocking(*listener); !s) {
+    std::fprintf(stderr, "tlspp server: %s\n", describe(s.error()).c_str());
+    return 1;
+  }
+  auto port = io::local_port(*listener);
+  if (!port) {
+    std::fprintf(stderr, "tlspp server: %s\n", describe(port.error()).c_str());
+    return 1;
+  }
+  // Tests and scripts wait for this line to learn the port (with --listen HOST:0).
+  std::fprintf(stderr, "listening on %s\n", io::format_endpoint(endpoint->host, *port).c_str());
+  std::fflush(stderr);
+
+  Server server(*config, mode, *listener, signal_fd, ep, *max_connections, *exit_after);
+  const int rc = server.run();
+  ::close(*listener);
+  ::close(ep);
+  ::close(signal_fd);
+  return rc;
+}
+
+}  // namespace
+}  // namespace tlspp::cli

@@ -1,0 +1,179 @@
+#include "options.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cstdio>
+#include <cstdlib>
+
+namespace tlspp::cli {
+
+namespace {
+
+bool iequals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+}  // namespace
+
+bool Args::has(std::string_view name) const {
+  return std::any_of(flags.begin(), flags.end(), [&](const auto& f) { return f.first == name; });
+}
+
+std::optional<std::string> Args::value(std::string_view name) const {
+  std::optional<std::string> v;
+  for (const auto& f : flags)
+    if (f.first == name) v = f.second;
+  return v;
+}
+
+std::vector<std::string> Args::values(std::string_view name) const {
+  std::vector<std::string> v;
+  for (const auto& f : flags)
+    if (f.first == name) v.push_back(f.second);
+  return v;
+}
+
+Result<Args> parse_args(const std::vector<std::string>& argv, std::initializer_list<FlagSpec> spec) {
+  Args out;
+  for (size_t i = 0; i < argv.size(); ++i) {
+    const std::string& a = argv[i];
+    if (a == "--") {
+      out.positional.insert(out.positional.end(), argv.begin() + static_cast<ptrdiff_t>(i) + 1, argv.end());
+      break;
+    }
+    if (a.size() < 2 || a[0] != '-') {
+      out.positional.push_back(a);
+      continue;
+    }
+    const size_t eq = a.find('=');
+    const std::string name = a.substr(0, eq);
+    const FlagSpec* f = nullptr;
+    for (const auto& s : spec)
+      if (name == s.name) f = &s;
+    if (!f) return fail(Error::config("unknown option '" + name + "'"));
+    if (!f->takes_value) {
+      if (eq != std::string::npos) return fail(Error::config("option '" + name + "' takes no value"));
+      out.flags.emplace_back(name, "");
+    } else if (eq != std::string::npos) {
+      out.flags.emplace_back(name, a.substr(eq + 1));
+    } else {
+      if (i + 1 >= argv.size()) return fail(Error::config("option '" + name + "' needs a value"));
+      out.flags.emplace_back(name, argv[++i]);
+    }
+  }
+  return out;
+}
+
+std::vector<std::string> split_list(std::string_view list) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= list.size()) {
+    size_t end = list.find(',', start);
+    if (end == std::string_view::npos) end = list.size();
+    std::string_view item = list.substr(start, end - start);
+    while (!item.empty() && std::isspace(static_cast<unsigned char>(item.front()))) item.remove_prefix(1);
+    while (!item.empty() && std::isspace(static_cast<unsigned char>(item.back()))) item.remove_suffix(1);
+    if (!item.empty()) out.emplace_back(item);
+    start = end + 1;
+  }
+  return out;
+}
+
+Result<std::vector<CipherSuite>> parse_cipher_suites(std::string_view list) {
+  static constexpr CipherSuite kKnown[] = {CipherSuite::TLS_AES_128_GCM_SHA256, CipherSuite::TLS_AES_256_GCM_SHA384,
+                                           CipherSuite::TLS_CHACHA20_POLY1305_SHA256};
+  std::vector<CipherSuite> out;
+  for (const auto& item : split_list(list)) {
+    const auto* found = std::find_if(std::begin(kKnown), std::end(kKnown),
+                                     [&](CipherSuite s) { return iequals(item, cipher_suite_name(s)); });
+    if (found == std::end(kKnown))
+      return fail(Error::config("unknown cipher suite '" + item +
+                                "' (known: TLS_AES_128_GCM_SHA256, TLS_AES_256_GCM_SHA384, "
+                                "TLS_CHACHA20_POLY1305_SHA256)"));
+    out.push_back(*found);
+  }
+  if (out.empty()) return fail(Error::config("empty cipher suite list"));
+  return out;
+}
+
+Result<std::vector<NamedGroup>> parse_groups(std::string_view list) {
+  struct Alias {
+    const char* name;
+    NamedGroup group;
+  };
+  static constexpr Alias kAliases[] = {
+      {"x25519", NamedGroup::x25519},       {"x448", NamedGroup::x448},
+      {"secp256r1", NamedGroup::secp256r1}, {"P-256", NamedGroup::secp256r1},
+      {"prime256v1", NamedGroup::secp256r1}, {"secp384r1", NamedGroup::secp384r1},
+      {"P-384", NamedGroup::secp384r1},     {"secp521r1", NamedGroup::secp521r1},
+      {"P-521", NamedGroup::secp521r1},
+  };
+  std::vector<NamedGroup> out;
+  for (const auto& item : split_list(list)) {
+    const auto* found =
+        std::find_if(std::begin(kAliases), std::end(kAliases), [&](const Alias& a) { return iequals(item, a.name); });
+    if (found == std::end(kAliases))
+      return fail(Error::config("unknown group '" + item + "' (known: x25519, secp256r1/P-256, secp384r1/P-384)"));
+    out.push_back(found->group);
+  }
+  if (out.empty()) return fail(Error::config("empty group list"));
+  return out;
+}
+
+std::string unescape_crlf(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '\\' && i + 1 < text.size() && (text[i + 1] == 'r' || text[i + 1] == 'n')) {
+      out.push_back(text[i + 1] == 'r' ? '\r' : '\n');
+      ++i;
+    } else {
+      out.push_back(text[i]);
+    }
+  }
+  return out;
+}
+
+Status apply_common_options(const Args& args, CommonOptions& options) {
+  if (auto v = args.value("--alpn")) {
+    options.alpn = split_list(*v);
+    if (options.alpn.empty()) return fail(Error::config("empty ALPN list"));
+  }
+  if (auto v = args.value("--groups")) {
+    auto groups = parse_groups(*v);
+    if (!groups) return fail(groups.error());
+    options.groups = std::move(*groups);
+  }
+  if (auto v = args.value("--ciphers")) {
+    auto suites = parse_cipher_suites(*v);
+    if (!suites) return fail(suites.error());
+    options.cipher_suites = std::move(*suites);
+  }
+  // An explicit --keylog wins over $SSLKEYLOGFILE, as in curl and OpenSSL.
+  if (auto v = args.value("--keylog")) {
+    options.keylog = keylog_to_file(*v);
+    if (!options.keylog) return fail(Error::config("cannot open key log file '" + *v + "'"));
+  } else if (const char* env = std::getenv("SSLKEYLOGFILE"); env && *env) {
+    options.keylog = keylog_from_environment();
+    if (!options.keylog) return fail(Error::config(std::string("cannot open key log file '") + env + "' ($SSLKEYLOGFILE)"));
+  }
+  return {};
+}
+
+std::string describe(const Error& e) {
+  // Transport and configuration failures carry no alert worth naming, and a received
+  // alert's message names it already.
+  if (e.kind == ErrorKind::io || e.kind == ErrorKind::closed || e.kind == ErrorKind::config ||
+      e.kind == ErrorKind::alert_received)
+    return e.message;
+  return e.to_string();
+}
+
+int usage_error(const Command& command, const std::string& message) {
+  std::fprintf(stderr, "tlspp %s: %s\nusage: tlspp %s\n", command.name, message.c_str(), command.usage);
+  return 2;
+}
+
+}  // namespace tlspp::cli

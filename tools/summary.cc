@@ -1,0 +1,49 @@
+#include "summary.h"
+
+#include <arpa/inet.h>
+
+namespace tlspp::cli {
+
+namespace {
+
+std::string or_none(const std::string& s) { return s.empty() ? "none" : s; }
+
+bool is_ip_literal(const std::string& s) {
+  unsigned char buf[16];
+  return inet_pton(AF_INET, s.c_str(), buf) == 1 || inet_pton(AF_INET6, s.c_str(), buf) == 1;
+}
+
+}  // namespace
+
+SummaryLines summarize(const Connection& conn, Side side) {
+  const Negotiated& n = conn.negotiated();
+  SummaryLines out;
+  out.emplace_back("protocol", std::string(protocol_version_name(n.version)));
+  out.emplace_back("cipher", std::string(cipher_suite_name(n.cipher_suite)));
+  out.emplace_back("group", std::string(named_group_name(n.group)));
+  out.emplace_back("signature_scheme", std::string(signature_scheme_name(n.signature_scheme)));
+  out.emplace_back("alpn", or_none(n.alpn));
+  // RFC 6066 §3: an IP literal is never sent as SNI, so a client connecting to one sent none.
+  const bool sni_sent = side == Side::server || !is_ip_literal(n.server_name);
+  out.emplace_back("sni", sni_sent ? or_none(n.server_name) : "none");
+  out.emplace_back("hello_retry_request", n.hello_retry_request ? "yes" : "no");
+  out.emplace_back("peer_certificate", n.peer_certificates.empty() ? "none" : or_none(n.peer_subject));
+  if (!n.peer_certificates.empty()) out.emplace_back("peer_key", or_none(n.peer_key));
+  std::string verified;
+  if (n.peer_verified)
+    verified = "yes";
+  else if (n.peer_certificates.empty())
+    verified = "no (no certificate)";
+  else
+    verified = "no (insecure)";
+  out.emplace_back("verified", verified);
+  return out;
+}
+
+std::string format_summary(const SummaryLines& lines) {
+  std::string s;
+  for (const auto& [k, v] : lines) s += k + ": " + v + "\n";
+  return s;
+}
+
+}  // namespace tlspp::cli

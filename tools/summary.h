@@ -1,0 +1,21 @@
+// The "key: value" lines describing an established connection, shared by
+// `tlspp client --summary` and the body of `tlspp server --http` responses.
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "tlspp/connection.h"
+
+namespace tlspp::cli {
+
+using SummaryLines = std::vector<std::pair<std::string, std::string>>;
+
+// protocol, cipher, group, signature_scheme, alpn, sni, hello_retry_request,
+// peer_certificate, peer_key, verified. `side` is the side that owns `conn`.
+[[nodiscard]] SummaryLines summarize(const Connection& conn, Side side);
+// "protocol: TLSv1.3\ncipher: ...\n"
+[[nodiscard]] std::string format_summary(const SummaryLines& lines);
+
+}  // namespace tlspp::cli
