@@ -65,16 +65,22 @@ void release(void* user) {
   std::free(static_cast<char*>(user) - h->offset);
 }
 
-// OpenSSL passes the allocating source file ("../ssl/statem/statem_lib.c" in Debian's
-// build): a path component "ssl" at the top of the tree marks libssl.
+// OpenSSL passes the allocating source file, relative to its build directory
+// ("../ssl/statem/statem_lib.c", "../crypto/evp/evp_lib.c" in Debian's build): libssl's
+// sources are the ones under ssl/. A prefix test, not a search, as this runs on every
+// allocation of every timed handshake too.
 Category openssl_category(const char* file) {
   if (!file) return Category::libcrypto;
-  const char* p = std::strstr(file, "ssl/");
-  while (p) {
-    if (p == file || p[-1] == '/') return Category::libssl;
-    p = std::strstr(p + 1, "ssl/");
+  while (file[0] == '.') {
+    if (file[1] == '/') {
+      file += 2;
+    } else if (file[1] == '.' && file[2] == '/') {
+      file += 3;
+    } else {
+      break;
+    }
   }
-  return Category::libcrypto;
+  return std::strncmp(file, "ssl/", 4) == 0 ? Category::libssl : Category::libcrypto;
 }
 
 void* crypto_malloc(size_t n, const char* file, int) { return allocate(n, 16, openssl_category(file)); }

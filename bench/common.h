@@ -69,6 +69,18 @@ inline int64_t now_ns() {
   return int64_t{ts.tv_sec} * 1000000000 + ts.tv_nsec;
 }
 
+// Every timed call into one side goes through one of these two, never inlined, so that a
+// profile's call chains tell the client's work from the server's (perf record --call-graph
+// dwarf, then group samples by which of the two is on the stack).
+template <class F>
+[[gnu::noinline]] void as_client(F&& f) {
+  f();
+}
+template <class F>
+[[gnu::noinline]] void as_server(F&& f) {
+  f();
+}
+
 enum class KeyKind { ecdsa_p256, rsa_2048 };
 [[nodiscard]] const char* key_kind_name(KeyKind k);
 
@@ -114,6 +126,7 @@ struct MemoryResult {
   double idle_by_category[3] = {};  // C++ new, libssl, libcrypto; per connection
   double peak_by_category[3] = {};  // live per category at the moment of the peak, per connection
   int64_t leaked = 0;        // live bytes left after every connection was freed
+  double allocations_per_handshake = 0;  // heap blocks allocated, client and server together
 };
 
 }  // namespace bench

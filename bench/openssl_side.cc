@@ -169,29 +169,37 @@ HandshakeResult run_handshakes(const OpensslSetup& s, int64_t budget_ns, int min
   int n = 0;
   const int64_t start = now_ns();
   while (n < min_count || now_ns() - start < budget_ns) {
+    SSL* c = nullptr;
+    SSL* sv = nullptr;
+    bool c1 = false, s1 = false, c2 = false, s2 = false;
     const int64_t t0 = now_ns();
-    SSL* c = new_client(s, &client_ends, session);
-    const bool c1 = step(c, "client");
+    as_client([&] {
+      c = new_client(s, &client_ends, session);
+      c1 = step(c, "client");
+    });
     const int64_t t1 = now_ns();
-    SSL* sv = new_server(s, &server_ends);
-    const bool s1 = step(sv, "server");
+    as_server([&] {
+      sv = new_server(s, &server_ends);
+      s1 = step(sv, "server");
+    });
     const int64_t t2 = now_ns();
-    const bool c2 = step(c, "client");
+    as_client([&] { c2 = step(c, "client"); });
     const int64_t t3 = now_ns();
-    const bool s2 = step(sv, "server");
+    as_server([&] { s2 = step(sv, "server"); });
     const int64_t t4 = now_ns();
     if (c1 || s1 || !c2 || !s2) die("OpenSSL: handshake took an unexpected number of flights");
     check_done(c, sv, resumed);
-    int64_t t5 = now_ns();
-    if (resumed) {
-      SSL_SESSION_free(session);
-      session = take_ticket(c);
-    } else if (!s2c.empty()) {
-      die("OpenSSL: server sent something after its handshake (a ticket?)");
-    }
-    free_ssl(c);
+    if (!resumed && !s2c.empty()) die("OpenSSL: server sent something after its handshake (a ticket?)");
+    const int64_t t5 = now_ns();
+    as_client([&] {
+      if (resumed) {
+        SSL_SESSION_free(session);
+        session = take_ticket(c);
+      }
+      free_ssl(c);
+    });
     const int64_t t6 = now_ns();
-    free_ssl(sv);
+    as_server([&] { free_ssl(sv); });
     const int64_t t7 = now_ns();
     client_ns += (t1 - t0) + (t3 - t2) + (t6 - t5);
     server_ns += (t2 - t1) + (t4 - t3) + (t7 - t6);
@@ -271,19 +279,23 @@ BulkResult openssl_bulk(const OpensslSetup& s, size_t bytes) {
   size_t sent = 0, received = 0;
   while (sent < bytes) {
     const int64_t t0 = now_ns();
-    if (SSL_write(c, data.data(), static_cast<int>(data.size())) != static_cast<int>(data.size()))
-      die_ssl("SSL_write");
+    as_client([&] {
+      if (SSL_write(c, data.data(), static_cast<int>(data.size())) != static_cast<int>(data.size()))
+        die_ssl("SSL_write");
+    });
     const int64_t t1 = now_ns();
     size_t chunk = 0;
-    for (;;) {
-      const int r = SSL_read(sv, got.data() + chunk, static_cast<int>(got.size() - chunk));
-      if (r > 0) {
-        chunk += static_cast<size_t>(r);
-        continue;
+    as_server([&] {
+      for (;;) {
+        const int r = SSL_read(sv, got.data() + chunk, static_cast<int>(got.size() - chunk));
+        if (r > 0) {
+          chunk += static_cast<size_t>(r);
+          continue;
+        }
+        if (SSL_get_error(sv, r) != SSL_ERROR_WANT_READ) die_ssl("SSL_read");
+        break;
       }
-      if (SSL_get_error(sv, r) != SSL_ERROR_WANT_READ) die_ssl("SSL_read");
-      break;
-    }
+    });
     const int64_t t2 = now_ns();
     seal_ns += t1 - t0;
     open_ns += t2 - t1;
@@ -309,6 +321,7 @@ MemoryResult openssl_memory(const OpensslSetup& s, int pairs) {
     server_ends[i] = {&c2s[i], &s2c[i]};
   }
   const alloc::Snapshot before = alloc::current();
+  const uint64_t allocations_before = alloc::allocations();
   alloc::reset_peak();
   for (int i = 0; i < pairs; ++i) {
     clients[i] = new_client(s, &client_ends[i], nullptr);
@@ -326,6 +339,7 @@ MemoryResult openssl_memory(const OpensslSetup& s, int pairs) {
   const int64_t peak = alloc::peak() - before.total();
   const alloc::Snapshot at_peak = alloc::at_peak();
   const alloc::Snapshot idle = alloc::current();
+  const uint64_t allocations = alloc::allocations() - allocations_before;
   for (SSL* c : clients) free_ssl(c);
   const alloc::Snapshot servers_only = alloc::current();
   for (SSL* c : servers) free_ssl(c);
@@ -341,6 +355,7 @@ MemoryResult openssl_memory(const OpensslSetup& s, int pairs) {
     r.peak_by_category[c] = (at_peak.bytes[c] - before.bytes[c]) / conns;
   }
   r.leaked = alloc::current().total() - before.total();
+  r.allocations_per_handshake = double(allocations) / pairs;
   return r;
 }
 

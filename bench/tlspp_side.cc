@@ -80,24 +80,32 @@ HandshakeResult tlspp_handshakes(const TlsppSetup& s, int64_t budget_ns, int min
   const int64_t start = now_ns();
   while (n < min_count || now_ns() - start < budget_ns) {
     const int64_t t0 = now_ns();
-    client.emplace(new_client(s));  // the ClientHello is made here
-    drain(*client, c2s);
+    as_client([&] {
+      client.emplace(new_client(s));  // the ClientHello is made here
+      drain(*client, c2s);
+    });
     const int64_t t1 = now_ns();
-    server.emplace(new_server(s));
-    feed(*server, c2s, "server");
-    drain(*server, s2c);
+    as_server([&] {
+      server.emplace(new_server(s));
+      feed(*server, c2s, "server");
+      drain(*server, s2c);
+    });
     const int64_t t2 = now_ns();
-    feed(*client, s2c, "client");
-    drain(*client, c2s);
+    as_client([&] {
+      feed(*client, s2c, "client");
+      drain(*client, c2s);
+    });
     const int64_t t3 = now_ns();
-    feed(*server, c2s, "server");
-    drain(*server, s2c);
+    as_server([&] {
+      feed(*server, c2s, "server");
+      drain(*server, s2c);
+    });
     const int64_t t4 = now_ns();
     check_done(*client, *server, s2c);
     const int64_t t5 = now_ns();
-    client.reset();
+    as_client([&] { client.reset(); });
     const int64_t t6 = now_ns();
-    server.reset();
+    as_server([&] { server.reset(); });
     const int64_t t7 = now_ns();
     client_ns += (t1 - t0) + (t3 - t2) + (t6 - t5);
     server_ns += (t2 - t1) + (t4 - t3) + (t7 - t6);
@@ -125,12 +133,16 @@ BulkResult tlspp_bulk(const TlsppSetup& s, size_t bytes) {
   size_t sent = 0, received = 0;
   while (sent < bytes) {
     const int64_t t0 = now_ns();
-    if (auto st = client.write(data); !st) die("tlspp write: " + st.error().to_string());
-    drain(client, c2s);
+    as_client([&] {
+      if (auto st = client.write(data); !st) die("tlspp write: " + st.error().to_string());
+      drain(client, c2s);
+    });
     const int64_t t1 = now_ns();
-    feed(server, c2s, "server");
-    size_t k, chunk = 0;
-    while ((k = server.read(tlspp::MutByteView(got).subspan(chunk))) != 0) chunk += k;
+    size_t chunk = 0;
+    as_server([&] {
+      feed(server, c2s, "server");
+      while (size_t k = server.read(tlspp::MutByteView(got).subspan(chunk))) chunk += k;
+    });
     const int64_t t2 = now_ns();
     seal_ns += t1 - t0;
     open_ns += t2 - t1;
@@ -152,6 +164,7 @@ MemoryResult tlspp_memory(const TlsppSetup& s, int pairs) {
     s2c.emplace_back(16 * 1024);
   }
   const alloc::Snapshot before = alloc::current();
+  const uint64_t allocations_before = alloc::allocations();
   alloc::reset_peak();
   // Lockstep: every pair is at the same point of its handshake before any goes further,
   // so the peak holds `pairs` handshakes in flight at their most expensive moment.
@@ -176,6 +189,7 @@ MemoryResult tlspp_memory(const TlsppSetup& s, int pairs) {
   const int64_t peak = alloc::peak() - before.total();
   const alloc::Snapshot at_peak = alloc::at_peak();
   const alloc::Snapshot idle = alloc::current();
+  const uint64_t allocations = alloc::allocations() - allocations_before;
   for (auto& c : clients) c.reset();
   const alloc::Snapshot servers_only = alloc::current();
   for (auto& c : servers) c.reset();
@@ -191,6 +205,7 @@ MemoryResult tlspp_memory(const TlsppSetup& s, int pairs) {
     r.peak_by_category[c] = (at_peak.bytes[c] - before.bytes[c]) / conns;
   }
   r.leaked = alloc::current().total() - before.total();
+  r.allocations_per_handshake = double(allocations) / pairs;
   return r;
 }
 
