@@ -211,7 +211,6 @@ TEST(Demo, HelloRetryRequest) {
   ASSERT_NE(ch1, nullptr);
   EXPECT_TRUE(has(ch1->text, "<br/>groups: x25519, secp384r1")) << ch1->text;
   EXPECT_TRUE(has(ch1->text, "<br/>key_share: x25519")) << ch1->text;
-  EXPECT_TRUE(has(ch1->text, "<br/>key_shares (server): none acceptable")) << ch1->text;
   const auto* hrr = arrow(d, "Server", "HelloRetryRequest");
   ASSERT_NE(hrr, nullptr);
   EXPECT_TRUE(has(hrr->text, "<br/>selected_group: secp384r1")) << hrr->text;
@@ -252,7 +251,7 @@ TEST(Demo, ClientAuthentication) {
   const auto* cert = arrow(d, "Client", "Certificate");
   ASSERT_NE(cert, nullptr);
   EXPECT_TRUE(has(cert->text, "<br/>subject: CN=tlspp demo client")) << cert->text;
-  EXPECT_TRUE(has(cert->text, "<br/>key (server): ECDSA P-256")) << cert->text;
+  EXPECT_TRUE(has(cert->text, "<br/>key: ECDSA P-256")) << cert->text;
 }
 
 TEST(Demo, AsciiTextWithoutColourWhenNotATerminal) {

@@ -37,6 +37,9 @@ struct Event {
   // Essential contents as ordered key/value pairs: {"cipher_suites", "TLS_AES_128_GCM_SHA256, ..."}.
   std::vector<std::pair<std::string, std::string>> details;
   std::chrono::steady_clock::time_point when;
+  // Identifies the connection within the process (distinct for every connection made),
+  // so that one callback shared by many connections can tell them apart.
+  uint64_t connection_id = 0;
 };
 
 using EventCallback = std::function<void(const Event&)>;

@@ -1,6 +1,7 @@
 #include "conn/core.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <ctime>
 
@@ -37,8 +38,12 @@ uint32_t be24(ByteView b) { return (uint32_t{b[1]} << 16) | (uint32_t{b[2]} << 8
 
 }  // namespace
 
+namespace {
+std::atomic<uint64_t> next_connection_id{1};
+}
+
 Connection::Core::Core(Side s, const CommonOptions& opts, std::unique_ptr<handshake::Handshake> h)
-    : side(s), options(opts), hs(std::move(h)) {}
+    : side(s), id(next_connection_id.fetch_add(1, std::memory_order_relaxed)), options(opts), hs(std::move(h)) {}
 
 Connection::Core::~Core() = default;
 
@@ -52,7 +57,7 @@ void Connection::Core::set_client_random(ByteView r) { client_random.assign(r.be
 
 void Connection::Core::event(EventType type, std::string name, size_t size, handshake::Details details) {
   if (!options.on_event) return;
-  Event e{type, side, std::move(name), size, false, std::move(details), std::chrono::steady_clock::now()};
+  Event e{type, side, std::move(name), size, false, std::move(details), std::chrono::steady_clock::now(), id};
   const bool sending = type == EventType::message_sent || type == EventType::alert_sent ||
                        type == EventType::application_data_sent;
   e.encrypted = (sending ? write_epoch : read_epoch) != Epoch::plaintext;
@@ -115,6 +120,7 @@ Status Connection::Core::process_records() {
         return fail(Error::unexpected("ChangeCipherSpec received outside the handshake"));
       if (++empty_records > kMaxEmptyRecords)
         return fail(Error::unexpected("too many ChangeCipherSpec records"));
+      event(EventType::message_received, "ChangeCipherSpec", 1, {});
       continue;
     }
     if (read_prot.active()) {
@@ -239,6 +245,7 @@ Status Connection::Core::process_handshake_message(ByteView message) {
       if (!app_pending.empty()) {
         Bytes pending;
         pending.swap(app_pending);
+        event(EventType::application_data_sent, "application data", pending.size(), {});
         TLSPP_TRY(write_app_records(pending));
       }
     }
@@ -348,7 +355,7 @@ Status Connection::Core::install_write_keys(Epoch epoch, crypto::AeadAlg a, cryp
   event(EventType::keys_installed,
         std::string(epoch == Epoch::handshake ? "handshake" : epoch == Epoch::early ? "early" : "application") +
             " traffic keys (write)",
-        0, {{"label", std::string(label)}});
+        0, {{"label", std::string(label)}, {"aead", std::string(crypto::aead_name(a))}, {"hash", std::string(crypto::hash_name(h))}});
   return {};
 }
 
@@ -361,7 +368,7 @@ Status Connection::Core::install_read_keys(Epoch epoch, crypto::AeadAlg a, crypt
   event(EventType::keys_installed,
         std::string(epoch == Epoch::handshake ? "handshake" : epoch == Epoch::early ? "early" : "application") +
             " traffic keys (read)",
-        0, {{"label", std::string(label)}});
+        0, {{"label", std::string(label)}, {"aead", std::string(crypto::aead_name(a))}, {"hash", std::string(crypto::hash_name(h))}});
   return {};
 }
 

@@ -48,6 +48,7 @@ struct Connection::Core final : handshake::Io {
   // --- state ---
   std::shared_ptr<const void> config_keepalive;  // the configuration `options` belongs to
   Side side;
+  uint64_t id;  // Event::connection_id
   const CommonOptions& options;
   std::unique_ptr<handshake::Handshake> hs;  // freed when the handshake completes
   record::Deframer deframer;

@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string_view>
 
 #include "tlspp/error.h"
 #include "tlspp/types.h"
@@ -14,6 +15,9 @@ namespace tlspp::crypto {
 enum class AeadAlg : uint8_t { aes128gcm, aes256gcm, chacha20poly1305 };
 
 [[nodiscard]] constexpr size_t aead_key_len(AeadAlg a) { return a == AeadAlg::aes128gcm ? 16 : 32; }
+[[nodiscard]] constexpr std::string_view aead_name(AeadAlg a) {
+  return a == AeadAlg::aes128gcm ? "AES-128-GCM" : a == AeadAlg::aes256gcm ? "AES-256-GCM" : "ChaCha20-Poly1305";
+}
 inline constexpr size_t kAeadNonceLen = 12;
 inline constexpr size_t kAeadTagLen = 16;
 

@@ -516,9 +516,10 @@ Status Tls13Client::send_client_auth(Io& io) {
     for (const auto& der : chosen->chain) cert.certificate_list.push_back({der, {}});
   const Bytes cmsg = wire::encode_message(cert);
   transcript_.add(cmsg);
-  io.send_message("Certificate", cmsg,
-                  {{"certificates", std::to_string(cert.certificate_list.size())},
-                   {"subject", chosen ? chosen->subject : "(none)"}});
+  Details cd = {{"certificates", std::to_string(cert.certificate_list.size())},
+                {"subject", chosen ? chosen->subject : "(none)"}};
+  if (chosen) cd.emplace_back("key", std::string(crypto::key_type_name(chosen->key_type)));
+  io.send_message("Certificate", cmsg, std::move(cd));
   if (!chosen) return {};
   const Bytes content = certificate_verify_content(false, transcript_.hash().view());
   auto sig = crypto::sign(chosen->key, scheme, content);

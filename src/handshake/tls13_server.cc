@@ -226,6 +226,21 @@ Status Tls13Server::on_client_hello(Io& io, const wire::HandshakeMessage& m) {
   if (retry && *suite != suite_id_)
     return fail(Error::illegal("ClientHello after HelloRetryRequest changed the cipher suites"));
 
+  std::string sni;
+  if (const auto* e = find(ExtensionType::server_name)) {
+    auto names = wire::ServerNameList::decode(e->data);
+    if (!names) return fail(names.error());
+    if (auto h = names->host_name()) sni = std::string(*h);
+  }
+  Details cd = {{"versions", join_names(versions->versions, protocol_version_name)},
+                {"cipher_suites", join_names(ch->cipher_suites, cipher_suite_name)},
+                {"groups", join_names(groups->groups, named_group_name)},
+                {"key_shares", join_names(shares->client_shares,
+                                          [](const wire::KeyShareEntry& e) { return named_group_name(e.group); })},
+                {"signature_algorithms", join_names(sig_algs->schemes, signature_scheme_name)}};
+  if (!sni.empty()) cd.emplace_back("server_name", sni);
+  io.event(EventType::message_received, retry ? "ClientHello (retry)" : "ClientHello", m.whole.size(), std::move(cd));
+
   // Group: one the client sent a share for if we accept it, otherwise ask for one.
   const wire::KeyShareEntry* share = nullptr;
   for (auto g : opts_.groups)
@@ -250,12 +265,6 @@ Status Tls13Server::on_client_hello(Io& io, const wire::HandshakeMessage& m) {
 
   // Certificate: by SNI among the configured chains, the first otherwise.
   const auto& certs = config_->impl().certificates;
-  std::string sni;
-  if (const auto* e = find(ExtensionType::server_name)) {
-    auto names = wire::ServerNameList::decode(e->data);
-    if (!names) return fail(names.error());
-    if (auto h = names->host_name()) sni = std::string(*h);
-  }
   const LoadedCertificate* cert = &certs.front();
   if (!sni.empty())
     for (const auto& c : certs)
@@ -307,14 +316,6 @@ Status Tls13Server::on_client_hello(Io& io, const wire::HandshakeMessage& m) {
     transcript_.set_hash(suite_.hash);
   }
   transcript_.add(m.whole);
-  Details cd = {{"versions", join_names(versions->versions, protocol_version_name)},
-                {"cipher_suites", join_names(ch->cipher_suites, cipher_suite_name)},
-                {"groups", join_names(groups->groups, named_group_name)},
-                {"key_shares", join_names(shares->client_shares,
-                                          [](const wire::KeyShareEntry& e) { return named_group_name(e.group); })},
-                {"signature_algorithms", join_names(sig_algs->schemes, signature_scheme_name)}};
-  if (!sni.empty()) cd.emplace_back("server_name", sni);
-  io.event(EventType::message_received, retry ? "ClientHello (retry)" : "ClientHello", m.whole.size(), std::move(cd));
 
   auto& neg = io.negotiated();
   neg.version = ProtocolVersion::tls13;
@@ -424,12 +425,7 @@ Status Tls13Server::on_client_hello(Io& io, const wire::HandshakeMessage& m) {
 Status Tls13Server::send_hello_retry_request(Io& io, const wire::ClientHello& ch, ByteView ch_whole,
                                              NamedGroup group) {
   // RFC 8446 §4.1.4.
-  transcript_.set_hash(suite_.hash);
-  transcript_.add(ch_whole);
-  io.event(EventType::message_received, "ClientHello", ch_whole.size(),
-           {{"cipher_suites", join_names(ch.cipher_suites, cipher_suite_name)},
-            {"key_shares", "none acceptable"}});
-  const auto ch1_hash = transcript_.hash();
+  const auto ch1_hash = crypto::HashCtx::digest(suite_.hash, ch_whole);
   hrr_group_ = group;
 
   const Bytes cookie = make_cookie(ch1_hash.view(), suite_id_, group);
@@ -532,7 +528,9 @@ Status Tls13Server::send_tickets(Io& io) {
     nst.ticket_nonce = nonce;
     nst.ticket = ticket;
     const Bytes msg = wire::encode_message(nst);
-    io.send_message("NewSessionTicket", msg, {{"lifetime", "7200 s"}, {"ticket", "32 bytes"}});
+    io.send_message("NewSessionTicket", msg,
+                    {{"lifetime", std::to_string(nst.ticket_lifetime) + " s"},
+                     {"ticket", std::to_string(nst.ticket.size()) + " bytes"}});
   }
   return {};
 }
