@@ -446,6 +446,56 @@ TEST(OutOfOrder, ClientAuthCertificateVerifyMissing) {
   test::expect_fatal(*m, Side::server, A::unexpected_message, "finished received in state ExpectCertificateVerify");
 }
 
+TEST(OutOfOrder, EachServerMessageRepeated) {
+  // A repeated message arrives where the next one is expected.
+  const struct {
+    HandshakeType type;
+    const char* state;
+  } cases[] = {
+      {HandshakeType::encrypted_extensions, "encrypted_extensions received in state ExpectCertificateOrCertificateRequest"},
+      {HandshakeType::certificate, "certificate received in state ExpectCertificateVerify"},
+      {HandshakeType::certificate_verify, "certificate_verify received in state ExpectFinished"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(std::string(wire::handshake_type_name(c.type)));
+    auto m = make();
+    ASSERT_TRUE(m);
+    m->on_flight = once(Dir::to_client, c.type, [t = c.type](Flight& f) {
+      Item copy = f.get(t);
+      f.insert_after(t, copy);
+    });
+    m->run();
+    test::expect_fatal(*m, Side::client, A::unexpected_message, c.state);
+  }
+}
+
+TEST(OutOfOrder, EachClientAuthMessageRepeated) {
+  const auto& cpki = test::shared_pki(KeyType::ec_p256, "client.example");
+  const struct {
+    HandshakeType type;
+    const char* state;
+  } cases[] = {
+      {HandshakeType::certificate, "certificate received in state ExpectCertificateVerify"},
+      {HandshakeType::certificate_verify, "certificate_verify received in state ExpectFinished"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(std::string(wire::handshake_type_name(c.type)));
+    auto copts = client_opts();
+    copts.client_certificates = {test::pem_pair(cpki)};
+    auto sopts = server_opts();
+    sopts.client_auth = ClientAuth::required;
+    sopts.client_ca_files = {test::write_temp_pem(cpki.root, "client-root.pem")};
+    auto m = make(copts, sopts);
+    ASSERT_TRUE(m);
+    m->on_flight = once(Dir::to_server, HandshakeType::finished, [t = c.type](Flight& f) {
+      Item copy = f.get(t);
+      f.insert_after(t, copy);
+    });
+    m->run();
+    test::expect_fatal(*m, Side::server, A::unexpected_message, c.state);
+  }
+}
+
 // --- malformed messages ---
 
 TEST(Malformed, TruncatedEncryptedExtensions) {
@@ -710,6 +760,60 @@ TEST(Malformed, CertificateRequestWithContextDuringTheHandshake) {
   });
   m->run();
   test::expect_fatal(*m, Side::client, A::illegal_parameter, "non-empty context");
+}
+
+// Every message of both flights, one byte short (its header length adjusted) or one byte
+// long: decode_error, whatever field the cut lands in.
+struct Resize {
+  Dir dir;
+  HandshakeType type;
+  int delta;
+};
+
+void run_resize(const Resize& r) {
+  SCOPED_TRACE(std::string(wire::handshake_type_name(r.type)) + (r.delta < 0 ? " truncated" : " with a trailing byte"));
+  auto s = server_opts();
+  s.client_auth = ClientAuth::optional;
+  s.client_ca_files = client_opts().ca_files;
+  s.tickets = 1;
+  auto m = make(client_opts(), s);
+  ASSERT_TRUE(m);
+  m->on_flight = once(r.dir, r.type, [r](Flight& f) {
+    Item& i = f.get(r.type);
+    Bytes body(i.body().begin(), i.body().end());
+    if (r.delta < 0) body.pop_back();
+    else body.push_back(0);
+    i = test::handshake_item(r.type, body, i.epoch);
+  });
+  m->run();
+  // The message names the message whose field is wrong.
+  const char* name = r.type == HandshakeType::server_hello           ? "ServerHello"
+                     : r.type == HandshakeType::encrypted_extensions ? "EncryptedExtensions"
+                     : r.type == HandshakeType::certificate_request  ? "CertificateRequest"
+                     : r.type == HandshakeType::certificate          ? "Certificate"
+                     : r.type == HandshakeType::certificate_verify   ? "CertificateVerify"
+                     : r.type == HandshakeType::finished             ? "Finished"
+                     : r.type == HandshakeType::new_session_ticket   ? "NewSessionTicket"
+                                                                     : "ClientHello";
+  test::expect_fatal(*m, r.dir == Dir::to_client ? Side::client : Side::server, A::decode_error, name);
+}
+
+TEST(Malformed, EveryMessageOneByteShort) {
+  for (auto t : {HandshakeType::server_hello, HandshakeType::encrypted_extensions, HandshakeType::certificate_request,
+                 HandshakeType::certificate, HandshakeType::certificate_verify, HandshakeType::finished,
+                 HandshakeType::new_session_ticket})
+    run_resize({Dir::to_client, t, -1});
+  for (auto t : {HandshakeType::client_hello, HandshakeType::certificate, HandshakeType::finished})
+    run_resize({Dir::to_server, t, -1});
+}
+
+TEST(Malformed, EveryMessageOneByteLong) {
+  for (auto t : {HandshakeType::server_hello, HandshakeType::encrypted_extensions, HandshakeType::certificate_request,
+                 HandshakeType::certificate, HandshakeType::certificate_verify, HandshakeType::finished,
+                 HandshakeType::new_session_ticket})
+    run_resize({Dir::to_client, t, +1});
+  for (auto t : {HandshakeType::client_hello, HandshakeType::certificate, HandshakeType::finished})
+    run_resize({Dir::to_server, t, +1});
 }
 
 // --- Finished and CertificateVerify ---
@@ -1075,6 +1179,125 @@ TEST(EncryptedExtensions, AlpnProtocolNotOffered) {
   });
   m->run();
   test::expect_fatal(*m, Side::client, A::illegal_parameter, "server selected ALPN protocol 'evil', which was not offered");
+}
+
+// --- ClientHello lies (the server detects them) ---
+
+Mitm::FlightMutator rewrite_client_hello(std::function<void(wire::ClientHello&)> f) {
+  return once(Dir::to_server, HandshakeType::client_hello,
+              [f](Flight& fl) { test::rewrite<wire::ClientHello>(fl.get(HandshakeType::client_hello), f); });
+}
+
+TEST(ClientHello, WithoutSupportedVersions) {
+  // RFC 8446 §4.2.1: a TLS 1.3-only server and a client that offers TLS 1.2 at most.
+  auto m = make();
+  ASSERT_TRUE(m);
+  m->on_flight = rewrite_client_hello(
+      [](wire::ClientHello& ch) { test::remove_extension(ch.extensions, ExtensionType::supported_versions); });
+  m->run();
+  test::expect_fatal(*m, Side::server, A::protocol_version, "this server requires TLS 1.3");
+}
+
+TEST(ClientHello, OffersOnlyTls12) {
+  auto m = make();
+  ASSERT_TRUE(m);
+  auto sv = std::make_shared<Bytes>(Bytes{2, 3, 3});
+  m->on_flight = rewrite_client_hello(
+      [sv](wire::ClientHello& ch) { test::set_extension(ch.extensions, ExtensionType::supported_versions, *sv); });
+  m->run();
+  test::expect_fatal(*m, Side::server, A::protocol_version, "client does not offer TLS 1.3");
+}
+
+TEST(ClientHello, MissingKeyShare) {
+  // RFC 8446 §9.2: without PSK, key_share is mandatory: missing_extension.
+  auto m = make();
+  ASSERT_TRUE(m);
+  m->on_flight =
+      rewrite_client_hello([](wire::ClientHello& ch) { test::remove_extension(ch.extensions, ExtensionType::key_share); });
+  m->run();
+  test::expect_fatal(*m, Side::server, A::missing_extension, "ClientHello has no key_share extension");
+}
+
+TEST(ClientHello, MissingSignatureAlgorithms) {
+  auto m = make();
+  ASSERT_TRUE(m);
+  m->on_flight = rewrite_client_hello(
+      [](wire::ClientHello& ch) { test::remove_extension(ch.extensions, ExtensionType::signature_algorithms); });
+  m->run();
+  test::expect_fatal(*m, Side::server, A::missing_extension, "ClientHello has no signature_algorithms extension");
+}
+
+TEST(ClientHello, CompressionOffered) {
+  // RFC 8446 §4.1.2: legacy_compression_methods must be exactly the null method.
+  auto m = make();
+  ASSERT_TRUE(m);
+  static const uint8_t methods[2] = {1, 0};
+  m->on_flight = rewrite_client_hello([](wire::ClientHello& ch) { ch.legacy_compression_methods = methods; });
+  m->run();
+  test::expect_fatal(*m, Side::server, A::illegal_parameter, "compression");
+}
+
+TEST(ClientHello, KeyShareForAGroupNotInSupportedGroups) {
+  // RFC 8446 §4.2.8: each KeyShareEntry must correspond to a group in supported_groups.
+  auto m = make();
+  ASSERT_TRUE(m);
+  auto sg = std::make_shared<Bytes>(test::encode_value(wire::SupportedGroups{{NamedGroup::secp256r1}}));
+  m->on_flight = rewrite_client_hello(
+      [sg](wire::ClientHello& ch) { test::set_extension(ch.extensions, ExtensionType::supported_groups, *sg); });
+  m->run();
+  test::expect_fatal(*m, Side::server, A::illegal_parameter, "ClientHello key share for x25519, which is not in its supported_groups");
+}
+
+TEST(ClientHello, TwoKeySharesForOneGroup) {
+  auto m = make();
+  ASSERT_TRUE(m);
+  auto ks = std::make_shared<Bytes>();
+  m->on_flight = rewrite_client_hello([ks](wire::ClientHello& ch) {
+    auto shares = wire::KeyShareClientHello::decode(wire::find_extension(ch.extensions, ExtensionType::key_share)->data);
+    ASSERT_TRUE(shares);
+    shares->client_shares.push_back(shares->client_shares.front());
+    *ks = test::encode_value(*shares);
+    test::set_extension(ch.extensions, ExtensionType::key_share, *ks);
+  });
+  m->run();
+  test::expect_fatal(*m, Side::server, A::illegal_parameter, "key_share offers two shares for group x25519");
+}
+
+TEST(ClientHello, LowOrderX25519Share) {
+  auto m = make();
+  ASSERT_TRUE(m);
+  auto ks = std::make_shared<Bytes>();
+  m->on_flight = rewrite_client_hello([ks](wire::ClientHello& ch) {
+    const Bytes zero(32, 0);
+    *ks = test::encode_value(wire::KeyShareClientHello{{{NamedGroup::x25519, zero}}});
+    test::set_extension(ch.extensions, ExtensionType::key_share, *ks);
+  });
+  m->run();
+  test::expect_fatal(*m, Side::server, A::illegal_parameter, "low-order");
+}
+
+TEST(ClientHello, PreSharedKeyNotLast) {
+  // RFC 8446 §4.2.11: pre_shared_key must be the last extension.
+  auto m = make();
+  ASSERT_TRUE(m);
+  // identities: one of 1 byte with age 0; binders: one of 32 bytes.
+  auto psk = std::make_shared<Bytes>(Bytes{0, 7, 0, 1, 'x', 0, 0, 0, 0, 0, 33, 32});
+  psk->resize(psk->size() + 32, 0xbb);
+  m->on_flight = rewrite_client_hello([psk](wire::ClientHello& ch) {
+    ch.extensions.insert(ch.extensions.begin(), {static_cast<uint16_t>(ExtensionType::pre_shared_key), *psk});
+  });
+  m->run();
+  test::expect_fatal(*m, Side::server, A::illegal_parameter, "pre_shared_key extension is not the last extension");
+}
+
+TEST(ClientHello, NoCommonSignatureScheme) {
+  auto m = make();
+  ASSERT_TRUE(m);
+  auto sa = std::make_shared<Bytes>(test::encode_value(wire::SignatureSchemeList{{SignatureScheme::ed25519}}));
+  m->on_flight = rewrite_client_hello(
+      [sa](wire::ClientHello& ch) { test::set_extension(ch.extensions, ExtensionType::signature_algorithms, *sa); });
+  m->run();
+  test::expect_fatal(*m, Side::server, A::handshake_failure, "client accepts no signature scheme for the server's");
 }
 
 // --- HelloRetryRequest ---
