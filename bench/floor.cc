@@ -71,11 +71,11 @@ struct Hmac {
     EVP_MAC_CTX_free(ctx);
     EVP_MAC_free(mac);
   }
-  void operator()(const uint8_t* key, size_t key_len, const uint8_t* data, size_t len, uint8_t* out,
-                  const uint8_t* data2 = nullptr, size_t len2 = 0) {
+  // One HMAC-SHA256 with a fresh key, on the context made once.
+  void operator()(const uint8_t* key, size_t key_len, const uint8_t* data, size_t len, uint8_t* out) {
     size_t out_len = 0;
     if (EVP_MAC_init(ctx, key, key_len, nullptr) != 1 || EVP_MAC_update(ctx, data, len) != 1 ||
-        (len2 && EVP_MAC_update(ctx, data2, len2) != 1) || EVP_MAC_final(ctx, out, &out_len, kHashLen) != 1)
+        EVP_MAC_final(ctx, out, &out_len, kHashLen) != 1)
       fail("HMAC");
   }
 };
@@ -333,6 +333,9 @@ struct Floor::Impl {
       fail("PSS parameters");
   }
 
+  // The digest contexts are made once and reset before each use: OpenSSL 3.0 keeps the
+  // EVP_PKEY_CTX of a used context, so without the reset a second EVP_DigestVerifyInit_ex with
+  // another key verifies with the first key.
   size_t sign(const Signer& s, const uint8_t* msg, size_t len, uint8_t* out, size_t cap) {
     EVP_PKEY_CTX* pctx = nullptr;
     EVP_MD_CTX_reset(sign_ctx);
