@@ -1,7 +1,9 @@
 #include "common.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
+#include <vector>
 
 #include "crypto/pem.h"
 #include "pki/builder.h"
@@ -13,6 +15,28 @@ const char* key_kind_name(KeyKind k) { return k == KeyKind::ecdsa_p256 ? "ECDSA 
 void die(const std::string& what) {
   std::fprintf(stderr, "tlspp-bench: %s\n", what.c_str());
   std::exit(1);
+}
+
+int64_t cpu_clock_overhead_ns() {
+  static const int64_t overhead = [] {
+    std::vector<int64_t> d(1001);
+    for (auto& x : d) {
+      const int64_t a = cpu_ns();
+      x = cpu_ns() - a;
+    }
+    std::nth_element(d.begin(), d.begin() + d.size() / 2, d.end());
+    return d[d.size() / 2];
+  }();
+  return overhead;
+}
+
+HandshakeResult handshake_result(int64_t client_ns, int64_t server_ns, int count) {
+  HandshakeResult r;
+  r.count = count;
+  r.client_us = client_ns / 1e3 / count;
+  r.server_us = server_ns / 1e3 / count;
+  r.per_second = 1e6 / (r.client_us + r.server_us);
+  return r;
 }
 
 Identity make_identity(KeyKind kind, const std::string& dir) {

@@ -18,8 +18,6 @@
 namespace bench {
 namespace {
 
-constexpr size_t kRecordPayload = 16 * 1024;
-
 std::string openssl_errors() {
   std::string s;
   char buf[256];
@@ -172,25 +170,25 @@ HandshakeResult run_handshakes(const OpensslSetup& s, int64_t budget_ns, int min
     SSL* c = nullptr;
     SSL* sv = nullptr;
     bool c1 = false, s1 = false, c2 = false, s2 = false;
-    const int64_t t0 = now_ns();
+    const int64_t t0 = cpu_ns();
     as_client([&] {
       c = new_client(s, &client_ends, session);
       c1 = step(c, "client");
     });
-    const int64_t t1 = now_ns();
+    const int64_t t1 = cpu_ns();
     as_server([&] {
       sv = new_server(s, &server_ends);
       s1 = step(sv, "server");
     });
-    const int64_t t2 = now_ns();
+    const int64_t t2 = cpu_ns();
     as_client([&] { c2 = step(c, "client"); });
-    const int64_t t3 = now_ns();
+    const int64_t t3 = cpu_ns();
     as_server([&] { s2 = step(sv, "server"); });
-    const int64_t t4 = now_ns();
+    const int64_t t4 = cpu_ns();
     if (c1 || s1 || !c2 || !s2) die("OpenSSL: handshake took an unexpected number of flights");
     check_done(c, sv, resumed);
     if (!resumed && !s2c.empty()) die("OpenSSL: server sent something after its handshake (a ticket?)");
-    const int64_t t5 = now_ns();
+    const int64_t t5 = cpu_ns();
     as_client([&] {
       if (resumed) {
         SSL_SESSION_free(session);
@@ -198,16 +196,15 @@ HandshakeResult run_handshakes(const OpensslSetup& s, int64_t budget_ns, int min
       }
       free_ssl(c);
     });
-    const int64_t t6 = now_ns();
+    const int64_t t6 = cpu_ns();
     as_server([&] { free_ssl(sv); });
-    const int64_t t7 = now_ns();
-    client_ns += (t1 - t0) + (t3 - t2) + (t6 - t5);
-    server_ns += (t2 - t1) + (t4 - t3) + (t7 - t6);
+    const int64_t t7 = cpu_ns();
+    client_ns += interval(t0, t1) + interval(t2, t3) + interval(t5, t6);
+    server_ns += interval(t1, t2) + interval(t3, t4) + interval(t6, t7);
     ++n;
   }
-  const int64_t total = now_ns() - start;
   if (session) SSL_SESSION_free(session);
-  return {client_ns / 1e3 / n, server_ns / 1e3 / n, n / (total / 1e9), n};
+  return handshake_result(client_ns, server_ns, n);
 }
 
 }  // namespace
@@ -263,7 +260,7 @@ HandshakeResult openssl_resumed_handshakes(const OpensslSetup& s, int64_t budget
 }
 
 BulkResult openssl_bulk(const OpensslSetup& s, size_t bytes) {
-  Wire c2s, s2c;
+  Wire c2s(kBulkWire), s2c;
   Ends client_ends{&s2c, &c2s}, server_ends{&c2s, &s2c};
   SSL* c = new_client(s, &client_ends, nullptr);
   SSL* sv = new_server(s, &server_ends);
@@ -278,30 +275,35 @@ BulkResult openssl_bulk(const OpensslSetup& s, size_t bytes) {
   int64_t seal_ns = 0, open_ns = 0;
   size_t sent = 0, received = 0;
   while (sent < bytes) {
-    const int64_t t0 = now_ns();
+    size_t batch_received = 0;
+    const int64_t t0 = cpu_ns();
     as_client([&] {
-      if (SSL_write(c, data.data(), static_cast<int>(data.size())) != static_cast<int>(data.size()))
-        die_ssl("SSL_write");
+      for (size_t i = 0; i < kBatchRecords; ++i) {
+        if (SSL_write(c, data.data(), static_cast<int>(data.size())) != static_cast<int>(data.size()))
+          die_ssl("SSL_write");
+      }
     });
-    const int64_t t1 = now_ns();
-    size_t chunk = 0;
+    const int64_t t1 = cpu_ns();
     as_server([&] {
+      size_t chunk = 0;
       for (;;) {
         const int r = SSL_read(sv, got.data() + chunk, static_cast<int>(got.size() - chunk));
         if (r > 0) {
           chunk += static_cast<size_t>(r);
+          batch_received += static_cast<size_t>(r);
+          if (chunk == got.size()) chunk = 0;
           continue;
         }
         if (SSL_get_error(sv, r) != SSL_ERROR_WANT_READ) die_ssl("SSL_read");
         break;
       }
     });
-    const int64_t t2 = now_ns();
-    seal_ns += t1 - t0;
-    open_ns += t2 - t1;
-    if (chunk != kRecordPayload || got != data) die("OpenSSL: bulk data arrived damaged");
-    sent += kRecordPayload;
-    received += chunk;
+    const int64_t t2 = cpu_ns();
+    seal_ns += interval(t0, t1);
+    open_ns += interval(t1, t2);
+    if (batch_received != kBatchRecords * kRecordPayload || got != data) die("OpenSSL: bulk data arrived damaged");
+    sent += kBatchRecords * kRecordPayload;
+    received += batch_received;
   }
   free_ssl(c);
   free_ssl(sv);
