@@ -22,10 +22,10 @@
 // Not in the floor: the ClientHello-independent constants (the no-PSK Early Secret and its
 // "derived" secret), ticket encryption (a server could keep a cache instead), host name
 // and certificate field checks (no cryptography).
+#include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/bn.h>
 #include <openssl/param_build.h>
 #include <openssl/rsa.h>
 #include <openssl/x509.h>

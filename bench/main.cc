@@ -3,13 +3,11 @@
 // `tlspp-bench --help` (or `tlspp bench --help`) describes the options; the notes printed
 // under the table say how each figure is measured.
 #include <sched.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
-#include <optional>
 #include <set>
 #include <sstream>
 #include <string>

@@ -4,12 +4,9 @@
 // that reads and writes a Wire, as a socket BIO reads and writes a socket.
 #include <openssl/bio.h>
 #include <openssl/err.h>
-#include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
-#include <optional>
-#include <string_view>
 #include <vector>
 
 #include "alloc_count.h"
