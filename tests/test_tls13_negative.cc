@@ -939,6 +939,23 @@ TEST(Authentication, ClientCertificateWithRequestContextNotSent) {
   test::expect_fatal(*m, Side::server, A::illegal_parameter, "request context");
 }
 
+TEST(Authentication, ClientCertificateEntryWithAnExtension) {
+  const auto& cpki = test::shared_pki(KeyType::ec_p256, "client.example");
+  auto c = client_opts();
+  c.client_certificates = {test::pem_pair(cpki)};
+  auto m = make(c, client_auth_server(ClientAuth::required, cpki));
+  ASSERT_TRUE(m);
+  m->on_flight = once(Dir::to_server, HandshakeType::certificate, [](Flight& f) {
+    static const uint8_t empty[1] = {0};
+    test::rewrite<wire::Certificate>(f.get(HandshakeType::certificate), [](wire::Certificate& cert) {
+      cert.certificate_list.front().extensions.push_back(
+          {static_cast<uint16_t>(ExtensionType::signed_certificate_timestamp), ByteView(empty, 1)});
+    });
+  });
+  m->run();
+  test::expect_fatal(*m, Side::server, A::unsupported_extension, "client certificate entry carries an unsolicited extension");
+}
+
 // --- ServerHello lies ---
 
 Mitm::FlightMutator rewrite_server_hello(std::function<void(wire::ServerHello&)> f) {

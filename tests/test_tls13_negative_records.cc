@@ -7,6 +7,7 @@
 
 #include "support/mitm.h"
 #include "support/tls_pair.h"
+#include "wire/extensions.h"
 #include "wire/messages.h"
 
 namespace tlspp {
@@ -295,7 +296,7 @@ TEST(Records, HandshakeMessageInterleavedWithApplicationData) {
     f.items = {head, test::record_item(ContentType::application_data, Bytes{'!'}, kApplicationKeys), tail};
   });
   m->run();
-  test::expect_fatal(*m, Side::client, A::unexpected_message, "");
+  test::expect_fatal(*m, Side::client, A::unexpected_message, "record interleaved within a fragmented handshake message");
 }
 
 TEST(Records, HandshakeMessageInterleavedWithAnAlert) {
@@ -312,7 +313,56 @@ TEST(Records, HandshakeMessageInterleavedWithAnAlert) {
                    {head, test::alert_item(A::user_canceled, kHandshakeKeys, 1)});
   });
   m->run();
-  test::expect_fatal(*m, Side::client, A::unexpected_message, "");
+  test::expect_fatal(*m, Side::client, A::unexpected_message, "record interleaved within a fragmented handshake message");
+}
+
+// Splits the first message of type t in the flight into two records with `between` in
+// between.
+void split_around(Flight& f, HandshakeType t, size_t at, const Item& between) {
+  const size_t i = f.find(t);
+  ASSERT_NE(i, f.items.size());
+  const Item msg = f.items[i];
+  Item head = test::record_item(ContentType::handshake, Bytes(msg.data.begin(), msg.data.begin() + static_cast<ptrdiff_t>(at)),
+                                msg.epoch);
+  Item tail = test::record_item(ContentType::handshake, Bytes(msg.data.begin() + static_cast<ptrdiff_t>(at), msg.data.end()),
+                                msg.epoch);
+  f.items[i] = tail;
+  f.items.insert(f.items.begin() + static_cast<ptrdiff_t>(i), {head, between});
+}
+
+TEST(Records, HandshakeMessageInterleavedWithAChangeCipherSpec) {
+  auto m = make();
+  ASSERT_TRUE(m);
+  m->on_flight = once(Dir::to_client, HandshakeType::certificate, [](Flight& f) {
+    split_around(f, HandshakeType::certificate, 20, test::record_item(ContentType::change_cipher_spec, Bytes{1}, kPlaintext));
+  });
+  m->run();
+  test::expect_fatal(*m, Side::client, A::unexpected_message, "ChangeCipherSpec");
+}
+
+TEST(Records, HandshakeMessageInterleavedWithAnEmptyApplicationDataRecord) {
+  // An empty record is a record too.
+  auto s = server_opts();
+  s.tickets = 1;
+  auto m = make(client_opts(), s);
+  ASSERT_TRUE(m);
+  m->on_flight = once(Dir::to_client, HandshakeType::new_session_ticket, [](Flight& f) {
+    split_around(f, HandshakeType::new_session_ticket, 6,
+                 test::record_item(ContentType::application_data, {}, kApplicationKeys));
+  });
+  m->run();
+  test::expect_fatal(*m, Side::client, A::unexpected_message, "record interleaved within a fragmented handshake message");
+}
+
+TEST(Records, EmptyProtectedApplicationDataBeforeTheServerFinished) {
+  // RFC 8446 §2 / §4.4.4: no application data before the Finished, zero-length included.
+  auto m = make();
+  ASSERT_TRUE(m);
+  m->on_flight = once(Dir::to_client, HandshakeType::finished, [](Flight& f) {
+    f.insert_before(HandshakeType::finished, test::record_item(ContentType::application_data, {}, kHandshakeKeys));
+  });
+  m->run();
+  test::expect_fatal(*m, Side::client, A::unexpected_message, "application data received before the handshake completed");
 }
 
 TEST(Records, FragmentedHandshakeMessagesAreReassembled) {
@@ -533,6 +583,68 @@ TEST(Alerts, DataAfterCloseNotifyIsIgnored) {
   EXPECT_TRUE(m->server().peer_closed());
   EXPECT_EQ(m->server().readable(), 0u);
   EXPECT_FALSE(m->server().error());
+}
+
+TEST(Alerts, PlaintextAlertAfterTheHandshakeIsRejected) {
+  // Once both sides have application keys, a cleartext alert can only be forged.
+  auto m = connected();
+  ASSERT_TRUE(m);
+  (void)m->deliver_raw(Dir::to_client, test::raw_record(ContentType::alert, Bytes{2, 40}));
+  m->run();
+  test::expect_fatal(*m, Side::client, A::unexpected_message, "unprotected alert record after encryption started");
+}
+
+// --- post-handshake messages ---
+
+TEST(PostHandshake, TooManyKeyUpdatesWithoutData) {
+  auto m = connected();
+  ASSERT_TRUE(m);
+  // Each KeyUpdate goes under the keys the previous one installed.
+  std::vector<Item> updates;
+  for (unsigned e = kApplicationKeys; e < kApplicationKeys + 40; ++e)
+    updates.push_back(test::handshake_item(HandshakeType::key_update, Bytes{0}, e));
+  for (Item& i : updates) i.own_record = true;
+  (void)m->deliver(Dir::to_server, updates);
+  m->run();
+  test::expect_fatal(*m, Side::server, A::unexpected_message, "too many KeyUpdates without application data");
+}
+
+TEST(PostHandshake, KeyUpdatesInterleavedWithDataAreFine) {
+  auto m = connected();
+  ASSERT_TRUE(m);
+  std::vector<Item> items;
+  for (unsigned e = kApplicationKeys; e < kApplicationKeys + 40; ++e) {
+    items.push_back(test::record_item(ContentType::handshake, Bytes{24, 0, 0, 1, 0}, e));
+    items.push_back(test::record_item(ContentType::application_data, Bytes{'.'}, e + 1));
+  }
+  ASSERT_TRUE(m->deliver(Dir::to_server, items));
+  EXPECT_EQ(m->server().readable(), 40u);
+}
+
+TEST(PostHandshake, CertificateRequestWithoutPostHandshakeAuth) {
+  // RFC 8446 §4.6.2: a client that did not offer post_handshake_auth treats a
+  // CertificateRequest after the handshake as unexpected_message.
+  auto m = connected();
+  ASSERT_TRUE(m);
+  wire::ExtensionsBuilder b;
+  b.add(wire::ExtensionType::signature_algorithms, wire::SignatureSchemeList{{SignatureScheme::ed25519}});
+  wire::CertificateRequest cr;
+  static const uint8_t ctx[1] = {1};
+  cr.certificate_request_context = ctx;
+  cr.extensions = b.list();
+  (void)m->deliver(Dir::to_client, {test::handshake_item(wire::encode_message(cr), kApplicationKeys)});
+  m->run();
+  test::expect_fatal(*m, Side::client, A::unexpected_message, "certificate_request received after the handshake");
+}
+
+TEST(PostHandshake, HandshakeMessageOverTheSizeLimit) {
+  // CommonOptions::max_handshake_message (64 KiB by default) bounds what a peer can make
+  // us buffer; the header alone decides. OpenSSL also answers illegal_parameter.
+  auto m = make();
+  ASSERT_TRUE(m);
+  (void)m->deliver_raw(Dir::to_server, test::raw_record(ContentType::handshake, Bytes{1, 0x01, 0x11, 0x70}));
+  m->run();
+  test::expect_fatal(*m, Side::server, A::illegal_parameter, "handshake message of 70000 bytes exceeds the limit of 65536");
 }
 
 // --- after a fatal error ---
