@@ -409,12 +409,6 @@ std::vector<Bytes> Mitm::encode(Dir dir, const std::vector<Item>& items) {
 Status Mitm::send(Dir dir, std::vector<Bytes> records) {
   if (on_records) on_records(dir, records);
   Connection& to = receiver(dir);
-  if (one_record_per_receive) {
-    Status result;
-    for (const Bytes& r : records)
-      if (auto s = to.receive(r); !s && result) result = s;
-    return result;
-  }
   Bytes all;
   for (const Bytes& r : records) all.insert(all.end(), r.begin(), r.end());
   if (all.empty()) return {};

@@ -121,8 +121,6 @@ class Mitm {
   FlightMutator on_flight;
   // Called with the wire records of each delivery, after framing and encryption.
   RecordMutator on_records;
-  // Deliver each wire record in its own receive() call instead of all in one.
-  bool one_record_per_receive = false;
 
   // Moves one sender's pending output through the harness to the receiver. Returns the
   // receiver's receive() status (success when nothing was pending).
