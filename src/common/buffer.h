@@ -49,10 +49,12 @@ class Buffer {
     if (start_ == end_) start_ = end_ = 0;
   }
   void clear() { start_ = end_ = 0; }
-  // Frees the memory if nothing is buffered.
+  // Frees the memory if nothing is buffered. The block goes to a small per-thread cache that
+  // the next buffer to grow on this thread takes first: an idle connection holds no buffer,
+  // and a busy one does not pay an allocation per record.
   void release_if_empty() {
-    if (empty()) {
-      data_.reset();
+    if (empty() && data_) {
+      recycle(std::move(data_), cap_);
       cap_ = start_ = end_ = 0;
     }
   }
@@ -67,13 +69,45 @@ class Buffer {
     } else {
       size_t cap = cap_ ? cap_ : 256;
       while (cap < used + n) cap *= 2;
-      std::unique_ptr<uint8_t[]> fresh(new uint8_t[cap]);
+      std::unique_ptr<uint8_t[]> fresh = reuse(cap);
+      if (!fresh) fresh.reset(new uint8_t[cap]);
       if (used) std::memcpy(fresh.get(), data_.get() + start_, used);
       data_ = std::move(fresh);
       cap_ = cap;
     }
     start_ = 0;
     end_ = used;
+  }
+
+  struct Cached {
+    std::unique_ptr<uint8_t[]> data;
+    size_t cap = 0;
+  };
+  static constexpr size_t kCacheSlots = 4;
+  static constexpr size_t kMaxCachedBlock = 64 * 1024;
+  static Cached* cache() {
+    thread_local Cached slots[kCacheSlots];
+    return slots;
+  }
+  // A cached block of at least `cap` bytes, or null. `cap` becomes the block's size.
+  static std::unique_ptr<uint8_t[]> reuse(size_t& cap) {
+    Cached* slots = cache();
+    for (size_t i = 0; i < kCacheSlots; ++i)
+      if (slots[i].data && slots[i].cap >= cap) {
+        cap = slots[i].cap;
+        return std::move(slots[i].data);
+      }
+    return nullptr;
+  }
+  static void recycle(std::unique_ptr<uint8_t[]> block, size_t cap) {
+    if (cap > kMaxCachedBlock) return;
+    Cached* slots = cache();
+    for (size_t i = 0; i < kCacheSlots; ++i)
+      if (!slots[i].data) {
+        slots[i].data = std::move(block);
+        slots[i].cap = cap;
+        return;
+      }
   }
 
   std::unique_ptr<uint8_t[]> data_;

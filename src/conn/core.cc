@@ -53,11 +53,14 @@ RandomSource& Connection::Core::random() {
 
 std::time_t Connection::Core::now() { return options.clock ? options.clock() : std::time(nullptr); }
 
-void Connection::Core::set_client_random(ByteView r) { client_random.assign(r.begin(), r.end()); }
+void Connection::Core::set_client_random(ByteView r) {
+  std::memcpy(client_random, r.data(), std::min(r.size(), sizeof client_random));
+  have_client_random = true;
+}
 
-void Connection::Core::event(EventType type, std::string name, size_t size, handshake::Details details) {
+void Connection::Core::event(EventType type, std::string_view name, size_t size, handshake::Details details) {
   if (!options.on_event) return;
-  Event e{type, side, std::move(name), size, false, std::move(details), std::chrono::steady_clock::now(), id};
+  Event e{type, side, std::string(name), size, false, std::move(details), std::chrono::steady_clock::now(), id};
   const bool sending = type == EventType::message_sent || type == EventType::alert_sent ||
                        type == EventType::application_data_sent;
   e.encrypted = (sending ? write_epoch : read_epoch) != Epoch::plaintext;
@@ -134,9 +137,30 @@ Status Connection::Core::process_records() {
         return fail(Error::unexpected(std::string("unprotected ") +
                                       (rec.type == ContentType::handshake ? "handshake" : "alert") +
                                       " record after encryption started"));
-      auto opened = read_prot.open(rec);
-      if (!opened) return std::unexpected(opened.error());
-      TLSPP_TRY(process_record(opened->type, opened->plaintext, true));
+      if (handshake_done) {
+        // Application data is decrypted straight into the read buffer: one pass over the
+        // bytes instead of decrypting in place and copying. Other content moves out again.
+        MutByteView dst = app_in.append_uninit(rec.body.size());
+        auto opened = read_prot.open(rec, dst);
+        if (!opened) {
+          app_in.trim_tail(dst.size());
+          return std::unexpected(opened.error());
+        }
+        if (opened->type == ContentType::application_data && !opened->plaintext.empty() && hs_in.empty()) {
+          app_in.trim_tail(dst.size() - opened->plaintext.size());
+          empty_records = 0;
+          key_updates = 0;
+          event(EventType::application_data_received, "application data", opened->plaintext.size(), {});
+          continue;
+        }
+        const Bytes other(opened->plaintext.begin(), opened->plaintext.end());
+        app_in.trim_tail(dst.size());
+        TLSPP_TRY(process_record(opened->type, other, true));
+      } else {
+        auto opened = read_prot.open(rec, rec.body);
+        if (!opened) return std::unexpected(opened.error());
+        TLSPP_TRY(process_record(opened->type, opened->plaintext, true));
+      }
     } else {
       if (rec.type == ContentType::application_data)
         return fail(Error::unexpected("application data record before any keys were established"));
@@ -150,6 +174,12 @@ Status Connection::Core::process_records() {
 }
 
 Status Connection::Core::process_record(ContentType type, ByteView body, bool) {
+  // RFC 8446 §5.1: a handshake message split over records may not have other records
+  // between its fragments.
+  if (type != ContentType::handshake && !hs_in.empty())
+    return fail(Error::unexpected("record interleaved within a fragmented handshake message"));
+  if (type == ContentType::application_data && !handshake_done)
+    return fail(Error::unexpected("application data received before the handshake completed"));
   if (body.empty()) {
     // RFC 8446 §5.1: zero-length fragments of handshake or alert types are not allowed.
     if (type != ContentType::application_data)
@@ -160,18 +190,12 @@ Status Connection::Core::process_record(ContentType type, ByteView body, bool) {
     return {};
   }
   empty_records = 0;
-  // RFC 8446 §5.1: a handshake message split over records may not have other records
-  // between its fragments.
-  if (type != ContentType::handshake && !hs_in.empty())
-    return fail(Error::unexpected("record interleaved within a fragmented handshake message"));
   switch (type) {
     case ContentType::alert:
       return process_alert(body);
     case ContentType::handshake:
       return process_handshake_bytes(body);
     case ContentType::application_data:
-      if (!handshake_done)
-        return fail(Error::unexpected("application data received before the handshake completed"));
       key_updates = 0;
       app_in.append(body);
       event(EventType::application_data_received, "application data", body.size(), {});
@@ -238,8 +262,11 @@ Status Connection::Core::process_handshake_message(ByteView message) {
     TLSPP_TRY(hs->handle(*this, message));
     if (hs->done()) {
       handshake_done = true;
-      // Nothing of the handshake is needed any more: transcript, keys, peer key.
+      // Nothing of the handshake is needed any more: transcript, keys, peer key, and the
+      // buffers that held its messages.
       hs.reset();
+      TLSPP_TRY(flush_handshake());
+      Bytes().swap(hs_out);
       event(EventType::handshake_done, "handshake complete", 0, {});
       TLSPP_TRY(flush_handshake());
       if (!app_pending.empty()) {
@@ -374,7 +401,8 @@ Status Connection::Core::install_read_keys(Epoch epoch, crypto::AeadAlg a, crypt
 
 void Connection::Core::log_secret(std::string_view label, ByteView secret) {
   if (!options.keylog || label.empty()) return;
-  options.keylog(std::string(label) + " " + hex(client_random) + " " + hex(secret));
+  options.keylog(std::string(label) + " " + hex(ByteView(client_random, have_client_random ? 32 : 0)) + " " +
+                 hex(secret));
 }
 
 void Connection::Core::handshake_complete(crypto::HashAlg h, crypto::AeadAlg a, ByteView client_app,

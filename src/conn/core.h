@@ -39,7 +39,7 @@ struct Connection::Core final : handshake::Io {
   void handshake_complete(crypto::HashAlg hash, crypto::AeadAlg aead, ByteView client_app_secret,
                           ByteView server_app_secret, ByteView exporter_secret,
                           ByteView resumption_secret) override;
-  void event(EventType type, std::string name, size_t size, handshake::Details details) override;
+  void event(EventType type, std::string_view name, size_t size, handshake::Details details) override;
   Negotiated& negotiated() override { return negotiated_; }
   RandomSource& random() override;
   [[nodiscard]] std::time_t now() override;
@@ -67,7 +67,8 @@ struct Connection::Core final : handshake::Io {
   bool handshake_done = false;
   bool peer_closed = false;
   bool sent_close = false;
-  Bytes client_random;
+  uint8_t client_random[32] = {};
+  bool have_client_random = false;
 
   // After the handshake: what KeyUpdate and the exporter need.
   crypto::HashAlg hash = crypto::HashAlg::sha256;

@@ -43,7 +43,7 @@ class Io {
   virtual void handshake_complete(crypto::HashAlg hash, crypto::AeadAlg aead, ByteView client_app_secret,
                                   ByteView server_app_secret, ByteView exporter_secret,
                                   ByteView resumption_secret) = 0;
-  virtual void event(EventType type, std::string name, size_t size, Details details) = 0;
+  virtual void event(EventType type, std::string_view name, size_t size, Details details) = 0;
 
   virtual Negotiated& negotiated() = 0;
   virtual RandomSource& random() = 0;

@@ -112,7 +112,7 @@ Status Tls13Protection::seal(ContentType type, ByteView plaintext, size_t paddin
   return {};
 }
 
-Result<Opened> Tls13Protection::open(const Record& rec) {
+Result<Opened> Tls13Protection::open(const Record& rec, MutByteView out) {
   if (rec.body.size() > kMaxCiphertext)
     return fail(Error{ErrorKind::peer_misbehaved, AlertDescription::record_overflow,
                       "protected record of " + std::to_string(rec.body.size()) + " bytes is over the limit"});
@@ -124,20 +124,20 @@ Result<Opened> Tls13Protection::open(const Record& rec) {
   uint8_t n[crypto::kAeadNonceLen];
   nonce(n);
   const size_t inner_len = rec.body.size() - crypto::kAeadTagLen;
-  TLSPP_TRY(aead_.open(n, rec.header, rec.body, rec.body.first(inner_len)));
+  TLSPP_TRY(aead_.open(n, rec.header, rec.body, out.first(inner_len)));
   ++seq_;
   if (inner_len > kMaxInnerPlaintext)
     return fail(Error{ErrorKind::peer_misbehaved, AlertDescription::record_overflow,
                       "decrypted record of " + std::to_string(inner_len) + " bytes exceeds 2^14+1"});
   // §5.4: the content type is the last non-zero byte; zeros after it are padding.
   size_t i = inner_len;
-  while (i > 0 && rec.body[i - 1] == 0) --i;
+  while (i > 0 && out[i - 1] == 0) --i;
   if (i == 0)
     return fail(Error::unexpected("protected record holds only padding, no content type"));
-  const uint8_t type = rec.body[i - 1];
+  const uint8_t type = out[i - 1];
   if (!known_content_type(type) || type == static_cast<uint8_t>(ContentType::change_cipher_spec))
     return fail(Error::unexpected("protected record of inner content type " + std::to_string(type)));
-  return Opened{static_cast<ContentType>(type), rec.body.first(i - 1)};
+  return Opened{static_cast<ContentType>(type), out.first(i - 1)};
 }
 
 Status write_records(ContentType type, ByteView data, size_t max_fragment,
