@@ -245,3 +245,127 @@ TEST(Tls13, InsecureModeSkipsVerificationButStillChecksTheSignature) {
 
 }  // namespace
 }  // namespace tlspp
+
+namespace tlspp {
+namespace {
+
+struct Resumption : ::testing::Test {
+  std::shared_ptr<const ClientConfig> client_config;
+  std::shared_ptr<const ServerConfig> server_config;
+  std::vector<std::string> client_messages;
+  void SetUp() override {
+    auto c = test::client_options_for(crypto::KeyType::ec_p256);
+    c.on_event = [this](const Event& e) {
+      if (e.type == EventType::message_received) client_messages.push_back(e.name);
+    };
+    auto s = test::server_options_for(crypto::KeyType::ec_p256);
+    s.tickets = 1;
+    client_config = *ClientConfig::create(c);
+    server_config = *ServerConfig::create(s);
+  }
+  SessionTicket first_ticket() {
+    auto client = ClientConnection::create(client_config, "localhost");
+    auto server = ServerConnection::create(server_config);
+    EXPECT_TRUE(client && server);
+    EXPECT_TRUE(test::pump(*client, *server));
+    auto tickets = client->take_session_tickets();
+    EXPECT_EQ(tickets.size(), 1u);
+    client_messages.clear();
+    return tickets.empty() ? SessionTicket{} : tickets.front();
+  }
+};
+
+TEST_F(Resumption, TicketResumesWithoutCertificates) {
+  const SessionTicket ticket = first_ticket();
+  auto client = ClientConnection::create(client_config, "localhost", ticket);
+  auto server = ServerConnection::create(server_config);
+  ASSERT_TRUE(client && server);
+  ASSERT_TRUE(test::pump(*client, *server));
+  ASSERT_TRUE(client->handshake_done());
+  EXPECT_TRUE(client->negotiated().resumed);
+  EXPECT_TRUE(server->negotiated().resumed);
+  // RFC 8446 §2.2: no Certificate or CertificateVerify in a resumed handshake, but the
+  // identity proven by the original handshake is reported again.
+  EXPECT_EQ(std::count(client_messages.begin(), client_messages.end(), "Certificate"), 0);
+  EXPECT_EQ(std::count(client_messages.begin(), client_messages.end(), "CertificateVerify"), 0);
+  EXPECT_TRUE(client->negotiated().peer_verified);
+  EXPECT_EQ(client->negotiated().peer_subject.find("CN=localhost"), 0u);
+  const Bytes data = {'r', 'e', 's', 'u', 'm', 'e', 'd'};
+  EXPECT_EQ(transfer(*client, *server, data), data);
+  // The resumed connection gets a fresh ticket of its own.
+  EXPECT_EQ(client->take_session_tickets().size(), 1u);
+}
+
+TEST_F(Resumption, TicketSealedByAnotherServerGivesAFullHandshake) {
+  const SessionTicket ticket = first_ticket();
+  auto other = ServerConfig::create(test::server_options_for(crypto::KeyType::ec_p256));
+  ASSERT_TRUE(other);
+  auto client = ClientConnection::create(client_config, "localhost", ticket);
+  auto server = ServerConnection::create(*other);
+  ASSERT_TRUE(client && server);
+  ASSERT_TRUE(test::pump(*client, *server));
+  EXPECT_FALSE(client->negotiated().resumed);
+  EXPECT_EQ(std::count(client_messages.begin(), client_messages.end(), "Certificate"), 1);
+}
+
+TEST_F(Resumption, TamperedTicketGivesAFullHandshake) {
+  SessionTicket ticket = first_ticket();
+  ticket.ticket[ticket.ticket.size() / 2] ^= 1;
+  auto client = ClientConnection::create(client_config, "localhost", ticket);
+  auto server = ServerConnection::create(server_config);
+  ASSERT_TRUE(client && server);
+  ASSERT_TRUE(test::pump(*client, *server));
+  EXPECT_FALSE(server->negotiated().resumed);
+  EXPECT_TRUE(client->handshake_done());
+}
+
+TEST_F(Resumption, WrongPskMakesTheBinderFailWithDecryptError) {
+  SessionTicket ticket = first_ticket();
+  ticket.resumption_secret[0] ^= 1;
+  auto client = ClientConnection::create(client_config, "localhost", ticket);
+  auto server = ServerConnection::create(server_config);
+  ASSERT_TRUE(client && server);
+  auto s = test::pump(*client, *server);
+  ASSERT_FALSE(s);
+  EXPECT_EQ(s.error().alert, AlertDescription::decrypt_error);
+  ASSERT_TRUE(server->error().has_value());
+  EXPECT_NE(server->error()->message.find("binder"), std::string::npos);
+  ASSERT_TRUE(client->error().has_value());
+  EXPECT_EQ(client->error()->kind, ErrorKind::alert_received);
+}
+
+TEST_F(Resumption, ExpiredTicketIsNotOffered) {
+  SessionTicket ticket = first_ticket();
+  ticket.received_at -= ticket.lifetime_seconds + 1;
+  auto client = ClientConnection::create(client_config, "localhost", ticket);
+  auto server = ServerConnection::create(server_config);
+  ASSERT_TRUE(client && server);
+  ASSERT_TRUE(test::pump(*client, *server));
+  EXPECT_FALSE(client->negotiated().resumed);
+}
+
+TEST(ResumptionRetry, ResumptionAfterHelloRetryRequest) {
+  // The second ClientHello carries a new binder over message_hash, the retry and itself.
+  auto c = test::client_options_for(crypto::KeyType::ec_p256);
+  c.groups = {NamedGroup::x25519, NamedGroup::secp256r1};
+  auto s = test::server_options_for(crypto::KeyType::ec_p256);
+  s.tickets = 1;
+  s.groups = {NamedGroup::secp256r1};
+  s.ticket_key = Bytes(32, 7);
+  auto issuing = *ServerConfig::create(s);
+  auto cc = *ClientConfig::create(c);
+  auto client1 = ClientConnection::create(cc, "localhost");
+  auto server1 = ServerConnection::create(issuing);
+  ASSERT_TRUE(test::pump(*client1, *server1));
+  auto tickets = client1->take_session_tickets();
+  ASSERT_EQ(tickets.size(), 1u);
+  auto client = ClientConnection::create(cc, "localhost", tickets.front());
+  auto server = ServerConnection::create(issuing);
+  ASSERT_TRUE(test::pump(*client, *server));
+  EXPECT_TRUE(client->negotiated().hello_retry_request);
+  EXPECT_TRUE(client->negotiated().resumed);
+  EXPECT_TRUE(server->negotiated().resumed);
+}
+
+}  // namespace
+}  // namespace tlspp

@@ -97,8 +97,16 @@ struct ServerOptions : CommonOptions {
   bool require_alpn_match = true;
   ClientAuth client_auth = ClientAuth::none;
   std::vector<std::string> client_ca_files;
-  // Number of NewSessionTickets sent after the handshake (0: none).
+  // Number of NewSessionTickets sent after the handshake (0: none), and how long each
+  // lets a client resume (RFC 8446 §4.6.1: at most seven days).
   unsigned tickets = 0;
+  uint32_t ticket_lifetime_seconds = 7200;
+  // Tickets are sealed (AES-256-GCM) with this 32-byte key, so that the server keeps no
+  // session state; empty: a random key per configuration. Give several servers the same
+  // key to let a client resume on any of them.
+  Bytes ticket_key;
+  // Accept resumption (PSK with (EC)DHE, RFC 8446 §4.2.11) from tickets this server issued.
+  bool accept_resumption = true;
 };
 
 class ClientConfig {

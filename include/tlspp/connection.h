@@ -54,6 +54,11 @@ struct SessionTicket {
   std::string server_name;
   std::string alpn;
   std::time_t received_at = 0;
+  // Who the server proved to be when the ticket was issued (a resumed connection reports
+  // these again, since no certificate is sent).
+  std::string peer_subject;
+  std::string peer_key;
+  bool peer_verified = false;
 };
 
 class Connection {
@@ -113,9 +118,16 @@ class ClientConnection : public Connection {
   // pending_output() when this returns.
   [[nodiscard]] static Result<ClientConnection> create(std::shared_ptr<const ClientConfig> config,
                                                        std::string server_name);
+  // The same, offering to resume the session of `ticket` (RFC 8446 §2.2): if the server
+  // accepts, no certificate is exchanged and negotiated().resumed is true; otherwise a full
+  // handshake follows. An expired ticket, or one for a suite not configured, is not offered.
+  [[nodiscard]] static Result<ClientConnection> create(std::shared_ptr<const ClientConfig> config,
+                                                       std::string server_name, const SessionTicket& ticket);
 
  private:
   using Connection::Connection;
+  static Result<ClientConnection> create_resuming(std::shared_ptr<const ClientConfig> config,
+                                                  std::string server_name, const SessionTicket* ticket);
 };
 
 class ServerConnection : public Connection {

@@ -128,14 +128,33 @@ Result<std::shared_ptr<const ServerConfig>> ServerConfig::create(ServerOptions o
   if (!options.random) options.random = c->impl_->random;
   c->impl_->cookie_key = crypto::Secret::zeros(32);
   c->impl_->random->fill(c->impl_->cookie_key.data());
+  if (options.ticket_lifetime_seconds > 604800)
+    return fail(Error::config("ticket lifetime over seven days (RFC 8446 §4.6.1)"));
+  if (!options.ticket_key.empty()) {
+    if (options.ticket_key.size() != 32) return fail(Error::config("ticket_key must be 32 bytes"));
+    c->impl_->ticket_key = crypto::Secret(options.ticket_key);
+  } else {
+    c->impl_->ticket_key = crypto::Secret::zeros(32);
+    c->impl_->random->fill(c->impl_->ticket_key.data());
+  }
   c->options_ = std::move(options);
   return std::shared_ptr<const ServerConfig>(std::move(c));
 }
 
 Result<ClientConnection> ClientConnection::create(std::shared_ptr<const ClientConfig> config, std::string server_name) {
+  return create_resuming(std::move(config), std::move(server_name), nullptr);
+}
+
+Result<ClientConnection> ClientConnection::create(std::shared_ptr<const ClientConfig> config, std::string server_name,
+                                                  const SessionTicket& ticket) {
+  return create_resuming(std::move(config), std::move(server_name), &ticket);
+}
+
+Result<ClientConnection> ClientConnection::create_resuming(std::shared_ptr<const ClientConfig> config,
+                                                           std::string server_name, const SessionTicket* ticket) {
   if (!config) return fail(Error::config("no client configuration"));
   const CommonOptions& opts = config->options();
-  auto hs = handshake::make_tls13_client(config, std::move(server_name));
+  auto hs = handshake::make_tls13_client(config, std::move(server_name), ticket);
   auto core = std::make_unique<Core>(Side::client, opts, std::move(hs));
   core->config_keepalive = config;
   TLSPP_TRY(core->start());

@@ -36,6 +36,8 @@ struct ServerConfig::Impl {
   // Key of the HMAC that authenticates HelloRetryRequest cookies (RFC 8446 §4.2.2), so
   // the server keeps no state between the two ClientHellos.
   crypto::Secret cookie_key;
+  // Key sealing session tickets (ServerOptions::ticket_key or random).
+  crypto::Secret ticket_key;
 };
 
 }  // namespace tlspp

@@ -326,6 +326,9 @@ Status Connection::Core::process_new_session_ticket(ByteView message) {
   t.server_name = negotiated_.server_name;
   t.alpn = negotiated_.alpn;
   t.received_at = now();
+  t.peer_subject = negotiated_.peer_subject;
+  t.peer_key = negotiated_.peer_key;
+  t.peer_verified = negotiated_.peer_verified;
   event(EventType::message_received, "NewSessionTicket", message.size(),
         {{"lifetime", std::to_string(t.lifetime_seconds) + " s"}, {"ticket", std::to_string(t.ticket.size()) + " bytes"}});
   tickets.push_back(std::move(t));

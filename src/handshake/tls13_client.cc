@@ -51,8 +51,10 @@ bool is_ip_literal(std::string_view name) {
 
 class Tls13Client final : public Handshake {
  public:
-  Tls13Client(std::shared_ptr<const ClientConfig> config, std::string server_name)
-      : config_(std::move(config)), opts_(config_->options()), server_name_(std::move(server_name)) {}
+  Tls13Client(std::shared_ptr<const ClientConfig> config, std::string server_name, const SessionTicket* ticket)
+      : config_(std::move(config)), opts_(config_->options()), server_name_(std::move(server_name)) {
+    if (ticket) ticket_ = *ticket;
+  }
 
   Status start(Io& io) override;
   Status handle(Io& io, ByteView message) override;
@@ -71,6 +73,7 @@ class Tls13Client final : public Handshake {
   Status on_finished(Io& io, const wire::HandshakeMessage& m);
   Status send_client_auth(Io& io);
   Status check_hello_common(const wire::ServerHello& sh, std::string_view what);
+  Status add_psk_binder(Bytes& client_hello);
 
   std::shared_ptr<const ClientConfig> config_;
   const ClientOptions& opts_;
@@ -87,6 +90,12 @@ class Tls13Client final : public Handshake {
   std::optional<CipherSuite> hrr_suite_;
   std::vector<uint16_t> offered_;  // extension types of our ClientHello
 
+  // Resumption (RFC 8446 §4.2.11): the ticket offered, and its suite's hash.
+  std::optional<SessionTicket> ticket_;
+  crypto::HashAlg psk_hash_ = crypto::HashAlg::sha256;
+  bool psk_accepted_ = false;
+  std::time_t io_now_ = 0;
+
   SuiteParams suite_{};
   keysched::Transcript transcript_;
   std::optional<keysched::HandshakeSecret> hs_secret_;
@@ -98,6 +107,7 @@ class Tls13Client final : public Handshake {
 };
 
 Status Tls13Client::start(Io& io) {
+  io_now_ = io.now();
   io.random().fill(random_);
   if (opts_.middlebox_compat) {
     // RFC 8446 Appendix D.4: a non-empty legacy_session_id puts middleboxes in
@@ -111,6 +121,18 @@ Status Tls13Client::start(Io& io) {
   share_.emplace(std::move(*share));
   io.set_client_random(ByteView(random_, 32));
   io.negotiated().server_name = server_name_;
+  if (ticket_) {
+    // Only a live ticket for a suite still configured is worth offering (§4.6.1).
+    const auto params = tls13_suite(ticket_->cipher_suite);
+    const bool configured = std::find(opts_.cipher_suites.begin(), opts_.cipher_suites.end(),
+                                      ticket_->cipher_suite) != opts_.cipher_suites.end();
+    const bool live = io.now() >= ticket_->received_at &&
+                      io.now() - ticket_->received_at < static_cast<std::time_t>(ticket_->lifetime_seconds);
+    if (params && configured && live && !ticket_->ticket.empty() && ticket_->resumption_secret.size() == crypto::hash_len(params->hash))
+      psk_hash_ = params->hash;
+    else
+      ticket_.reset();
+  }
   TLSPP_TRY(send_client_hello(io));
   state_ = State::expect_server_hello;
   return {};
@@ -145,11 +167,23 @@ Status Tls13Client::send_client_hello(Io& io) {
     alpn_names.push_back(ByteView(reinterpret_cast<const uint8_t*>(p.data()), p.size()));
   if (!alpn_names.empty()) b.add(ExtensionType::application_layer_protocol_negotiation, wire::ProtocolNameList{alpn_names});
   if (!cookie_.empty()) b.add(ExtensionType::cookie, wire::Cookie{cookie_});
+  const Bytes zero_binder(ticket_ ? crypto::hash_len(psk_hash_) : 0, 0);
+  if (ticket_) {
+    // §4.2.9: only PSK with (EC)DHE, which keeps forward secrecy. §4.2.11: pre_shared_key
+    // is the last extension; its binder is patched in once the rest is encoded.
+    b.add(ExtensionType::psk_key_exchange_modes, wire::PskKeyExchangeModes{{wire::PskKeyExchangeMode::psk_dhe_ke}});
+    const uint32_t age_ms = static_cast<uint32_t>((io_now_ - ticket_->received_at) * 1000);
+    wire::OfferedPsks psks;
+    psks.identities.push_back({ticket_->ticket, age_ms + ticket_->age_add});
+    psks.binders.push_back(zero_binder);
+    b.add(ExtensionType::pre_shared_key, psks);
+  }
   ch.extensions = b.list();
 
   offered_.clear();
   for (const auto& e : ch.extensions) offered_.push_back(e.type);
-  const Bytes msg = wire::encode_message(ch);
+  Bytes msg = wire::encode_message(ch);
+  if (ticket_) TLSPP_TRY(add_psk_binder(msg));
   transcript_.add(msg);
   Details d = {{"versions", "TLSv1.3"},
                {"cipher_suites", join_names(opts_.cipher_suites, cipher_suite_name)},
@@ -159,8 +193,24 @@ Status Tls13Client::send_client_hello(Io& io) {
   if (send_sni) d.emplace_back("server_name", server_name_);
   if (!alpn_names.empty()) d.emplace_back("alpn", alpn_list(alpn_names));
   if (!cookie_.empty()) d.emplace_back("cookie", std::to_string(cookie_.size()) + " bytes");
+  if (ticket_) d.emplace_back("pre_shared_key", "1 ticket (" + std::to_string(ticket_->ticket.size()) + " bytes), psk_dhe_ke");
   io.send_message(retried_ ? "ClientHello (retry)" : "ClientHello", msg, std::move(d));
   return {};
+}
+
+Status Tls13Client::add_psk_binder(Bytes& msg) {
+  // RFC 8446 §4.2.11.2: the binder is the Finished construction, keyed from the PSK's
+  // binder key, over the transcript up to the ClientHello truncated before the binders
+  // (after a retry, that transcript starts with message_hash and the HelloRetryRequest).
+  auto offset = wire::client_hello_binders_offset(msg);
+  if (!offset) return fail(offset.error());
+  const ByteView prefix = ByteView(msg).first(*offset);
+  const crypto::Digest h = transcript_.has_hash() ? transcript_.hash_with(prefix)
+                                                  : crypto::HashCtx::digest(psk_hash_, prefix);
+  const auto early = keysched::EarlySecret::with_psk(psk_hash_, ticket_->resumption_secret);
+  const auto binder = keysched::finished_verify_data(psk_hash_, early.binder_key(false).view(), h.view());
+  const ByteView binders[1] = {binder.view()};
+  return wire::patch_psk_binders(msg, binders);
 }
 
 Status Tls13Client::handle(Io& io, ByteView message) {
@@ -259,6 +309,17 @@ Status Tls13Client::on_server_hello(Io& io, const wire::HandshakeMessage& m) {
   share_.reset();
 
   suite_ = *tls13_suite(sh->cipher_suite);
+  if (const auto* e = wire::find_extension(sh->extensions, ExtensionType::pre_shared_key)) {
+    auto selected = wire::PreSharedKeySelected::decode(e->data);
+    if (!selected) return fail(selected.error());
+    // §4.2.11: the identity must be one offered, and the suite's hash the PSK's.
+    if (selected->selected_identity != 0)
+      return fail(Error::illegal("ServerHello selected PSK identity " + std::to_string(selected->selected_identity) +
+                                 ", but one was offered"));
+    if (suite_.hash != psk_hash_)
+      return fail(Error::illegal("ServerHello accepted the PSK with a cipher suite of another hash"));
+    psk_accepted_ = true;
+  }
   transcript_.set_hash(suite_.hash);
   transcript_.add(m.whole);
   auto& neg = io.negotiated();
@@ -266,13 +327,24 @@ Status Tls13Client::on_server_hello(Io& io, const wire::HandshakeMessage& m) {
   neg.cipher_suite = sh->cipher_suite;
   neg.group = ks->server_share.group;
   neg.hello_retry_request = retried_;
-  io.event(EventType::message_received, "ServerHello", m.whole.size(),
-           {{"version", "TLSv1.3"},
-            {"cipher_suite", std::string(cipher_suite_name(sh->cipher_suite))},
-            {"key_share", std::string(named_group_name(ks->server_share.group))}});
+  Details shd = {{"version", "TLSv1.3"},
+                 {"cipher_suite", std::string(cipher_suite_name(sh->cipher_suite))},
+                 {"key_share", std::string(named_group_name(ks->server_share.group))}};
+  if (psk_accepted_) shd.emplace_back("pre_shared_key", "accepted (resumption)");
+  io.event(EventType::message_received, "ServerHello", m.whole.size(), std::move(shd));
 
   // RFC 8446 §7.1: handshake secret and traffic secrets over ClientHello..ServerHello.
-  hs_secret_.emplace(keysched::EarlySecret::without_psk(suite_.hash).into_handshake(shared->view()));
+  auto early = psk_accepted_ ? keysched::EarlySecret::with_psk(suite_.hash, ticket_->resumption_secret)
+                             : keysched::EarlySecret::without_psk(suite_.hash);
+  hs_secret_.emplace(std::move(early).into_handshake(shared->view()));
+  if (psk_accepted_) {
+    // No certificate comes in a resumed handshake (§2.2): the identity is the one the
+    // ticket was issued under.
+    neg.resumed = true;
+    neg.peer_subject = ticket_->peer_subject;
+    neg.peer_key = ticket_->peer_key;
+    neg.peer_verified = ticket_->peer_verified;
+  }
   const auto th = transcript_.hash();
   client_hs_ = hs_secret_->client_handshake_traffic_secret(th.view());
   server_hs_ = hs_secret_->server_handshake_traffic_secret(th.view());
@@ -317,6 +389,8 @@ Status Tls13Client::on_hello_retry_request(Io& io, const wire::ServerHello& hrr,
     return fail(Error::illegal("HelloRetryRequest would not change the ClientHello"));
 
   suite_ = *tls13_suite(hrr.cipher_suite);
+  // §4.1.4: a PSK whose hash the retry's suite does not use is not offered again.
+  if (ticket_ && psk_hash_ != suite_.hash) ticket_.reset();
   transcript_.set_hash(suite_.hash);
   transcript_.replace_with_message_hash();
   transcript_.add(whole);
@@ -358,7 +432,7 @@ Status Tls13Client::on_encrypted_extensions(Io& io, const wire::HandshakeMessage
   if (wire::find_extension(ee->extensions, ExtensionType::server_name)) d.emplace_back("server_name", "acknowledged");
   transcript_.add(m.whole);
   io.event(EventType::message_received, "EncryptedExtensions", m.whole.size(), std::move(d));
-  state_ = State::expect_certificate_or_request;
+  state_ = psk_accepted_ ? State::expect_finished : State::expect_certificate_or_request;
   return {};
 }
 
@@ -532,8 +606,9 @@ Status Tls13Client::send_client_auth(Io& io) {
 
 }  // namespace
 
-std::unique_ptr<Handshake> make_tls13_client(std::shared_ptr<const ClientConfig> config, std::string server_name) {
-  return std::make_unique<Tls13Client>(std::move(config), std::move(server_name));
+std::unique_ptr<Handshake> make_tls13_client(std::shared_ptr<const ClientConfig> config, std::string server_name,
+                                             const SessionTicket* ticket) {
+  return std::make_unique<Tls13Client>(std::move(config), std::move(server_name), ticket);
 }
 
 }  // namespace tlspp::handshake

@@ -1,6 +1,7 @@
 #include "handshake/tls13_server.h"
 
 #include <algorithm>
+#include <cstring>
 #include <optional>
 
 #include "conn/config_impl.h"
@@ -94,7 +95,15 @@ class Tls13Server final : public Handshake {
   Status on_certificate(Io& io, const wire::HandshakeMessage& m);
   Status on_certificate_verify(Io& io, const wire::HandshakeMessage& m);
   Status on_finished(Io& io, const wire::HandshakeMessage& m);
-  Status send_tickets(Io& io);
+  Status send_tickets(Io& io, ByteView resumption_master);
+  Bytes seal_ticket(Io& io, ByteView psk) const;
+  struct TicketState {
+    CipherSuite suite{};
+    crypto::Secret psk;
+  };
+  std::optional<TicketState> open_ticket(Io& io, ByteView ticket) const;
+  Result<std::optional<crypto::Secret>> choose_psk(Io& io, const wire::ClientHello& ch, ByteView ch_whole,
+                                                   uint16_t& selected);
   Bytes make_cookie(ByteView ch1_hash, CipherSuite suite, NamedGroup group) const;
   Result<Bytes> open_cookie(ByteView cookie, CipherSuite suite, NamedGroup group) const;
 
@@ -168,6 +177,95 @@ Result<Bytes> Tls13Server::open_cookie(ByteView cookie, CipherSuite suite, Named
       *g != static_cast<uint16_t>(group))
     return fail(bad);
   return Bytes(h->begin(), h->end());
+}
+
+// Session tickets are the session itself, sealed: version, suite, issue time, lifetime and
+// the PSK under AES-256-GCM with the configuration's ticket key, so the server stores
+// nothing (RFC 8446 §4.6.1 leaves the format to the server). ticket = nonce || sealed.
+constexpr uint8_t kTicketVersion = 1;
+constexpr std::string_view kTicketAad = "tlspp ticket v1";
+
+Bytes Tls13Server::seal_ticket(Io& io, ByteView psk) const {
+  Bytes plain;
+  wire::Writer w(plain);
+  w.u8(kTicketVersion);
+  w.u16(static_cast<uint16_t>(suite_id_));
+  w.u64(static_cast<uint64_t>(io.now()));
+  w.u32(opts_.ticket_lifetime_seconds);
+  w.vec8(psk);
+  Bytes ticket(crypto::kAeadNonceLen + plain.size() + crypto::kAeadTagLen);
+  uint8_t nonce[crypto::kAeadNonceLen];
+  io.random().fill(nonce);
+  std::memcpy(ticket.data(), nonce, sizeof nonce);
+  crypto::AeadCtx ctx;
+  const ByteView aad(reinterpret_cast<const uint8_t*>(kTicketAad.data()), kTicketAad.size());
+  if (!ctx.set_key(crypto::AeadAlg::aes256gcm, config_->impl().ticket_key.view()) ||
+      !ctx.seal(nonce, aad, plain, MutByteView(ticket).subspan(sizeof nonce)))
+    ticket.clear();
+  crypto::secure_wipe(plain.data(), plain.size());
+  return ticket;
+}
+
+std::optional<Tls13Server::TicketState> Tls13Server::open_ticket(Io& io, ByteView ticket) const {
+  if (ticket.size() < crypto::kAeadNonceLen + crypto::kAeadTagLen + 1) return std::nullopt;
+  uint8_t nonce[crypto::kAeadNonceLen];
+  std::memcpy(nonce, ticket.data(), sizeof nonce);
+  const ByteView sealed = ticket.subspan(sizeof nonce);
+  Bytes plain(sealed.size() - crypto::kAeadTagLen);
+  crypto::AeadCtx ctx;
+  const ByteView aad(reinterpret_cast<const uint8_t*>(kTicketAad.data()), kTicketAad.size());
+  if (!ctx.set_key(crypto::AeadAlg::aes256gcm, config_->impl().ticket_key.view()) ||
+      !ctx.open(nonce, aad, sealed, plain))
+    return std::nullopt;  // not ours, or tampered with: ignored, a full handshake follows
+  wire::Reader r(plain);
+  auto version = r.u8("ticket version");
+  auto suite = r.u16("ticket suite");
+  auto issued = r.u64("ticket time");
+  auto lifetime = r.u32("ticket lifetime");
+  auto psk = r.vec8("ticket psk");
+  std::optional<TicketState> out;
+  if (version && *version == kTicketVersion && suite && issued && lifetime && psk && r.expect_end("ticket")) {
+    const auto now = static_cast<uint64_t>(io.now());
+    if (now >= *issued && now - *issued <= *lifetime)
+      out = TicketState{static_cast<CipherSuite>(*suite), crypto::Secret(*psk)};
+  }
+  crypto::secure_wipe(plain.data(), plain.size());
+  return out;
+}
+
+// RFC 8446 §4.2.11: the first offered ticket that is ours, alive and for the selected
+// suite's hash, if its binder verifies. A binder that fails is fatal (decrypt_error).
+Result<std::optional<crypto::Secret>> Tls13Server::choose_psk(Io& io, const wire::ClientHello& ch, ByteView ch_whole,
+                                                              uint16_t& selected) {
+  const auto* ext = wire::find_extension(ch.extensions, ExtensionType::pre_shared_key);
+  if (!ext) return std::optional<crypto::Secret>();
+  const auto* modes_ext = wire::find_extension(ch.extensions, ExtensionType::psk_key_exchange_modes);
+  if (!modes_ext)
+    return fail(missing("ClientHello offers a pre_shared_key without psk_key_exchange_modes"));
+  auto modes = wire::PskKeyExchangeModes::decode(modes_ext->data);
+  if (!modes) return fail(modes.error());
+  auto offered = wire::OfferedPsks::decode(ext->data);
+  if (!offered) return fail(offered.error());
+  // Only PSK with (EC)DHE is accepted, and not when client certificates are asked for (a
+  // ticket does not carry the client's identity).
+  if (!opts_.accept_resumption || opts_.client_auth != ClientAuth::none ||
+      !modes->offers(wire::PskKeyExchangeMode::psk_dhe_ke))
+    return std::optional<crypto::Secret>();
+  for (size_t i = 0; i < offered->identities.size(); ++i) {
+    auto state = open_ticket(io, offered->identities[i].identity);
+    if (!state) continue;
+    const auto params = tls13_suite(state->suite);
+    if (!params || params->hash != suite_.hash) continue;
+    auto offset = wire::client_hello_binders_offset(ch_whole);
+    if (!offset) return fail(offset.error());
+    const auto h = transcript_.hash_with(ch_whole.first(*offset));
+    const auto early = keysched::EarlySecret::with_psk(suite_.hash, state->psk.view());
+    if (!keysched::finished_matches(suite_.hash, early.binder_key(false).view(), h.view(), offered->binders[i]))
+      return fail(Error::crypto(AlertDescription::decrypt_error, "PSK binder of the offered ticket does not verify"));
+    selected = static_cast<uint16_t>(i);
+    return std::optional<crypto::Secret>(std::move(state->psk));
+  }
+  return std::optional<crypto::Secret>();
 }
 
 Status Tls13Server::on_client_hello(Io& io, const wire::HandshakeMessage& m) {
@@ -315,6 +413,10 @@ Status Tls13Server::on_client_hello(Io& io, const wire::HandshakeMessage& m) {
   } else {
     transcript_.set_hash(suite_.hash);
   }
+  uint16_t psk_identity = 0;
+  auto psk = choose_psk(io, *ch, m.whole, psk_identity);
+  if (!psk) return fail(psk.error());
+  const bool resumed = psk->has_value();
   transcript_.add(m.whole);
 
   auto& neg = io.negotiated();
@@ -325,6 +427,7 @@ Status Tls13Server::on_client_hello(Io& io, const wire::HandshakeMessage& m) {
   neg.alpn = alpn;
   neg.server_name = sni;
   neg.hello_retry_request = retry;
+  neg.resumed = resumed;
 
   // ServerHello with our key share.
   auto server_share = crypto::KeyShare::generate(share->group, io.random());
@@ -340,18 +443,22 @@ Status Tls13Server::on_client_hello(Io& io, const wire::HandshakeMessage& m) {
   wire::ExtensionsBuilder b;
   b.add(ExtensionType::supported_versions, wire::SupportedVersionSelected{ProtocolVersion::tls13});
   b.add(ExtensionType::key_share, wire::KeyShareServerHello{{share->group, server_share->public_bytes()}});
+  if (resumed) b.add(ExtensionType::pre_shared_key, wire::PreSharedKeySelected{psk_identity});
   sh.extensions = b.list();
   const Bytes sh_msg = wire::encode_message(sh);
   transcript_.add(sh_msg);
-  io.send_message("ServerHello", sh_msg,
-                  {{"version", "TLSv1.3"},
-                   {"cipher_suite", std::string(cipher_suite_name(*suite))},
-                   {"key_share", std::string(named_group_name(share->group))}});
+  Details shd = {{"version", "TLSv1.3"},
+                 {"cipher_suite", std::string(cipher_suite_name(*suite))},
+                 {"key_share", std::string(named_group_name(share->group))}};
+  if (resumed) shd.emplace_back("pre_shared_key", "accepted (resumption)");
+  io.send_message("ServerHello", sh_msg, std::move(shd));
   // Appendix D.4: after the first handshake message, when the client asked for
   // compatibility mode by sending a session id (after a retry it was sent already).
   if (!ch->legacy_session_id.empty() && !retry) io.send_change_cipher_spec();
 
-  auto hs = keysched::EarlySecret::without_psk(suite_.hash).into_handshake(shared->view());
+  auto early = resumed ? keysched::EarlySecret::with_psk(suite_.hash, (*psk)->view())
+                       : keysched::EarlySecret::without_psk(suite_.hash);
+  auto hs = std::move(early).into_handshake(shared->view());
   const auto th = transcript_.hash();
   client_hs_ = hs.client_handshake_traffic_secret(th.view());
   const auto server_hs = hs.server_handshake_traffic_secret(th.view());
@@ -374,7 +481,7 @@ Status Tls13Server::on_client_hello(Io& io, const wire::HandshakeMessage& m) {
   transcript_.add(ee_msg);
   io.send_message("EncryptedExtensions", ee_msg, std::move(ed));
 
-  if (opts_.client_auth != ClientAuth::none) {
+  if (!resumed && opts_.client_auth != ClientAuth::none) {
     for (auto s : opts_.signature_schemes)
       if (tls13_handshake_scheme(s)) requested_schemes_.push_back(s);
     wire::ExtensionsBuilder rb;
@@ -388,21 +495,23 @@ Status Tls13Server::on_client_hello(Io& io, const wire::HandshakeMessage& m) {
                      {"required", opts_.client_auth == ClientAuth::required ? "yes" : "no"}});
   }
 
-  wire::Certificate certificate;
-  for (const auto& der : cert->chain) certificate.certificate_list.push_back({der, {}});
-  const Bytes cert_msg = wire::encode_message(certificate);
-  transcript_.add(cert_msg);
-  io.send_message("Certificate", cert_msg,
-                  {{"certificates", std::to_string(cert->chain.size())},
-                   {"subject", cert->subject},
-                   {"key", std::string(crypto::key_type_name(cert->key_type))}});
+  if (!resumed) {
+    wire::Certificate certificate;
+    for (const auto& der : cert->chain) certificate.certificate_list.push_back({der, {}});
+    const Bytes cert_msg = wire::encode_message(certificate);
+    transcript_.add(cert_msg);
+    io.send_message("Certificate", cert_msg,
+                    {{"certificates", std::to_string(cert->chain.size())},
+                     {"subject", cert->subject},
+                     {"key", std::string(crypto::key_type_name(cert->key_type))}});
 
-  const Bytes content = certificate_verify_content(true, transcript_.hash().view());
-  auto sig = crypto::sign(cert->key, *scheme, content);
-  if (!sig) return fail(sig.error());
-  const Bytes cv_msg = wire::encode_message(wire::CertificateVerify{*scheme, *sig});
-  transcript_.add(cv_msg);
-  io.send_message("CertificateVerify", cv_msg, {{"signature_scheme", std::string(signature_scheme_name(*scheme))}});
+    const Bytes content = certificate_verify_content(true, transcript_.hash().view());
+    auto sig = crypto::sign(cert->key, *scheme, content);
+    if (!sig) return fail(sig.error());
+    const Bytes cv_msg = wire::encode_message(wire::CertificateVerify{*scheme, *sig});
+    transcript_.add(cv_msg);
+    io.send_message("CertificateVerify", cv_msg, {{"signature_scheme", std::string(signature_scheme_name(*scheme))}});
+  }
 
   const auto verify = keysched::finished_verify_data(suite_.hash, server_hs.view(), transcript_.hash().view());
   const Bytes fin_msg = wire::encode_message(wire::Finished{verify.view()});
@@ -418,7 +527,7 @@ Status Tls13Server::on_client_hello(Io& io, const wire::HandshakeMessage& m) {
   TLSPP_TRY(io.install_write_keys(Epoch::application, suite_.aead, suite_.hash, server_ap_.view(),
                                   "SERVER_TRAFFIC_SECRET_0"));
   io.log_secret("EXPORTER_SECRET", exporter_.view());
-  state_ = opts_.client_auth != ClientAuth::none ? State::expect_certificate : State::expect_finished;
+  state_ = !resumed && opts_.client_auth != ClientAuth::none ? State::expect_certificate : State::expect_finished;
   return {};
 }
 
@@ -512,18 +621,20 @@ Status Tls13Server::on_finished(Io& io, const wire::HandshakeMessage& m) {
   client_hs_.wipe();
   master_.reset();
   state_ = State::connected;
-  return send_tickets(io);
+  return send_tickets(io, resumption.view());
 }
 
-Status Tls13Server::send_tickets(Io& io) {
-  // RFC 8446 §4.6.1. The ticket is an opaque random identifier.
+Status Tls13Server::send_tickets(Io& io, ByteView resumption_master) {
+  // RFC 8446 §4.6.1: each ticket has its own nonce and so its own PSK.
   for (unsigned i = 0; i < opts_.tickets; ++i) {
-    uint8_t ticket[32], age_add[4];
-    io.random().fill(ticket);
+    uint8_t age_add[4];
     io.random().fill(age_add);
     const uint8_t nonce[1] = {static_cast<uint8_t>(i)};
+    const auto psk = keysched::resumption_psk(suite_.hash, resumption_master, nonce);
+    const Bytes ticket = seal_ticket(io, psk.view());
+    if (ticket.empty()) return fail(Error::internal("could not seal a session ticket"));
     wire::NewSessionTicket nst;
-    nst.ticket_lifetime = 7200;
+    nst.ticket_lifetime = opts_.ticket_lifetime_seconds;
     nst.ticket_age_add = (uint32_t{age_add[0]} << 24) | (uint32_t{age_add[1]} << 16) | (uint32_t{age_add[2]} << 8) | age_add[3];
     nst.ticket_nonce = nonce;
     nst.ticket = ticket;
