@@ -17,8 +17,11 @@ struct TlsppSetup {
 };
 // Client trusts the identity's root and verifies "localhost"; X25519 only; `suite` only;
 // the server sends no tickets.
-[[nodiscard]] TlsppSetup tlspp_setup(const Identity& id, tlspp::CipherSuite suite);
+// `tickets`: session tickets the server issues per connection (0 except for resumption).
+[[nodiscard]] TlsppSetup tlspp_setup(const Identity& id, tlspp::CipherSuite suite, unsigned tickets = 0);
 [[nodiscard]] HandshakeResult tlspp_handshakes(const TlsppSetup& s, int64_t budget_ns, int min_count);
+// Resumed handshakes (psk_dhe_ke), each with the ticket of the previous connection.
+[[nodiscard]] HandshakeResult tlspp_resumed_handshakes(const TlsppSetup& s, int64_t budget_ns, int min_count);
 [[nodiscard]] BulkResult tlspp_bulk(const TlsppSetup& s, size_t bytes);
 [[nodiscard]] MemoryResult tlspp_memory(const TlsppSetup& s, int pairs);
 

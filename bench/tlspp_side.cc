@@ -29,8 +29,8 @@ void feed(Connection& c, Wire& w, const char* who) {
   if (!s) die(std::string("tlspp ") + who + ": " + s.error().to_string());
 }
 
-ClientConnection new_client(const TlsppSetup& s) {
-  auto c = ClientConnection::create(s.client, kHost);
+ClientConnection new_client(const TlsppSetup& s, const tlspp::SessionTicket* ticket = nullptr) {
+  auto c = ticket ? ClientConnection::create(s.client, kHost, *ticket) : ClientConnection::create(s.client, kHost);
   if (!c) die("tlspp client: " + c.error().to_string());
   return std::move(*c);
 }
@@ -49,7 +49,7 @@ void check_done(const Connection& client, const Connection& server, const Wire& 
 
 }  // namespace
 
-TlsppSetup tlspp_setup(const Identity& id, tlspp::CipherSuite suite) {
+TlsppSetup tlspp_setup(const Identity& id, tlspp::CipherSuite suite, unsigned tickets) {
   tlspp::ClientOptions c;
   c.ca_files = {id.root_pem_path};
   c.use_system_roots = false;
@@ -62,7 +62,7 @@ TlsppSetup tlspp_setup(const Identity& id, tlspp::CipherSuite suite) {
   s.certificates = {pair};
   s.cipher_suites = {suite};
   s.groups = {tlspp::NamedGroup::x25519};
-  s.tickets = 0;
+  s.tickets = tickets;
   auto cc = tlspp::ClientConfig::create(c);
   if (!cc) die("tlspp client config: " + cc.error().to_string());
   auto sc = tlspp::ServerConfig::create(s);
@@ -70,17 +70,34 @@ TlsppSetup tlspp_setup(const Identity& id, tlspp::CipherSuite suite) {
   return {*cc, *sc};
 }
 
-HandshakeResult tlspp_handshakes(const TlsppSetup& s, int64_t budget_ns, int min_count) {
+namespace {
+
+HandshakeResult run_handshakes(const TlsppSetup& s, int64_t budget_ns, int min_count, bool resume) {
   Wire c2s, s2c;
   std::optional<ClientConnection> client;
   std::optional<ServerConnection> server;
+  std::optional<tlspp::SessionTicket> ticket;
+  if (resume) {
+    // The first session, untimed: its ticket starts the chain.
+    ClientConnection c = new_client(s);
+    ServerConnection sv = new_server(s);
+    for (int i = 0; i < 4; ++i) {
+      drain(c, c2s);
+      feed(sv, c2s, "server");
+      drain(sv, s2c);
+      feed(c, s2c, "client");
+    }
+    auto t = c.take_session_tickets();
+    if (t.empty()) die("tlspp: no session ticket to resume with");
+    ticket = t.front();
+  }
   int64_t client_ns = 0, server_ns = 0;
   int n = 0;
   const int64_t start = now_ns();
   while (n < min_count || now_ns() - start < budget_ns) {
     const int64_t t0 = cpu_ns();
     as_client([&] {
-      client.emplace(new_client(s));  // the ClientHello is made here
+      client.emplace(new_client(s, ticket ? &*ticket : nullptr));  // the ClientHello is made here
       drain(*client, c2s);
     });
     const int64_t t1 = cpu_ns();
@@ -100,17 +117,39 @@ HandshakeResult tlspp_handshakes(const TlsppSetup& s, int64_t budget_ns, int min
       drain(*server, s2c);
     });
     const int64_t t4 = cpu_ns();
+    if (resume) {
+      // Each resumed session's server issues the ticket the next one resumes with, as
+      // the OpenSSL rows do.
+      as_client([&] {
+        feed(*client, s2c, "client");
+        auto t = client->take_session_tickets();
+        if (t.empty()) die("tlspp: the resumed session brought no new ticket");
+        ticket = std::move(t.front());
+      });
+      if (!client->negotiated().resumed || !server->negotiated().resumed) die("tlspp: session was not resumed");
+    }
+    const int64_t t4b = cpu_ns();
     check_done(*client, *server, s2c);
     const int64_t t5 = cpu_ns();
     as_client([&] { client.reset(); });
     const int64_t t6 = cpu_ns();
     as_server([&] { server.reset(); });
     const int64_t t7 = cpu_ns();
-    client_ns += interval(t0, t1) + interval(t2, t3) + interval(t5, t6);
+    client_ns += interval(t0, t1) + interval(t2, t3) + interval(t4, t4b) + interval(t5, t6);
     server_ns += interval(t1, t2) + interval(t3, t4) + interval(t6, t7);
     ++n;
   }
   return handshake_result(client_ns, server_ns, n);
+}
+
+}  // namespace
+
+HandshakeResult tlspp_handshakes(const TlsppSetup& s, int64_t budget_ns, int min_count) {
+  return run_handshakes(s, budget_ns, min_count, false);
+}
+
+HandshakeResult tlspp_resumed_handshakes(const TlsppSetup& s, int64_t budget_ns, int min_count) {
+  return run_handshakes(s, budget_ns, min_count, true);
 }
 
 BulkResult tlspp_bulk(const TlsppSetup& s, size_t bytes) {

@@ -86,7 +86,7 @@ void Connection::Core::send_alert(AlertDescription alert, bool fatal_level) {
   } else {
     record::write_plaintext_record(out, ContentType::alert, body);
   }
-  event(EventType::alert_sent, alert_name(alert), 2, {{"level", fatal_level ? "fatal" : "warning"}});
+  if (tracing()) event(EventType::alert_sent, alert_name(alert), 2, {{"level", fatal_level ? "fatal" : "warning"}});
 }
 
 Status Connection::Core::start() {
@@ -123,7 +123,7 @@ Status Connection::Core::process_records() {
         return fail(Error::unexpected("ChangeCipherSpec received outside the handshake"));
       if (++empty_records > kMaxEmptyRecords)
         return fail(Error::unexpected("too many ChangeCipherSpec records"));
-      event(EventType::message_received, "ChangeCipherSpec", 1, {});
+      if (tracing()) event(EventType::message_received, "ChangeCipherSpec", 1, {});
       continue;
     }
     if (read_prot.active()) {
@@ -150,7 +150,7 @@ Status Connection::Core::process_records() {
           app_in.trim_tail(dst.size() - opened->plaintext.size());
           empty_records = 0;
           key_updates = 0;
-          event(EventType::application_data_received, "application data", opened->plaintext.size(), {});
+          if (tracing()) event(EventType::application_data_received, "application data", opened->plaintext.size(), {});
           continue;
         }
         const Bytes other(opened->plaintext.begin(), opened->plaintext.end());
@@ -198,7 +198,7 @@ Status Connection::Core::process_record(ContentType type, ByteView body, bool) {
     case ContentType::application_data:
       key_updates = 0;
       app_in.append(body);
-      event(EventType::application_data_received, "application data", body.size(), {});
+      if (tracing()) event(EventType::application_data_received, "application data", body.size(), {});
       return {};
     default:
       return fail(Error::unexpected("record of unexpected content type"));
@@ -209,7 +209,7 @@ Status Connection::Core::process_alert(ByteView body) {
   // RFC 8446 §5.1 / §6: one alert per record, two bytes, never fragmented.
   if (body.size() != 2) return fail(Error::decode("alert record of " + std::to_string(body.size()) + " bytes"));
   const auto desc = static_cast<AlertDescription>(body[1]);
-  event(EventType::alert_received, alert_name(desc), 2, {{"level", body[0] == 1 ? "warning" : "fatal"}});
+  if (tracing()) event(EventType::alert_received, alert_name(desc), 2, {{"level", body[0] == 1 ? "warning" : "fatal"}});
   if (desc == AlertDescription::close_notify) {
     peer_closed = true;
     return {};
@@ -267,12 +267,12 @@ Status Connection::Core::process_handshake_message(ByteView message) {
       hs.reset();
       TLSPP_TRY(flush_handshake());
       Bytes().swap(hs_out);
-      event(EventType::handshake_done, "handshake complete", 0, {});
+      if (tracing()) event(EventType::handshake_done, "handshake complete", 0, {});
       TLSPP_TRY(flush_handshake());
       if (!app_pending.empty()) {
         Bytes pending;
         pending.swap(app_pending);
-        event(EventType::application_data_sent, "application data", pending.size(), {});
+        if (tracing()) event(EventType::application_data_sent, "application data", pending.size(), {});
         TLSPP_TRY(write_app_records(pending));
       }
     }
@@ -293,12 +293,12 @@ Status Connection::Core::process_post_handshake(ByteView message) {
   if (request > 1) return fail(Error::illegal("KeyUpdate with request_update " + std::to_string(request)));
   if (++key_updates > kMaxKeyUpdates)
     return fail(Error::unexpected("too many KeyUpdates without application data"));
-  event(EventType::message_received, "KeyUpdate", message.size(),
+  if (tracing()) event(EventType::message_received, "KeyUpdate", message.size(),
         {{"request_update", request ? "update_requested" : "update_not_requested"}});
   read_secret = keysched::next_traffic_secret(hash, read_secret.view());
   TLSPP_TRY(read_prot.install(aead, hash, read_secret.view()));
   ++read_key_generation;
-  event(EventType::keys_installed, "application traffic keys (read, updated)", 0, {});
+  if (tracing()) event(EventType::keys_installed, "application traffic keys (read, updated)", 0, {});
   if (request) TLSPP_TRY(send_key_update(false));
   return {};
 }
@@ -329,7 +329,7 @@ Status Connection::Core::process_new_session_ticket(ByteView message) {
   t.peer_subject = negotiated_.peer_subject;
   t.peer_key = negotiated_.peer_key;
   t.peer_verified = negotiated_.peer_verified;
-  event(EventType::message_received, "NewSessionTicket", message.size(),
+  if (tracing()) event(EventType::message_received, "NewSessionTicket", message.size(),
         {{"lifetime", std::to_string(t.lifetime_seconds) + " s"}, {"ticket", std::to_string(t.ticket.size()) + " bytes"}});
   tickets.push_back(std::move(t));
   return {};
@@ -338,12 +338,12 @@ Status Connection::Core::process_new_session_ticket(ByteView message) {
 Status Connection::Core::send_key_update(bool request_peer) {
   const uint8_t msg[5] = {kHandshakeKeyUpdate, 0, 0, 1, uint8_t(request_peer ? 1 : 0)};
   TLSPP_TRY(write_prot.seal(ContentType::handshake, msg, 0, out));
-  event(EventType::message_sent, "KeyUpdate", sizeof msg,
+  if (tracing()) event(EventType::message_sent, "KeyUpdate", sizeof msg,
         {{"request_update", request_peer ? "update_requested" : "update_not_requested"}});
   write_secret = keysched::next_traffic_secret(hash, write_secret.view());
   TLSPP_TRY(write_prot.install(aead, hash, write_secret.view()));
   records_written_since_key = 0;
-  event(EventType::keys_installed, "application traffic keys (write, updated)", 0, {});
+  if (tracing()) event(EventType::keys_installed, "application traffic keys (write, updated)", 0, {});
   return {};
 }
 
@@ -357,7 +357,7 @@ Status Connection::Core::key_update(bool request_peer) {
 
 void Connection::Core::send_message(std::string_view name, ByteView message, handshake::Details details) {
   hs_out.insert(hs_out.end(), message.begin(), message.end());
-  event(EventType::message_sent, std::string(name), message.size(), std::move(details));
+  if (tracing()) event(EventType::message_sent, std::string(name), message.size(), std::move(details));
 }
 
 Status Connection::Core::flush_handshake() {
@@ -372,7 +372,7 @@ void Connection::Core::send_change_cipher_spec() {
   if (!flush_handshake()) return;
   const uint8_t one = 1;
   record::write_plaintext_record(out, ContentType::change_cipher_spec, ByteView(&one, 1));
-  event(EventType::message_sent, "ChangeCipherSpec", 1, {});
+  if (tracing()) event(EventType::message_sent, "ChangeCipherSpec", 1, {});
 }
 
 Status Connection::Core::install_write_keys(Epoch epoch, crypto::AeadAlg a, crypto::HashAlg h, ByteView secret,
@@ -382,7 +382,7 @@ Status Connection::Core::install_write_keys(Epoch epoch, crypto::AeadAlg a, cryp
   write_epoch = epoch;
   records_written_since_key = 0;
   log_secret(label, secret);
-  event(EventType::keys_installed,
+  if (tracing()) event(EventType::keys_installed,
         std::string(epoch == Epoch::handshake ? "handshake" : epoch == Epoch::early ? "early" : "application") +
             " traffic keys (write)",
         0, {{"label", std::string(label)}, {"aead", std::string(crypto::aead_name(a))}, {"hash", std::string(crypto::hash_name(h))}});
@@ -395,7 +395,7 @@ Status Connection::Core::install_read_keys(Epoch epoch, crypto::AeadAlg a, crypt
   read_epoch = epoch;
   ++read_key_generation;
   log_secret(label, secret);
-  event(EventType::keys_installed,
+  if (tracing()) event(EventType::keys_installed,
         std::string(epoch == Epoch::handshake ? "handshake" : epoch == Epoch::early ? "early" : "application") +
             " traffic keys (read)",
         0, {{"label", std::string(label)}, {"aead", std::string(crypto::aead_name(a))}, {"hash", std::string(crypto::hash_name(h))}});
@@ -443,7 +443,7 @@ Status Connection::Core::write(ByteView plaintext) {
     app_pending.insert(app_pending.end(), plaintext.begin(), plaintext.end());
     return {};
   }
-  event(EventType::application_data_sent, "application data", plaintext.size(), {});
+  if (tracing()) event(EventType::application_data_sent, "application data", plaintext.size(), {});
   if (auto s = write_app_records(plaintext); !s) return fatal(s.error());
   return {};
 }

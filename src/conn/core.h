@@ -40,6 +40,7 @@ struct Connection::Core final : handshake::Io {
                           ByteView server_app_secret, ByteView exporter_secret,
                           ByteView resumption_secret) override;
   void event(EventType type, std::string_view name, size_t size, handshake::Details details) override;
+  [[nodiscard]] bool tracing() const override { return static_cast<bool>(options.on_event); }
   Negotiated& negotiated() override { return negotiated_; }
   RandomSource& random() override;
   [[nodiscard]] std::time_t now() override;

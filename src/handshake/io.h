@@ -44,6 +44,8 @@ class Io {
                                   ByteView server_app_secret, ByteView exporter_secret,
                                   ByteView resumption_secret) = 0;
   virtual void event(EventType type, std::string_view name, size_t size, Details details) = 0;
+  // Whether anyone listens to events; details are only worth building when true.
+  [[nodiscard]] virtual bool tracing() const = 0;
 
   virtual Negotiated& negotiated() = 0;
   virtual RandomSource& random() = 0;

@@ -185,15 +185,16 @@ Status Tls13Client::send_client_hello(Io& io) {
   Bytes msg = wire::encode_message(ch);
   if (ticket_) TLSPP_TRY(add_psk_binder(msg));
   transcript_.add(msg);
-  Details d = {{"versions", "TLSv1.3"},
+  Details d;
+  if (io.tracing()) d = Details{{"versions", "TLSv1.3"},
                {"cipher_suites", join_names(opts_.cipher_suites, cipher_suite_name)},
                {"groups", join_names(opts_.groups, named_group_name)},
                {"key_share", std::string(named_group_name(share_->group()))},
                {"signature_algorithms", join_names(schemes, signature_scheme_name)}};
-  if (send_sni) d.emplace_back("server_name", server_name_);
-  if (!alpn_names.empty()) d.emplace_back("alpn", alpn_list(alpn_names));
-  if (!cookie_.empty()) d.emplace_back("cookie", std::to_string(cookie_.size()) + " bytes");
-  if (ticket_) d.emplace_back("pre_shared_key", "1 ticket (" + std::to_string(ticket_->ticket.size()) + " bytes), psk_dhe_ke");
+  if (io.tracing() && send_sni) d.emplace_back("server_name", server_name_);
+  if (io.tracing() && !alpn_names.empty()) d.emplace_back("alpn", alpn_list(alpn_names));
+  if (io.tracing() && !cookie_.empty()) d.emplace_back("cookie", std::to_string(cookie_.size()) + " bytes");
+  if (io.tracing() && ticket_) d.emplace_back("pre_shared_key", "1 ticket (" + std::to_string(ticket_->ticket.size()) + " bytes), psk_dhe_ke");
   io.send_message(retried_ ? "ClientHello (retry)" : "ClientHello", msg, std::move(d));
   return {};
 }
@@ -327,10 +328,11 @@ Status Tls13Client::on_server_hello(Io& io, const wire::HandshakeMessage& m) {
   neg.cipher_suite = sh->cipher_suite;
   neg.group = ks->server_share.group;
   neg.hello_retry_request = retried_;
-  Details shd = {{"version", "TLSv1.3"},
+  Details shd;
+  if (io.tracing()) shd = Details{{"version", "TLSv1.3"},
                  {"cipher_suite", std::string(cipher_suite_name(sh->cipher_suite))},
                  {"key_share", std::string(named_group_name(ks->server_share.group))}};
-  if (psk_accepted_) shd.emplace_back("pre_shared_key", "accepted (resumption)");
+  if (io.tracing() && psk_accepted_) shd.emplace_back("pre_shared_key", "accepted (resumption)");
   io.event(EventType::message_received, "ServerHello", m.whole.size(), std::move(shd));
 
   // RFC 8446 §7.1: handshake secret and traffic secrets over ClientHello..ServerHello.
@@ -394,9 +396,10 @@ Status Tls13Client::on_hello_retry_request(Io& io, const wire::ServerHello& hrr,
   transcript_.set_hash(suite_.hash);
   transcript_.replace_with_message_hash();
   transcript_.add(whole);
-  Details d = {{"cipher_suite", std::string(cipher_suite_name(hrr.cipher_suite))}};
-  if (group) d.emplace_back("selected_group", std::string(named_group_name(*group)));
-  if (!cookie.empty()) d.emplace_back("cookie", std::to_string(cookie.size()) + " bytes");
+  Details d;
+  if (io.tracing()) d = Details{{"cipher_suite", std::string(cipher_suite_name(hrr.cipher_suite))}};
+  if (io.tracing() && group) d.emplace_back("selected_group", std::string(named_group_name(*group)));
+  if (io.tracing() && !cookie.empty()) d.emplace_back("cookie", std::to_string(cookie.size()) + " bytes");
   io.event(EventType::message_received, "HelloRetryRequest", whole.size(), std::move(d));
 
   if (group) {
@@ -427,9 +430,9 @@ Status Tls13Client::on_encrypted_extensions(Io& io, const wire::HandshakeMessage
     if (std::find(opts_.alpn.begin(), opts_.alpn.end(), chosen) == opts_.alpn.end())
       return fail(Error::illegal("server selected ALPN protocol '" + chosen + "', which was not offered"));
     neg.alpn = chosen;
-    d.emplace_back("alpn", chosen);
+    if (io.tracing()) d.emplace_back("alpn", chosen);
   }
-  if (wire::find_extension(ee->extensions, ExtensionType::server_name)) d.emplace_back("server_name", "acknowledged");
+  if (io.tracing() && wire::find_extension(ee->extensions, ExtensionType::server_name)) d.emplace_back("server_name", "acknowledged");
   transcript_.add(m.whole);
   io.event(EventType::message_received, "EncryptedExtensions", m.whole.size(), std::move(d));
   state_ = psk_accepted_ ? State::expect_finished : State::expect_certificate_or_request;
@@ -457,7 +460,7 @@ Status Tls13Client::on_certificate_request(Io& io, const wire::HandshakeMessage&
   cert_requested_ = true;
   transcript_.add(m.whole);
   io.event(EventType::message_received, "CertificateRequest", m.whole.size(),
-           {{"signature_algorithms", join_names(server_sig_algs_, signature_scheme_name)}});
+           io.tracing() ? Details{{"signature_algorithms", join_names(server_sig_algs_, signature_scheme_name)}} : Details{});
   state_ = State::expect_certificate;
   return {};
 }
@@ -501,10 +504,10 @@ Status Tls13Client::on_certificate(Io& io, const wire::HandshakeMessage& m) {
   for (ByteView c : chain) neg.peer_certificates.emplace_back(c.begin(), c.end());
   transcript_.add(m.whole);
   io.event(EventType::message_received, "Certificate", m.whole.size(),
-           {{"certificates", std::to_string(chain.size())},
+           io.tracing() ? Details{{"certificates", std::to_string(chain.size())},
             {"subject", neg.peer_subject},
             {"key", neg.peer_key},
-            {"verified", neg.peer_verified ? "yes" : "skipped (insecure)"}});
+            {"verified", neg.peer_verified ? "yes" : "skipped (insecure)"}} : Details{});
   state_ = State::expect_certificate_verify;
   return {};
 }
@@ -530,7 +533,7 @@ Status Tls13Client::on_certificate_verify(Io& io, const wire::HandshakeMessage& 
   io.negotiated().signature_scheme = cv->algorithm;
   transcript_.add(m.whole);
   io.event(EventType::message_received, "CertificateVerify", m.whole.size(),
-           {{"signature_scheme", std::string(signature_scheme_name(cv->algorithm))}});
+           io.tracing() ? Details{{"signature_scheme", std::string(signature_scheme_name(cv->algorithm))}} : Details{});
   state_ = State::expect_finished;
   return {};
 }
@@ -543,7 +546,7 @@ Status Tls13Client::on_finished(Io& io, const wire::HandshakeMessage& m) {
   if (!keysched::finished_matches(suite_.hash, server_hs_.view(), transcript_.hash().view(), fin->verify_data))
     return fail(Error::crypto(AlertDescription::decrypt_error, "server Finished does not verify"));
   transcript_.add(m.whole);
-  io.event(EventType::message_received, "Finished", m.whole.size(), {{"verify_data", hex_string(fin->verify_data)}});
+  io.event(EventType::message_received, "Finished", m.whole.size(), io.tracing() ? Details{{"verify_data", hex_string(fin->verify_data)}} : Details{});
 
   auto master = std::move(*hs_secret_).into_master();
   hs_secret_.reset();
@@ -559,7 +562,7 @@ Status Tls13Client::on_finished(Io& io, const wire::HandshakeMessage& m) {
   wire::Writer w(msg);
   wire::write_message(w, wire::Finished{verify.view()});
   transcript_.add(msg);
-  io.send_message("Finished", msg, {{"verify_data", hex_string(verify.view())}});
+  io.send_message("Finished", msg, io.tracing() ? Details{{"verify_data", hex_string(verify.view())}} : Details{});
   TLSPP_TRY(io.install_write_keys(Epoch::application, suite_.aead, suite_.hash, c_ap.view(), "CLIENT_TRAFFIC_SECRET_0"));
   io.log_secret("EXPORTER_SECRET", exporter.view());
   const auto resumption_master = master.resumption_master_secret(transcript_.hash().view());
@@ -590,9 +593,10 @@ Status Tls13Client::send_client_auth(Io& io) {
     for (const auto& der : chosen->chain) cert.certificate_list.push_back({der, {}});
   const Bytes cmsg = wire::encode_message(cert);
   transcript_.add(cmsg);
-  Details cd = {{"certificates", std::to_string(cert.certificate_list.size())},
+  Details cd;
+  if (io.tracing()) cd = Details{{"certificates", std::to_string(cert.certificate_list.size())},
                 {"subject", chosen ? chosen->subject : "(none)"}};
-  if (chosen) cd.emplace_back("key", std::string(crypto::key_type_name(chosen->key_type)));
+  if (io.tracing() && chosen) cd.emplace_back("key", std::string(crypto::key_type_name(chosen->key_type)));
   io.send_message("Certificate", cmsg, std::move(cd));
   if (!chosen) return {};
   const Bytes content = certificate_verify_content(false, transcript_.hash().view());
@@ -600,7 +604,7 @@ Status Tls13Client::send_client_auth(Io& io) {
   if (!sig) return fail(sig.error());
   const Bytes vmsg = wire::encode_message(wire::CertificateVerify{scheme, *sig});
   transcript_.add(vmsg);
-  io.send_message("CertificateVerify", vmsg, {{"signature_scheme", std::string(signature_scheme_name(scheme))}});
+  io.send_message("CertificateVerify", vmsg, io.tracing() ? Details{{"signature_scheme", std::string(signature_scheme_name(scheme))}} : Details{});
   return {};
 }
 

@@ -330,13 +330,14 @@ Status Tls13Server::on_client_hello(Io& io, const wire::HandshakeMessage& m) {
     if (!names) return fail(names.error());
     if (auto h = names->host_name()) sni = std::string(*h);
   }
-  Details cd = {{"versions", join_names(versions->versions, protocol_version_name)},
+  Details cd;
+  if (io.tracing()) cd = Details{{"versions", join_names(versions->versions, protocol_version_name)},
                 {"cipher_suites", join_names(ch->cipher_suites, cipher_suite_name)},
                 {"groups", join_names(groups->groups, named_group_name)},
                 {"key_shares", join_names(shares->client_shares,
                                           [](const wire::KeyShareEntry& e) { return named_group_name(e.group); })},
                 {"signature_algorithms", join_names(sig_algs->schemes, signature_scheme_name)}};
-  if (!sni.empty()) cd.emplace_back("server_name", sni);
+  if (io.tracing() && !sni.empty()) cd.emplace_back("server_name", sni);
   io.event(EventType::message_received, retry ? "ClientHello (retry)" : "ClientHello", m.whole.size(), std::move(cd));
 
   // Group: one the client sent a share for if we accept it, otherwise ask for one.
@@ -447,10 +448,11 @@ Status Tls13Server::on_client_hello(Io& io, const wire::HandshakeMessage& m) {
   sh.extensions = b.list();
   const Bytes sh_msg = wire::encode_message(sh);
   transcript_.add(sh_msg);
-  Details shd = {{"version", "TLSv1.3"},
+  Details shd;
+  if (io.tracing()) shd = Details{{"version", "TLSv1.3"},
                  {"cipher_suite", std::string(cipher_suite_name(*suite))},
                  {"key_share", std::string(named_group_name(share->group))}};
-  if (resumed) shd.emplace_back("pre_shared_key", "accepted (resumption)");
+  if (io.tracing() && resumed) shd.emplace_back("pre_shared_key", "accepted (resumption)");
   io.send_message("ServerHello", sh_msg, std::move(shd));
   // Appendix D.4: after the first handshake message, when the client asked for
   // compatibility mode by sending a session id (after a retry it was sent already).
@@ -473,7 +475,7 @@ Status Tls13Server::on_client_hello(Io& io, const wire::HandshakeMessage& m) {
   if (!alpn.empty()) {
     const ByteView name(reinterpret_cast<const uint8_t*>(alpn.data()), alpn.size());
     eb.add(ExtensionType::application_layer_protocol_negotiation, wire::ProtocolNameList{{name}});
-    ed.emplace_back("alpn", alpn);
+    if (io.tracing()) ed.emplace_back("alpn", alpn);
   }
   wire::EncryptedExtensions ee;
   ee.extensions = eb.list();
@@ -491,8 +493,8 @@ Status Tls13Server::on_client_hello(Io& io, const wire::HandshakeMessage& m) {
     const Bytes cr_msg = wire::encode_message(cr);
     transcript_.add(cr_msg);
     io.send_message("CertificateRequest", cr_msg,
-                    {{"signature_algorithms", join_names(requested_schemes_, signature_scheme_name)},
-                     {"required", opts_.client_auth == ClientAuth::required ? "yes" : "no"}});
+                    io.tracing() ? Details{{"signature_algorithms", join_names(requested_schemes_, signature_scheme_name)},
+                     {"required", opts_.client_auth == ClientAuth::required ? "yes" : "no"}} : Details{});
   }
 
   if (!resumed) {
@@ -501,22 +503,22 @@ Status Tls13Server::on_client_hello(Io& io, const wire::HandshakeMessage& m) {
     const Bytes cert_msg = wire::encode_message(certificate);
     transcript_.add(cert_msg);
     io.send_message("Certificate", cert_msg,
-                    {{"certificates", std::to_string(cert->chain.size())},
+                    io.tracing() ? Details{{"certificates", std::to_string(cert->chain.size())},
                      {"subject", cert->subject},
-                     {"key", std::string(crypto::key_type_name(cert->key_type))}});
+                     {"key", std::string(crypto::key_type_name(cert->key_type))}} : Details{});
 
     const Bytes content = certificate_verify_content(true, transcript_.hash().view());
     auto sig = crypto::sign(cert->key, *scheme, content);
     if (!sig) return fail(sig.error());
     const Bytes cv_msg = wire::encode_message(wire::CertificateVerify{*scheme, *sig});
     transcript_.add(cv_msg);
-    io.send_message("CertificateVerify", cv_msg, {{"signature_scheme", std::string(signature_scheme_name(*scheme))}});
+    io.send_message("CertificateVerify", cv_msg, io.tracing() ? Details{{"signature_scheme", std::string(signature_scheme_name(*scheme))}} : Details{});
   }
 
   const auto verify = keysched::finished_verify_data(suite_.hash, server_hs.view(), transcript_.hash().view());
   const Bytes fin_msg = wire::encode_message(wire::Finished{verify.view()});
   transcript_.add(fin_msg);
-  io.send_message("Finished", fin_msg, {{"verify_data", hex_string(verify.view())}});
+  io.send_message("Finished", fin_msg, io.tracing() ? Details{{"verify_data", hex_string(verify.view())}} : Details{});
 
   // Application secrets over ClientHello..server Finished; the server may write at once.
   master_.emplace(std::move(hs).into_master());
@@ -540,9 +542,9 @@ Status Tls13Server::send_hello_retry_request(Io& io, const wire::ClientHello& ch
   const Bytes cookie = make_cookie(ch1_hash.view(), suite_id_, group);
   const Bytes msg = encode_hello_retry_request(ch.legacy_session_id, suite_id_, group, cookie);
   io.send_message("HelloRetryRequest", msg,
-                  {{"cipher_suite", std::string(cipher_suite_name(suite_id_))},
+                  io.tracing() ? Details{{"cipher_suite", std::string(cipher_suite_name(suite_id_))},
                    {"selected_group", std::string(named_group_name(group))},
-                   {"cookie", std::to_string(cookie.size()) + " bytes"}});
+                   {"cookie", std::to_string(cookie.size()) + " bytes"}} : Details{});
   if (!ch.legacy_session_id.empty()) io.send_change_cipher_spec();
   state_ = State::expect_client_hello_2;
   return {};
@@ -555,7 +557,7 @@ Status Tls13Server::on_certificate(Io& io, const wire::HandshakeMessage& m) {
     return fail(Error::illegal("client Certificate has a request context the server did not send"));
   transcript_.add(m.whole);
   if (cert->certificate_list.empty()) {
-    io.event(EventType::message_received, "Certificate", m.whole.size(), {{"certificates", "0"}});
+    io.event(EventType::message_received, "Certificate", m.whole.size(), io.tracing() ? Details{{"certificates", "0"}} : Details{});
     // RFC 8446 §4.4.2.4: without a certificate the server may go on or abort with
     // certificate_required.
     if (opts_.client_auth == ClientAuth::required)
@@ -582,7 +584,7 @@ Status Tls13Server::on_certificate(Io& io, const wire::HandshakeMessage& m) {
   neg.peer_verified = true;
   for (ByteView c : chain) neg.peer_certificates.emplace_back(c.begin(), c.end());
   io.event(EventType::message_received, "Certificate", m.whole.size(),
-           {{"certificates", std::to_string(chain.size())}, {"subject", neg.peer_subject}, {"key", neg.peer_key}});
+           io.tracing() ? Details{{"certificates", std::to_string(chain.size())}, {"subject", neg.peer_subject}, {"key", neg.peer_key}} : Details{});
   state_ = State::expect_certificate_verify;
   return {};
 }
@@ -601,7 +603,7 @@ Status Tls13Server::on_certificate_verify(Io& io, const wire::HandshakeMessage& 
     return fail(Error::crypto(AlertDescription::decrypt_error, "client CertificateVerify signature does not verify"));
   transcript_.add(m.whole);
   io.event(EventType::message_received, "CertificateVerify", m.whole.size(),
-           {{"signature_scheme", std::string(signature_scheme_name(cv->algorithm))}});
+           io.tracing() ? Details{{"signature_scheme", std::string(signature_scheme_name(cv->algorithm))}} : Details{});
   state_ = State::expect_finished;
   return {};
 }
@@ -612,7 +614,7 @@ Status Tls13Server::on_finished(Io& io, const wire::HandshakeMessage& m) {
   if (!keysched::finished_matches(suite_.hash, client_hs_.view(), transcript_.hash().view(), fin->verify_data))
     return fail(Error::crypto(AlertDescription::decrypt_error, "client Finished does not verify"));
   transcript_.add(m.whole);
-  io.event(EventType::message_received, "Finished", m.whole.size(), {{"verify_data", hex_string(fin->verify_data)}});
+  io.event(EventType::message_received, "Finished", m.whole.size(), io.tracing() ? Details{{"verify_data", hex_string(fin->verify_data)}} : Details{});
   TLSPP_TRY(io.install_read_keys(Epoch::application, suite_.aead, suite_.hash, client_ap_.view(),
                                  "CLIENT_TRAFFIC_SECRET_0"));
   const auto resumption = master_->resumption_master_secret(transcript_.hash().view());
@@ -640,8 +642,8 @@ Status Tls13Server::send_tickets(Io& io, ByteView resumption_master) {
     nst.ticket = ticket;
     const Bytes msg = wire::encode_message(nst);
     io.send_message("NewSessionTicket", msg,
-                    {{"lifetime", std::to_string(nst.ticket_lifetime) + " s"},
-                     {"ticket", std::to_string(nst.ticket.size()) + " bytes"}});
+                    io.tracing() ? Details{{"lifetime", std::to_string(nst.ticket_lifetime) + " s"},
+                     {"ticket", std::to_string(nst.ticket.size()) + " bytes"}} : Details{});
   }
   return {};
 }
