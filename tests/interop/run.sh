@@ -302,7 +302,8 @@ ossl_server_rev() {
 }
 
 # Verification must fail: a root the client does not trust, or a name the certificate
-# does not carry. tlspp exits 1 with one line on stderr and receives no data.
+# does not carry. tlspp exits 1 with one line on stderr, receives no data and sends an
+# alert.
 ossl_server_reject() {
   local why=$1 cert=$2 port=$((next_port++)) ca_file=$ca name=localhost
   [ "$why" = untrusted ] && ca_file=$other_ca
@@ -318,6 +319,13 @@ ossl_server_reject() {
   [ "$lines" = 1 ] || fail "tlspp.err has $lines lines, expected one line naming the error"
   expect_no tlspp.out "Cipher is"
   expect_no tlspp.err "verified: yes"
+  # The server must hear why: RFC 8446 §6.2 unknown_ca (48) for an unknown root; for a
+  # name mismatch the RFC names no specific alert, so any alert will do.
+  if [ "$why" = untrusted ]; then
+    expect s_server.err "SSL alert number 48"
+  else
+    expect s_server.err "SSL alert number"
+  fi
 }
 
 # openssl s_client limited to one suite -> tlspp server --http.
