@@ -113,8 +113,8 @@ int run(const std::vector<std::string>& argv) {
   if (auto request = args->value("--request")) {
     const std::string data = unescape_crlf(*request);
     if (auto s = stream->write_all(ByteView(reinterpret_cast<const uint8_t*>(data.data()), data.size())); !s)
-      return fail_with("send failed: " + describe(s.error()));
-    if (auto s = end_input(); !s) return fail_with("send failed: " + describe(s.error()));
+      return fail_with("connection failed: " + describe(s.error()));
+    if (auto s = end_input(); !s) return fail_with("connection failed: " + describe(s.error()));
   }
 
   // Input is taken only while the socket can take more output: a blocking write to a
@@ -151,9 +151,9 @@ int run(const std::vector<std::string>& argv) {
       const ssize_t n = ::read(STDIN_FILENO, buf, sizeof buf);
       if (n < 0 && errno == EINTR) continue;
       if (n <= 0) {
-        if (auto s = end_input(); !s) return fail_with("send failed: " + describe(s.error()));
+        if (auto s = end_input(); !s) return fail_with("connection failed: " + describe(s.error()));
       } else if (auto s = stream->write_all(ByteView(buf, static_cast<size_t>(n))); !s) {
-        return fail_with("send failed: " + describe(s.error()));
+        return fail_with("connection failed: " + describe(s.error()));
       }
     }
   }

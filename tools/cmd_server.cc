@@ -107,7 +107,7 @@ class Server {
     // Shutting down: tell every established peer, best effort, then close.
     for (auto& [fd, c] : clients_) {
       if (c->conn.handshake_done()) c->conn.close();
-      send_some(*c);
+      (void)send_some(*c);
       ::close(fd);
     }
     clients_.clear();
@@ -188,13 +188,19 @@ class Server {
     watch_listener(may_accept());
   }
 
-  // Logs one line naming the connection and what went wrong, sends what the connection
-  // still has queued (the alert), and drops the connection.
-  void fail_connection(Client& c, const Error& e) {
+  // Logs one line naming the connection and what went wrong, then sends what the
+  // connection still has queued (the alert) and closes it the way start_close does: the
+  // FIN, then a short drain, so that no RST overtakes the alert. A broken socket is
+  // dropped at once.
+  void fail_connection(Client& c, const Error& e, bool socket_ok = true) {
     std::fprintf(stderr, "tlspp server: %s: %s%s\n", c.peer.c_str(),
                  c.conn.handshake_done() ? "" : "handshake failed: ", describe(e).c_str());
-    send_some(c);
-    drop(c);
+    c.closing = true;
+    if (!socket_ok || c.eof) {
+      (void)send_some(c);
+      return drop(c);
+    }
+    (void)flush(c);
   }
 
   // Sends as much pending output as the socket takes now; false on a socket error.
@@ -252,10 +258,11 @@ class Server {
         if (errno == EINTR) continue;
         if (errno == EAGAIN || errno == EWOULDBLOCK) break;
         if (c.shut_down) return drop(c);
-        return fail_connection(c, io::io_error("recv", errno));
+        return fail_connection(c, io::io_error("recv", errno), false);
       }
       if (n == 0) return end_of_stream(c);
-      if (c.shut_down) continue;  // draining after our close: the input no longer matters
+      // Draining after our close, or after a failure: the input no longer matters.
+      if (c.shut_down || c.conn.error()) continue;
       if (auto s = c.conn.receive(ByteView(buf, static_cast<size_t>(n))); !s) return fail_connection(c, s.error());
       if (!serve(c)) return;
     }
@@ -266,7 +273,8 @@ class Server {
     if (c.shut_down) return drop(c);  // both sides are closed
     if (!c.conn.handshake_done())
       return fail_connection(c, Error(ErrorKind::closed, AlertDescription::close_notify,
-                                      "the client closed the connection during the handshake"));
+                                      "the client closed the connection during the handshake"),
+                             false);
     // A FIN closes only the client's sending side: it may still be reading what we have
     // queued (an echo of its last bytes, a response). Send that and our close_notify,
     // then drop the connection.

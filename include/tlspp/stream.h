@@ -72,6 +72,7 @@ class Stream {
   Stream(Connection conn, int fd) : conn_(std::move(conn)), fd_(fd) {}
   [[nodiscard]] static Result<Stream> handshake(Connection conn, int fd);
   [[nodiscard]] Status flush();
+  [[nodiscard]] Error explain_send_failure(Error send_error);
 
   Connection conn_;
   int fd_ = -1;

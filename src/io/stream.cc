@@ -1,6 +1,7 @@
 #include "tlspp/stream.h"
 
 #include <sys/socket.h>
+#include <sys/types.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -74,12 +75,7 @@ Result<Stream> Stream::handshake(Connection conn, int fd) {
   // From here the Stream owns fd: every return path below closes it through ~Stream.
   Stream s(std::move(conn), fd);
   while (!s.conn_.handshake_done()) {
-    if (auto flushed = s.flush(); !flushed) {
-      // A peer that rejected us may have sent its alert and closed before our send: the
-      // alert says more than "broken pipe", so report it when it is there.
-      if (auto n = s.receive_once(); !n && n.error().kind != ErrorKind::io) return fail(n.error());
-      return fail(flushed.error());
-    }
+    TLSPP_TRY(s.flush());
     auto n = s.receive_once();
     if (!n) return fail(n.error());
     if (*n == 0) return fail(closed_error(true));
@@ -93,10 +89,23 @@ Status Stream::flush() {
   while (!conn_.pending_output().empty()) {
     const ByteView out = conn_.pending_output();
     auto sent = io::send_all(fd_, out);
-    if (!sent) return sent;
+    if (!sent) return fail(explain_send_failure(std::move(sent.error())));
     conn_.consume_output(out.size());
   }
   return {};
+}
+
+Error Stream::explain_send_failure(Error send_error) {
+  // A peer that rejected us (a client certificate it requires, say) sends its alert and
+  // closes; our next send then fails with "broken pipe". The alert, already in our
+  // receive buffer, says why: report it instead when it is there.
+  uint8_t buf[kRecvBuffer];
+  for (;;) {
+    const ssize_t n = ::recv(fd_, buf, sizeof buf, MSG_DONTWAIT);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return send_error;
+    if (auto s = conn_.receive(ByteView(buf, static_cast<size_t>(n))); !s) return s.error();
+  }
 }
 
 Result<size_t> Stream::receive_once() {

@@ -1,0 +1,642 @@
+// The `tlspp client` and `tlspp server` commands, run as real processes on 127.0.0.1:
+// HTTP summaries, echo, handshake failures reported in one line, many clients served at
+// once by one server, client certificates, key logs, usage errors, signals.
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <fstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "io/socket.h"
+#include "support/tls_pair.h"
+#include "tlspp/stream.h"
+
+extern char** environ;
+
+namespace tlspp {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using namespace std::chrono_literals;
+
+// ---------------------------------------------------------------- processes
+
+struct Child {
+  pid_t pid = -1;
+  int in = -1, out = -1, err = -1;
+};
+
+// Starts `tlspp ARGS...` with pipes for stdin, stdout and stderr, and `env` added to the
+// environment.
+Child spawn(const std::vector<std::string>& args, const std::vector<std::string>& env = {}) {
+  int in[2], out[2], err[2];
+  if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC)) {
+    ADD_FAILURE() << "pipe2: " << std::strerror(errno);
+    return {};
+  }
+  std::vector<std::string> argv_s = {TLSPP_CLI_PATH};
+  argv_s.insert(argv_s.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& a : argv_s) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  std::vector<std::string> env_s;
+  for (char** e = environ; *e; ++e)
+    if (std::strncmp(*e, "SSLKEYLOGFILE=", 14) != 0) env_s.emplace_back(*e);
+  env_s.insert(env_s.end(), env.begin(), env.end());
+  std::vector<char*> envp;
+  for (auto& e : env_s) envp.push_back(e.data());
+  envp.push_back(nullptr);
+
+  const pid_t pid = fork();
+  if (pid == 0) {
+    dup2(in[0], 0);
+    dup2(out[1], 1);
+    dup2(err[1], 2);
+    execve(argv[0], argv.data(), envp.data());
+    _exit(127);
+  }
+  close(in[0]);
+  close(out[1]);
+  close(err[1]);
+  return {pid, in[1], out[0], err[0]};
+}
+
+struct Outcome {
+  int status = -1;  // exit code, or -1 when killed / timed out
+  bool timed_out = false;
+  std::string out, err;
+};
+
+// Waits for `pid` until `deadline`; kills it when the deadline passes.
+int wait_for(pid_t pid, Clock::time_point deadline, bool* timed_out = nullptr) {
+  for (;;) {
+    int st = 0;
+    const pid_t r = waitpid(pid, &st, WNOHANG);
+    if (r == pid) return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    if (r < 0) return -1;
+    if (Clock::now() > deadline) {
+      kill(pid, SIGKILL);
+      waitpid(pid, &st, 0);
+      if (timed_out) *timed_out = true;
+      return -1;
+    }
+    std::this_thread::sleep_for(5ms);
+  }
+}
+
+// Feeds `input` to a spawned process, collects its output, and waits for it to exit.
+Outcome finish(Child c, const std::string& input, std::chrono::seconds timeout = 20s) {
+  Outcome o;
+  const auto deadline = Clock::now() + timeout;
+  size_t written = 0;
+  if (input.empty()) {
+    close(c.in);
+    c.in = -1;
+  }
+  while (c.out >= 0 || c.err >= 0) {
+    pollfd fds[3];
+    nfds_t n = 0;
+    int* owners[3];
+    if (c.out >= 0) owners[n] = &c.out, fds[n++] = {c.out, POLLIN, 0};
+    if (c.err >= 0) owners[n] = &c.err, fds[n++] = {c.err, POLLIN, 0};
+    if (c.in >= 0) owners[n] = &c.in, fds[n++] = {c.in, POLLOUT, 0};
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+    if (left <= 0) {
+      o.timed_out = true;
+      break;
+    }
+    if (poll(fds, n, static_cast<int>(left)) < 0) continue;
+    for (nfds_t i = 0; i < n; ++i) {
+      if (!fds[i].revents) continue;
+      int& fd = *owners[i];
+      if (&fd == &c.in) {
+        const ssize_t w = write(fd, input.data() + written, std::min<size_t>(input.size() - written, 65536));
+        if (w > 0) written += static_cast<size_t>(w);
+        if (w < 0 || written == input.size()) {
+          close(fd);
+          fd = -1;
+        }
+        continue;
+      }
+      char buf[65536];
+      const ssize_t r = read(fd, buf, sizeof buf);
+      if (r <= 0) {
+        close(fd);
+        fd = -1;
+      } else {
+        (&fd == &c.out ? o.out : o.err).append(buf, static_cast<size_t>(r));
+      }
+    }
+  }
+  for (int fd : {c.in, c.out, c.err})
+    if (fd >= 0) close(fd);
+  bool killed = false;
+  o.status = wait_for(c.pid, o.timed_out ? Clock::now() : deadline, &killed);
+  o.timed_out = o.timed_out || killed;
+  return o;
+}
+
+Outcome run_cli(const std::vector<std::string>& args, const std::string& input = "",
+                const std::vector<std::string>& env = {}) {
+  return finish(spawn(args, env), input);
+}
+
+size_t count_lines(const std::string& s) { return static_cast<size_t>(std::count(s.begin(), s.end(), '\n')); }
+
+// ---------------------------------------------------------------- fixtures
+
+struct Files {
+  std::string dir, root, chain, key, client_root, client_chain, client_key;
+};
+
+void write_file(const std::string& path, const Bytes& data) {
+  std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(data.data()),
+                                              static_cast<std::streamsize>(data.size()));
+}
+
+// A server PKI for "localhost" and a client PKI for "client.example", as PEM files.
+const Files& files() {
+  static const Files f = [] {
+    Files x;
+    const auto& server = test::shared_pki(crypto::KeyType::ec_p256, "localhost");
+    x.root = test::write_temp_pem(server.root, "cli-root.pem");
+    x.dir = x.root.substr(0, x.root.rfind('/'));
+    const auto pair = test::pem_pair(server);
+    x.chain = x.dir + "/cli-chain.pem";
+    x.key = x.dir + "/cli-key.pem";
+    write_file(x.chain, pair.cert_pem);
+    write_file(x.key, pair.key_pem);
+    const auto& client = test::shared_pki(crypto::KeyType::ec_p256, "client.example");
+    x.client_root = test::write_temp_pem(client.root, "cli-client-root.pem");
+    const auto cpair = test::pem_pair(client);
+    x.client_chain = x.dir + "/cli-client-chain.pem";
+    x.client_key = x.dir + "/cli-client-key.pem";
+    write_file(x.client_chain, cpair.cert_pem);
+    write_file(x.client_key, cpair.key_pem);
+    return x;
+  }();
+  return f;
+}
+
+// A `tlspp server` on 127.0.0.1 with a free port; stopped (by PID) when destroyed.
+class Server {
+ public:
+  explicit Server(std::vector<std::string> extra) {
+    std::vector<std::string> args = {"server", "--listen", "127.0.0.1:0", "--cert", files().chain, "--key", files().key};
+    args.insert(args.end(), extra.begin(), extra.end());
+    child_ = spawn(args);
+    close(child_.in);
+    child_.in = -1;
+    const std::string prefix = "listening on 127.0.0.1:";
+    if (!read_err_until("\n", 10s)) return;
+    const size_t at = log_.find(prefix);
+    if (at != std::string::npos) port_ = static_cast<uint16_t>(std::stoi(log_.substr(at + prefix.size())));
+  }
+  ~Server() {
+    if (child_.pid > 0) {
+      kill(child_.pid, SIGTERM);
+      (void)wait_for(child_.pid, Clock::now() + 10s);
+    }
+    for (int fd : {child_.out, child_.err})
+      if (fd >= 0) close(fd);
+  }
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  [[nodiscard]] uint16_t port() const { return port_; }
+  [[nodiscard]] std::string addr() const { return "127.0.0.1:" + std::to_string(port_); }
+  [[nodiscard]] pid_t pid() const { return child_.pid; }
+  // Reads the server's stderr until `text` appears after what was seen so far; false on timeout.
+  bool read_err_until(const std::string& text, std::chrono::milliseconds timeout) {
+    const auto deadline = Clock::now() + timeout;
+    const size_t from = seen_;
+    while (log_.find(text, from) == std::string::npos) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+      if (left <= 0 || child_.err < 0) return false;
+      pollfd p{child_.err, POLLIN, 0};
+      if (poll(&p, 1, static_cast<int>(left)) <= 0) continue;
+      char buf[4096];
+      const ssize_t r = read(child_.err, buf, sizeof buf);
+      if (r <= 0) {
+        close(child_.err);
+        child_.err = -1;
+        return log_.find(text, from) != std::string::npos;
+      }
+      log_.append(buf, static_cast<size_t>(r));
+    }
+    seen_ = log_.find(text, from) + text.size();
+    return true;
+  }
+  [[nodiscard]] const std::string& log() const { return log_; }
+  // Waits for the server to exit by itself; its exit code, or -1.
+  int wait_exit(std::chrono::seconds timeout) {
+    const int rc = wait_for(child_.pid, Clock::now() + timeout);
+    child_.pid = -1;
+    return rc;
+  }
+  int stop(int sig) {
+    kill(child_.pid, sig);
+    return wait_exit(10s);
+  }
+
+ private:
+  Child child_;
+  uint16_t port_ = 0;
+  std::string log_;
+  size_t seen_ = 0;
+};
+
+std::vector<std::string> client_args(const Server& s, std::vector<std::string> extra) {
+  std::vector<std::string> args = {"client", s.addr(), "--servername", "localhost", "--ca", files().root};
+  args.insert(args.end(), extra.begin(), extra.end());
+  return args;
+}
+
+std::string pattern(size_t n, unsigned seed) {
+  std::string s(n, '\0');
+  uint32_t x = seed * 2654435761u + 1;
+  for (auto& ch : s) {
+    x = x * 1103515245u + 12345u;
+    ch = static_cast<char>(x >> 24);
+  }
+  return s;
+}
+
+// ---------------------------------------------------------------- tests
+
+TEST(Cli, HttpServerAnswersWithTheConnectionSummary) {
+  Server server({"--http"});
+  ASSERT_NE(server.port(), 0) << server.log();
+  const auto o = run_cli(client_args(server, {"--summary", "--request", "GET / HTTP/1.0\\r\\n\\r\\n"}));
+  ASSERT_EQ(o.status, 0) << o.err;
+  // The response: status line, headers, and the server's view of the connection.
+  EXPECT_EQ(o.out.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << o.out;
+  EXPECT_NE(o.out.find("Content-Type: text/plain\r\n"), std::string::npos);
+  EXPECT_NE(o.out.find("Connection: close\r\n"), std::string::npos);
+  const size_t body = o.out.find("\r\n\r\n");
+  ASSERT_NE(body, std::string::npos);
+  EXPECT_NE(o.out.find("Content-Length: " + std::to_string(o.out.size() - body - 4) + "\r\n"), std::string::npos);
+  EXPECT_NE(o.out.find("protocol: TLSv1.3\n"), std::string::npos);
+  EXPECT_NE(o.out.find("sni: localhost\n"), std::string::npos);
+  EXPECT_NE(o.out.find("peer_certificate: none\n"), std::string::npos);
+  // The client's summary on stderr.
+  for (const char* line : {"protocol: TLSv1.3\n", "cipher: TLS_AES_128_GCM_SHA256\n", "group: x25519\n",
+                           "signature_scheme: ecdsa_secp256r1_sha256\n", "alpn: none\n", "sni: localhost\n",
+                           "peer_certificate: CN=localhost", "verified: yes\n"})
+    EXPECT_NE(o.err.find(line), std::string::npos) << line << " missing from:\n" << o.err;
+}
+
+TEST(Cli, ChosenGroupCipherAndAlpnShowOnBothSides) {
+  Server server({"--http", "--alpn", "h2,http/1.1"});
+  ASSERT_NE(server.port(), 0) << server.log();
+  const auto o = run_cli(client_args(server, {"--summary", "--groups", "P-384", "--ciphers",
+                                              "TLS_CHACHA20_POLY1305_SHA256", "--alpn", "http/1.1", "--request",
+                                              "GET / HTTP/1.1\\r\\nHost: localhost\\r\\n\\r\\n"}));
+  ASSERT_EQ(o.status, 0) << o.err;
+  for (const std::string* s : {&o.out, &o.err}) {
+    EXPECT_NE(s->find("cipher: TLS_CHACHA20_POLY1305_SHA256\n"), std::string::npos) << *s;
+    EXPECT_NE(s->find("group: secp384r1\n"), std::string::npos) << *s;
+    EXPECT_NE(s->find("alpn: http/1.1\n"), std::string::npos) << *s;
+  }
+}
+
+TEST(Cli, HelloRetryRequestIsReported) {
+  Server server({"--http", "--groups", "secp256r1"});
+  ASSERT_NE(server.port(), 0) << server.log();
+  const auto o = run_cli(client_args(server, {"--summary", "--groups", "x25519,secp256r1", "--request",
+                                              "GET / HTTP/1.0\\r\\n\\r\\n"}));
+  ASSERT_EQ(o.status, 0) << o.err;
+  EXPECT_NE(o.err.find("group: secp256r1\n"), std::string::npos) << o.err;
+  EXPECT_NE(o.err.find("hello_retry_request: yes\n"), std::string::npos) << o.err;
+}
+
+TEST(Cli, WrongServerNameFailsWithOneLineNamingTheReason) {
+  Server server({"--http"});
+  ASSERT_NE(server.port(), 0) << server.log();
+  auto args = client_args(server, {"--request", "GET / HTTP/1.0\\r\\n\\r\\n"});
+  args[3] = "wrong.example";
+  const auto o = run_cli(args);
+  EXPECT_EQ(o.status, 1);
+  EXPECT_EQ(o.out, "");
+  EXPECT_EQ(o.err,
+            "tlspp: handshake failed: bad_certificate: certificate for 'localhost' does not match the requested "
+            "name 'wrong.example'\n");
+  // The alert reached the server, which logged one line and kept serving.
+  EXPECT_TRUE(server.read_err_until("handshake failed: peer sent fatal alert bad_certificate\n", 10s)) << server.log();
+  const auto ok = run_cli(client_args(server, {"--request", "GET / HTTP/1.0\\r\\n\\r\\n"}));
+  EXPECT_EQ(ok.status, 0) << ok.err;
+  EXPECT_NE(ok.out.find("protocol: TLSv1.3\n"), std::string::npos);
+}
+
+TEST(Cli, UntrustedCertificateFailsUnlessInsecure) {
+  Server server({"--http"});
+  ASSERT_NE(server.port(), 0) << server.log();
+  // No --ca: the system trust store, which does not know our test root.
+  const auto o = run_cli({"client", server.addr(), "--servername", "localhost", "--request", "GET / HTTP/1.0\\r\\n\\r\\n"});
+  EXPECT_EQ(o.status, 1);
+  EXPECT_EQ(count_lines(o.err), 1u) << o.err;
+  EXPECT_EQ(o.err.rfind("tlspp: handshake failed: unknown_ca: ", 0), 0u) << o.err;
+
+  const auto insecure = run_cli({"client", server.addr(), "--insecure", "--summary", "--request",
+                                 "GET / HTTP/1.0\\r\\n\\r\\n"});
+  EXPECT_EQ(insecure.status, 0) << insecure.err;
+  EXPECT_NE(insecure.err.find("verified: no (insecure)\n"), std::string::npos) << insecure.err;
+  // No SNI for an IP address literal (RFC 6066 §3).
+  EXPECT_NE(insecure.err.find("sni: none\n"), std::string::npos) << insecure.err;
+  EXPECT_NE(insecure.out.find("sni: none\n"), std::string::npos) << insecure.out;
+}
+
+TEST(Cli, IpAddressIsVerifiedWhenNoServerNameIsGiven) {
+  // The test leaf names only "localhost", so verifying 127.0.0.1 must fail, naming both.
+  Server server({"--http"});
+  ASSERT_NE(server.port(), 0) << server.log();
+  const auto o = run_cli({"client", server.addr(), "--ca", files().root, "--request", "GET / HTTP/1.0\\r\\n\\r\\n"});
+  EXPECT_EQ(o.status, 1);
+  EXPECT_EQ(count_lines(o.err), 1u) << o.err;
+  EXPECT_NE(o.err.find("'127.0.0.1'"), std::string::npos) << o.err;
+}
+
+TEST(Cli, EchoRoundTripFromStdin) {
+  Server server({"--echo"});
+  ASSERT_NE(server.port(), 0) << server.log();
+  const std::string data = pattern(300 * 1024, 1);
+  const auto o = run_cli(client_args(server, {}), data);
+  ASSERT_EQ(o.status, 0) << o.err;
+  EXPECT_EQ(o.out.size(), data.size());
+  EXPECT_TRUE(o.out == data);
+  EXPECT_EQ(o.err, "");
+}
+
+TEST(Cli, EchoOfRequestString) {
+  Server server({"--echo"});
+  ASSERT_NE(server.port(), 0) << server.log();
+  const auto o = run_cli(client_args(server, {"--request", "a\\r\\nb\\n\\x"}));
+  ASSERT_EQ(o.status, 0) << o.err;
+  EXPECT_EQ(o.out, "a\r\nb\n\\x");
+}
+
+TEST(Cli, ManyClientsAtOnceFromOneServer) {
+  Server server({"--echo"});
+  ASSERT_NE(server.port(), 0) << server.log();
+  constexpr int kClients = 8;
+  std::vector<Child> children;
+  std::vector<std::string> inputs;
+  for (int i = 0; i < kClients; ++i) {
+    inputs.push_back(pattern(64 * 1024 + static_cast<size_t>(i), static_cast<unsigned>(i + 10)));
+    children.push_back(spawn(client_args(server, {})));
+  }
+  // Feed them one after the other while all are running: each finish() waits for its
+  // own child only, the others stay connected meanwhile.
+  std::vector<std::thread> threads;
+  std::vector<Outcome> outcomes(kClients);
+  for (int i = 0; i < kClients; ++i)
+    threads.emplace_back([&, i] { outcomes[i] = finish(children[i], inputs[i]); });
+  for (auto& t : threads) t.join();
+  for (int i = 0; i < kClients; ++i) {
+    EXPECT_EQ(outcomes[i].status, 0) << i << ": " << outcomes[i].err;
+    EXPECT_TRUE(outcomes[i].out == inputs[i]) << "client " << i << " got " << outcomes[i].out.size() << " bytes";
+  }
+}
+
+TEST(Cli, OneServerHoldsManyOpenConnections) {
+  // Open several connections and finish every handshake before any sends data: a
+  // server serving one connection at a time could not complete the second handshake.
+  Server server({"--echo"});
+  ASSERT_NE(server.port(), 0) << server.log();
+  ClientOptions options;
+  options.ca_files = {files().root};
+  auto config = ClientConfig::create(options);
+  ASSERT_TRUE(config) << config.error().to_string();
+  std::vector<Stream> streams;
+  for (int i = 0; i < 6; ++i) {
+    auto s = Stream::connect(*config, "127.0.0.1", server.port(), "localhost");
+    ASSERT_TRUE(s) << s.error().to_string();
+    streams.push_back(std::move(*s));
+  }
+  for (size_t i = streams.size(); i-- > 0;) {
+    const std::string msg = "stream " + std::to_string(i);
+    ASSERT_TRUE(streams[i].write_all(ByteView(reinterpret_cast<const uint8_t*>(msg.data()), msg.size())));
+    std::string got;
+    uint8_t buf[64];
+    while (got.size() < msg.size()) {
+      auto n = streams[i].read(buf);
+      ASSERT_TRUE(n) << n.error().to_string();
+      ASSERT_NE(*n, 0u);
+      got.append(reinterpret_cast<const char*>(buf), *n);
+    }
+    EXPECT_EQ(got, msg);
+  }
+  for (auto& s : streams) {
+    ASSERT_TRUE(s.close());
+    uint8_t buf[16];
+    auto n = s.read(buf);
+    ASSERT_TRUE(n) << n.error().to_string();
+    EXPECT_EQ(*n, 0u);  // the server answered our close_notify with its own
+  }
+}
+
+TEST(Cli, ServerSurvivesAGarbageClient) {
+  Server server({"--http"});
+  ASSERT_NE(server.port(), 0) << server.log();
+  auto fd = io::connect_tcp("127.0.0.1", server.port());
+  ASSERT_TRUE(fd);
+  const std::string junk = "GET / HTTP/1.0\r\n\r\n";
+  ASSERT_TRUE(io::send_all(*fd, ByteView(reinterpret_cast<const uint8_t*>(junk.data()), junk.size())));
+  // The server answers with an alert and closes.
+  std::string reply;
+  uint8_t buf[256];
+  for (;;) {
+    auto n = io::recv_some(*fd, buf);
+    if (!n || *n == 0) break;
+    reply.append(reinterpret_cast<const char*>(buf), *n);
+  }
+  close(*fd);
+  ASSERT_GE(reply.size(), 7u);
+  EXPECT_EQ(reply[0], 21);  // an alert record
+  EXPECT_TRUE(server.read_err_until("handshake failed: ", 10s)) << server.log();
+  EXPECT_EQ(count_lines(server.log()), 2u) << server.log();
+  const auto ok = run_cli(client_args(server, {"--request", "GET / HTTP/1.0\\r\\n\\r\\n"}));
+  EXPECT_EQ(ok.status, 0) << ok.err;
+}
+
+TEST(Cli, ClientThatIsNotTlsGetsAHandshakeFailureLine) {
+  // A plain TCP "server" that answers in HTTP: the client reports one line and exits 1.
+  auto listener = io::listen_tcp("127.0.0.1", 0);
+  ASSERT_TRUE(listener);
+  auto port = io::local_port(*listener);
+  ASSERT_TRUE(port);
+  std::thread plain([fd = *listener] {
+    const int c = accept(fd, nullptr, nullptr);
+    if (c < 0) return;
+    const char reply[] = "HTTP/1.0 400 Bad Request\r\n\r\n";
+    (void)send(c, reply, sizeof reply - 1, MSG_NOSIGNAL);
+    shutdown(c, SHUT_WR);
+    char sink[4096];
+    while (recv(c, sink, sizeof sink, 0) > 0) {
+    }
+    close(c);
+  });
+  const auto o = run_cli({"client", "127.0.0.1:" + std::to_string(*port), "--ca", files().root});
+  plain.join();
+  close(*listener);
+  EXPECT_EQ(o.status, 1);
+  EXPECT_EQ(count_lines(o.err), 1u) << o.err;
+  EXPECT_EQ(o.err.rfind("tlspp: handshake failed: ", 0), 0u) << o.err;
+}
+
+TEST(Cli, ConnectionRefusedIsOneLine) {
+  auto listener = io::listen_tcp("127.0.0.1", 0);
+  ASSERT_TRUE(listener);
+  auto port = io::local_port(*listener);
+  ASSERT_TRUE(port);
+  close(*listener);  // nothing listens there any more
+  const auto o = run_cli({"client", "127.0.0.1:" + std::to_string(*port), "--ca", files().root});
+  EXPECT_EQ(o.status, 1);
+  EXPECT_EQ(o.err, "tlspp: cannot connect to 127.0.0.1:" + std::to_string(*port) + ": Connection refused\n");
+}
+
+TEST(Cli, ClientCertificateRequired) {
+  Server server({"--http", "--client-auth", "required", "--client-ca", files().client_root});
+  ASSERT_NE(server.port(), 0) << server.log();
+  const auto with = run_cli(client_args(server, {"--cert", files().client_chain, "--key", files().client_key,
+                                                 "--request", "GET / HTTP/1.0\\r\\n\\r\\n"}));
+  ASSERT_EQ(with.status, 0) << with.err;
+  EXPECT_NE(with.out.find("peer_certificate: CN=client.example"), std::string::npos) << with.out;
+  EXPECT_NE(with.out.find("verified: yes\n"), std::string::npos) << with.out;
+
+  // RFC 8446 §4.4.2.4: without a certificate the server aborts with certificate_required.
+  const auto without = run_cli(client_args(server, {"--request", "GET / HTTP/1.0\\r\\n\\r\\n"}));
+  EXPECT_EQ(without.status, 1);
+  EXPECT_EQ(count_lines(without.err), 1u) << without.err;
+  EXPECT_NE(without.err.find("certificate_required"), std::string::npos) << without.err;
+  EXPECT_TRUE(server.read_err_until("certificate_required", 10s)) << server.log();
+}
+
+TEST(Cli, OptionalClientCertificate) {
+  Server server({"--http", "--client-auth", "optional", "--client-ca", files().client_root});
+  ASSERT_NE(server.port(), 0) << server.log();
+  const auto o = run_cli(client_args(server, {"--request", "GET / HTTP/1.0\\r\\n\\r\\n"}));
+  ASSERT_EQ(o.status, 0) << o.err;
+  EXPECT_NE(o.out.find("peer_certificate: none\n"), std::string::npos) << o.out;
+}
+
+std::vector<std::string> read_lines(const std::string& path) {
+  std::ifstream in(path);
+  std::vector<std::string> lines;
+  for (std::string l; std::getline(in, l);) lines.push_back(l);
+  return lines;
+}
+
+void expect_tls13_keylog(const std::vector<std::string>& lines) {
+  // NSS key log format: LABEL <64 hex client random> <hex secret>; the five TLS 1.3 labels.
+  ASSERT_EQ(lines.size(), 5u);
+  for (const char* label : {"CLIENT_HANDSHAKE_TRAFFIC_SECRET ", "SERVER_HANDSHAKE_TRAFFIC_SECRET ",
+                            "CLIENT_TRAFFIC_SECRET_0 ", "SERVER_TRAFFIC_SECRET_0 ", "EXPORTER_SECRET "}) {
+    const auto it = std::find_if(lines.begin(), lines.end(), [&](const std::string& l) { return l.rfind(label, 0) == 0; });
+    ASSERT_NE(it, lines.end()) << label;
+    EXPECT_EQ(it->size(), std::strlen(label) + 64 + 1 + 64) << *it;
+  }
+}
+
+TEST(Cli, KeyLogFromOptionAndEnvironment) {
+  const std::string server_log = files().dir + "/server-keylog.txt";
+  const std::string option_log = files().dir + "/client-keylog.txt";
+  const std::string env_log = files().dir + "/env-keylog.txt";
+  for (const auto& p : {server_log, option_log, env_log}) std::remove(p.c_str());
+  Server server({"--http", "--keylog", server_log});
+  ASSERT_NE(server.port(), 0) << server.log();
+  auto o = run_cli(client_args(server, {"--keylog", option_log, "--request", "GET / HTTP/1.0\\r\\n\\r\\n"}));
+  ASSERT_EQ(o.status, 0) << o.err;
+  expect_tls13_keylog(read_lines(option_log));
+  o = run_cli(client_args(server, {"--request", "GET / HTTP/1.0\\r\\n\\r\\n"}), "", {"SSLKEYLOGFILE=" + env_log});
+  ASSERT_EQ(o.status, 0) << o.err;
+  expect_tls13_keylog(read_lines(env_log));
+  // Both sides log the same secrets for the same connection.
+  const auto server_lines = read_lines(server_log);
+  ASSERT_EQ(server_lines.size(), 10u);
+  for (const auto& line : read_lines(option_log))
+    EXPECT_NE(std::find(server_lines.begin(), server_lines.end(), line), server_lines.end()) << line;
+}
+
+TEST(Cli, ExitAfterServesThatManyConnections) {
+  Server server({"--echo", "--exit-after", "2"});
+  ASSERT_NE(server.port(), 0) << server.log();
+  for (int i = 0; i < 2; ++i) {
+    const auto o = run_cli(client_args(server, {"--request", "ping"}));
+    EXPECT_EQ(o.status, 0) << o.err;
+    EXPECT_EQ(o.out, "ping");
+  }
+  EXPECT_EQ(server.wait_exit(10s), 0) << server.log();
+}
+
+TEST(Cli, SigintAndSigtermStopTheServerCleanly) {
+  for (int sig : {SIGINT, SIGTERM}) {
+    Server server({"--echo"});
+    ASSERT_NE(server.port(), 0) << server.log();
+    // One connection is open when the signal arrives.
+    ClientOptions options;
+    options.ca_files = {files().root};
+    auto config = ClientConfig::create(options);
+    ASSERT_TRUE(config);
+    auto s = Stream::connect(*config, "127.0.0.1", server.port(), "localhost");
+    ASSERT_TRUE(s) << s.error().to_string();
+    // A round trip, so that the server has finished its side of the handshake too.
+    const uint8_t ping[] = {'p'};
+    uint8_t buf[16];
+    ASSERT_TRUE(s->write_all(ping));
+    auto n = s->read(buf);
+    ASSERT_TRUE(n && *n == 1);
+    EXPECT_EQ(server.stop(sig), 0) << server.log();
+    // The server said goodbye properly on the way out.
+    n = s->read(buf);
+    ASSERT_TRUE(n) << n.error().to_string();
+    EXPECT_EQ(*n, 0u);
+  }
+}
+
+TEST(Cli, UsageErrorsExitTwo) {
+  const std::vector<std::vector<std::string>> bad = {
+      {"client"},
+      {"client", "127.0.0.1"},
+      {"client", "127.0.0.1:99999"},
+      {"client", "127.0.0.1:443", "--frobnicate"},
+      {"client", "127.0.0.1:443", "--groups", "ffdhe2048"},
+      {"client", "127.0.0.1:443", "--ciphers", "RC4-MD5"},
+      {"client", "127.0.0.1:443", "--servername"},
+      {"server"},
+      {"server", "--cert", "a.pem"},
+      {"server", "--cert", "a", "--key", "b", "--http", "--echo"},
+      {"server", "--cert", "a", "--key", "b", "--client-auth", "sometimes"},
+  };
+  for (const auto& args : bad) {
+    const auto o = run_cli(args);
+    std::string joined;
+    for (const auto& a : args) joined += a + " ";
+    EXPECT_EQ(o.status, 2) << joined << "\n" << o.err;
+    EXPECT_NE(o.err.find("usage: tlspp "), std::string::npos) << joined << "\n" << o.err;
+  }
+}
+
+TEST(Cli, UnreadableFilesExitOneWithTheFileName) {
+  const auto o = run_cli({"server", "--listen", "127.0.0.1:0", "--cert", "/nonexistent/cert.pem", "--key", files().key});
+  EXPECT_EQ(o.status, 1);
+  EXPECT_EQ(count_lines(o.err), 1u) << o.err;
+  EXPECT_NE(o.err.find("/nonexistent/cert.pem"), std::string::npos) << o.err;
+  const auto c = run_cli({"client", "127.0.0.1:1", "--ca", "/nonexistent/ca.pem"});
+  EXPECT_EQ(c.status, 1);
+  EXPECT_NE(c.err.find("/nonexistent/ca.pem"), std::string::npos) << c.err;
+}
+
+}  // namespace
+}  // namespace tlspp
