@@ -97,7 +97,11 @@ Status Connection::Core::start() {
 
 Status Connection::Core::receive(ByteView data) {
   if (error) return std::unexpected(*error);
-  deframer.feed(data);
+  if (handshake_done && deframer.buffered() == 0) {
+    if (auto s = receive_direct(data); !s) return fatal(s.error());
+    if (error) return std::unexpected(*error);
+  }
+  if (!peer_closed) deframer.feed(data);
   if (auto s = process_records(); !s) return fatal(s.error());
   if (auto s = flush_handshake(); !s) return fatal(s.error());
   // An idle connection keeps no receive buffer (DESIGN.md: quiet connections cost little).
@@ -138,24 +142,7 @@ Status Connection::Core::process_records() {
                                       (rec.type == ContentType::handshake ? "handshake" : "alert") +
                                       " record after encryption started"));
       if (handshake_done) {
-        // Application data is decrypted straight into the read buffer: one pass over the
-        // bytes instead of decrypting in place and copying. Other content moves out again.
-        MutByteView dst = app_in.append_uninit(rec.body.size());
-        auto opened = read_prot.open(rec, dst);
-        if (!opened) {
-          app_in.trim_tail(dst.size());
-          return std::unexpected(opened.error());
-        }
-        if (opened->type == ContentType::application_data && !opened->plaintext.empty() && hs_in.empty()) {
-          app_in.trim_tail(dst.size() - opened->plaintext.size());
-          empty_records = 0;
-          key_updates = 0;
-          if (tracing()) event(EventType::application_data_received, "application data", opened->plaintext.size(), {});
-          continue;
-        }
-        const Bytes other(opened->plaintext.begin(), opened->plaintext.end());
-        app_in.trim_tail(dst.size());
-        TLSPP_TRY(process_record(opened->type, other, true));
+        TLSPP_TRY(deliver_protected(rec.header, rec.body));
       } else {
         auto opened = read_prot.open(rec, rec.body);
         if (!opened) return std::unexpected(opened.error());
@@ -171,6 +158,42 @@ Status Connection::Core::process_records() {
     }
     if (error) return {};
   }
+}
+
+Status Connection::Core::deliver_protected(ByteView header, ByteView body) {
+  // Application data is decrypted straight into the read buffer: one pass over the bytes
+  // instead of decrypting in place and copying. Other content moves out again.
+  MutByteView dst = app_in.append_uninit(body.size());
+  auto opened = read_prot.open(header, body, dst);
+  if (!opened) {
+    app_in.trim_tail(dst.size());
+    return std::unexpected(opened.error());
+  }
+  if (opened->type == ContentType::application_data && !opened->plaintext.empty() && hs_in.empty()) {
+    app_in.trim_tail(dst.size() - opened->plaintext.size());
+    empty_records = 0;
+    key_updates = 0;
+    if (tracing()) event(EventType::application_data_received, "application data", opened->plaintext.size(), {});
+    return {};
+  }
+  const Bytes other(opened->plaintext.begin(), opened->plaintext.end());
+  app_in.trim_tail(dst.size());
+  return process_record(opened->type, other, true);
+}
+
+Status Connection::Core::receive_direct(ByteView& data) {
+  // Once connected, whole application_data records in the caller's bytes are decrypted
+  // from there, without first copying them into the receive buffer. Anything else (a
+  // partial record, another record type) goes through the deframer as usual.
+  while (data.size() >= record::kHeaderLen && !peer_closed && !error) {
+    const size_t len = (size_t{data[3]} << 8) | data[4];
+    if (data[0] != static_cast<uint8_t>(ContentType::application_data) || len > record::kMaxCiphertext ||
+        data.size() < record::kHeaderLen + len)
+      return {};
+    TLSPP_TRY(deliver_protected(data.first(record::kHeaderLen), data.subspan(record::kHeaderLen, len)));
+    data = data.subspan(record::kHeaderLen + len);
+  }
+  return {};
 }
 
 Status Connection::Core::process_record(ContentType type, ByteView body, bool) {

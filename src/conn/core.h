@@ -84,6 +84,8 @@ struct Connection::Core final : handshake::Io {
 
  private:
   [[nodiscard]] Status process_records();
+  [[nodiscard]] Status receive_direct(ByteView& data);
+  [[nodiscard]] Status deliver_protected(ByteView header, ByteView body);
   [[nodiscard]] Status process_record(record::ContentType type, ByteView body, bool protected_record);
   [[nodiscard]] Status process_handshake_bytes(ByteView body);
   [[nodiscard]] Status process_handshake_message(ByteView message);

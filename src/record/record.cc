@@ -112,19 +112,19 @@ Status Tls13Protection::seal(ContentType type, ByteView plaintext, size_t paddin
   return {};
 }
 
-Result<Opened> Tls13Protection::open(const Record& rec, MutByteView out) {
-  if (rec.body.size() > kMaxCiphertext)
+Result<Opened> Tls13Protection::open(ByteView header, ByteView body, MutByteView out) {
+  if (body.size() > kMaxCiphertext)
     return fail(Error{ErrorKind::peer_misbehaved, AlertDescription::record_overflow,
-                      "protected record of " + std::to_string(rec.body.size()) + " bytes is over the limit"});
-  if (rec.body.size() < crypto::kAeadTagLen + 1)
+                      "protected record of " + std::to_string(body.size()) + " bytes is over the limit"});
+  if (body.size() < crypto::kAeadTagLen + 1)
     return fail(Error::crypto(AlertDescription::bad_record_mac,
-                              "protected record of " + std::to_string(rec.body.size()) +
+                              "protected record of " + std::to_string(body.size()) +
                                   " bytes is too short to hold a tag and a content type"));
   TLSPP_TRY(check_sequence());
   uint8_t n[crypto::kAeadNonceLen];
   nonce(n);
-  const size_t inner_len = rec.body.size() - crypto::kAeadTagLen;
-  TLSPP_TRY(aead_.open(n, rec.header, rec.body, out.first(inner_len)));
+  const size_t inner_len = body.size() - crypto::kAeadTagLen;
+  TLSPP_TRY(aead_.open(n, header, body, out.first(inner_len)));
   ++seq_;
   if (inner_len > kMaxInnerPlaintext)
     return fail(Error{ErrorKind::peer_misbehaved, AlertDescription::record_overflow,

@@ -85,9 +85,11 @@ class Tls13Protection {
   // Decrypts `rec` in place. Errors: bad_record_mac (authentication failure, §5.2),
   // record_overflow (ciphertext over 2^14+256 or inner plaintext over 2^14+1),
   // unexpected_message (no non-zero content type byte, §5.4).
-  [[nodiscard]] Result<Opened> open(const Record& rec) { return open(rec, rec.body); }
+  [[nodiscard]] Result<Opened> open(const Record& rec) { return open(rec.header, rec.body, rec.body); }
   // The same, decrypting into `out` (at least rec.body.size() bytes; may be rec.body).
-  [[nodiscard]] Result<Opened> open(const Record& rec, MutByteView out);
+  [[nodiscard]] Result<Opened> open(const Record& rec, MutByteView out) { return open(rec.header, rec.body, out); }
+  // The same for a record given as its header and body, wherever they are.
+  [[nodiscard]] Result<Opened> open(ByteView header, ByteView body, MutByteView out);
 
  private:
   void nonce(uint8_t (&out)[crypto::kAeadNonceLen]) const;
