@@ -1,17 +1,21 @@
 // libFuzzer target: whole tlspp connections fed hostile bytes.
 //
-// Byte 0 of the input chooses the victim (bits 0-1) and how the rest is cut into receive()
-// calls (bits 2-7: 0 feeds it whole, n feeds chunks of n bytes):
+// Byte 0 of the input chooses the victim (bits 0-2, modulo 5) and how the rest is cut into
+// receive() calls (bits 3-7: 0 feeds it whole, n feeds chunks of n bytes):
 //   0: a server (no client authentication, one session ticket), fed the rest as what the
 //      client sent;
 //   1: a server that asks for an optional client certificate and verifies it;
 //   2: a client that has sent its ClientHello (and holds a client certificate, in case it
 //      is asked), fed the rest as what the server sent;
 //   3: a server that accepts only secp384r1, so an ordinary ClientHello gets a
-//      HelloRetryRequest and a cookie.
+//      HelloRetryRequest and a cookie;
+//   4: a client offering to resume a session (pre_shared_key with a ticket server 0
+//      issued), fed the rest as what the server sent.
+// Servers 0 and 1 accept resumption with tickets sealed under one fixed key.
 // Everything a connection depends on is fixed: Ed25519 keys from constant seeds,
 // certificates with fixed serials and validity (Ed25519 signatures are deterministic),
-// a clock that stands still, and a FixedRandom stream restarted for every connection. So
+// a clock that stands still, a fixed ticket key, and a FixedRandom stream restarted for
+// every connection. So
 // a recorded handshake replays byte for byte, and the seeds in fuzz/corpus/connection/
 // lead the fuzzer deep into the handshake, through Finished and into application data.
 //
@@ -88,6 +92,7 @@ struct World {
   std::shared_ptr<ReplayRandom> server_random = std::make_shared<ReplayRandom>();
   std::shared_ptr<const ServerConfig> server[4];
   std::shared_ptr<const ClientConfig> client;
+  SessionTicket ticket;  // from a full handshake with server 0, for mode 4
 
   World() {
     const auto root_key = ed25519_key(1), server_key = ed25519_key(2), client_key = ed25519_key(3);
@@ -117,6 +122,7 @@ struct World {
       s.tickets = 1;
       s.alpn = {"h2", "http/1.1"};
       s.require_alpn_match = false;
+      s.ticket_key = Bytes(32, 0x42);
       if (mode == 1) {
         s.client_auth = ClientAuth::optional;
         s.client_ca_files = {root_file};
@@ -134,6 +140,11 @@ struct World {
     c.alpn = {"h2"};
     client = check(ClientConfig::create(c));
     std::remove(root_file.c_str());
+  }
+
+  ClientConnection new_resuming_client() {
+    client_random->restart();
+    return check(ClientConnection::create(client, "localhost", ticket));
   }
 
   ServerConnection new_server(int mode) {
@@ -215,9 +226,9 @@ bool move_bytes(Connection& from, Connection& to, std::vector<Bytes>& log) {
   return true;
 }
 
-Recording record(int server_mode) {
+Recording record(int server_mode, bool resume = false, SessionTicket* ticket_out = nullptr) {
   Recording r;
-  auto client = world().new_client();
+  auto client = resume ? world().new_resuming_client() : world().new_client();
   auto server = world().new_server(server_mode);
   const auto pump = [&] {
     for (int i = 0; i < 20; ++i) {
@@ -233,6 +244,15 @@ Recording record(int server_mode) {
                  server.error() ? server.error()->to_string().c_str() : "-");
     std::abort();
   }
+  if (resume && !client.negotiated().resumed) {
+    std::fprintf(stderr, "fuzz_connection: the recorded resumption was not accepted\n");
+    std::abort();
+  }
+  if (ticket_out) {
+    auto tickets = client.take_session_tickets();
+    if (tickets.empty()) std::abort();
+    *ticket_out = tickets.front();
+  }
   const uint8_t hello[] = {'h', 'e', 'l', 'l', 'o'};
   (void)client.write(hello);
   (void)server.write(hello);
@@ -246,19 +266,20 @@ Recording record(int server_mode) {
 
 // Replays a recorded input into a fresh connection; the recording is only useful if it
 // reaches the end of the handshake again.
-void expect_replay(uint8_t mode, const Bytes& input) {
-  if ((mode & 3) == 2) {
-    auto c = world().new_client();
+void expect_replay(uint8_t mode_byte, const Bytes& input) {
+  const int mode = (mode_byte & 7) % 5;
+  if (mode == 2 || mode == 4) {
+    auto c = mode == 2 ? world().new_client() : world().new_resuming_client();
     c.consume_output(c.pending_output().size());
     if (!c.receive(input) || !c.handshake_done()) broken("recorded server flight does not replay");
   } else {
-    auto s = world().new_server(mode & 3);
+    auto s = world().new_server(mode);
     if (!s.receive(input) || !s.handshake_done()) broken("recorded client flight does not replay");
   }
 }
 
 void write_seeds(const std::string& dir) {
-  const Recording plain = record(0), auth = record(1), hrr = record(3);
+  const Recording plain = record(0), auth = record(1), hrr = record(3), resumed = record(0, true);
   const struct {
     const char* name;
     uint8_t mode;
@@ -266,13 +287,15 @@ void write_seeds(const std::string& dir) {
   } seeds[] = {
       {"server-client-hello", 0, plain.to_server.front()},
       {"server-full", 0, Recording::join(plain.to_server)},
-      {"server-full-chunked-5", 0 | (5 << 2), Recording::join(plain.to_server)},
+      {"server-full-chunked-5", 0 | (5 << 3), Recording::join(plain.to_server)},
+      {"server-resumed-full", 0, Recording::join(resumed.to_server)},
       {"server-client-auth-full", 1, Recording::join(auth.to_server)},
       {"server-hrr-first-hello", 3, hrr.to_server.front()},
       {"server-hrr-full", 3, Recording::join(hrr.to_server)},
       {"client-server-flight", 2, plain.to_client.front()},
       {"client-full", 2, Recording::join(plain.to_client)},
-      {"client-full-chunked-7", 2 | (7 << 2), Recording::join(plain.to_client)},
+      {"client-full-chunked-7", 2 | (7 << 3), Recording::join(plain.to_client)},
+      {"client-resumed-full", 4, Recording::join(resumed.to_client)},
       {"client-cert-request-full", 2, Recording::join(auth.to_client)},
       {"client-hrr-full", 2, Recording::join(hrr.to_client)},
   };
@@ -286,18 +309,18 @@ void write_seeds(const std::string& dir) {
 }  // namespace
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
-  (void)world();
+  (void)record(0, false, &world().ticket);
   if (const char* dir = std::getenv("TLSPP_WRITE_SEEDS"); dir && *dir) write_seeds(dir);
   return 0;
 }
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 1) return 0;
-  const int mode = data[0] & 3;
-  const size_t chunk = data[0] >> 2;
+  const int mode = (data[0] & 7) % 5;
+  const size_t chunk = data[0] >> 3;
   ++data, --size;
-  if (mode == 2) {
-    auto client = world().new_client();
+  if (mode == 2 || mode == 4) {
+    auto client = mode == 2 ? world().new_client() : world().new_resuming_client();
     feed(client, data, size, chunk);
   } else {
     auto server = world().new_server(mode);
