@@ -7,6 +7,8 @@ if [ "${1:-build}" = test ]; then
   want+=(libgtest-dev clang-19 libfuzzer-19-dev libclang-rt-19-dev)
   # tests/interop: the peers, and a network namespace to run them in.
   want+=(gnutls-bin golang-go curl iproute2 util-linux)
+  # tests/keylog: tshark decrypts captures with the key logs tlspp writes.
+  want+=(tshark)
 fi
 missing=()
 for p in "${want[@]}"; do
@@ -16,5 +18,11 @@ if [ ${#missing[@]} -gt 0 ]; then
   echo "== installing: ${missing[*]}"
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO=sudo
   $SUDO apt-get update -qq
+  # tshark's wireshark-common asks whether non-root users may capture; answer "no" up front
+  # so that the install never waits for a prompt (the tests capture as root or in a user
+  # namespace, where the answer does not matter).
+  if [[ " ${missing[*]} " == *" tshark "* ]]; then
+    echo "wireshark-common wireshark-common/install-setuid boolean false" | $SUDO debconf-set-selections
+  fi
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
