@@ -1317,6 +1317,116 @@ TEST(ClientHello, NoCommonSignatureScheme) {
   test::expect_fatal(*m, Side::server, A::handshake_failure, "client accepts no signature scheme for the server's");
 }
 
+// --- resumption (RFC 8446 §4.2.11) ---
+
+// Options whose servers share one ticket key, so a ticket from one connection resumes on
+// the next.
+ServerOptions resuming_server() {
+  auto s = server_opts();
+  s.tickets = 1;
+  s.ticket_key = Bytes(32, 0x33);
+  return s;
+}
+
+// A ticket from a full handshake through the harness.
+std::optional<SessionTicket> first_ticket() {
+  auto m = make(client_opts(), resuming_server());
+  if (!m) return std::nullopt;
+  m->run();
+  auto tickets = m->client().take_session_tickets();
+  if (tickets.empty()) {
+    ADD_FAILURE() << "no ticket from the first handshake";
+    return std::nullopt;
+  }
+  return tickets.front();
+}
+
+std::unique_ptr<Mitm> make_resuming(const SessionTicket& ticket) {
+  auto m = Mitm::create(client_opts(), resuming_server(), "localhost", &ticket);
+  if (!m) {
+    ADD_FAILURE() << m.error().to_string();
+    return nullptr;
+  }
+  return std::move(*m);
+}
+
+TEST(Resumption, ThroughTheHarness) {
+  auto ticket = first_ticket();
+  ASSERT_TRUE(ticket);
+  auto m = make_resuming(*ticket);
+  ASSERT_TRUE(m);
+  m->run();
+  ASSERT_TRUE(m->client().handshake_done());
+  EXPECT_TRUE(m->client().negotiated().resumed);
+  EXPECT_EQ(Flight(Dir::to_client, m->original(Dir::to_client)).describe(),
+            "server->client [server_hello@0, ChangeCipherSpec@0, encrypted_extensions@1, finished@1, new_session_ticket@2]");
+}
+
+TEST(Resumption, TamperedBinder) {
+  // RFC 8446 §4.2.11: "If the binder does not validate, the server MUST abort the
+  // handshake with a "decrypt_error" alert".
+  auto ticket = first_ticket();
+  ASSERT_TRUE(ticket);
+  auto m = make_resuming(*ticket);
+  ASSERT_TRUE(m);
+  m->on_flight = once(Dir::to_server, HandshakeType::client_hello,
+                      [](Flight& f) { f.get(HandshakeType::client_hello).data.back() ^= 1; });
+  m->run();
+  test::expect_fatal(*m, Side::server, A::decrypt_error, "PSK binder of the offered ticket does not verify");
+}
+
+TEST(Resumption, UnknownTicketFallsBackToAFullHandshake) {
+  auto ticket = first_ticket();
+  ASSERT_TRUE(ticket);
+  ticket->ticket[5] ^= 0xff;  // the server cannot open it; the binder is the client's own
+  auto m = make_resuming(*ticket);
+  ASSERT_TRUE(m);
+  m->run();
+  ASSERT_TRUE(m->client().handshake_done()) << m->client().error()->to_string();
+  EXPECT_FALSE(m->client().negotiated().resumed);
+  EXPECT_TRUE(m->client().negotiated().peer_verified);
+}
+
+TEST(Resumption, ServerSelectsAnIdentityNotOffered) {
+  // RFC 8446 §4.2.11: a selected_identity outside the client's list is illegal_parameter.
+  auto ticket = first_ticket();
+  ASSERT_TRUE(ticket);
+  auto m = make_resuming(*ticket);
+  ASSERT_TRUE(m);
+  auto psk = std::make_shared<Bytes>(Bytes{0, 1});
+  m->on_flight = once(Dir::to_client, HandshakeType::server_hello, [psk](Flight& f) {
+    test::rewrite<wire::ServerHello>(f.get(HandshakeType::server_hello), [psk](wire::ServerHello& sh) {
+      test::set_extension(sh.extensions, ExtensionType::pre_shared_key, *psk);
+    });
+  });
+  m->run();
+  test::expect_fatal(*m, Side::client, A::illegal_parameter, "ServerHello selected PSK identity 1");
+}
+
+TEST(Resumption, UnsolicitedPreSharedKeyInServerHello) {
+  auto m = make();
+  ASSERT_TRUE(m);
+  auto psk = std::make_shared<Bytes>(Bytes{0, 0});
+  m->on_flight = rewrite_server_hello(
+      [psk](wire::ServerHello& sh) { test::set_extension(sh.extensions, ExtensionType::pre_shared_key, *psk); });
+  m->run();
+  test::expect_fatal(*m, Side::client, A::unsupported_extension, "ServerHello carries extension pre_shared_key");
+}
+
+TEST(Resumption, CertificateInAResumedHandshake) {
+  // RFC 8446 §4.4.2: with a PSK the server sends no Certificate.
+  auto ticket = first_ticket();
+  ASSERT_TRUE(ticket);
+  auto m = make_resuming(*ticket);
+  ASSERT_TRUE(m);
+  m->on_flight = once(Dir::to_client, HandshakeType::encrypted_extensions, [](Flight& f) {
+    f.insert_after(HandshakeType::encrypted_extensions,
+                   test::handshake_item(HandshakeType::certificate, Bytes{0, 0, 0, 0}, kHandshakeKeys));
+  });
+  m->run();
+  test::expect_fatal(*m, Side::client, A::unexpected_message, "certificate received in state");
+}
+
 // --- HelloRetryRequest ---
 
 ClientOptions hrr_client() {

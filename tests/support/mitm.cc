@@ -166,7 +166,8 @@ std::string Flight::describe() const {
 
 Mitm::~Mitm() = default;
 
-Result<std::unique_ptr<Mitm>> Mitm::create(ClientOptions c, ServerOptions s, const std::string& host) {
+Result<std::unique_ptr<Mitm>> Mitm::create(ClientOptions c, ServerOptions s, const std::string& host,
+                                           const SessionTicket* ticket) {
   std::unique_ptr<Mitm> m(new Mitm());
   Mitm* self = m.get();
   c.keylog = [self, chained = c.keylog](const std::string& line) {
@@ -181,7 +182,7 @@ Result<std::unique_ptr<Mitm>> Mitm::create(ClientOptions c, ServerOptions s, con
   if (!cc) return fail(cc.error());
   auto sc = ServerConfig::create(std::move(s));
   if (!sc) return fail(sc.error());
-  auto client = ClientConnection::create(*cc, host);
+  auto client = ticket ? ClientConnection::create(*cc, host, *ticket) : ClientConnection::create(*cc, host);
   if (!client) return fail(client.error());
   auto server = ServerConnection::create(*sc);
   if (!server) return fail(server.error());

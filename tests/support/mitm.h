@@ -106,9 +106,11 @@ class Mitm {
   using RecordMutator = std::function<void(Dir, std::vector<Bytes>& records)>;
 
   // Creates the configurations (with key log callbacks chained before any given ones) and
-  // the two connections; the ClientHello waits in the client's output until run().
+  // the two connections, the client offering to resume `ticket` when given; the
+  // ClientHello waits in the client's output until run().
   [[nodiscard]] static Result<std::unique_ptr<Mitm>> create(ClientOptions client, ServerOptions server,
-                                                            const std::string& host = "localhost");
+                                                            const std::string& host = "localhost",
+                                                            const SessionTicket* ticket = nullptr);
   Mitm(const Mitm&) = delete;
   Mitm& operator=(const Mitm&) = delete;
   ~Mitm();
