@@ -55,8 +55,8 @@ struct CommonOptions {
       SignatureScheme::rsa_pkcs1_sha384,       SignatureScheme::rsa_pkcs1_sha512};
   // ALPN protocol names in preference order (RFC 7301); empty: no ALPN.
   std::vector<std::string> alpn;
-  // Handshake messages longer than this are rejected (decode_error... RFC 8446 has no
-  // limit; this bounds memory a peer can make us hold).
+  // Handshake messages longer than this are rejected with illegal_parameter (RFC 8446
+  // sets no limit; this bounds the memory a peer can make us hold).
   size_t max_handshake_message = 64 * 1024;
   // Randomness and time; tests inject fixed ones. Null means the system's.
   std::shared_ptr<RandomSource> random;

@@ -8,9 +8,10 @@
 //   read(buffer)               <- decrypted application data
 //
 // There is one path for everything: the handshake, application data, alerts and
-// KeyUpdates all go through receive() and pending_output(). After a fatal error, the
-// connection's only output is the alert that reports it; every later call returns the
-// same error.
+// KeyUpdates all go through receive() and pending_output(). After a fatal error the
+// connection produces nothing but the alert that reports it (records it had queued before
+// the error stay ahead of the alert, whose record sequence depends on them); every later
+// call returns the same error.
 #pragma once
 
 #include <cstdint>
