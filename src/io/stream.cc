@@ -146,9 +146,13 @@ Status Stream::write_all(ByteView data) {
 
 Status Stream::close() {
   conn_.close();
-  TLSPP_TRY(flush());
+  const Status flushed = flush();
   // RFC 8446 §6.1: close_notify closes only our writing side; the peer may still answer.
-  if (::shutdown(fd_, SHUT_WR) != 0) return fail(io::io_error("shutdown", errno));
+  // A peer that already answered and closed, or reset, the connection is not an error
+  // here: what it sent is still there to be read.
+  if (::shutdown(fd_, SHUT_WR) != 0 && errno != ENOTCONN && errno != EPIPE && errno != ECONNRESET)
+    return fail(io::io_error("shutdown", errno));
+  if (!flushed && flushed.error().kind != ErrorKind::io) return flushed;  // e.g. the peer's alert
   return {};
 }
 
