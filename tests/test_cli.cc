@@ -638,5 +638,52 @@ TEST(Cli, UnreadableFilesExitOneWithTheFileName) {
   EXPECT_NE(c.err.find("/nonexistent/ca.pem"), std::string::npos) << c.err;
 }
 
+TEST(Cli, ClientTraceDrawsTheSessionInTextAndMermaid) {
+  Server server({"--http"});
+  ASSERT_NE(server.port(), 0) << server.log();
+  const auto text = run_cli(client_args(server, {"--trace", "--request", "GET / HTTP/1.0\\r\\n\\r\\n"}));
+  ASSERT_EQ(text.status, 0) << text.err;
+  EXPECT_EQ(text.out.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << "the trace goes to stderr, not into the data";
+  // RFC 8446 §2 order, as the client saw it.
+  size_t at = 0;
+  for (const char* m : {"ClientHello", "ServerHello", "EncryptedExtensions", "Certificate", "CertificateVerify",
+                        "Finished", "application data", "close_notify"}) {
+    const size_t next = text.err.find(m, at);
+    ASSERT_NE(next, std::string::npos) << m << " missing or out of order in:\n" << text.err;
+    at = next;
+  }
+  const auto mermaid = run_cli(client_args(server, {"--trace=mermaid", "--request", "GET / HTTP/1.0\\r\\n\\r\\n"}));
+  ASSERT_EQ(mermaid.status, 0) << mermaid.err;
+  EXPECT_EQ(mermaid.err.rfind("sequenceDiagram\n", 0), 0u) << mermaid.err;
+  EXPECT_NE(mermaid.err.find("Client->>Server: ClientHello"), std::string::npos);
+  EXPECT_NE(mermaid.err.find("Server-->>Client: ServerHello"), std::string::npos);
+  EXPECT_NE(run_cli(client_args(server, {"--trace=svg"})).status, 0);
+}
+
+TEST(Cli, FailedHandshakeIsTracedToo) {
+  Server server({"--http"});
+  ASSERT_NE(server.port(), 0) << server.log();
+  auto args = client_args(server, {"--trace"});
+  args[3] = "wrong.example";  // --servername
+  const auto o = run_cli(args);
+  EXPECT_EQ(o.status, 1);
+  EXPECT_NE(o.err.find("ClientHello"), std::string::npos) << o.err;
+  EXPECT_NE(o.err.find("bad_certificate"), std::string::npos) << o.err;
+}
+
+TEST(Cli, ServerTracePrefixesEachConnection) {
+  Server server({"--http", "--trace"});
+  ASSERT_NE(server.port(), 0) << server.log();
+  const auto o = run_cli(client_args(server, {"--request", "GET / HTTP/1.0\\r\\n\\r\\n"}));
+  ASSERT_EQ(o.status, 0) << o.err;
+  ASSERT_TRUE(server.read_err_until("close_notify", 10s)) << server.log();
+  const std::string& log = server.log();
+  const size_t hello = log.find("ClientHello");
+  ASSERT_NE(hello, std::string::npos) << log;
+  const size_t line = log.rfind('\n', hello) + 1;
+  EXPECT_EQ(log[line], '[') << log.substr(line, 40);
+  EXPECT_NE(log.find("CertificateVerify"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace tlspp

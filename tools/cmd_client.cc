@@ -12,6 +12,7 @@
 #include "options.h"
 #include "summary.h"
 #include "tlspp/stream.h"
+#include "trace.h"
 
 namespace tlspp::cli {
 namespace {
@@ -21,7 +22,8 @@ int run(const std::vector<std::string>& argv);
 const Command kClient{
     "client",
     "client HOST:PORT [--servername NAME] [--ca FILE] [--insecure] [--alpn LIST] [--groups LIST] "
-    "[--ciphers LIST] [--request STRING] [--summary] [--keylog FILE] [--cert FILE --key FILE] [--stay-open]",
+    "[--ciphers LIST] [--request STRING] [--summary] [--keylog FILE] [--cert FILE --key FILE] [--stay-open] "
+    "[--trace[=text|mermaid]]",
     "connect to a TLS server; send stdin (or --request) and print what comes back", &run};
 const Registration reg{kClient};
 
@@ -64,7 +66,8 @@ int run(const std::vector<std::string>& argv) {
                                 {"--keylog", true},
                                 {"--cert", true},
                                 {"--key", true},
-                                {"--stay-open", false}});
+                                {"--stay-open", false},
+                                {"--trace", false, true}});
   if (!args) return usage_error(kClient, args.error().message);
   if (args->positional.size() != 1) return usage_error(kClient, "expected exactly one HOST:PORT");
   auto endpoint = io::parse_endpoint(args->positional[0]);
@@ -82,6 +85,29 @@ int run(const std::vector<std::string>& argv) {
     options.client_certificates.push_back(std::move(pair));
   }
   if (auto s = apply_common_options(*args, options); !s) return usage_error(kClient, s.error().message);
+
+  // --trace[=text|mermaid]: the session drawn from the connection's events, on stderr
+  // when it ends (however it ends: a failed handshake is traced too).
+  std::string trace_format;
+  if (args->has("--trace")) {
+    trace_format = args->value("--trace").value_or("");
+    if (trace_format.empty()) trace_format = "text";
+    if (trace_format != "text" && trace_format != "mermaid")
+      return usage_error(kClient, "--trace takes text or mermaid, not '" + trace_format + "'");
+  }
+  trace::TraceRecorder recorder;
+  struct TracePrinter {
+    const trace::TraceRecorder& recorder;
+    const std::string& format;
+    ~TracePrinter() {
+      if (format.empty()) return;
+      const std::string out = format == "mermaid" ? recorder.render_mermaid()
+                                                  : recorder.render_text(trace::terminal_options(STDERR_FILENO, false));
+      std::fputs(out.c_str(), stderr);
+    }
+  } printer{recorder, trace_format};
+  if (!trace_format.empty()) options.on_event = recorder.callback();
+
   auto config = ClientConfig::create(std::move(options));
   if (!config) return fail_with(describe(config.error()));
 

@@ -23,6 +23,7 @@
 #include "options.h"
 #include "summary.h"
 #include "tlspp/connection.h"
+#include "trace.h"
 
 namespace tlspp::cli {
 namespace {
@@ -33,7 +34,7 @@ const Command kServer{
     "server",
     "server [--listen ADDR:PORT] --cert FILE --key FILE [--cert FILE --key FILE ...] [--alpn LIST] "
     "[--groups LIST] [--ciphers LIST] [--http | --echo] [--keylog FILE] "
-    "[--client-auth none|optional|required --client-ca FILE] [--max-connections N] [--exit-after N]",
+    "[--client-auth none|optional|required --client-ca FILE] [--max-connections N] [--exit-after N] [--trace]",
     "serve TLS on ADDR:PORT (default 127.0.0.1:8443) from one event loop; answer HTTP with the "
     "connection's parameters (--http, the default) or echo (--echo)",
     &run};
@@ -373,7 +374,8 @@ int run(const std::vector<std::string>& argv) {
                                 {"--client-auth", true},
                                 {"--client-ca", true},
                                 {"--max-connections", true},
-                                {"--exit-after", true}});
+                                {"--exit-after", true},
+                                {"--trace", false}});
   if (!args) return usage_error(kServer, args.error().message);
   if (!args->positional.empty()) return usage_error(kServer, "unexpected argument '" + args->positional[0] + "'");
   if (args->has("--http") && args->has("--echo")) return usage_error(kServer, "--http and --echo exclude each other");
@@ -410,6 +412,27 @@ int run(const std::vector<std::string>& argv) {
   if (options.client_auth != ClientAuth::none && options.client_ca_files.empty())
     return usage_error(kServer, "--client-auth " + *args->value("--client-auth") + " needs --client-ca FILE");
   if (auto s = apply_common_options(*args, options); !s) return usage_error(kServer, s.error().message);
+
+  // --trace: every connection's messages and keys on stderr as they happen, each line
+  // prefixed with the connection's id. A connection's trace ends with its closure alerts.
+  std::map<uint64_t, std::unique_ptr<trace::TraceStream>> traces;
+  std::map<uint64_t, int> closures;
+  if (args->has("--trace")) {
+    const trace::RenderOptions render = trace::terminal_options(STDERR_FILENO, false);
+    options.on_event = [&traces, &closures, render](const Event& e) {
+      auto& t = traces[e.connection_id];
+      if (!t)
+        t = std::make_unique<trace::TraceStream>(
+            Side::server, render, [](std::string_view text) { std::fwrite(text.data(), 1, text.size(), stderr); },
+            "[" + std::to_string(e.connection_id) + "] ");
+      t->on_event(e);
+      const bool alert = e.type == EventType::alert_sent || e.type == EventType::alert_received;
+      if (alert && (e.name != "close_notify" || ++closures[e.connection_id] == 2)) {
+        traces.erase(e.connection_id);
+        closures.erase(e.connection_id);
+      }
+    };
+  }
   auto config = ServerConfig::create(std::move(options));
   if (!config) {
     std::fprintf(stderr, "tlspp server: %s\n", describe(config.error()).c_str());

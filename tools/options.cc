@@ -54,8 +54,9 @@ Result<Args> parse_args(const std::vector<std::string>& argv, std::initializer_l
       if (name == s.name) f = &s;
     if (!f) return fail(Error::config("unknown option '" + name + "'"));
     if (!f->takes_value) {
-      if (eq != std::string::npos) return fail(Error::config("option '" + name + "' takes no value"));
-      out.flags.emplace_back(name, "");
+      if (eq != std::string::npos && !f->optional_value)
+        return fail(Error::config("option '" + name + "' takes no value"));
+      out.flags.emplace_back(name, eq == std::string::npos ? std::string() : a.substr(eq + 1));
     } else if (eq != std::string::npos) {
       out.flags.emplace_back(name, a.substr(eq + 1));
     } else {

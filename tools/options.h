@@ -19,6 +19,8 @@ namespace tlspp::cli {
 struct FlagSpec {
   const char* name;
   bool takes_value;
+  // For a flag without a separate value: also accept "--name=value" (e.g. --trace=mermaid).
+  bool optional_value = false;
 };
 
 // A parsed command line: the flags in the order given, and the positional arguments.
