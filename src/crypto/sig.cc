@@ -167,30 +167,33 @@ std::string_view key_type_name(KeyType t) {
   return "other";
 }
 
-// ---- PublicKey ----
+// ---- PkeyRef ----
 
-PublicKey::PublicKey(const PublicKey& o) : pkey_(ref(o.pkey_)) {}
-PublicKey& PublicKey::operator=(const PublicKey& o) {
+PkeyRef::PkeyRef(const PkeyRef& o) : p_(ref(o.p_)) {}
+PkeyRef& PkeyRef::operator=(const PkeyRef& o) {
   if (this != &o) {
-    void* old = pkey_;
-    pkey_ = ref(o.pkey_);
+    void* old = p_;
+    p_ = ref(o.p_);
     EVP_PKEY_free(as_pkey(old));
   }
   return *this;
 }
-PublicKey::PublicKey(PublicKey&& o) noexcept : pkey_(std::exchange(o.pkey_, nullptr)) {}
-PublicKey& PublicKey::operator=(PublicKey&& o) noexcept {
+PkeyRef::PkeyRef(PkeyRef&& o) noexcept : p_(std::exchange(o.p_, nullptr)) {}
+PkeyRef& PkeyRef::operator=(PkeyRef&& o) noexcept {
   if (this != &o) {
-    EVP_PKEY_free(as_pkey(pkey_));
-    pkey_ = std::exchange(o.pkey_, nullptr);
+    EVP_PKEY_free(as_pkey(p_));
+    p_ = std::exchange(o.p_, nullptr);
   }
   return *this;
 }
-PublicKey::~PublicKey() { EVP_PKEY_free(as_pkey(pkey_)); }
+// For private keys, the providers cleanse the key material when the last reference goes.
+PkeyRef::~PkeyRef() { EVP_PKEY_free(as_pkey(p_)); }
+
+// ---- PublicKey ----
 
 PublicKey PublicKey::adopt(void* evp_pkey) {
   PublicKey k;
-  k.pkey_ = evp_pkey;
+  k.pkey_ = PkeyRef(evp_pkey);
   return k;
 }
 
@@ -212,14 +215,14 @@ Result<PublicKey> PublicKey::from_spki(ByteView der) {
   return key;
 }
 
-KeyType PublicKey::type() const { return type_of(as_pkey(pkey_)); }
-int PublicKey::bits() const { return pkey_ == nullptr ? 0 : EVP_PKEY_get_bits(as_pkey(pkey_)); }
-std::string PublicKey::describe() const { return describe_key(as_pkey(pkey_)); }
+KeyType PublicKey::type() const { return type_of(as_pkey(pkey_.get())); }
+int PublicKey::bits() const { return pkey_.get() == nullptr ? 0 : EVP_PKEY_get_bits(as_pkey(pkey_.get())); }
+std::string PublicKey::describe() const { return describe_key(as_pkey(pkey_.get())); }
 
 Bytes PublicKey::spki() const {
-  if (pkey_ == nullptr) return {};
+  if (pkey_.get() == nullptr) return {};
   unsigned char* der = nullptr;
-  const int len = i2d_PUBKEY(as_pkey(pkey_), &der);
+  const int len = i2d_PUBKEY(as_pkey(pkey_.get()), &der);
   if (len <= 0) {
     ERR_clear_error();
     return {};
@@ -231,34 +234,14 @@ Bytes PublicKey::spki() const {
 
 // ---- PrivateKey ----
 
-PrivateKey::PrivateKey(const PrivateKey& o) : pkey_(ref(o.pkey_)) {}
-PrivateKey& PrivateKey::operator=(const PrivateKey& o) {
-  if (this != &o) {
-    void* old = pkey_;
-    pkey_ = ref(o.pkey_);
-    EVP_PKEY_free(as_pkey(old));
-  }
-  return *this;
-}
-PrivateKey::PrivateKey(PrivateKey&& o) noexcept : pkey_(std::exchange(o.pkey_, nullptr)) {}
-PrivateKey& PrivateKey::operator=(PrivateKey&& o) noexcept {
-  if (this != &o) {
-    EVP_PKEY_free(as_pkey(pkey_));
-    pkey_ = std::exchange(o.pkey_, nullptr);
-  }
-  return *this;
-}
-// The providers cleanse private key material when the last reference goes.
-PrivateKey::~PrivateKey() { EVP_PKEY_free(as_pkey(pkey_)); }
-
 PrivateKey PrivateKey::adopt(void* evp_pkey) {
   PrivateKey k;
-  k.pkey_ = evp_pkey;
+  k.pkey_ = PkeyRef(evp_pkey);
   return k;
 }
 
-KeyType PrivateKey::type() const { return type_of(as_pkey(pkey_)); }
-std::string PrivateKey::describe() const { return describe_key(as_pkey(pkey_)); }
+KeyType PrivateKey::type() const { return type_of(as_pkey(pkey_.get())); }
+std::string PrivateKey::describe() const { return describe_key(as_pkey(pkey_.get())); }
 
 Result<PrivateKey> PrivateKey::parse(ByteView pem_or_der, std::string_view what) {
   const std::string_view text(reinterpret_cast<const char*>(pem_or_der.data()), pem_or_der.size());
@@ -329,9 +312,9 @@ Result<PrivateKey> PrivateKey::generate(KeyType type, int rsa_bits) {
 
 PublicKey PrivateKey::public_key() const {
   // Through the SPKI encoding, so the PublicKey carries no private material.
-  if (pkey_ == nullptr) return {};
+  if (pkey_.get() == nullptr) return {};
   unsigned char* der = nullptr;
-  const int len = i2d_PUBKEY(as_pkey(pkey_), &der);
+  const int len = i2d_PUBKEY(as_pkey(pkey_.get()), &der);
   if (len <= 0) {
     ERR_clear_error();
     return {};
@@ -344,8 +327,8 @@ PublicKey PrivateKey::public_key() const {
 }
 
 Bytes PrivateKey::pkcs8_der() const {
-  if (pkey_ == nullptr) return {};
-  Pkcs8Ptr info(EVP_PKEY2PKCS8(as_pkey(pkey_)));
+  if (pkey_.get() == nullptr) return {};
+  Pkcs8Ptr info(EVP_PKEY2PKCS8(as_pkey(pkey_.get())));
   unsigned char* der = nullptr;
   const int len = info == nullptr ? 0 : i2d_PKCS8_PRIV_KEY_INFO(info.get(), &der);
   if (len <= 0) {

@@ -12,41 +12,48 @@ namespace tlspp::crypto {
 enum class KeyType : uint8_t { rsa, rsa_pss, ec_p256, ec_p384, ec_p521, ed25519, ed448, other };
 [[nodiscard]] std::string_view key_type_name(KeyType t);  // "RSA-2048" style is in describe()
 
+// One counted reference to an EVP_PKEY: copying takes another reference, destruction
+// drops one. PublicKey and PrivateKey are built on it.
+class PkeyRef {
+ public:
+  PkeyRef() = default;
+  explicit PkeyRef(void* adopted) : p_(adopted) {}  // takes over one reference
+  PkeyRef(const PkeyRef& o);
+  PkeyRef& operator=(const PkeyRef& o);
+  PkeyRef(PkeyRef&& o) noexcept;
+  PkeyRef& operator=(PkeyRef&& o) noexcept;
+  ~PkeyRef();
+  [[nodiscard]] void* get() const { return p_; }
+
+ private:
+  void* p_ = nullptr;
+};
+
 // A public key (owns an EVP_PKEY reference). Cheap to copy (reference counted).
 class PublicKey {
  public:
   PublicKey() = default;
-  PublicKey(const PublicKey& o);
-  PublicKey& operator=(const PublicKey& o);
-  PublicKey(PublicKey&& o) noexcept;
-  PublicKey& operator=(PublicKey&& o) noexcept;
-  ~PublicKey();
 
   // From a DER SubjectPublicKeyInfo.
   [[nodiscard]] static Result<PublicKey> from_spki(ByteView der);
-  [[nodiscard]] bool valid() const { return pkey_ != nullptr; }
+  [[nodiscard]] bool valid() const { return pkey_.get() != nullptr; }
   [[nodiscard]] KeyType type() const;
   [[nodiscard]] int bits() const;
   // "ECDSA P-256", "RSA 2048", "Ed25519", "RSA-PSS 2048".
   [[nodiscard]] std::string describe() const;
   // DER SubjectPublicKeyInfo.
   [[nodiscard]] Bytes spki() const;
-  [[nodiscard]] void* native() const { return pkey_; }  // EVP_PKEY*, for crypto/ and pki/ only
+  [[nodiscard]] void* native() const { return pkey_.get(); }  // EVP_PKEY*, for crypto/ and pki/ only
   static PublicKey adopt(void* evp_pkey);                // takes ownership of one reference
 
  private:
-  void* pkey_ = nullptr;
+  PkeyRef pkey_;
 };
 
 // A private key (owns an EVP_PKEY reference). Cheap to copy; shared read-only by configs.
 class PrivateKey {
  public:
   PrivateKey() = default;
-  PrivateKey(const PrivateKey& o);
-  PrivateKey& operator=(const PrivateKey& o);
-  PrivateKey(PrivateKey&& o) noexcept;
-  PrivateKey& operator=(PrivateKey&& o) noexcept;
-  ~PrivateKey();
 
   // From PEM or DER: PKCS#8 (plain), SEC1 EC, PKCS#1 RSA. `what` names the source in
   // errors ("key file 'server.key'").
@@ -55,18 +62,18 @@ class PrivateKey {
   // rsa_pss take `rsa_bits`.
   [[nodiscard]] static Result<PrivateKey> generate(KeyType type, int rsa_bits = 2048);
 
-  [[nodiscard]] bool valid() const { return pkey_ != nullptr; }
+  [[nodiscard]] bool valid() const { return pkey_.get() != nullptr; }
   [[nodiscard]] KeyType type() const;
   // Same wording as PublicKey::describe().
   [[nodiscard]] std::string describe() const;
   [[nodiscard]] PublicKey public_key() const;
   // PKCS#8 DER / PEM of the private key.
   [[nodiscard]] Bytes pkcs8_der() const;
-  [[nodiscard]] void* native() const { return pkey_; }
+  [[nodiscard]] void* native() const { return pkey_.get(); }
   static PrivateKey adopt(void* evp_pkey);
 
  private:
-  void* pkey_ = nullptr;
+  PkeyRef pkey_;
 };
 
 // Whether `scheme` can be used with a key of this type (e.g. ecdsa_secp256r1_sha256 needs
