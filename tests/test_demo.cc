@@ -277,8 +277,25 @@ TEST(Demo, UnicodeOnlyWithAUtf8Locale) {
   EXPECT_TRUE(std::all_of(c.out.begin(), c.out.end(), [](char ch) { return static_cast<unsigned char>(ch) < 0x80; }));
 }
 
+TEST(Demo, ResumedHandshakeHasNoCertificateMessages) {
+  // RFC 8446 §2.2: with the PSK of an earlier session, the server proves itself by the
+  // Finished alone.
+  const auto d = mermaid_of({"--resume"});
+  EXPECT_EQ(handshake_only(messages(d)), (std::vector<Message>{{"Client", "ClientHello"},
+                                                               {"Server", "ServerHello"},
+                                                               {"Server", "EncryptedExtensions"},
+                                                               {"Server", "Finished"},
+                                                               {"Client", "Finished"}}));
+  const auto* ch = arrow(d, "Client", "ClientHello");
+  ASSERT_NE(ch, nullptr);
+  EXPECT_TRUE(has(ch->text, "<br/>pre_shared_key: 1 ticket")) << ch->text;
+  const auto* sh = arrow(d, "Server", "ServerHello");
+  ASSERT_NE(sh, nullptr);
+  EXPECT_TRUE(has(sh->text, "<br/>pre_shared_key: accepted (resumption)")) << sh->text;
+}
+
 TEST(Demo, VariantsThatDoNotExistYetSaySo) {
-  for (const std::string& flag : std::vector<std::string>{"--resume", "--0rtt", "--tls1.2"}) {
+  for (const std::string& flag : std::vector<std::string>{"--0rtt", "--tls1.2"}) {
     const auto r = run_demo({flag});
     EXPECT_EQ(r.status, 2) << flag;
     EXPECT_TRUE(r.out.empty()) << flag << ": " << r.out;

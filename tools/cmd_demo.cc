@@ -29,7 +29,7 @@ namespace {
 
 constexpr int kTimeoutMs = 10000;
 constexpr const char* kUsage =
-    "demo [--hrr] [--client-auth] [--mermaid] [--ascii]";
+    "demo [--hrr] [--client-auth] [--resume] [--mermaid] [--ascii]";
 
 const char kRequest[] = "GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
 const char kResponse[] =
@@ -39,6 +39,7 @@ const char kResponse[] =
 struct DemoOptions {
   bool hrr = false;
   bool client_auth = false;
+  bool resume = false;
   bool mermaid = false;
   bool ascii = false;
 };
@@ -179,7 +180,8 @@ Status serve_one(int listen_fd, int stop, const std::shared_ptr<const ServerConf
 
 // The client: sends its request as soon as the handshake is done (in the same flight as
 // its Finished), reads until the server's close_notify, then sends its own.
-Status run_client(uint16_t port, int stop, const std::shared_ptr<const ClientConfig>& config, std::string& response) {
+Status run_client(uint16_t port, int stop, const std::shared_ptr<const ClientConfig>& config, std::string& response,
+                  const SessionTicket* resume, std::vector<SessionTicket>& tickets) {
   Fd fd(::socket(AF_INET, SOCK_STREAM, 0));
   if (fd.get() < 0) return fail(io_error("client: socket failed"));
   sockaddr_in addr{};
@@ -189,7 +191,7 @@ Status run_client(uint16_t port, int stop, const std::shared_ptr<const ClientCon
   if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0)
     return fail(io_error("client: connect to 127.0.0.1:" + std::to_string(port) + " failed"));
   no_delay(fd.get());
-  auto conn = ClientConnection::create(config, "localhost");
+  auto conn = resume ? ClientConnection::create(config, "localhost", *resume) : ClientConnection::create(config, "localhost");
   if (!conn) return fail(conn.error());
   TLSPP_TRY(flush(*conn, fd.get()));
   bool requested = false;
@@ -208,6 +210,7 @@ Status run_client(uint16_t port, int stop, const std::shared_ptr<const ClientCon
     TLSPP_TRY(flush(*conn, fd.get()));
   }
   conn->close();
+  tickets = conn->take_session_tickets();
   return flush(*conn, fd.get());
 }
 
@@ -244,6 +247,10 @@ struct DemoRun {
   std::string response;
   std::optional<Error> client_error, server_error;
 };
+
+Status run_session(const std::shared_ptr<const ServerConfig>& server_config,
+                   const std::shared_ptr<const ClientConfig>& client_config, const SessionTicket* resume,
+                   DemoRun& run, std::vector<SessionTicket>& tickets);
 
 // Builds the PKI and both configurations, runs the connection, and records every event.
 Result<DemoRun> run_demo(const DemoOptions& o, trace::TraceRecorder& recorder) {
@@ -282,12 +289,42 @@ Result<DemoRun> run_demo(const DemoOptions& o, trace::TraceRecorder& recorder) {
     so.client_auth = ClientAuth::required;
     so.client_ca_files = {*ca_file};
   }
+  std::optional<SessionTicket> ticket;
+  if (o.resume) {
+    // A first, untraced full handshake leaves the client a ticket; the traced session
+    // resumes with it (RFC 8446 §2.2). Both servers seal tickets with the same key.
+    so.ticket_key.resize(32);
+    system_random()->fill(so.ticket_key);
+    ServerOptions first_so = so;
+    ClientOptions first_co = co;
+    first_so.on_event = nullptr;
+    first_co.on_event = nullptr;
+    auto first_server = ServerConfig::create(first_so);
+    if (!first_server) return fail(first_server.error());
+    auto first_client = ClientConfig::create(first_co);
+    if (!first_client) return fail(first_client.error());
+    DemoRun first;
+    std::vector<SessionTicket> tickets;
+    TLSPP_TRY(run_session(*first_server, *first_client, nullptr, first, tickets));
+    if (first.client_error) return fail(*first.client_error);
+    if (first.server_error) return fail(*first.server_error);
+    if (tickets.empty()) return fail(Error::internal("the first session brought no ticket"));
+    ticket = tickets.front();
+  }
   auto server_config = ServerConfig::create(so);
   if (!server_config) return fail(server_config.error());
   auto client_config = ClientConfig::create(co);
   if (!client_config) return fail(client_config.error());
-
   DemoRun run;
+  std::vector<SessionTicket> tickets;
+  TLSPP_TRY(run_session(*server_config, *client_config, ticket ? &*ticket : nullptr, run, tickets));
+  return run;
+}
+
+// One connection between a fresh server (on its own thread) and the client.
+Status run_session(const std::shared_ptr<const ServerConfig>& server_config,
+                   const std::shared_ptr<const ClientConfig>& client_config, const SessionTicket* resume,
+                   DemoRun& run, std::vector<SessionTicket>& tickets) {
   auto listener = listen_loopback(run.port);
   if (!listener) return fail(listener.error());
   Fd listen_fd(*listener);
@@ -298,19 +335,19 @@ Result<DemoRun> run_demo(const DemoOptions& o, trace::TraceRecorder& recorder) {
   // The server runs on its own thread; each side tells the other when it gives up, so
   // that neither waits for the timeout.
   std::thread server([&] {
-    const Status s = serve_one(listen_fd.get(), stop_read.get(), *server_config);
+    const Status s = serve_one(listen_fd.get(), stop_read.get(), server_config);
     if (!s) {
       run.server_error = s.error();
       (void)!::write(stop_write.get(), "s", 1);
     }
   });
-  const Status c = run_client(run.port, stop_read.get(), *client_config, run.response);
+  const Status c = run_client(run.port, stop_read.get(), client_config, run.response, resume, tickets);
   if (!c) {
     run.client_error = c.error();
     if (!run.server_error) (void)!::write(stop_write.get(), "c", 1);
   }
   server.join();
-  return run;
+  return {};
 }
 
 int usage_error(const std::string& message) {
@@ -340,14 +377,16 @@ int run(const std::vector<std::string>& args) {
           "                 (client groups x25519, secp384r1; server groups secp384r1)\n"
           "  --client-auth  the server requests a client certificate; the client presents one\n"
           "                 from the same ephemeral CA\n"
+          "  --resume       a first full handshake leaves a ticket; the one shown resumes with it\n"
           "  --mermaid      print a Mermaid sequenceDiagram instead of text\n"
           "  --ascii        ASCII instead of Unicode box drawing (the default without a UTF-8 locale)\n"
           "Colour is used on a terminal unless NO_COLOR is set.\n",
           kUsage);
       return 0;
-    } else if (a == "--resume" || a == "--0rtt" || a == "--tls1.2") {
-      const char* what = a == "--resume" ? "session resumption (PSK handshakes)"
-                         : a == "--0rtt" ? "0-RTT early data"
+    } else if (a == "--resume") {
+      o.resume = true;
+    } else if (a == "--0rtt" || a == "--tls1.2") {
+      const char* what = a == "--0rtt" ? "0-RTT early data"
                                          : "TLS 1.2";
       std::fprintf(stderr, "tlspp demo: %s is not available yet: tlspp does not implement %s.\n", a.c_str(), what);
       return 2;
@@ -372,6 +411,9 @@ int run(const std::vector<std::string>& args) {
     std::printf("(ephemeral CA, server certificate for localhost%s%s)\n\n",
                 o.client_auth ? ", client certificate from the same CA" : "",
                 o.hrr ? "; client groups x25519, secp384r1, server group secp384r1" : "");
+    if (o.resume)
+      std::printf("(the client resumes with the ticket of a first, untraced full handshake: no certificate, "
+                  "no signature)\n\n");
     const std::string t = recorder.render_text(opts);
     std::fwrite(t.data(), 1, t.size(), stdout);
     if (!r->response.empty())
