@@ -2,7 +2,7 @@
 # Installs the Debian 12 packages tlspp needs, skipping those already present.
 # Usage: scripts/deps.sh build|test
 set -euo pipefail
-want=(build-essential cmake ninja-build pkg-config libssl-dev openssl)
+want=(build-essential cmake ninja-build pkg-config libssl-dev openssl ca-certificates)
 if [ "${1:-build}" = test ]; then
   want+=(libgtest-dev clang-19 libfuzzer-19-dev libclang-rt-19-dev)
   # tests/interop: the peers, and a network namespace to run them in.
