@@ -29,37 +29,6 @@ int base64_value(char c) {
 
 bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f'; }
 
-// RFC 7468 §3 / RFC 4648 §4: standard alphabet, whitespace ignored, '=' padding only at
-// the end. Returns false on any other character or a length that is not a multiple of 4.
-bool base64_decode(std::string_view in, Bytes& out) {
-  out.clear();
-  uint32_t acc = 0;
-  int bits = 0;
-  size_t symbols = 0;
-  size_t padding = 0;
-  for (char c : in) {
-    if (is_space(c)) continue;
-    if (c == '=') {
-      ++padding;
-      ++symbols;
-      if (padding > 2) return false;
-      continue;
-    }
-    if (padding != 0) return false;  // data after padding
-    const int v = base64_value(c);
-    if (v < 0) return false;
-    ++symbols;
-    acc = (acc << 6) | static_cast<uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push_back(static_cast<uint8_t>(acc >> bits));
-      acc &= (1u << bits) - 1;
-    }
-  }
-  return symbols % 4 == 0;
-}
-
 bool is_certificate_der(ByteView der) {
   if (der.empty() || der.size() > LONG_MAX) return false;
   const unsigned char* p = der.data();
@@ -72,6 +41,38 @@ bool is_certificate_der(ByteView der) {
 
 
 }  // namespace
+
+// RFC 7468 §3 / RFC 4648 §4: standard alphabet, whitespace ignored, '=' padding only at
+// the end, and the unused bits of a padded group zero (§3.5, canonical encoding).
+Result<Bytes> base64_decode(std::string_view in) {
+  Bytes out;
+  out.reserve(in.size() * 3 / 4);
+  uint32_t acc = 0;
+  int bits = 0;
+  size_t symbols = 0, padding = 0;
+  for (char c : in) {
+    if (is_space(c)) continue;
+    if (c == '=') {
+      ++padding;
+      ++symbols;
+      continue;
+    }
+    const int v = base64_value(c);
+    if (v < 0) return fail(Error::config("contains a character that is not base64"));
+    if (padding) return fail(Error::config("has base64 data after '=' padding"));
+    ++symbols;
+    acc = (acc << 6) | static_cast<uint32_t>(v);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out.push_back(static_cast<uint8_t>(acc >> bits));
+      acc &= (1u << bits) - 1;
+    }
+  }
+  if (symbols % 4 != 0 || padding > 2) return fail(Error::config("has a base64 length that is not a multiple of 4"));
+  if (bits > 0 && acc != 0) return fail(Error::config("has non-canonical base64 padding bits"));
+  return out;
+}
 
 Result<Bytes> read_file(const std::string& path) {
   std::FILE* f = std::fopen(path.c_str(), "rb");
@@ -128,10 +129,12 @@ Result<std::vector<Bytes>> parse_certificates(ByteView pem_or_der, std::string_v
     // Other blocks (a private key in a combined file, parameters) are not ours to read.
     if (label != "CERTIFICATE") continue;
     ++block;
-    Bytes der;
-    if (!base64_decode(text.substr(body_start, end - body_start), der)) {
-      return fail(Error::config(w + ": certificate block " + std::to_string(block) + " has invalid base64"));
+    auto decoded = base64_decode(text.substr(body_start, end - body_start));
+    if (!decoded) {
+      return fail(Error::config(w + ": certificate block " + std::to_string(block) + " has invalid base64 (" +
+                                decoded.error().message + ")"));
     }
+    Bytes der = std::move(*decoded);
     if (!is_certificate_der(der)) {
       return fail(Error::config(w + ": block " + std::to_string(block) + " is not a valid X.509 certificate"));
     }

@@ -19,6 +19,9 @@ namespace tlspp::crypto {
 [[nodiscard]] Result<PrivateKey> load_private_key(const std::string& path);
 // Whole file; error names the file and the OS reason.
 [[nodiscard]] Result<Bytes> read_file(const std::string& path);
+// Strict base64 (RFC 4648 §4, whitespace ignored, canonical padding). The error says what
+// is wrong ("contains a character that is not base64"), for the caller to put in context.
+[[nodiscard]] Result<Bytes> base64_decode(std::string_view text);
 // PEM armour ("-----BEGIN <label>-----", base64 at 64 columns).
 [[nodiscard]] std::string pem_encode(std::string_view label, ByteView der);
 

@@ -1,5 +1,7 @@
 #include "pki/pem_blocks.h"
 
+#include "crypto/pem.h"
+
 #include <string>
 #include <string_view>
 
@@ -10,48 +12,12 @@ namespace {
 constexpr std::string_view kBegin = "-----BEGIN CERTIFICATE-----";
 constexpr std::string_view kEnd = "-----END CERTIFICATE-----";
 
-int base64_value(char c) {
-  if (c >= 'A' && c <= 'Z') return c - 'A';
-  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-  if (c >= '0' && c <= '9') return c - '0' + 52;
-  if (c == '+') return 62;
-  if (c == '/') return 63;
-  return -1;
-}
-
-// RFC 4648 §4 with whitespace skipped; '=' padding only at the end.
-Result<Bytes> base64_decode(std::string_view body, size_t block) {
-  auto bad = [&](const char* why) {
-    return fail(Error::config("PEM certificate block " + std::to_string(block) + " " + why));
-  };
-  Bytes out;
-  out.reserve(body.size() * 3 / 4);
-  uint32_t acc = 0;
-  int bits = 0;
-  size_t symbols = 0, padding = 0;
-  for (char c : body) {
-    if (c == ' ' || c == '\t' || c == '\r' || c == '\n') continue;
-    if (c == '=') {
-      ++padding;
-      ++symbols;
-      continue;
-    }
-    const int v = base64_value(c);
-    if (v < 0) return bad("contains a character that is not base64");
-    if (padding) return bad("has base64 data after '=' padding");
-    acc = (acc << 6) | static_cast<uint32_t>(v);
-    bits += 6;
-    ++symbols;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push_back(static_cast<uint8_t>(acc >> bits));
-    }
-  }
-  if (symbols % 4 != 0 || padding > 2) return bad("has a base64 length that is not a multiple of 4");
-  // The leftover bits of a padded group must be zero (RFC 4648 §3.5, canonical encoding).
-  if (bits > 0 && (acc & ((1u << bits) - 1)) != 0) return bad("has non-canonical base64 padding bits");
-  if (out.empty()) return bad("is empty");
-  return out;
+// RFC 7468: one certificate block's base64 body, with the block named in errors.
+Result<Bytes> decode_block(std::string_view body, size_t block) {
+  auto der = crypto::base64_decode(body);
+  if (!der) return fail(Error::config("PEM certificate block " + std::to_string(block) + " " + der.error().message));
+  if (der->empty()) return fail(Error::config("PEM certificate block " + std::to_string(block) + " is empty"));
+  return der;
 }
 
 }  // namespace
@@ -73,7 +39,7 @@ std::vector<Result<Bytes>> decode_pem_certificates(ByteView data) {
       pos = next_begin;
       continue;
     }
-    blocks.push_back(base64_decode(text.substr(body, end - body), number));
+    blocks.push_back(decode_block(text.substr(body, end - body), number));
     pos = end + kEnd.size();
   }
   return blocks;
