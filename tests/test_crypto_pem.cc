@@ -176,7 +176,8 @@ TEST(LoadCertificates, BadBase64NamesTheBlock) {
   const std::string path = temp_file("bad_base64.pem", bad);
   auto c = load_certificates(path);
   ASSERT_FALSE(c);
-  EXPECT_EQ(c.error().message, "certificate file '" + path + "': certificate block 2 has invalid base64");
+  EXPECT_EQ(c.error().message, "certificate file '" + path +
+                                    "': certificate block 2 has invalid base64 (contains a character that is not base64)");
 }
 
 TEST(LoadCertificates, BlockThatIsNotX509NamesTheBlock) {
