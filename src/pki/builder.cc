@@ -1,4 +1,5 @@
 #include "pki/builder.h"
+#include "pki/ossl_ptr.h"
 
 #include <openssl/bn.h>
 #include <openssl/err.h>
@@ -16,10 +17,6 @@ namespace tlspp::pki {
 
 namespace {
 
-template <class T, void (*F)(T*)>
-struct Deleter {
-  void operator()(T* p) const { F(p); }
-};
 using X509Ptr = std::unique_ptr<X509, Deleter<X509, X509_free>>;
 using NamePtr = std::unique_ptr<X509_NAME, Deleter<X509_NAME, X509_NAME_free>>;
 using ExtPtr = std::unique_ptr<X509_EXTENSION, Deleter<X509_EXTENSION, X509_EXTENSION_free>>;

@@ -1,4 +1,5 @@
 #include "pki/openssl_view.h"
+#include "pki/ossl_ptr.h"
 
 #include <arpa/inet.h>
 #include <openssl/bio.h>
@@ -17,10 +18,6 @@ namespace tlspp::pki {
 
 namespace {
 
-template <class T, void (*F)(T*)>
-struct Deleter {
-  void operator()(T* p) const { F(p); }
-};
 using X509Ptr = std::unique_ptr<X509, Deleter<X509, X509_free>>;
 using BioPtr = std::unique_ptr<BIO, Deleter<BIO, BIO_free_all>>;
 using BnPtr = std::unique_ptr<BIGNUM, Deleter<BIGNUM, BN_free>>;

@@ -1,4 +1,5 @@
 #include "pki/public_key.h"
+#include "pki/ossl_ptr.h"
 
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
@@ -15,10 +16,6 @@ namespace tlspp::pki {
 
 namespace {
 
-template <class T, void (*F)(T*)>
-struct Deleter {
-  void operator()(T* p) const { F(p); }
-};
 using CtxPtr = std::unique_ptr<EVP_PKEY_CTX, Deleter<EVP_PKEY_CTX, EVP_PKEY_CTX_free>>;
 using BnPtr = std::unique_ptr<BIGNUM, Deleter<BIGNUM, BN_free>>;
 using BldPtr = std::unique_ptr<OSSL_PARAM_BLD, Deleter<OSSL_PARAM_BLD, OSSL_PARAM_BLD_free>>;
