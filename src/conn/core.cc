@@ -47,9 +47,7 @@ Connection::Core::Core(Side s, const CommonOptions& opts, std::unique_ptr<handsh
 
 Connection::Core::~Core() = default;
 
-RandomSource& Connection::Core::random() {
-  return options.random ? *options.random : *system_random();
-}
+RandomSource& Connection::Core::random() { return options.random ? *options.random : *system_random(); }
 
 std::time_t Connection::Core::now() { return options.clock ? options.clock() : std::time(nullptr); }
 
@@ -61,8 +59,8 @@ void Connection::Core::set_client_random(ByteView r) {
 void Connection::Core::event(EventType type, std::string_view name, size_t size, handshake::Details details) {
   if (!options.on_event) return;
   Event e{type, side, std::string(name), size, false, std::move(details), std::chrono::steady_clock::now(), id};
-  const bool sending = type == EventType::message_sent || type == EventType::alert_sent ||
-                       type == EventType::application_data_sent;
+  const bool sending =
+      type == EventType::message_sent || type == EventType::alert_sent || type == EventType::application_data_sent;
   e.encrypted = (sending ? write_epoch : read_epoch) != Epoch::plaintext;
   options.on_event(e);
 }
@@ -125,8 +123,7 @@ Status Connection::Core::process_records() {
         return fail(Error::unexpected("ChangeCipherSpec record with invalid contents"));
       if (handshake_done || !hs || !hs->ccs_allowed() || !hs_in.empty())
         return fail(Error::unexpected("ChangeCipherSpec received outside the handshake"));
-      if (++empty_records > kMaxEmptyRecords)
-        return fail(Error::unexpected("too many ChangeCipherSpec records"));
+      if (++empty_records > kMaxEmptyRecords) return fail(Error::unexpected("too many ChangeCipherSpec records"));
       if (tracing()) event(EventType::message_received, "ChangeCipherSpec", 1, {});
       continue;
     }
@@ -206,10 +203,9 @@ Status Connection::Core::process_record(ContentType type, ByteView body, bool) {
   if (body.empty()) {
     // RFC 8446 §5.1: zero-length fragments of handshake or alert types are not allowed.
     if (type != ContentType::application_data)
-      return fail(Error::unexpected("empty " + std::string(type == ContentType::alert ? "alert" : "handshake") +
-                                    " record"));
-    if (++empty_records > kMaxEmptyRecords)
-      return fail(Error::unexpected("too many consecutive empty records"));
+      return fail(
+          Error::unexpected("empty " + std::string(type == ContentType::alert ? "alert" : "handshake") + " record"));
+    if (++empty_records > kMaxEmptyRecords) return fail(Error::unexpected("too many consecutive empty records"));
     return {};
   }
   empty_records = 0;
@@ -314,10 +310,10 @@ Status Connection::Core::process_post_handshake(ByteView message) {
   if (message.size() != 5) return fail(Error::decode("KeyUpdate message of the wrong length"));
   const uint8_t request = message[4];
   if (request > 1) return fail(Error::illegal("KeyUpdate with request_update " + std::to_string(request)));
-  if (++key_updates > kMaxKeyUpdates)
-    return fail(Error::unexpected("too many KeyUpdates without application data"));
-  if (tracing()) event(EventType::message_received, "KeyUpdate", message.size(),
-        {{"request_update", request ? "update_requested" : "update_not_requested"}});
+  if (++key_updates > kMaxKeyUpdates) return fail(Error::unexpected("too many KeyUpdates without application data"));
+  if (tracing())
+    event(EventType::message_received, "KeyUpdate", message.size(),
+          {{"request_update", request ? "update_requested" : "update_not_requested"}});
   read_secret = keysched::next_traffic_secret(hash, read_secret.view());
   TLSPP_TRY(read_prot.install(aead, hash, read_secret.view()));
   ++read_key_generation;
@@ -352,8 +348,10 @@ Status Connection::Core::process_new_session_ticket(ByteView message) {
   t.peer_subject = negotiated_.peer_subject;
   t.peer_key = negotiated_.peer_key;
   t.peer_verified = negotiated_.peer_verified;
-  if (tracing()) event(EventType::message_received, "NewSessionTicket", message.size(),
-        {{"lifetime", std::to_string(t.lifetime_seconds) + " s"}, {"ticket", std::to_string(t.ticket.size()) + " bytes"}});
+  if (tracing())
+    event(EventType::message_received, "NewSessionTicket", message.size(),
+          {{"lifetime", std::to_string(t.lifetime_seconds) + " s"},
+           {"ticket", std::to_string(t.ticket.size()) + " bytes"}});
   tickets.push_back(std::move(t));
   return {};
 }
@@ -361,8 +359,9 @@ Status Connection::Core::process_new_session_ticket(ByteView message) {
 Status Connection::Core::send_key_update(bool request_peer) {
   const uint8_t msg[5] = {kHandshakeKeyUpdate, 0, 0, 1, uint8_t(request_peer ? 1 : 0)};
   TLSPP_TRY(write_prot.seal(ContentType::handshake, msg, 0, out));
-  if (tracing()) event(EventType::message_sent, "KeyUpdate", sizeof msg,
-        {{"request_update", request_peer ? "update_requested" : "update_not_requested"}});
+  if (tracing())
+    event(EventType::message_sent, "KeyUpdate", sizeof msg,
+          {{"request_update", request_peer ? "update_requested" : "update_not_requested"}});
   write_secret = keysched::next_traffic_secret(hash, write_secret.view());
   TLSPP_TRY(write_prot.install(aead, hash, write_secret.view()));
   records_written_since_key = 0;
@@ -405,10 +404,16 @@ Status Connection::Core::install_write_keys(Epoch epoch, crypto::AeadAlg a, cryp
   write_epoch = epoch;
   records_written_since_key = 0;
   log_secret(label, secret);
-  if (tracing()) event(EventType::keys_installed,
-        std::string(epoch == Epoch::handshake ? "handshake" : epoch == Epoch::early ? "early" : "application") +
-            " traffic keys (write)",
-        0, {{"label", std::string(label)}, {"aead", std::string(crypto::aead_name(a))}, {"hash", std::string(crypto::hash_name(h))}});
+  if (tracing())
+    event(EventType::keys_installed,
+          std::string(epoch == Epoch::handshake ? "handshake"
+                      : epoch == Epoch::early   ? "early"
+                                                : "application") +
+              " traffic keys (write)",
+          0,
+          {{"label", std::string(label)},
+           {"aead", std::string(crypto::aead_name(a))},
+           {"hash", std::string(crypto::hash_name(h))}});
   return {};
 }
 
@@ -418,10 +423,16 @@ Status Connection::Core::install_read_keys(Epoch epoch, crypto::AeadAlg a, crypt
   read_epoch = epoch;
   ++read_key_generation;
   log_secret(label, secret);
-  if (tracing()) event(EventType::keys_installed,
-        std::string(epoch == Epoch::handshake ? "handshake" : epoch == Epoch::early ? "early" : "application") +
-            " traffic keys (read)",
-        0, {{"label", std::string(label)}, {"aead", std::string(crypto::aead_name(a))}, {"hash", std::string(crypto::hash_name(h))}});
+  if (tracing())
+    event(EventType::keys_installed,
+          std::string(epoch == Epoch::handshake ? "handshake"
+                      : epoch == Epoch::early   ? "early"
+                                                : "application") +
+              " traffic keys (read)",
+          0,
+          {{"label", std::string(label)},
+           {"aead", std::string(crypto::aead_name(a))},
+           {"hash", std::string(crypto::hash_name(h))}});
   return {};
 }
 
@@ -486,8 +497,7 @@ void Connection::Core::close() {
   send_alert(AlertDescription::close_notify, false);
 }
 
-Result<Bytes> Connection::Core::export_keying_material(std::string_view label, ByteView context,
-                                                       size_t length) const {
+Result<Bytes> Connection::Core::export_keying_material(std::string_view label, ByteView context, size_t length) const {
   if (!handshake_done) return fail(Error::config("exporter used before the handshake completed"));
   Bytes outb(length);
   TLSPP_TRY(keysched::export_keying_material(hash, exporter_secret.view(), label, context, outb));

@@ -32,21 +32,30 @@ enum class State : uint8_t {
 
 std::string_view state_name_of(State s) {
   switch (s) {
-    case State::start: return "Start";
-    case State::expect_server_hello: return "ExpectServerHello";
-    case State::expect_encrypted_extensions: return "ExpectEncryptedExtensions";
-    case State::expect_certificate_or_request: return "ExpectCertificateOrCertificateRequest";
-    case State::expect_certificate: return "ExpectCertificate";
-    case State::expect_certificate_verify: return "ExpectCertificateVerify";
-    case State::expect_finished: return "ExpectFinished";
-    case State::connected: return "Connected";
+    case State::start:
+      return "Start";
+    case State::expect_server_hello:
+      return "ExpectServerHello";
+    case State::expect_encrypted_extensions:
+      return "ExpectEncryptedExtensions";
+    case State::expect_certificate_or_request:
+      return "ExpectCertificateOrCertificateRequest";
+    case State::expect_certificate:
+      return "ExpectCertificate";
+    case State::expect_certificate_verify:
+      return "ExpectCertificateVerify";
+    case State::expect_finished:
+      return "ExpectFinished";
+    case State::connected:
+      return "Connected";
   }
   return "?";
 }
 
 bool is_ip_literal(std::string_view name) {
   if (name.find(':') != std::string_view::npos) return true;  // IPv6
-  return !name.empty() && std::all_of(name.begin(), name.end(), [](char c) { return (c >= '0' && c <= '9') || c == '.'; });
+  return !name.empty() &&
+         std::all_of(name.begin(), name.end(), [](char c) { return (c >= '0' && c <= '9') || c == '.'; });
 }
 
 class Tls13Client final : public Handshake {
@@ -124,11 +133,12 @@ Status Tls13Client::start(Io& io) {
   if (ticket_) {
     // Only a live ticket for a suite still configured is worth offering (§4.6.1).
     const auto params = tls13_suite(ticket_->cipher_suite);
-    const bool configured = std::find(opts_.cipher_suites.begin(), opts_.cipher_suites.end(),
-                                      ticket_->cipher_suite) != opts_.cipher_suites.end();
+    const bool configured = std::find(opts_.cipher_suites.begin(), opts_.cipher_suites.end(), ticket_->cipher_suite) !=
+                            opts_.cipher_suites.end();
     const bool live = io.now() >= ticket_->received_at &&
                       io.now() - ticket_->received_at < static_cast<std::time_t>(ticket_->lifetime_seconds);
-    if (params && configured && live && !ticket_->ticket.empty() && ticket_->resumption_secret.size() == crypto::hash_len(params->hash))
+    if (params && configured && live && !ticket_->ticket.empty() &&
+        ticket_->resumption_secret.size() == crypto::hash_len(params->hash))
       psk_hash_ = params->hash;
     else
       ticket_.reset();
@@ -163,9 +173,9 @@ Status Tls13Client::send_client_hello(Io& io) {
   ks.client_shares.push_back({share_->group(), share_->public_bytes()});
   b.add(ExtensionType::key_share, ks);
   std::vector<ByteView> alpn_names;
-  for (const auto& p : opts_.alpn)
-    alpn_names.push_back(ByteView(reinterpret_cast<const uint8_t*>(p.data()), p.size()));
-  if (!alpn_names.empty()) b.add(ExtensionType::application_layer_protocol_negotiation, wire::ProtocolNameList{alpn_names});
+  for (const auto& p : opts_.alpn) alpn_names.push_back(ByteView(reinterpret_cast<const uint8_t*>(p.data()), p.size()));
+  if (!alpn_names.empty())
+    b.add(ExtensionType::application_layer_protocol_negotiation, wire::ProtocolNameList{alpn_names});
   if (!cookie_.empty()) b.add(ExtensionType::cookie, wire::Cookie{cookie_});
   const Bytes zero_binder(ticket_ ? crypto::hash_len(psk_hash_) : 0, 0);
   if (ticket_) {
@@ -186,15 +196,17 @@ Status Tls13Client::send_client_hello(Io& io) {
   if (ticket_) TLSPP_TRY(add_psk_binder(msg));
   transcript_.add(msg);
   Details d;
-  if (io.tracing()) d = Details{{"versions", "TLSv1.3"},
-               {"cipher_suites", join_names(opts_.cipher_suites, cipher_suite_name)},
-               {"groups", join_names(opts_.groups, named_group_name)},
-               {"key_share", std::string(named_group_name(share_->group()))},
-               {"signature_algorithms", join_names(schemes, signature_scheme_name)}};
+  if (io.tracing())
+    d = Details{{"versions", "TLSv1.3"},
+                {"cipher_suites", join_names(opts_.cipher_suites, cipher_suite_name)},
+                {"groups", join_names(opts_.groups, named_group_name)},
+                {"key_share", std::string(named_group_name(share_->group()))},
+                {"signature_algorithms", join_names(schemes, signature_scheme_name)}};
   if (io.tracing() && send_sni) d.emplace_back("server_name", server_name_);
   if (io.tracing() && !alpn_names.empty()) d.emplace_back("alpn", alpn_list(alpn_names));
   if (io.tracing() && !cookie_.empty()) d.emplace_back("cookie", std::to_string(cookie_.size()) + " bytes");
-  if (io.tracing() && ticket_) d.emplace_back("pre_shared_key", "1 ticket (" + std::to_string(ticket_->ticket.size()) + " bytes), psk_dhe_ke");
+  if (io.tracing() && ticket_)
+    d.emplace_back("pre_shared_key", "1 ticket (" + std::to_string(ticket_->ticket.size()) + " bytes), psk_dhe_ke");
   io.send_message(retried_ ? "ClientHello (retry)" : "ClientHello", msg, std::move(d));
   return {};
 }
@@ -206,8 +218,8 @@ Status Tls13Client::add_psk_binder(Bytes& msg) {
   auto offset = wire::client_hello_binders_offset(msg);
   if (!offset) return fail(offset.error());
   const ByteView prefix = ByteView(msg).first(*offset);
-  const crypto::Digest h = transcript_.has_hash() ? transcript_.hash_with(prefix)
-                                                  : crypto::HashCtx::digest(psk_hash_, prefix);
+  const crypto::Digest h =
+      transcript_.has_hash() ? transcript_.hash_with(prefix) : crypto::HashCtx::digest(psk_hash_, prefix);
   const auto early = keysched::EarlySecret::with_psk(psk_hash_, ticket_->resumption_secret);
   const auto binder = keysched::finished_verify_data(psk_hash_, early.binder_key(false).view(), h.view());
   const ByteView binders[1] = {binder.view()};
@@ -329,9 +341,10 @@ Status Tls13Client::on_server_hello(Io& io, const wire::HandshakeMessage& m) {
   neg.group = ks->server_share.group;
   neg.hello_retry_request = retried_;
   Details shd;
-  if (io.tracing()) shd = Details{{"version", "TLSv1.3"},
-                 {"cipher_suite", std::string(cipher_suite_name(sh->cipher_suite))},
-                 {"key_share", std::string(named_group_name(ks->server_share.group))}};
+  if (io.tracing())
+    shd = Details{{"version", "TLSv1.3"},
+                  {"cipher_suite", std::string(cipher_suite_name(sh->cipher_suite))},
+                  {"key_share", std::string(named_group_name(ks->server_share.group))}};
   if (io.tracing() && psk_accepted_) shd.emplace_back("pre_shared_key", "accepted (resumption)");
   io.event(EventType::message_received, "ServerHello", m.whole.size(), std::move(shd));
 
@@ -387,8 +400,7 @@ Status Tls13Client::on_hello_retry_request(Io& io, const wire::ServerHello& hrr,
     if (!c) return fail(c.error());
     cookie.assign(c->cookie.begin(), c->cookie.end());
   }
-  if (!group && cookie.empty())
-    return fail(Error::illegal("HelloRetryRequest would not change the ClientHello"));
+  if (!group && cookie.empty()) return fail(Error::illegal("HelloRetryRequest would not change the ClientHello"));
 
   suite_ = *tls13_suite(hrr.cipher_suite);
   // §4.1.4: a PSK whose hash the retry's suite does not use is not offered again.
@@ -432,7 +444,8 @@ Status Tls13Client::on_encrypted_extensions(Io& io, const wire::HandshakeMessage
     neg.alpn = chosen;
     if (io.tracing()) d.emplace_back("alpn", chosen);
   }
-  if (io.tracing() && wire::find_extension(ee->extensions, ExtensionType::server_name)) d.emplace_back("server_name", "acknowledged");
+  if (io.tracing() && wire::find_extension(ee->extensions, ExtensionType::server_name))
+    d.emplace_back("server_name", "acknowledged");
   transcript_.add(m.whole);
   io.event(EventType::message_received, "EncryptedExtensions", m.whole.size(), std::move(d));
   state_ = psk_accepted_ ? State::expect_finished : State::expect_certificate_or_request;
@@ -460,7 +473,8 @@ Status Tls13Client::on_certificate_request(Io& io, const wire::HandshakeMessage&
   cert_requested_ = true;
   transcript_.add(m.whole);
   io.event(EventType::message_received, "CertificateRequest", m.whole.size(),
-           io.tracing() ? Details{{"signature_algorithms", join_names(server_sig_algs_, signature_scheme_name)}} : Details{});
+           io.tracing() ? Details{{"signature_algorithms", join_names(server_sig_algs_, signature_scheme_name)}}
+                        : Details{});
   state_ = State::expect_certificate;
   return {};
 }
@@ -494,8 +508,9 @@ Status Tls13Client::on_certificate(Io& io, const wire::HandshakeMessage& m) {
     auto leaf = pki::parse_certificate(chain.front());
     if (!leaf) return fail(leaf.error());
     auto key = crypto::PublicKey::from_spki(leaf->spki);
-    if (!key) return fail(Error{ErrorKind::bad_certificate, AlertDescription::unsupported_certificate,
-                                "server certificate key is unusable: " + key.error().message});
+    if (!key)
+      return fail(Error{ErrorKind::bad_certificate, AlertDescription::unsupported_certificate,
+                        "server certificate key is unusable: " + key.error().message});
     server_key_ = *key;
     neg.peer_subject = leaf->subject_string();
   }
@@ -505,9 +520,10 @@ Status Tls13Client::on_certificate(Io& io, const wire::HandshakeMessage& m) {
   transcript_.add(m.whole);
   io.event(EventType::message_received, "Certificate", m.whole.size(),
            io.tracing() ? Details{{"certificates", std::to_string(chain.size())},
-            {"subject", neg.peer_subject},
-            {"key", neg.peer_key},
-            {"verified", neg.peer_verified ? "yes" : "skipped (insecure)"}} : Details{});
+                                  {"subject", neg.peer_subject},
+                                  {"key", neg.peer_key},
+                                  {"verified", neg.peer_verified ? "yes" : "skipped (insecure)"}}
+                        : Details{});
   state_ = State::expect_certificate_verify;
   return {};
 }
@@ -527,9 +543,9 @@ Status Tls13Client::on_certificate_verify(Io& io, const wire::HandshakeMessage& 
                                ", which does not match its " + server_key_.describe() + " key"));
   const Bytes content = certificate_verify_content(true, transcript_.hash().view());
   if (auto v = crypto::verify(server_key_, cv->algorithm, content, cv->signature); !v)
-    return fail(Error::crypto(AlertDescription::decrypt_error,
-                              "server CertificateVerify signature does not verify (" +
-                                  std::string(signature_scheme_name(cv->algorithm)) + ")"));
+    return fail(Error::crypto(AlertDescription::decrypt_error, "server CertificateVerify signature does not verify (" +
+                                                                   std::string(signature_scheme_name(cv->algorithm)) +
+                                                                   ")"));
   io.negotiated().signature_scheme = cv->algorithm;
   transcript_.add(m.whole);
   io.event(EventType::message_received, "CertificateVerify", m.whole.size(),
@@ -546,7 +562,8 @@ Status Tls13Client::on_finished(Io& io, const wire::HandshakeMessage& m) {
   if (!keysched::finished_matches(suite_.hash, server_hs_.view(), transcript_.hash().view(), fin->verify_data))
     return fail(Error::crypto(AlertDescription::decrypt_error, "server Finished does not verify"));
   transcript_.add(m.whole);
-  io.event(EventType::message_received, "Finished", m.whole.size(), io.tracing() ? Details{{"verify_data", hex_string(fin->verify_data)}} : Details{});
+  io.event(EventType::message_received, "Finished", m.whole.size(),
+           io.tracing() ? Details{{"verify_data", hex_string(fin->verify_data)}} : Details{});
 
   auto master = std::move(*hs_secret_).into_master();
   hs_secret_.reset();
@@ -563,7 +580,8 @@ Status Tls13Client::on_finished(Io& io, const wire::HandshakeMessage& m) {
   wire::write_message(w, wire::Finished{verify.view()});
   transcript_.add(msg);
   io.send_message("Finished", msg, io.tracing() ? Details{{"verify_data", hex_string(verify.view())}} : Details{});
-  TLSPP_TRY(io.install_write_keys(Epoch::application, suite_.aead, suite_.hash, c_ap.view(), "CLIENT_TRAFFIC_SECRET_0"));
+  TLSPP_TRY(
+      io.install_write_keys(Epoch::application, suite_.aead, suite_.hash, c_ap.view(), "CLIENT_TRAFFIC_SECRET_0"));
   io.log_secret("EXPORTER_SECRET", exporter.view());
   const auto resumption_master = master.resumption_master_secret(transcript_.hash().view());
   io.handshake_complete(suite_.hash, suite_.aead, c_ap.view(), s_ap.view(), exporter.view(), resumption_master.view());
@@ -594,8 +612,9 @@ Status Tls13Client::send_client_auth(Io& io) {
   const Bytes cmsg = wire::encode_message(cert);
   transcript_.add(cmsg);
   Details cd;
-  if (io.tracing()) cd = Details{{"certificates", std::to_string(cert.certificate_list.size())},
-                {"subject", chosen ? chosen->subject : "(none)"}};
+  if (io.tracing())
+    cd = Details{{"certificates", std::to_string(cert.certificate_list.size())},
+                 {"subject", chosen ? chosen->subject : "(none)"}};
   if (io.tracing() && chosen) cd.emplace_back("key", std::string(crypto::key_type_name(chosen->key_type)));
   io.send_message("Certificate", cmsg, std::move(cd));
   if (!chosen) return {};
@@ -604,7 +623,8 @@ Status Tls13Client::send_client_auth(Io& io) {
   if (!sig) return fail(sig.error());
   const Bytes vmsg = wire::encode_message(wire::CertificateVerify{scheme, *sig});
   transcript_.add(vmsg);
-  io.send_message("CertificateVerify", vmsg, io.tracing() ? Details{{"signature_scheme", std::string(signature_scheme_name(scheme))}} : Details{});
+  io.send_message("CertificateVerify", vmsg,
+                  io.tracing() ? Details{{"signature_scheme", std::string(signature_scheme_name(scheme))}} : Details{});
   return {};
 }
 

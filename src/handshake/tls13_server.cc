@@ -30,12 +30,18 @@ enum class State : uint8_t {
 
 std::string_view state_name_of(State s) {
   switch (s) {
-    case State::expect_client_hello: return "ExpectClientHello";
-    case State::expect_client_hello_2: return "ExpectClientHelloAfterRetry";
-    case State::expect_certificate: return "ExpectCertificate";
-    case State::expect_certificate_verify: return "ExpectCertificateVerify";
-    case State::expect_finished: return "ExpectFinished";
-    case State::connected: return "Connected";
+    case State::expect_client_hello:
+      return "ExpectClientHello";
+    case State::expect_client_hello_2:
+      return "ExpectClientHelloAfterRetry";
+    case State::expect_certificate:
+      return "ExpectCertificate";
+    case State::expect_certificate_verify:
+      return "ExpectCertificateVerify";
+    case State::expect_finished:
+      return "ExpectFinished";
+    case State::connected:
+      return "Connected";
   }
   return "?";
 }
@@ -84,9 +90,7 @@ class Tls13Server final : public Handshake {
   Status handle(Io& io, ByteView message) override;
   bool done() const override { return state_ == State::connected; }
   // RFC 8446 §5: only after the first ClientHello and before the client's Finished.
-  bool ccs_allowed() const override {
-    return state_ != State::expect_client_hello && state_ != State::connected;
-  }
+  bool ccs_allowed() const override { return state_ != State::expect_client_hello && state_ != State::connected; }
   std::string_view state_name() const override { return state_name_of(state_); }
 
  private:
@@ -240,8 +244,7 @@ Result<std::optional<crypto::Secret>> Tls13Server::choose_psk(Io& io, const wire
   const auto* ext = wire::find_extension(ch.extensions, ExtensionType::pre_shared_key);
   if (!ext) return std::optional<crypto::Secret>();
   const auto* modes_ext = wire::find_extension(ch.extensions, ExtensionType::psk_key_exchange_modes);
-  if (!modes_ext)
-    return fail(missing("ClientHello offers a pre_shared_key without psk_key_exchange_modes"));
+  if (!modes_ext) return fail(missing("ClientHello offers a pre_shared_key without psk_key_exchange_modes"));
   auto modes = wire::PskKeyExchangeModes::decode(modes_ext->data);
   if (!modes) return fail(modes.error());
   auto offered = wire::OfferedPsks::decode(ext->data);
@@ -284,8 +287,8 @@ Status Tls13Server::on_client_hello(Io& io, const wire::HandshakeMessage& m) {
   if (!versions) return fail(versions.error());
   if (std::find(versions->versions.begin(), versions->versions.end(), ProtocolVersion::tls13) ==
       versions->versions.end())
-    return fail(Error{ErrorKind::peer_incompatible, AlertDescription::protocol_version,
-                      "client does not offer TLS 1.3"});
+    return fail(
+        Error{ErrorKind::peer_incompatible, AlertDescription::protocol_version, "client does not offer TLS 1.3"});
   // §4.1.2: exactly the null compression method.
   if (ch->legacy_compression_methods.size() != 1 || ch->legacy_compression_methods[0] != 0)
     return fail(Error::illegal("TLS 1.3 ClientHello offers compression methods"));
@@ -331,12 +334,13 @@ Status Tls13Server::on_client_hello(Io& io, const wire::HandshakeMessage& m) {
     if (auto h = names->host_name()) sni = std::string(*h);
   }
   Details cd;
-  if (io.tracing()) cd = Details{{"versions", join_names(versions->versions, protocol_version_name)},
-                {"cipher_suites", join_names(ch->cipher_suites, cipher_suite_name)},
-                {"groups", join_names(groups->groups, named_group_name)},
-                {"key_shares", join_names(shares->client_shares,
-                                          [](const wire::KeyShareEntry& e) { return named_group_name(e.group); })},
-                {"signature_algorithms", join_names(sig_algs->schemes, signature_scheme_name)}};
+  if (io.tracing())
+    cd = Details{{"versions", join_names(versions->versions, protocol_version_name)},
+                 {"cipher_suites", join_names(ch->cipher_suites, cipher_suite_name)},
+                 {"groups", join_names(groups->groups, named_group_name)},
+                 {"key_shares", join_names(shares->client_shares,
+                                           [](const wire::KeyShareEntry& e) { return named_group_name(e.group); })},
+                 {"signature_algorithms", join_names(sig_algs->schemes, signature_scheme_name)}};
   if (io.tracing() && !sni.empty()) cd.emplace_back("server_name", sni);
   io.event(EventType::message_received, retry ? "ClientHello (retry)" : "ClientHello", m.whole.size(), std::move(cd));
 
@@ -367,7 +371,8 @@ Status Tls13Server::on_client_hello(Io& io, const wire::HandshakeMessage& m) {
   const LoadedCertificate* cert = &certs.front();
   if (!sni.empty())
     for (const auto& c : certs)
-      if (std::any_of(c.dns_names.begin(), c.dns_names.end(), [&](const std::string& p) { return dns_match(p, sni); })) {
+      if (std::any_of(c.dns_names.begin(), c.dns_names.end(),
+                      [&](const std::string& p) { return dns_match(p, sni); })) {
         cert = &c;
         break;
       }
@@ -393,8 +398,9 @@ Status Tls13Server::on_client_hello(Io& io, const wire::HandshakeMessage& m) {
         break;
       }
     if (alpn.empty() && opts_.require_alpn_match)
-      return fail(Error{ErrorKind::peer_incompatible, AlertDescription::no_application_protocol,
-                        "client offers ALPN protocols " + alpn_list(offered->names) + ", none of which this server speaks"});
+      return fail(
+          Error{ErrorKind::peer_incompatible, AlertDescription::no_application_protocol,
+                "client offers ALPN protocols " + alpn_list(offered->names) + ", none of which this server speaks"});
   }
 
   // Transcript: after a retry it is rebuilt from the cookie (§4.4.1: message_hash of
@@ -449,9 +455,10 @@ Status Tls13Server::on_client_hello(Io& io, const wire::HandshakeMessage& m) {
   const Bytes sh_msg = wire::encode_message(sh);
   transcript_.add(sh_msg);
   Details shd;
-  if (io.tracing()) shd = Details{{"version", "TLSv1.3"},
-                 {"cipher_suite", std::string(cipher_suite_name(*suite))},
-                 {"key_share", std::string(named_group_name(share->group))}};
+  if (io.tracing())
+    shd = Details{{"version", "TLSv1.3"},
+                  {"cipher_suite", std::string(cipher_suite_name(*suite))},
+                  {"key_share", std::string(named_group_name(share->group))}};
   if (io.tracing() && resumed) shd.emplace_back("pre_shared_key", "accepted (resumption)");
   io.send_message("ServerHello", sh_msg, std::move(shd));
   // Appendix D.4: after the first handshake message, when the client asked for
@@ -493,8 +500,10 @@ Status Tls13Server::on_client_hello(Io& io, const wire::HandshakeMessage& m) {
     const Bytes cr_msg = wire::encode_message(cr);
     transcript_.add(cr_msg);
     io.send_message("CertificateRequest", cr_msg,
-                    io.tracing() ? Details{{"signature_algorithms", join_names(requested_schemes_, signature_scheme_name)},
-                     {"required", opts_.client_auth == ClientAuth::required ? "yes" : "no"}} : Details{});
+                    io.tracing()
+                        ? Details{{"signature_algorithms", join_names(requested_schemes_, signature_scheme_name)},
+                                  {"required", opts_.client_auth == ClientAuth::required ? "yes" : "no"}}
+                        : Details{});
   }
 
   if (!resumed) {
@@ -504,15 +513,18 @@ Status Tls13Server::on_client_hello(Io& io, const wire::HandshakeMessage& m) {
     transcript_.add(cert_msg);
     io.send_message("Certificate", cert_msg,
                     io.tracing() ? Details{{"certificates", std::to_string(cert->chain.size())},
-                     {"subject", cert->subject},
-                     {"key", std::string(crypto::key_type_name(cert->key_type))}} : Details{});
+                                           {"subject", cert->subject},
+                                           {"key", std::string(crypto::key_type_name(cert->key_type))}}
+                                 : Details{});
 
     const Bytes content = certificate_verify_content(true, transcript_.hash().view());
     auto sig = crypto::sign(cert->key, *scheme, content);
     if (!sig) return fail(sig.error());
     const Bytes cv_msg = wire::encode_message(wire::CertificateVerify{*scheme, *sig});
     transcript_.add(cv_msg);
-    io.send_message("CertificateVerify", cv_msg, io.tracing() ? Details{{"signature_scheme", std::string(signature_scheme_name(*scheme))}} : Details{});
+    io.send_message(
+        "CertificateVerify", cv_msg,
+        io.tracing() ? Details{{"signature_scheme", std::string(signature_scheme_name(*scheme))}} : Details{});
   }
 
   const auto verify = keysched::finished_verify_data(suite_.hash, server_hs.view(), transcript_.hash().view());
@@ -533,8 +545,7 @@ Status Tls13Server::on_client_hello(Io& io, const wire::HandshakeMessage& m) {
   return {};
 }
 
-Status Tls13Server::send_hello_retry_request(Io& io, const wire::ClientHello& ch, ByteView ch_whole,
-                                             NamedGroup group) {
+Status Tls13Server::send_hello_retry_request(Io& io, const wire::ClientHello& ch, ByteView ch_whole, NamedGroup group) {
   // RFC 8446 §4.1.4.
   const auto ch1_hash = crypto::HashCtx::digest(suite_.hash, ch_whole);
   hrr_group_ = group;
@@ -543,8 +554,9 @@ Status Tls13Server::send_hello_retry_request(Io& io, const wire::ClientHello& ch
   const Bytes msg = encode_hello_retry_request(ch.legacy_session_id, suite_id_, group, cookie);
   io.send_message("HelloRetryRequest", msg,
                   io.tracing() ? Details{{"cipher_suite", std::string(cipher_suite_name(suite_id_))},
-                   {"selected_group", std::string(named_group_name(group))},
-                   {"cookie", std::to_string(cookie.size()) + " bytes"}} : Details{});
+                                         {"selected_group", std::string(named_group_name(group))},
+                                         {"cookie", std::to_string(cookie.size()) + " bytes"}}
+                               : Details{});
   if (!ch.legacy_session_id.empty()) io.send_change_cipher_spec();
   state_ = State::expect_client_hello_2;
   return {};
@@ -557,7 +569,8 @@ Status Tls13Server::on_certificate(Io& io, const wire::HandshakeMessage& m) {
     return fail(Error::illegal("client Certificate has a request context the server did not send"));
   transcript_.add(m.whole);
   if (cert->certificate_list.empty()) {
-    io.event(EventType::message_received, "Certificate", m.whole.size(), io.tracing() ? Details{{"certificates", "0"}} : Details{});
+    io.event(EventType::message_received, "Certificate", m.whole.size(),
+             io.tracing() ? Details{{"certificates", "0"}} : Details{});
     // RFC 8446 §4.4.2.4: without a certificate the server may go on or abort with
     // certificate_required.
     if (opts_.client_auth == ClientAuth::required)
@@ -584,7 +597,10 @@ Status Tls13Server::on_certificate(Io& io, const wire::HandshakeMessage& m) {
   neg.peer_verified = true;
   for (ByteView c : chain) neg.peer_certificates.emplace_back(c.begin(), c.end());
   io.event(EventType::message_received, "Certificate", m.whole.size(),
-           io.tracing() ? Details{{"certificates", std::to_string(chain.size())}, {"subject", neg.peer_subject}, {"key", neg.peer_key}} : Details{});
+           io.tracing() ? Details{{"certificates", std::to_string(chain.size())},
+                                  {"subject", neg.peer_subject},
+                                  {"key", neg.peer_key}}
+                        : Details{});
   state_ = State::expect_certificate_verify;
   return {};
 }
@@ -614,9 +630,10 @@ Status Tls13Server::on_finished(Io& io, const wire::HandshakeMessage& m) {
   if (!keysched::finished_matches(suite_.hash, client_hs_.view(), transcript_.hash().view(), fin->verify_data))
     return fail(Error::crypto(AlertDescription::decrypt_error, "client Finished does not verify"));
   transcript_.add(m.whole);
-  io.event(EventType::message_received, "Finished", m.whole.size(), io.tracing() ? Details{{"verify_data", hex_string(fin->verify_data)}} : Details{});
-  TLSPP_TRY(io.install_read_keys(Epoch::application, suite_.aead, suite_.hash, client_ap_.view(),
-                                 "CLIENT_TRAFFIC_SECRET_0"));
+  io.event(EventType::message_received, "Finished", m.whole.size(),
+           io.tracing() ? Details{{"verify_data", hex_string(fin->verify_data)}} : Details{});
+  TLSPP_TRY(
+      io.install_read_keys(Epoch::application, suite_.aead, suite_.hash, client_ap_.view(), "CLIENT_TRAFFIC_SECRET_0"));
   const auto resumption = master_->resumption_master_secret(transcript_.hash().view());
   io.handshake_complete(suite_.hash, suite_.aead, client_ap_.view(), server_ap_.view(), exporter_.view(),
                         resumption.view());
@@ -637,13 +654,15 @@ Status Tls13Server::send_tickets(Io& io, ByteView resumption_master) {
     if (ticket.empty()) return fail(Error::internal("could not seal a session ticket"));
     wire::NewSessionTicket nst;
     nst.ticket_lifetime = opts_.ticket_lifetime_seconds;
-    nst.ticket_age_add = (uint32_t{age_add[0]} << 24) | (uint32_t{age_add[1]} << 16) | (uint32_t{age_add[2]} << 8) | age_add[3];
+    nst.ticket_age_add =
+        (uint32_t{age_add[0]} << 24) | (uint32_t{age_add[1]} << 16) | (uint32_t{age_add[2]} << 8) | age_add[3];
     nst.ticket_nonce = nonce;
     nst.ticket = ticket;
     const Bytes msg = wire::encode_message(nst);
     io.send_message("NewSessionTicket", msg,
                     io.tracing() ? Details{{"lifetime", std::to_string(nst.ticket_lifetime) + " s"},
-                     {"ticket", std::to_string(nst.ticket.size()) + " bytes"}} : Details{});
+                                           {"ticket", std::to_string(nst.ticket.size()) + " bytes"}}
+                                 : Details{});
   }
   return {};
 }
