@@ -9,6 +9,7 @@
 #include "keysched/tls13.h"
 #include "keysched/transcript.h"
 #include "pki/certificate.h"
+#include "pki/hostname.h"
 #include "pki/verify.h"
 #include "wire/messages.h"
 
@@ -50,12 +51,6 @@ std::string_view state_name_of(State s) {
       return "Connected";
   }
   return "?";
-}
-
-bool is_ip_literal(std::string_view name) {
-  if (name.find(':') != std::string_view::npos) return true;  // IPv6
-  return !name.empty() &&
-         std::all_of(name.begin(), name.end(), [](char c) { return (c >= '0' && c <= '9') || c == '.'; });
 }
 
 class Tls13Client final : public Handshake {
@@ -157,7 +152,8 @@ Status Tls13Client::send_client_hello(Io& io) {
   ch.legacy_compression_methods = kNullCompression;
 
   wire::ExtensionsBuilder b;
-  const bool send_sni = !server_name_.empty() && !is_ip_literal(server_name_);
+  // RFC 6066 §3: IP address literals are not sent as SNI.
+  const bool send_sni = !server_name_.empty() && !pki::parse_ip_address(server_name_);
   if (send_sni) {
     wire::ServerNameList sni;
     sni.names.push_back({wire::ServerNameList::kHostName,

@@ -9,6 +9,7 @@
 #include "handshake/common.h"
 #include "keysched/tls13.h"
 #include "keysched/transcript.h"
+#include "pki/hostname.h"
 #include "pki/verify.h"
 #include "wire/messages.h"
 
@@ -51,19 +52,6 @@ Error missing(std::string what) {
 }
 Error handshake_failure(std::string what) {
   return Error{ErrorKind::peer_incompatible, AlertDescription::handshake_failure, std::move(what)};
-}
-
-// Whether `name` matches a certificate DNS name (exact, or one left-most wildcard label).
-bool dns_match(std::string_view pattern, std::string_view name) {
-  auto lower_eq = [](std::string_view a, std::string_view b) {
-    return a.size() == b.size() &&
-           std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return std::tolower(x) == std::tolower(y); });
-  };
-  if (pattern.starts_with("*.")) {
-    const size_t dot = name.find('.');
-    return dot != std::string_view::npos && dot > 0 && lower_eq(pattern.substr(1), name.substr(dot));
-  }
-  return lower_eq(pattern, name);
 }
 
 // RFC 8446 §4.1.4: a HelloRetryRequest is a function of the session id it echoes, the suite,
@@ -372,7 +360,7 @@ Status Tls13Server::on_client_hello(Io& io, const wire::HandshakeMessage& m) {
   if (!sni.empty())
     for (const auto& c : certs)
       if (std::any_of(c.dns_names.begin(), c.dns_names.end(),
-                      [&](const std::string& p) { return dns_match(p, sni); })) {
+                      [&](const std::string& p) { return pki::dns_name_matches(p, sni); })) {
         cert = &c;
         break;
       }
