@@ -30,39 +30,16 @@ if [ ! -x "$tlspp" ]; then
   exit 2
 fi
 
-if [ "${TLSPP_INTEROP_NETNS:-}" != 1 ]; then
-  if [ "$(id -u)" -eq 0 ]; then ns=(unshare --net); else ns=(unshare --user --map-root-user --net); fi
-  exec "${ns[@]}" -- env TLSPP_INTEROP_NETNS=1 bash -c 'ip link set lo up && exec bash "$0" "$@"' "$self" "$@"
-fi
-
-# Refuse to run outside a namespace holding loopback alone (the variable could be inherited).
-links=$(ip -o link show | awk -F': ' '{print $2}' | tr '\n' ' ')
-if [ "$links" != "lo " ]; then
-  echo "interop: expected a network namespace with only 'lo', found: $links" >&2
-  exit 2
-fi
+# shellcheck source=../lib/loopback.sh
+source "$here/../lib/loopback.sh"
+loopback_netns interop "$self" "$@"
 
 for tool in openssl gnutls-serv gnutls-cli curl go ss timeout; do
   command -v "$tool" >/dev/null || echo "interop: '$tool' is missing (scripts/deps.sh test installs it); its cases will fail" >&2
 done
 
 started=$(date +%s)
-work=$(mktemp -d "${TMPDIR:-/tmp}/tlspp-interop.XXXXXX")
-declare -A live=()  # PIDs of servers still running (for the exit trap only)
-cleanup() {
-  local p
-  for p in "${!live[@]}"; do
-    kill "$p" 2>/dev/null
-    wait "$p" 2>/dev/null
-  done
-  if [ -n "${TLSPP_INTEROP_KEEP:-}" ]; then
-    echo "interop: logs kept in $work"
-  else
-    rm -rf "$work"
-  fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM HUP
+loopback_workdir interop TLSPP_INTEROP_KEEP  # $work, `live` (server PIDs), the exit trap
 
 # --- fixtures ----------------------------------------------------------------------------
 

@@ -31,17 +31,10 @@ if [ ! -x "$tlspp" ]; then
   exit 2
 fi
 
-if [ "${TLSPP_KEYLOG_NETNS:-}" != 1 ]; then
-  if [ "$(id -u)" -eq 0 ]; then ns=(unshare --net); else ns=(unshare --user --map-root-user --net); fi
-  # shellcheck disable=SC2016  # $0 and $@ are for the inner bash
-  exec "${ns[@]}" -- env TLSPP_KEYLOG_NETNS=1 bash -c 'ip link set lo up && exec bash "$0" "$@"' "$self" "$@"
-fi
+# shellcheck source=../lib/loopback.sh
+source "$here/../lib/loopback.sh"
+loopback_netns keylog "$self" "$@"
 
-links=$(ip -o link show | awk -F': ' '{print $2}' | tr '\n' ' ')
-if [ "$links" != "lo " ]; then
-  echo "keylog: expected a network namespace with only 'lo', found: $links" >&2
-  exit 2
-fi
 
 missing=()
 for tool in tshark openssl curl timeout ss; do
@@ -58,22 +51,7 @@ fi
 unset SSLKEYLOGFILE
 
 started=$(date +%s)
-work=$(mktemp -d "${TMPDIR:-/tmp}/tlspp-keylog.XXXXXX")
-declare -A live=()  # PIDs of background processes still running (for the exit trap)
-cleanup() {
-  local p
-  for p in "${!live[@]}"; do
-    kill "$p" 2>/dev/null
-    wait "$p" 2>/dev/null
-  done
-  if [ -n "${TLSPP_KEYLOG_KEEP:-}" ]; then
-    echo "keylog: files kept in $work"
-  else
-    rm -rf "$work"
-  fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM HUP
+loopback_workdir keylog TLSPP_KEYLOG_KEEP  # $work, `live` (background PIDs), the exit trap
 
 pki=$work/pki
 if ! bash "$here/../interop/gen-certs.sh" "$pki"; then
