@@ -30,7 +30,9 @@ void feed(Connection& c, Wire& w, const char* who) {
 }
 
 ClientConnection new_client(const TlsppSetup& s, const tlspp::SessionTicket* ticket = nullptr) {
-  auto c = ticket ? ClientConnection::create(s.client, kHost, *ticket) : ClientConnection::create(s.client, kHost);
+  static const auto name = ServerName::parse(kHost);
+  if (!name) die("tlspp client: " + name.error().to_string());
+  auto c = ticket ? ClientConnection::create(s.client, *name, *ticket) : ClientConnection::create(s.client, *name);
   if (!c) die("tlspp client: " + c.error().to_string());
   return std::move(*c);
 }

@@ -144,7 +144,7 @@ struct World {
 
   ClientConnection new_resuming_client() {
     client_random->restart();
-    return check(ClientConnection::create(client, "localhost", ticket));
+    return check(ClientConnection::create(client, *ServerName::parse("localhost"), ticket));
   }
 
   ServerConnection new_server(int mode) {
@@ -153,7 +153,7 @@ struct World {
   }
   ClientConnection new_client() {
     client_random->restart();
-    return check(ClientConnection::create(client, "localhost"));
+    return check(ClientConnection::create(client, *ServerName::parse("localhost")));
   }
 };
 

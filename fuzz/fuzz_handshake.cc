@@ -60,7 +60,7 @@ const M* roundtrip(std::optional<M>& slot, ByteView body, Args... args) {
   require(same(out, body));
   require(M::decode(ByteView(out), args...).has_value());
   // The framed form reads back as one message of the right type with the same body.
-  const Bytes framed = encode_message(*m);
+  const Bytes framed = encode_message(*m).value();
   Reader r(framed);
   auto msg = read_handshake(r);
   require(msg.has_value() && r.empty() && msg->type == M::kType && same(msg->body, body));
@@ -75,7 +75,7 @@ void client_hello(ByteView body) {
   if (ch == nullptr) return;
   check_extensions(ExtensionContext::client_hello, ch->extensions);
   if (ch->extensions.empty() || ch->extensions.back().ext_type() != ExtensionType::pre_shared_key) return;
-  Bytes msg = encode_message(*ch);
+  Bytes msg = encode_message(*ch).value();
   auto offset = client_hello_binders_offset(msg);
   auto psks = OfferedPsks::decode(ch->extensions.back().data);
   require(offset.has_value() == psks.has_value());

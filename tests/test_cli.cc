@@ -420,7 +420,7 @@ TEST(Cli, OneServerHoldsManyOpenConnections) {
   ASSERT_TRUE(config) << config.error().to_string();
   std::vector<Stream> streams;
   for (int i = 0; i < 6; ++i) {
-    auto s = Stream::connect(*config, "127.0.0.1", server.port(), "localhost");
+    auto s = Stream::connect(*config, "127.0.0.1", server.port(), *ServerName::parse("localhost"));
     ASSERT_TRUE(s) << s.error().to_string();
     streams.push_back(std::move(*s));
   }
@@ -589,7 +589,7 @@ TEST(Cli, SigintAndSigtermStopTheServerCleanly) {
     options.ca_files = {files().root};
     auto config = ClientConfig::create(options);
     ASSERT_TRUE(config);
-    auto s = Stream::connect(*config, "127.0.0.1", server.port(), "localhost");
+    auto s = Stream::connect(*config, "127.0.0.1", server.port(), *ServerName::parse("localhost"));
     ASSERT_TRUE(s) << s.error().to_string();
     // A round trip, so that the server has finished its side of the handshake too.
     const uint8_t ping[] = {'p'};

@@ -79,7 +79,7 @@ TEST(Stream, EchoRoundTripAndCloseNotifyBothWays) {
     EXPECT_TRUE(s->write_all(bytes("reply after your close")));
     EXPECT_TRUE(s->close());
   });
-  auto s = Stream::connect(client_config(), "127.0.0.1", server.port(), "localhost");
+  auto s = Stream::connect(client_config(), "127.0.0.1", server.port(), *ServerName::parse("localhost"));
   ASSERT_TRUE(s) << s.error().to_string();
   EXPECT_TRUE(s->connection().handshake_done());
   EXPECT_TRUE(s->connection().negotiated().peer_verified);
@@ -108,7 +108,7 @@ TEST(Stream, LargeTransferBothWays) {
     EXPECT_TRUE(s->write_all(bytes(got)));
     EXPECT_TRUE(s->close());
   });
-  auto s = Stream::connect(client_config(), "127.0.0.1", server.port(), "localhost");
+  auto s = Stream::connect(client_config(), "127.0.0.1", server.port(), *ServerName::parse("localhost"));
   ASSERT_TRUE(s) << s.error().to_string();
   ASSERT_TRUE(s->write_all(bytes(data)));
   ASSERT_TRUE(s->close());
@@ -122,7 +122,7 @@ TEST(Stream, TcpCloseWithoutCloseNotifyIsAnError) {
     EXPECT_TRUE(s->write_all(bytes("partial")));
     // The Stream is destroyed here: the socket closes without close_notify.
   });
-  auto s = Stream::connect(client_config(), "127.0.0.1", server.port(), "localhost");
+  auto s = Stream::connect(client_config(), "127.0.0.1", server.port(), *ServerName::parse("localhost"));
   ASSERT_TRUE(s) << s.error().to_string();
   uint8_t buf[64];
   std::string got;
@@ -140,7 +140,7 @@ TEST(Stream, ClientRejectionReachesTheServerAsAnAlert) {
     ASSERT_FALSE(s);
     server_error = s.error();
   });
-  auto s = Stream::connect(client_config(), "127.0.0.1", server.port(), "wrong.example");
+  auto s = Stream::connect(client_config(), "127.0.0.1", server.port(), *ServerName::parse("wrong.example"));
   ASSERT_FALSE(s);
   EXPECT_EQ(s.error().alert, AlertDescription::bad_certificate);
   EXPECT_EQ(s.error().message,
@@ -160,7 +160,7 @@ TEST(Stream, ServerRejectionReachesTheClientAsAnAlert) {
   });
   auto c_opts = test::client_options_for(KeyType::ec_p256);
   c_opts.groups = {NamedGroup::x25519};
-  auto s = Stream::connect(client_config(c_opts), "127.0.0.1", server.port(), "localhost");
+  auto s = Stream::connect(client_config(c_opts), "127.0.0.1", server.port(), *ServerName::parse("localhost"));
   server.join();
   ASSERT_FALSE(s);
   EXPECT_EQ(server_error.alert, AlertDescription::handshake_failure);
@@ -175,7 +175,7 @@ TEST(Stream, RequiredClientCertificateMissingSurfacesAsTheServersAlert) {
   OneShotServer server(s_opts, [&](Result<Stream> s) { EXPECT_FALSE(s); });
   // In TLS 1.3 the client finishes its handshake before the server judges its (missing)
   // certificate; the server's alert then arrives on the next read.
-  auto s = Stream::connect(client_config(), "127.0.0.1", server.port(), "localhost");
+  auto s = Stream::connect(client_config(), "127.0.0.1", server.port(), *ServerName::parse("localhost"));
   server.join();
   Error e;
   if (!s) {
@@ -209,7 +209,7 @@ TEST(Stream, ConnectionRefusedIsAnIoError) {
   auto port = io::local_port(*l);
   ASSERT_TRUE(port);
   close(*l);
-  auto s = Stream::connect(client_config(), "127.0.0.1", *port, "localhost");
+  auto s = Stream::connect(client_config(), "127.0.0.1", *port, *ServerName::parse("localhost"));
   ASSERT_FALSE(s);
   EXPECT_EQ(s.error().kind, ErrorKind::io);
   EXPECT_EQ(s.error().message, "cannot connect to 127.0.0.1:" + std::to_string(*port) + ": Connection refused");
@@ -221,7 +221,7 @@ TEST(Stream, MoveTransfersTheSocket) {
     EXPECT_EQ(read_all(*s), "moved");
     EXPECT_TRUE(s->close());
   });
-  auto s = Stream::connect(client_config(), "127.0.0.1", server.port(), "localhost");
+  auto s = Stream::connect(client_config(), "127.0.0.1", server.port(), *ServerName::parse("localhost"));
   ASSERT_TRUE(s) << s.error().to_string();
   const int fd = s->fd();
   Stream moved = std::move(*s);

@@ -184,7 +184,7 @@ TEST(Tls13, DataWrittenBeforeTheHandshakeIsSentAfterIt) {
   auto cc = ClientConfig::create(client_options_for(KeyType::ec_p256));
   auto sc = ServerConfig::create(server_options_for(KeyType::ec_p256));
   ASSERT_TRUE(cc && sc);
-  auto client = ClientConnection::create(*cc, "localhost");
+  auto client = ClientConnection::create(*cc, test::server_name("localhost"));
   auto server = ServerConnection::create(*sc);
   ASSERT_TRUE(client && server);
   ASSERT_TRUE(client->write(Bytes{'e', 'a', 'r', 'l', 'y'}));
@@ -264,7 +264,7 @@ struct Resumption : ::testing::Test {
     server_config = *ServerConfig::create(s);
   }
   SessionTicket first_ticket() {
-    auto client = ClientConnection::create(client_config, "localhost");
+    auto client = ClientConnection::create(client_config, test::server_name("localhost"));
     auto server = ServerConnection::create(server_config);
     EXPECT_TRUE(client && server);
     EXPECT_TRUE(test::pump(*client, *server));
@@ -277,7 +277,7 @@ struct Resumption : ::testing::Test {
 
 TEST_F(Resumption, TicketResumesWithoutCertificates) {
   const SessionTicket ticket = first_ticket();
-  auto client = ClientConnection::create(client_config, "localhost", ticket);
+  auto client = ClientConnection::create(client_config, test::server_name("localhost"), ticket);
   auto server = ServerConnection::create(server_config);
   ASSERT_TRUE(client && server);
   ASSERT_TRUE(test::pump(*client, *server));
@@ -300,7 +300,7 @@ TEST_F(Resumption, TicketSealedByAnotherServerGivesAFullHandshake) {
   const SessionTicket ticket = first_ticket();
   auto other = ServerConfig::create(test::server_options_for(crypto::KeyType::ec_p256));
   ASSERT_TRUE(other);
-  auto client = ClientConnection::create(client_config, "localhost", ticket);
+  auto client = ClientConnection::create(client_config, test::server_name("localhost"), ticket);
   auto server = ServerConnection::create(*other);
   ASSERT_TRUE(client && server);
   ASSERT_TRUE(test::pump(*client, *server));
@@ -311,7 +311,7 @@ TEST_F(Resumption, TicketSealedByAnotherServerGivesAFullHandshake) {
 TEST_F(Resumption, TamperedTicketGivesAFullHandshake) {
   SessionTicket ticket = first_ticket();
   ticket.ticket[ticket.ticket.size() / 2] ^= 1;
-  auto client = ClientConnection::create(client_config, "localhost", ticket);
+  auto client = ClientConnection::create(client_config, test::server_name("localhost"), ticket);
   auto server = ServerConnection::create(server_config);
   ASSERT_TRUE(client && server);
   ASSERT_TRUE(test::pump(*client, *server));
@@ -321,8 +321,8 @@ TEST_F(Resumption, TamperedTicketGivesAFullHandshake) {
 
 TEST_F(Resumption, WrongPskMakesTheBinderFailWithDecryptError) {
   SessionTicket ticket = first_ticket();
-  ticket.resumption_secret[0] ^= 1;
-  auto client = ClientConnection::create(client_config, "localhost", ticket);
+  ticket.resumption_secret.data()[0] ^= 1;
+  auto client = ClientConnection::create(client_config, test::server_name("localhost"), ticket);
   auto server = ServerConnection::create(server_config);
   ASSERT_TRUE(client && server);
   auto s = test::pump(*client, *server);
@@ -337,7 +337,7 @@ TEST_F(Resumption, WrongPskMakesTheBinderFailWithDecryptError) {
 TEST_F(Resumption, ExpiredTicketIsNotOffered) {
   SessionTicket ticket = first_ticket();
   ticket.received_at -= ticket.lifetime_seconds + 1;
-  auto client = ClientConnection::create(client_config, "localhost", ticket);
+  auto client = ClientConnection::create(client_config, test::server_name("localhost"), ticket);
   auto server = ServerConnection::create(server_config);
   ASSERT_TRUE(client && server);
   ASSERT_TRUE(test::pump(*client, *server));
@@ -354,12 +354,12 @@ TEST(ResumptionRetry, ResumptionAfterHelloRetryRequest) {
   s.ticket_key = Bytes(32, 7);
   auto issuing = *ServerConfig::create(s);
   auto cc = *ClientConfig::create(c);
-  auto client1 = ClientConnection::create(cc, "localhost");
+  auto client1 = ClientConnection::create(cc, test::server_name("localhost"));
   auto server1 = ServerConnection::create(issuing);
   ASSERT_TRUE(test::pump(*client1, *server1));
   auto tickets = client1->take_session_tickets();
   ASSERT_EQ(tickets.size(), 1u);
-  auto client = ClientConnection::create(cc, "localhost", tickets.front());
+  auto client = ClientConnection::create(cc, test::server_name("localhost"), tickets.front());
   auto server = ServerConnection::create(issuing);
   ASSERT_TRUE(test::pump(*client, *server));
   EXPECT_TRUE(client->negotiated().hello_retry_request);

@@ -257,8 +257,8 @@ TEST(OutOfOrder, CertificateRequestAfterCertificate) {
     wire::ExtensionsBuilder b;
     b.add(ExtensionType::signature_algorithms, wire::SignatureSchemeList{{SignatureScheme::ecdsa_secp256r1_sha256}});
     wire::CertificateRequest cr;
-    cr.extensions = b.list();
-    f.insert_after(HandshakeType::certificate, test::handshake_item(wire::encode_message(cr), kHandshakeKeys));
+    cr.extensions = b.list().value();
+    f.insert_after(HandshakeType::certificate, test::handshake_item(wire::encode_message(cr).value(), kHandshakeKeys));
   });
   m->run();
   test::expect_fatal(*m, Side::client, A::unexpected_message, "certificate_request received in state ExpectCertificateVerify");

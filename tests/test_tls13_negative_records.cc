@@ -631,8 +631,8 @@ TEST(PostHandshake, CertificateRequestWithoutPostHandshakeAuth) {
   wire::CertificateRequest cr;
   static const uint8_t ctx[1] = {1};
   cr.certificate_request_context = ctx;
-  cr.extensions = b.list();
-  (void)m->deliver(Dir::to_client, {test::handshake_item(wire::encode_message(cr), kApplicationKeys)});
+  cr.extensions = b.list().value();
+  (void)m->deliver(Dir::to_client, {test::handshake_item(wire::encode_message(cr).value(), kApplicationKeys)});
   m->run();
   test::expect_fatal(*m, Side::client, A::unexpected_message, "certificate_request received after the handshake");
 }

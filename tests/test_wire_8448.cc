@@ -45,7 +45,7 @@ void check_extensions(const std::vector<Extension>& exts, ExtensionContext ctx) 
 
 template <class M>
 void check_reencode(const M& m, const HandshakeMessage& msg) {
-  EXPECT_EQ(encode_message(m), B(msg.whole));
+  EXPECT_EQ(encode_message(m).value(), B(msg.whole));
 }
 
 // Decodes one handshake message of a trace with its codec; checks extensions and re-encoding.

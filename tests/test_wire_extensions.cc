@@ -132,7 +132,7 @@ TEST(WireExtensionList, BuilderKeepsOrderAndEncodesTyped) {
   b.add(ExtensionType::supported_versions, SupportedVersionsList{{ProtocolVersion::tls13, ProtocolVersion::tls12}});
   b.add_raw(0x0a0a, {});
   b.add(ExtensionType::record_size_limit, RecordSizeLimit{0x4001});
-  const std::vector<Extension> list = b.list();
+  const std::vector<Extension> list = b.list().value();
   ASSERT_EQ(list.size(), 3u);
   EXPECT_EQ(list[0].ext_type(), ExtensionType::supported_versions);
   EXPECT_EQ(B(list[0].data), (Bytes{0x04, 0x03, 0x04, 0x03, 0x03}));

@@ -53,7 +53,7 @@ struct ClientHelloFixture {
     ch.cipher_suites = {CipherSuite::TLS_AES_128_GCM_SHA256, CipherSuite::TLS_CHACHA20_POLY1305_SHA256,
                         static_cast<CipherSuite>(0x0a0a)};
     ch.legacy_compression_methods = kNullCompression;
-    ch.extensions = exts.list();
+    ch.extensions = exts.list().value();
   }
 };
 
@@ -134,7 +134,7 @@ TEST(WireClientHello, RoundTrip) {
     EXPECT_EQ(B(d.extensions[i].data), B(f.ch.extensions[i].data));
   }
   // With the header.
-  const Bytes msg = encode_message(f.ch);
+  const Bytes msg = encode_message(f.ch).value();
   EXPECT_EQ(msg[0], 1);
   EXPECT_EQ(Bytes(msg.begin() + 4, msg.end()), body);
   EXPECT_EQ(handshake_message_size(msg), msg.size());
@@ -231,7 +231,7 @@ TEST(WireClientHello, Tls12WithoutExtensions) {
 
 TEST(WireClientHello, BindersOffsetAndPatch) {
   ClientHelloFixture f(true);
-  Bytes msg = encode_message(f.ch);
+  Bytes msg = encode_message(f.ch).value();
   auto offset = client_hello_binders_offset(msg);
   ASSERT_TRUE(offset.has_value()) << offset.error().to_string();
   // Truncate(ClientHello1) cuts the binders list: 2-byte length, 1-byte length, 32-byte binder.
@@ -255,7 +255,7 @@ TEST(WireClientHello, BindersOffsetAndPatch) {
   EXPECT_EQ(msg, before);
   // No pre_shared_key, or not a ClientHello at all.
   ClientHelloFixture plain(false);
-  EXPECT_FALSE(client_hello_binders_offset(encode_message(plain.ch)).has_value());
+  EXPECT_FALSE(client_hello_binders_offset(encode_message(plain.ch).value()).has_value());
   EXPECT_FALSE(client_hello_binders_offset(Bytes{0x14, 0x00, 0x00, 0x00}).has_value());
 }
 
@@ -269,7 +269,7 @@ ServerHello make_server_hello(ExtensionsBuilder& exts, ByteView random) {
   sh.random = random;
   sh.legacy_session_id_echo = kSessionId;
   sh.cipher_suite = CipherSuite::TLS_AES_256_GCM_SHA384;
-  sh.extensions = exts.list();
+  sh.extensions = exts.list().value();
   return sh;
 }
 
@@ -354,7 +354,7 @@ TEST(WireEncryptedExtensions, RoundTripAndRejections) {
   exts.add(ExtensionType::server_name, EmptyExtension{});
   exts.add(ExtensionType::application_layer_protocol_negotiation,
            ProtocolNameList{{ByteView(kTicket).first(2)}});
-  EncryptedExtensions ee{exts.list()};
+  EncryptedExtensions ee{exts.list().value()};
   const Bytes body = enc(ee);
   EXPECT_EQ(decode_ok<EncryptedExtensions>(body).extensions.size(), 2u);
   expect_truncations_fail<EncryptedExtensions>(body);
@@ -368,7 +368,7 @@ TEST(WireCertificateRequest, RoundTripAndRejections) {
   ExtensionsBuilder exts;
   exts.add(ExtensionType::signature_algorithms, SignatureSchemeList{{SignatureScheme::ecdsa_secp256r1_sha256}});
   const Bytes context = {0x01, 0x02};
-  CertificateRequest cr{context, exts.list()};
+  CertificateRequest cr{context, exts.list().value()};
   const Bytes body = enc(cr);
   const auto d = decode_ok<CertificateRequest>(body);
   EXPECT_EQ(B(d.certificate_request_context), context);
@@ -385,7 +385,7 @@ TEST(WireCertificate, RoundTripAndRejections) {
   ExtensionsBuilder leaf_exts;
   leaf_exts.add(ExtensionType::status_request, CertificateStatus{CertificateStatusRequest::kOcsp, ocsp});
   Certificate cert;
-  cert.certificate_list = {{leaf, leaf_exts.list()}, {ca, {}}};
+  cert.certificate_list = {{leaf, leaf_exts.list().value()}, {ca, {}}};
   const Bytes body = enc(cert);
   const auto d = decode_ok<Certificate>(body);
   EXPECT_TRUE(d.certificate_request_context.empty());
@@ -428,14 +428,14 @@ TEST(WireFinished, LengthIsTheCallers) {
   expect_alert(Finished::decode(v48, 32), A::decode_error);
   expect_truncations_fail<Finished>(v32, size_t{32});
   expect_trailing_fails<Finished>(v32, size_t{32});
-  EXPECT_EQ(encode_message(Finished{v12})[3], 12);
+  EXPECT_EQ(encode_message(Finished{v12}).value()[3], 12);
 }
 
 TEST(WireNewSessionTicket, RoundTripAndRejections) {
   ExtensionsBuilder exts;
   exts.add(ExtensionType::early_data, EarlyDataMax{0x4000});
   const Bytes nonce = {0x00, 0x01};
-  NewSessionTicket nst{7200, 0xdeadbeef, nonce, kTicket, exts.list()};
+  NewSessionTicket nst{7200, 0xdeadbeef, nonce, kTicket, exts.list().value()};
   const Bytes body = enc(nst);
   const auto d = decode_ok<NewSessionTicket>(body);
   EXPECT_EQ(d.ticket_lifetime, 7200u);
@@ -465,7 +465,7 @@ TEST(WireNewSessionTicket, RoundTripAndRejections) {
 
 TEST(WireEndOfEarlyData, EmptyBodyOnly) {
   (void)decode_ok<EndOfEarlyData>(Bytes{});
-  EXPECT_EQ(encode_message(EndOfEarlyData{}), (Bytes{0x05, 0x00, 0x00, 0x00}));
+  EXPECT_EQ(encode_message(EndOfEarlyData{}).value(), (Bytes{0x05, 0x00, 0x00, 0x00}));
   expect_trailing_fails<EndOfEarlyData>(Bytes{});
 }
 
@@ -476,7 +476,7 @@ TEST(WireKeyUpdate, OnlyZeroAndOne) {
   expect_alert(KeyUpdate::decode(Bytes{255}), A::illegal_parameter);
   expect_truncations_fail<KeyUpdate>(Bytes{1});
   expect_trailing_fails<KeyUpdate>(Bytes{1});
-  EXPECT_EQ(encode_message(KeyUpdate{KeyUpdateRequest::update_requested}), (Bytes{0x18, 0x00, 0x00, 0x01, 0x01}));
+  EXPECT_EQ(encode_message(KeyUpdate{KeyUpdateRequest::update_requested}).value(), (Bytes{0x18, 0x00, 0x00, 0x01, 0x01}));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -535,7 +535,7 @@ TEST(WireTls12, CertificateRequestClientKeyExchangeHelloDoneTicket) {
   expect_trailing_fails<ClientKeyExchangeEcdhe>(cke_body);
   expect_alert(ClientKeyExchangeEcdhe::decode(Bytes{0x00}), A::decode_error);
 
-  EXPECT_EQ(encode_message(ServerHelloDone{}), (Bytes{0x0e, 0x00, 0x00, 0x00}));
+  EXPECT_EQ(encode_message(ServerHelloDone{}).value(), (Bytes{0x0e, 0x00, 0x00, 0x00}));
   EXPECT_TRUE(ServerHelloDone::decode(Bytes{}).has_value());
   expect_trailing_fails<ServerHelloDone>(Bytes{});
 

@@ -117,8 +117,9 @@ int run(const std::vector<std::string>& argv) {
   auto fd = io::connect_tcp(endpoint->host, endpoint->port);
   if (!fd) return fail_with(describe(fd.error()));
   // --servername is both the SNI and the name verified (RFC 6125); by default the host.
-  const std::string server_name = args->value("--servername").value_or(endpoint->host);
-  auto stream = Stream::connect_fd(*config, *fd, server_name);
+  const auto server_name = ServerName::parse(args->value("--servername").value_or(endpoint->host));
+  if (!server_name) return fail_with(describe(server_name.error()));
+  auto stream = Stream::connect_fd(*config, *fd, *server_name);
   if (!stream) return fail_with("handshake failed: " + describe(stream.error()));
   Connection& conn = stream->connection();
 

@@ -191,7 +191,9 @@ Status run_client(uint16_t port, int stop, const std::shared_ptr<const ClientCon
   if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0)
     return fail(io_error("client: connect to 127.0.0.1:" + std::to_string(port) + " failed"));
   no_delay(fd.get());
-  auto conn = resume ? ClientConnection::create(config, "localhost", *resume) : ClientConnection::create(config, "localhost");
+  const auto name = ServerName::parse("localhost");
+  if (!name) return fail(name.error());
+  auto conn = resume ? ClientConnection::create(config, *name, *resume) : ClientConnection::create(config, *name);
   if (!conn) return fail(conn.error());
   TLSPP_TRY(flush(*conn, fd.get()));
   bool requested = false;

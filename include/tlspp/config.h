@@ -25,7 +25,9 @@ namespace tlspp {
 struct CertificateKeyPair {
   std::string cert_file;  // PEM file with the leaf and any intermediates, leaf first
   std::string key_file;   // PEM/DER private key (PKCS#8, SEC1 or PKCS#1)
-  // Alternatively the contents themselves (used when the file names are empty).
+  // Alternatively the contents themselves (used when the file names are empty). The
+  // configuration keeps the key only in parsed form: ClientConfig/ServerConfig::create wipe
+  // key_pem in the options they keep, so options() never returns key material.
   Bytes cert_pem;
   Bytes key_pem;
 };
@@ -55,6 +57,10 @@ struct CommonOptions {
       SignatureScheme::rsa_pkcs1_sha384,       SignatureScheme::rsa_pkcs1_sha512};
   // ALPN protocol names in preference order (RFC 7301); empty: no ALPN.
   std::vector<std::string> alpn;
+  // RSA keys in the peer's certificates (and in our own) must have at least this many
+  // bits; 2048 by default, at least 1024 (for legacy sites). Keys over 8192 bits are always
+  // refused: they cost seconds of CPU to use.
+  int min_rsa_key_bits = 2048;
   // Handshake messages longer than this are rejected with illegal_parameter (RFC 8446
   // sets no limit; this bounds the memory a peer can make us hold).
   size_t max_handshake_message = 64 * 1024;
@@ -77,6 +83,10 @@ struct ClientOptions : CommonOptions {
   bool use_system_roots = true;
   // DANGER: accept any server certificate and any host name. Only for testing.
   bool insecure_skip_verification = false;
+  // Verify the server's chain to the trust anchors but not that it names the server (the
+  // rare deployment where the name is checked some other way). The name is still sent as
+  // SNI. negotiated().peer_verified is then false.
+  bool verify_chain_only = false;
   // A client certificate, sent when the server asks for one.
   std::vector<CertificateKeyPair> client_certificates;
   // Send a legacy_session_id and a ChangeCipherSpec (RFC 8446 Appendix D.4). Default on,
@@ -103,7 +113,8 @@ struct ServerOptions : CommonOptions {
   uint32_t ticket_lifetime_seconds = 7200;
   // Tickets are sealed (AES-256-GCM) with this 32-byte key, so that the server keeps no
   // session state; empty: a random key per configuration. Give several servers the same
-  // key to let a client resume on any of them.
+  // key to let a client resume on any of them. Like key_pem, wiped from the options the
+  // configuration keeps (options().ticket_key is empty).
   Bytes ticket_key;
   // Accept resumption (PSK with (EC)DHE, RFC 8446 §4.2.11) from tickets this server issued.
   bool accept_resumption = true;

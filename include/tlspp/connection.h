@@ -22,6 +22,8 @@
 
 #include "tlspp/config.h"
 #include "tlspp/error.h"
+#include "tlspp/secret.h"
+#include "tlspp/server_name.h"
 #include "tlspp/types.h"
 
 namespace tlspp {
@@ -50,8 +52,11 @@ struct SessionTicket {
   Bytes nonce;
   Bytes ticket;
   uint32_t max_early_data = 0;
-  Bytes resumption_secret;  // the PSK derived for this ticket
+  SecretBytes resumption_secret;  // the PSK derived for this ticket (wiped with the ticket)
   CipherSuite cipher_suite{};
+  // RFC 8446 §4.6.1: what the session was made with. A client offers the ticket only to
+  // the same server name, when the ticket's ALPN protocol (if any) is still configured and
+  // its suite is too.
   std::string server_name;
   std::string alpn;
   std::time_t received_at = 0;
@@ -114,21 +119,25 @@ class Connection {
 
 class ClientConnection : public Connection {
  public:
-  // Starts a handshake with `server_name` (SNI and the name verified; may be an IP
-  // address literal, then no SNI is sent and the IP is verified). The ClientHello is in
-  // pending_output() when this returns.
+  // Starts a handshake with `server_name`: the name the certificate is verified against,
+  // sent as SNI when it is a DNS name (an IP address is verified but not sent, RFC 6066 §3).
+  // The ClientHello is in pending_output() when this returns.
   [[nodiscard]] static Result<ClientConnection> create(std::shared_ptr<const ClientConfig> config,
-                                                       std::string server_name);
+                                                       const ServerName& server_name);
   // The same, offering to resume the session of `ticket` (RFC 8446 §2.2): if the server
   // accepts, no certificate is exchanged and negotiated().resumed is true; otherwise a full
-  // handshake follows. An expired ticket, or one for a suite not configured, is not offered.
+  // handshake follows. A ticket is offered only where RFC 8446 §4.6.1 allows resuming it:
+  // issued for this same server name, not expired, for a suite still configured, with its
+  // ALPN protocol (if any) still configured, and verified as this configuration verifies
+  // (a ticket from an unverified session is not offered by a verifying client). Otherwise
+  // the ticket is ignored and a full handshake runs.
   [[nodiscard]] static Result<ClientConnection> create(std::shared_ptr<const ClientConfig> config,
-                                                       std::string server_name, const SessionTicket& ticket);
+                                                       const ServerName& server_name, const SessionTicket& ticket);
 
  private:
   using Connection::Connection;
   static Result<ClientConnection> create_resuming(std::shared_ptr<const ClientConfig> config,
-                                                  std::string server_name, const SessionTicket* ticket);
+                                                  const ServerName& server_name, const SessionTicket* ticket);
 };
 
 class ServerConnection : public Connection {

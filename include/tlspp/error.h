@@ -112,3 +112,13 @@ using Status = std::expected<void, Error>;
     if (auto tlspp_try_r_ = (expr); !tlspp_try_r_)            \
       return ::std::unexpected(std::move(tlspp_try_r_.error())); \
   } while (0)
+
+// Assigns the value of a Result expression to `lhs` (an lvalue or a declaration), or
+// propagates its error: `TLSPP_TRY_ASSIGN(const Bytes msg, wire::encode_message(ch));`
+#define TLSPP_CONCAT_INNER_(a, b) a##b
+#define TLSPP_CONCAT_(a, b) TLSPP_CONCAT_INNER_(a, b)
+#define TLSPP_TRY_ASSIGN(lhs, expr) TLSPP_TRY_ASSIGN_IMPL_(TLSPP_CONCAT_(tlspp_try_v_, __LINE__), lhs, expr)
+#define TLSPP_TRY_ASSIGN_IMPL_(tmp, lhs, expr)                         \
+  auto tmp = (expr);                                                   \
+  if (!tmp) return ::std::unexpected(std::move(tmp.error()));          \
+  lhs = std::move(*tmp)

@@ -31,13 +31,17 @@ namespace tlspp {
 class Stream {
  public:
   // Resolves `host` (a name, or an IPv4/IPv6 literal, brackets allowed: "[::1]"), connects
-  // to the first address that accepts, then runs the handshake. `server_name` is sent as
-  // SNI and is the name the certificate is verified against; empty means `host`.
+  // to the first address that accepts, then runs the handshake, verifying the certificate
+  // against `host` (ServerName::parse; a host that is not a valid name fails before any
+  // connection is made).
   [[nodiscard]] static Result<Stream> connect(std::shared_ptr<const ClientConfig> config, const std::string& host,
-                                              uint16_t port, std::string server_name = "");
+                                              uint16_t port);
+  // The same, verifying (and sending as SNI) `server_name` instead of `host`.
+  [[nodiscard]] static Result<Stream> connect(std::shared_ptr<const ClientConfig> config, const std::string& host,
+                                              uint16_t port, const ServerName& server_name);
   // Runs a client handshake on `fd`, an already connected stream socket (takes it over).
   [[nodiscard]] static Result<Stream> connect_fd(std::shared_ptr<const ClientConfig> config, int fd,
-                                                 std::string server_name);
+                                                 const ServerName& server_name);
   // Runs a server handshake on `fd`, an accepted stream socket (takes it over).
   [[nodiscard]] static Result<Stream> accept(std::shared_ptr<const ServerConfig> config, int fd);
 

@@ -26,6 +26,9 @@ Status check_common(const CommonOptions& o) {
   if (o.signature_schemes.empty()) return fail(Error::config("no signature schemes configured"));
   for (const auto& p : o.alpn)
     if (p.empty() || p.size() > 255) return fail(Error::config("ALPN protocol names must be 1 to 255 bytes"));
+  if (o.min_rsa_key_bits < pki::kMinRsaBitsFloor || o.min_rsa_key_bits > pki::kMaxRsaBits)
+    return fail(Error::config("min_rsa_key_bits must be between " + std::to_string(pki::kMinRsaBitsFloor) + " and " +
+                              std::to_string(pki::kMaxRsaBits)));
   if (o.max_handshake_message < 1024) return fail(Error::config("max_handshake_message is below 1024 bytes"));
   return {};
 }
@@ -39,7 +42,16 @@ Result<std::shared_ptr<const pki::TrustStore>> load_trust(const std::vector<std:
 
 }  // namespace
 
-Result<LoadedCertificate> load_certificate(const CertificateKeyPair& pair) {
+// Key material given inline stays in the configuration only in parsed form, inside the
+// crypto layer; the copies in the options are wiped so that options() hands out none.
+void wipe_key_material(std::vector<CertificateKeyPair>& pairs) {
+  for (auto& p : pairs) {
+    crypto::secure_wipe(p.key_pem.data(), p.key_pem.size());
+    Bytes().swap(p.key_pem);
+  }
+}
+
+Result<LoadedCertificate> load_certificate(const CertificateKeyPair& pair, int min_rsa_bits) {
   LoadedCertificate out;
   auto chain = pair.cert_file.empty() ? crypto::parse_certificates(pair.cert_pem, "certificate data")
                                       : crypto::load_certificates(pair.cert_file);
@@ -54,6 +66,8 @@ Result<LoadedCertificate> load_certificate(const CertificateKeyPair& pair) {
   const Bytes pub = key->public_key().spki();
   if (!std::equal(pub.begin(), pub.end(), leaf->spki.begin(), leaf->spki.end()) || pub.size() != leaf->spki.size())
     return fail(Error::config("private key does not match the leaf certificate in " + where));
+  if (auto ok = pki::check_key_size(key->public_key(), "the leaf certificate in " + where, min_rsa_bits); !ok)
+    return fail(Error::config(ok.error().message));
   out.dns_names = leaf->dns_names();
   out.subject = leaf->subject_string();
   out.key_type = key->type();
@@ -99,12 +113,13 @@ Result<std::shared_ptr<const ClientConfig>> ClientConfig::create(ClientOptions o
     c->impl_->trust = std::move(*trust);
   }
   for (const auto& pair : options.client_certificates) {
-    auto loaded = load_certificate(pair);
+    auto loaded = load_certificate(pair, options.min_rsa_key_bits);
     if (!loaded) return fail(loaded.error());
     c->impl_->certificates.push_back(std::move(*loaded));
   }
   c->impl_->random = options.random ? options.random : system_random();
   if (!options.random) options.random = c->impl_->random;
+  wipe_key_material(options.client_certificates);
   c->options_ = std::move(options);
   return std::shared_ptr<const ClientConfig>(std::move(c));
 }
@@ -115,12 +130,17 @@ Result<std::shared_ptr<const ServerConfig>> ServerConfig::create(ServerOptions o
   std::shared_ptr<ServerConfig> c(new ServerConfig());
   c->impl_ = std::make_unique<Impl>();
   for (const auto& pair : options.certificates) {
-    auto loaded = load_certificate(pair);
+    auto loaded = load_certificate(pair, options.min_rsa_key_bits);
     if (!loaded) return fail(loaded.error());
     c->impl_->certificates.push_back(std::move(*loaded));
   }
   if (options.client_auth != ClientAuth::none) {
-    auto trust = load_trust(options.client_ca_files, options.client_ca_files.empty());
+    // Client identities are vouched for only by anchors the application names: the system's
+    // web PKI bundle would accept a certificate from any public CA as a client.
+    if (options.client_ca_files.empty())
+      return fail(Error::config("client authentication is enabled but no client CA is configured (client_ca_files): "
+                                "the trust anchors for client certificates must be given"));
+    auto trust = load_trust(options.client_ca_files, false);
     if (!trust) return fail(trust.error());
     c->impl_->client_trust = std::move(*trust);
   }
@@ -133,28 +153,32 @@ Result<std::shared_ptr<const ServerConfig>> ServerConfig::create(ServerOptions o
   if (!options.ticket_key.empty()) {
     if (options.ticket_key.size() != 32) return fail(Error::config("ticket_key must be 32 bytes"));
     c->impl_->ticket_key = crypto::Secret(options.ticket_key);
+    crypto::secure_wipe(options.ticket_key.data(), options.ticket_key.size());
+    Bytes().swap(options.ticket_key);
   } else {
     c->impl_->ticket_key = crypto::Secret::zeros(32);
     c->impl_->random->fill(c->impl_->ticket_key.data());
   }
+  wipe_key_material(options.certificates);
   c->options_ = std::move(options);
   return std::shared_ptr<const ServerConfig>(std::move(c));
 }
 
-Result<ClientConnection> ClientConnection::create(std::shared_ptr<const ClientConfig> config, std::string server_name) {
-  return create_resuming(std::move(config), std::move(server_name), nullptr);
+Result<ClientConnection> ClientConnection::create(std::shared_ptr<const ClientConfig> config,
+                                                  const ServerName& server_name) {
+  return create_resuming(std::move(config), server_name, nullptr);
 }
 
-Result<ClientConnection> ClientConnection::create(std::shared_ptr<const ClientConfig> config, std::string server_name,
-                                                  const SessionTicket& ticket) {
-  return create_resuming(std::move(config), std::move(server_name), &ticket);
+Result<ClientConnection> ClientConnection::create(std::shared_ptr<const ClientConfig> config,
+                                                  const ServerName& server_name, const SessionTicket& ticket) {
+  return create_resuming(std::move(config), server_name, &ticket);
 }
 
 Result<ClientConnection> ClientConnection::create_resuming(std::shared_ptr<const ClientConfig> config,
-                                                           std::string server_name, const SessionTicket* ticket) {
+                                                           const ServerName& server_name, const SessionTicket* ticket) {
   if (!config) return fail(Error::config("no client configuration"));
   const CommonOptions& opts = config->options();
-  auto hs = handshake::make_tls13_client(config, std::move(server_name), ticket);
+  auto hs = handshake::make_tls13_client(config, server_name, ticket);
   auto core = std::make_unique<Core>(Side::client, opts, std::move(hs));
   core->config_keepalive = config;
   TLSPP_TRY(core->start());

@@ -21,7 +21,7 @@ struct LoadedCertificate {
   std::string subject;
 };
 
-[[nodiscard]] Result<LoadedCertificate> load_certificate(const CertificateKeyPair& pair);
+[[nodiscard]] Result<LoadedCertificate> load_certificate(const CertificateKeyPair& pair, int min_rsa_bits);
 
 struct ClientConfig::Impl {
   std::shared_ptr<const pki::TrustStore> trust;  // null when verification is skipped

@@ -340,7 +340,7 @@ Status Connection::Core::process_new_session_ticket(ByteView message) {
     t.max_early_data = ed->max_early_data_size;
   }
   const auto psk = keysched::resumption_psk(hash, resumption_secret.view(), nst->ticket_nonce);
-  t.resumption_secret.assign(psk.view().begin(), psk.view().end());
+  t.resumption_secret.assign(psk.view());
   t.cipher_suite = negotiated_.cipher_suite;
   t.server_name = negotiated_.server_name;
   t.alpn = negotiated_.alpn;

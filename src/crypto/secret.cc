@@ -1,9 +1,12 @@
 #include "crypto/secret.h"
 
+#include "tlspp/secret.h"
+
 #include <openssl/crypto.h>
 
-#include <algorithm>
-#include <cassert>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
 
 namespace tlspp::crypto {
 
@@ -18,17 +21,44 @@ bool ct_equal(ByteView a, ByteView b) {
   return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
+namespace {
+// A secret that does not fit is a bug in the caller, in every build: truncating it would
+// put wrong keys to use, so the process stops with a message instead.
+[[noreturn]] void too_long(size_t n) {
+  std::fprintf(stderr, "tlspp: internal error: a %zu-byte secret exceeds Secret's %zu bytes\n", n, Secret::kMax);
+  std::abort();
+}
+}  // namespace
+
 Secret::Secret(ByteView bytes) {
-  assert(bytes.size() <= kMax && "Secret holds at most 64 bytes");
-  len_ = std::min(bytes.size(), kMax);
+  if (bytes.size() > kMax) too_long(bytes.size());
+  len_ = bytes.size();
   if (len_ != 0) std::memcpy(buf_, bytes.data(), len_);
 }
 
+Result<Secret> Secret::from(ByteView bytes) {
+  if (bytes.size() > kMax)
+    return fail(Error::config("a secret of " + std::to_string(bytes.size()) + " bytes exceeds the " +
+                              std::to_string(kMax) + "-byte limit"));
+  return Secret(bytes);
+}
+
 Secret Secret::zeros(size_t n) {
-  assert(n <= kMax && "Secret holds at most 64 bytes");
+  if (n > kMax) too_long(n);
   Secret s;
-  s.len_ = std::min(n, kMax);
+  s.len_ = n;
   return s;
 }
 
 }  // namespace tlspp::crypto
+
+namespace tlspp {
+
+void SecretBytes::wipe() noexcept {
+  crypto::secure_wipe(bytes_.data(), bytes_.capacity());
+  std::vector<uint8_t>().swap(bytes_);
+}
+
+bool operator==(const SecretBytes& a, const SecretBytes& b) { return crypto::ct_equal(a.view(), b.view()); }
+
+}  // namespace tlspp

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <cstring>
 
+#include "tlspp/error.h"
 #include "tlspp/types.h"
 
 namespace tlspp::crypto {
@@ -20,8 +21,11 @@ class Secret {
   static constexpr size_t kMax = 64;
 
   Secret() = default;
-  // Copies `bytes`; lengths over kMax are a programming error and are truncated by assert.
+  // Copies `bytes`. More than kMax bytes is a programming error that aborts the process in
+  // every build (never a silently truncated key); use from() for lengths not yet checked.
   explicit Secret(ByteView bytes);
+  // Copies `bytes`, or fails with a config error when they exceed kMax.
+  [[nodiscard]] static Result<Secret> from(ByteView bytes);
   Secret(const Secret& o) : len_(o.len_) { std::memcpy(buf_, o.buf_, len_); }
   Secret& operator=(const Secret& o) {
     if (this != &o) {
@@ -39,7 +43,7 @@ class Secret {
   }
   ~Secret() { wipe(); }
 
-  // A secret of `n` zero bytes, to be filled through data().
+  // A secret of `n` zero bytes, to be filled through data() (n > kMax aborts, as above).
   [[nodiscard]] static Secret zeros(size_t n);
 
   [[nodiscard]] size_t size() const { return len_; }

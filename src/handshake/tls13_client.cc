@@ -55,7 +55,7 @@ std::string_view state_name_of(State s) {
 
 class Tls13Client final : public Handshake {
  public:
-  Tls13Client(std::shared_ptr<const ClientConfig> config, std::string server_name, const SessionTicket* ticket)
+  Tls13Client(std::shared_ptr<const ClientConfig> config, ServerName server_name, const SessionTicket* ticket)
       : config_(std::move(config)), opts_(config_->options()), server_name_(std::move(server_name)) {
     if (ticket) ticket_ = *ticket;
   }
@@ -78,10 +78,11 @@ class Tls13Client final : public Handshake {
   Status send_client_auth(Io& io);
   Status check_hello_common(const wire::ServerHello& sh, std::string_view what);
   Status add_psk_binder(Bytes& client_hello);
+  bool resumable(const SessionTicket& t, std::time_t now) const;
 
   std::shared_ptr<const ClientConfig> config_;
   const ClientOptions& opts_;
-  std::string server_name_;
+  ServerName server_name_;
   State state_ = State::start;
 
   uint8_t random_[32] = {};
@@ -110,6 +111,25 @@ class Tls13Client final : public Handshake {
   std::vector<SignatureScheme> server_sig_algs_;
 };
 
+// RFC 8446 §4.6.1: "Clients MUST only resume if the new SNI value is valid for the server
+// certificate presented in the original session, and SHOULD only resume if the SNI value
+// matches the one used in the original session." tlspp requires the same name, which also
+// keys a session store. The ticket must be alive, for a suite still configured (whose hash
+// the PSK belongs to), with its ALPN protocol still configured, and at least as verified as
+// this configuration would verify a new session: a resumed connection reports the
+// ticket's identity, so a ticket from an unverified session must not resume as verified.
+bool Tls13Client::resumable(const SessionTicket& t, std::time_t now) const {
+  const auto params = tls13_suite(t.cipher_suite);
+  if (!params || t.ticket.empty() || t.resumption_secret.size() != crypto::hash_len(params->hash)) return false;
+  if (std::find(opts_.cipher_suites.begin(), opts_.cipher_suites.end(), t.cipher_suite) == opts_.cipher_suites.end())
+    return false;
+  if (now < t.received_at || now - t.received_at >= static_cast<std::time_t>(t.lifetime_seconds)) return false;
+  if (t.server_name != server_name_.str()) return false;
+  if (!t.alpn.empty() && std::find(opts_.alpn.begin(), opts_.alpn.end(), t.alpn) == opts_.alpn.end()) return false;
+  const bool verifying = !opts_.insecure_skip_verification && !opts_.verify_chain_only;
+  return t.peer_verified || !verifying;
+}
+
 Status Tls13Client::start(Io& io) {
   io_now_ = io.now();
   io.random().fill(random_);
@@ -124,20 +144,11 @@ Status Tls13Client::start(Io& io) {
   if (!share) return fail(share.error());
   share_.emplace(std::move(*share));
   io.set_client_random(ByteView(random_, 32));
-  io.negotiated().server_name = server_name_;
-  if (ticket_) {
-    // Only a live ticket for a suite still configured is worth offering (§4.6.1).
-    const auto params = tls13_suite(ticket_->cipher_suite);
-    const bool configured = std::find(opts_.cipher_suites.begin(), opts_.cipher_suites.end(), ticket_->cipher_suite) !=
-                            opts_.cipher_suites.end();
-    const bool live = io.now() >= ticket_->received_at &&
-                      io.now() - ticket_->received_at < static_cast<std::time_t>(ticket_->lifetime_seconds);
-    if (params && configured && live && !ticket_->ticket.empty() &&
-        ticket_->resumption_secret.size() == crypto::hash_len(params->hash))
-      psk_hash_ = params->hash;
-    else
-      ticket_.reset();
-  }
+  io.negotiated().server_name = server_name_.str();
+  if (ticket_ && resumable(*ticket_, io.now()))
+    psk_hash_ = tls13_suite(ticket_->cipher_suite)->hash;
+  else
+    ticket_.reset();
   TLSPP_TRY(send_client_hello(io));
   state_ = State::expect_server_hello;
   return {};
@@ -153,11 +164,12 @@ Status Tls13Client::send_client_hello(Io& io) {
 
   wire::ExtensionsBuilder b;
   // RFC 6066 §3: IP address literals are not sent as SNI.
-  const bool send_sni = !server_name_.empty() && !pki::parse_ip_address(server_name_);
+  const std::string_view sni_name = server_name_.sni();
+  const bool send_sni = !sni_name.empty();
   if (send_sni) {
     wire::ServerNameList sni;
     sni.names.push_back({wire::ServerNameList::kHostName,
-                         ByteView(reinterpret_cast<const uint8_t*>(server_name_.data()), server_name_.size())});
+                         ByteView(reinterpret_cast<const uint8_t*>(sni_name.data()), sni_name.size())});
     b.add(ExtensionType::server_name, sni);
   }
   b.add(ExtensionType::supported_groups, wire::SupportedGroups{opts_.groups});
@@ -184,11 +196,11 @@ Status Tls13Client::send_client_hello(Io& io) {
     psks.binders.push_back(zero_binder);
     b.add(ExtensionType::pre_shared_key, psks);
   }
-  ch.extensions = b.list();
+  TLSPP_TRY_ASSIGN(ch.extensions, b.list());
 
   offered_.clear();
   for (const auto& e : ch.extensions) offered_.push_back(e.type);
-  Bytes msg = wire::encode_message(ch);
+  TLSPP_TRY_ASSIGN(Bytes msg, wire::encode_message(ch));
   if (ticket_) TLSPP_TRY(add_psk_binder(msg));
   transcript_.add(msg);
   Details d;
@@ -198,7 +210,7 @@ Status Tls13Client::send_client_hello(Io& io) {
                 {"groups", join_names(opts_.groups, named_group_name)},
                 {"key_share", std::string(named_group_name(share_->group()))},
                 {"signature_algorithms", join_names(schemes, signature_scheme_name)}};
-  if (io.tracing() && send_sni) d.emplace_back("server_name", server_name_);
+  if (io.tracing() && send_sni) d.emplace_back("server_name", std::string(sni_name));
   if (io.tracing() && !alpn_names.empty()) d.emplace_back("alpn", alpn_list(alpn_names));
   if (io.tracing() && !cookie_.empty()) d.emplace_back("cookie", std::to_string(cookie_.size()) + " bytes");
   if (io.tracing() && ticket_)
@@ -216,7 +228,7 @@ Status Tls13Client::add_psk_binder(Bytes& msg) {
   const ByteView prefix = ByteView(msg).first(*offset);
   const crypto::Digest h =
       transcript_.has_hash() ? transcript_.hash_with(prefix) : crypto::HashCtx::digest(psk_hash_, prefix);
-  const auto early = keysched::EarlySecret::with_psk(psk_hash_, ticket_->resumption_secret);
+  const auto early = keysched::EarlySecret::with_psk(psk_hash_, ticket_->resumption_secret.view());
   const auto binder = keysched::finished_verify_data(psk_hash_, early.binder_key(false).view(), h.view());
   const ByteView binders[1] = {binder.view()};
   return wire::patch_psk_binders(msg, binders);
@@ -345,7 +357,7 @@ Status Tls13Client::on_server_hello(Io& io, const wire::HandshakeMessage& m) {
   io.event(EventType::message_received, "ServerHello", m.whole.size(), std::move(shd));
 
   // RFC 8446 §7.1: handshake secret and traffic secrets over ClientHello..ServerHello.
-  auto early = psk_accepted_ ? keysched::EarlySecret::with_psk(suite_.hash, ticket_->resumption_secret)
+  auto early = psk_accepted_ ? keysched::EarlySecret::with_psk(suite_.hash, ticket_->resumption_secret.view())
                              : keysched::EarlySecret::without_psk(suite_.hash);
   hs_secret_.emplace(std::move(early).into_handshake(shared->view()));
   if (psk_accepted_) {
@@ -495,11 +507,14 @@ Status Tls13Client::on_certificate(Io& io, const wire::HandshakeMessage& m) {
   auto& neg = io.negotiated();
   const auto& impl = config_->impl();
   if (!opts_.insecure_skip_verification) {
-    auto verified = pki::verify_server_chain(*impl.trust, chain, server_name_, io.now(), pki::Purpose::server);
+    // verify_chain_only is the explicit way to skip the name check (pki skips it for an
+    // empty name); a ServerName is never empty.
+    auto verified = pki::verify_server_chain(*impl.trust, chain, opts_.verify_chain_only ? "" : server_name_.str(),
+                                             io.now(), pki::Purpose::server, opts_.min_rsa_key_bits);
     if (!verified) return fail(verified.error());
     server_key_ = verified->leaf_key;
     neg.peer_subject = verified->subject;
-    neg.peer_verified = true;
+    neg.peer_verified = !opts_.verify_chain_only;
   } else {
     auto leaf = pki::parse_certificate(chain.front());
     if (!leaf) return fail(leaf.error());
@@ -507,6 +522,9 @@ Status Tls13Client::on_certificate(Io& io, const wire::HandshakeMessage& m) {
     if (!key)
       return fail(Error{ErrorKind::bad_certificate, AlertDescription::unsupported_certificate,
                         "server certificate key is unusable: " + key.error().message});
+    // Even unverified, a key is used for CertificateVerify: its size is bounded.
+    TLSPP_TRY(pki::check_key_size(*key, "server certificate '" + leaf->subject_string() + "'",
+                                  opts_.min_rsa_key_bits));
     server_key_ = *key;
     neg.peer_subject = leaf->subject_string();
   }
@@ -571,9 +589,7 @@ Status Tls13Client::on_finished(Io& io, const wire::HandshakeMessage& m) {
 
   if (cert_requested_) TLSPP_TRY(send_client_auth(io));
   const auto verify = keysched::finished_verify_data(suite_.hash, client_hs_.view(), transcript_.hash().view());
-  Bytes msg;
-  wire::Writer w(msg);
-  wire::write_message(w, wire::Finished{verify.view()});
+  TLSPP_TRY_ASSIGN(const Bytes msg, wire::encode_message(wire::Finished{verify.view()}));
   transcript_.add(msg);
   io.send_message("Finished", msg, io.tracing() ? Details{{"verify_data", hex_string(verify.view())}} : Details{});
   TLSPP_TRY(
@@ -605,7 +621,7 @@ Status Tls13Client::send_client_auth(Io& io) {
   wire::Certificate cert;
   if (chosen)
     for (const auto& der : chosen->chain) cert.certificate_list.push_back({der, {}});
-  const Bytes cmsg = wire::encode_message(cert);
+  TLSPP_TRY_ASSIGN(const Bytes cmsg, wire::encode_message(cert));
   transcript_.add(cmsg);
   Details cd;
   if (io.tracing())
@@ -617,7 +633,8 @@ Status Tls13Client::send_client_auth(Io& io) {
   const Bytes content = certificate_verify_content(false, transcript_.hash().view());
   auto sig = crypto::sign(chosen->key, scheme, content);
   if (!sig) return fail(sig.error());
-  const Bytes vmsg = wire::encode_message(wire::CertificateVerify{scheme, *sig});
+  const wire::CertificateVerify cv{scheme, *sig};
+  TLSPP_TRY_ASSIGN(const Bytes vmsg, wire::encode_message(cv));
   transcript_.add(vmsg);
   io.send_message("CertificateVerify", vmsg,
                   io.tracing() ? Details{{"signature_scheme", std::string(signature_scheme_name(scheme))}} : Details{});
@@ -626,9 +643,9 @@ Status Tls13Client::send_client_auth(Io& io) {
 
 }  // namespace
 
-std::unique_ptr<Handshake> make_tls13_client(std::shared_ptr<const ClientConfig> config, std::string server_name,
+std::unique_ptr<Handshake> make_tls13_client(std::shared_ptr<const ClientConfig> config, const ServerName& server_name,
                                              const SessionTicket* ticket) {
-  return std::make_unique<Tls13Client>(std::move(config), std::move(server_name), ticket);
+  return std::make_unique<Tls13Client>(std::move(config), server_name, ticket);
 }
 
 }  // namespace tlspp::handshake

@@ -17,6 +17,6 @@ namespace tlspp::handshake {
 
 // `ticket` (may be null) is a session to offer for resumption; it is copied.
 [[nodiscard]] std::unique_ptr<Handshake> make_tls13_client(std::shared_ptr<const ClientConfig> config,
-                                                           std::string server_name, const SessionTicket* ticket);
+                                                           const ServerName& server_name, const SessionTicket* ticket);
 
 }  // namespace tlspp::handshake

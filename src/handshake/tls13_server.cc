@@ -1,6 +1,7 @@
 #include "handshake/tls13_server.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cstring>
 #include <optional>
 
@@ -56,7 +57,7 @@ Error handshake_failure(std::string what) {
 
 // RFC 8446 §4.1.4: a HelloRetryRequest is a function of the session id it echoes, the suite,
 // the group and the cookie, so a server can rebuild it from the second ClientHello.
-Bytes encode_hello_retry_request(ByteView session_id, CipherSuite suite, NamedGroup group, ByteView cookie) {
+Result<Bytes> encode_hello_retry_request(ByteView session_id, CipherSuite suite, NamedGroup group, ByteView cookie) {
   wire::ServerHello hrr;
   hrr.random = wire::kHelloRetryRequestRandom;
   hrr.legacy_session_id_echo = session_id;
@@ -65,7 +66,7 @@ Bytes encode_hello_retry_request(ByteView session_id, CipherSuite suite, NamedGr
   b.add(ExtensionType::supported_versions, wire::SupportedVersionSelected{ProtocolVersion::tls13});
   b.add(ExtensionType::key_share, wire::KeyShareHelloRetryRequest{group});
   b.add(ExtensionType::cookie, wire::Cookie{cookie});
-  hrr.extensions = b.list();
+  TLSPP_TRY_ASSIGN(hrr.extensions, b.list());
   return wire::encode_message(hrr);
 }
 
@@ -88,14 +89,15 @@ class Tls13Server final : public Handshake {
   Status on_certificate_verify(Io& io, const wire::HandshakeMessage& m);
   Status on_finished(Io& io, const wire::HandshakeMessage& m);
   Status send_tickets(Io& io, ByteView resumption_master);
-  Bytes seal_ticket(Io& io, ByteView psk) const;
+  Bytes seal_ticket(Io& io, ByteView psk, std::string_view sni) const;
   struct TicketState {
     CipherSuite suite{};
     crypto::Secret psk;
+    std::string sni;  // the server name the session was made under ("" without SNI)
   };
   std::optional<TicketState> open_ticket(Io& io, ByteView ticket) const;
   Result<std::optional<crypto::Secret>> choose_psk(Io& io, const wire::ClientHello& ch, ByteView ch_whole,
-                                                   uint16_t& selected);
+                                                   std::string_view sni, uint16_t& selected);
   Bytes make_cookie(ByteView ch1_hash, CipherSuite suite, NamedGroup group) const;
   Result<Bytes> open_cookie(ByteView cookie, CipherSuite suite, NamedGroup group) const;
 
@@ -171,13 +173,14 @@ Result<Bytes> Tls13Server::open_cookie(ByteView cookie, CipherSuite suite, Named
   return Bytes(h->begin(), h->end());
 }
 
-// Session tickets are the session itself, sealed: version, suite, issue time, lifetime and
-// the PSK under AES-256-GCM with the configuration's ticket key, so the server stores
-// nothing (RFC 8446 §4.6.1 leaves the format to the server). ticket = nonce || sealed.
-constexpr uint8_t kTicketVersion = 1;
-constexpr std::string_view kTicketAad = "tlspp ticket v1";
+// Session tickets are the session itself, sealed: version, suite, issue time, lifetime, the
+// PSK and the SNI of the session under AES-256-GCM with the configuration's ticket key, so
+// the server stores nothing (RFC 8446 §4.6.1 leaves the format to the server).
+// ticket = nonce || sealed.
+constexpr uint8_t kTicketVersion = 2;
+constexpr std::string_view kTicketAad = "tlspp ticket v2";
 
-Bytes Tls13Server::seal_ticket(Io& io, ByteView psk) const {
+Bytes Tls13Server::seal_ticket(Io& io, ByteView psk, std::string_view sni) const {
   Bytes plain;
   wire::Writer w(plain);
   w.u8(kTicketVersion);
@@ -185,6 +188,8 @@ Bytes Tls13Server::seal_ticket(Io& io, ByteView psk) const {
   w.u64(static_cast<uint64_t>(io.now()));
   w.u32(opts_.ticket_lifetime_seconds);
   w.vec8(psk);
+  w.vec16(ByteView(reinterpret_cast<const uint8_t*>(sni.data()), sni.size()));
+  if (!w.ok()) return {};
   Bytes ticket(crypto::kAeadNonceLen + plain.size() + crypto::kAeadTagLen);
   uint8_t nonce[crypto::kAeadNonceLen];
   io.random().fill(nonce);
@@ -215,11 +220,14 @@ std::optional<Tls13Server::TicketState> Tls13Server::open_ticket(Io& io, ByteVie
   auto issued = r.u64("ticket time");
   auto lifetime = r.u32("ticket lifetime");
   auto psk = r.vec8("ticket psk");
+  auto sni = r.vec16("ticket sni");
   std::optional<TicketState> out;
-  if (version && *version == kTicketVersion && suite && issued && lifetime && psk && r.expect_end("ticket")) {
+  if (version && *version == kTicketVersion && suite && issued && lifetime && psk && psk->size() <= crypto::Secret::kMax &&
+      sni && r.expect_end("ticket")) {
     const auto now = static_cast<uint64_t>(io.now());
     if (now >= *issued && now - *issued <= *lifetime)
-      out = TicketState{static_cast<CipherSuite>(*suite), crypto::Secret(*psk)};
+      out = TicketState{static_cast<CipherSuite>(*suite), crypto::Secret(*psk),
+                        std::string(reinterpret_cast<const char*>(sni->data()), sni->size())};
   }
   crypto::secure_wipe(plain.data(), plain.size());
   return out;
@@ -228,7 +236,7 @@ std::optional<Tls13Server::TicketState> Tls13Server::open_ticket(Io& io, ByteVie
 // RFC 8446 §4.2.11: the first offered ticket that is ours, alive and for the selected
 // suite's hash, if its binder verifies. A binder that fails is fatal (decrypt_error).
 Result<std::optional<crypto::Secret>> Tls13Server::choose_psk(Io& io, const wire::ClientHello& ch, ByteView ch_whole,
-                                                              uint16_t& selected) {
+                                                              std::string_view sni, uint16_t& selected) {
   const auto* ext = wire::find_extension(ch.extensions, ExtensionType::pre_shared_key);
   if (!ext) return std::optional<crypto::Secret>();
   const auto* modes_ext = wire::find_extension(ch.extensions, ExtensionType::psk_key_exchange_modes);
@@ -247,6 +255,9 @@ Result<std::optional<crypto::Secret>> Tls13Server::choose_psk(Io& io, const wire
     if (!state) continue;
     const auto params = tls13_suite(state->suite);
     if (!params || params->hash != suite_.hash) continue;
+    // RFC 8446 §4.2.11 / §4.6.1: a session made under one server name does not resume under
+    // another (a certificate chosen by SNI may not cover it); a full handshake follows.
+    if (state->sni != sni) continue;
     auto offset = wire::client_hello_binders_offset(ch_whole);
     if (!offset) return fail(offset.error());
     const auto h = transcript_.hash_with(ch_whole.first(*offset));
@@ -319,7 +330,12 @@ Status Tls13Server::on_client_hello(Io& io, const wire::HandshakeMessage& m) {
   if (const auto* e = find(ExtensionType::server_name)) {
     auto names = wire::ServerNameList::decode(e->data);
     if (!names) return fail(names.error());
-    if (auto h = names->host_name()) sni = std::string(*h);
+    // RFC 6066 §3: host names compare case-insensitively; keep one form.
+    if (auto h = names->host_name()) {
+      sni = std::string(*h);
+      std::transform(sni.begin(), sni.end(), sni.begin(),
+                     [](char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); });
+    }
   }
   Details cd;
   if (io.tracing())
@@ -404,12 +420,14 @@ Status Tls13Server::on_client_hello(Io& io, const wire::HandshakeMessage& m) {
     if (!ch1_hash) return fail(ch1_hash.error());
     transcript_ = keysched::Transcript(suite_.hash);
     transcript_.add(wire::message_hash(*ch1_hash));
-    transcript_.add(encode_hello_retry_request(ch->legacy_session_id, *suite, hrr_group_, cookie->cookie));
+    TLSPP_TRY_ASSIGN(const Bytes hrr, encode_hello_retry_request(ch->legacy_session_id, *suite, hrr_group_,
+                                                                 cookie->cookie));
+    transcript_.add(hrr);
   } else {
     transcript_.set_hash(suite_.hash);
   }
   uint16_t psk_identity = 0;
-  auto psk = choose_psk(io, *ch, m.whole, psk_identity);
+  auto psk = choose_psk(io, *ch, m.whole, sni, psk_identity);
   if (!psk) return fail(psk.error());
   const bool resumed = psk->has_value();
   transcript_.add(m.whole);
@@ -439,8 +457,8 @@ Status Tls13Server::on_client_hello(Io& io, const wire::HandshakeMessage& m) {
   b.add(ExtensionType::supported_versions, wire::SupportedVersionSelected{ProtocolVersion::tls13});
   b.add(ExtensionType::key_share, wire::KeyShareServerHello{{share->group, server_share->public_bytes()}});
   if (resumed) b.add(ExtensionType::pre_shared_key, wire::PreSharedKeySelected{psk_identity});
-  sh.extensions = b.list();
-  const Bytes sh_msg = wire::encode_message(sh);
+  TLSPP_TRY_ASSIGN(sh.extensions, b.list());
+  TLSPP_TRY_ASSIGN(const Bytes sh_msg, wire::encode_message(sh));
   transcript_.add(sh_msg);
   Details shd;
   if (io.tracing())
@@ -473,8 +491,8 @@ Status Tls13Server::on_client_hello(Io& io, const wire::HandshakeMessage& m) {
     if (io.tracing()) ed.emplace_back("alpn", alpn);
   }
   wire::EncryptedExtensions ee;
-  ee.extensions = eb.list();
-  const Bytes ee_msg = wire::encode_message(ee);
+  TLSPP_TRY_ASSIGN(ee.extensions, eb.list());
+  TLSPP_TRY_ASSIGN(const Bytes ee_msg, wire::encode_message(ee));
   transcript_.add(ee_msg);
   io.send_message("EncryptedExtensions", ee_msg, std::move(ed));
 
@@ -484,8 +502,8 @@ Status Tls13Server::on_client_hello(Io& io, const wire::HandshakeMessage& m) {
     wire::ExtensionsBuilder rb;
     rb.add(ExtensionType::signature_algorithms, wire::SignatureSchemeList{requested_schemes_});
     wire::CertificateRequest cr;
-    cr.extensions = rb.list();
-    const Bytes cr_msg = wire::encode_message(cr);
+    TLSPP_TRY_ASSIGN(cr.extensions, rb.list());
+    TLSPP_TRY_ASSIGN(const Bytes cr_msg, wire::encode_message(cr));
     transcript_.add(cr_msg);
     io.send_message("CertificateRequest", cr_msg,
                     io.tracing()
@@ -497,7 +515,7 @@ Status Tls13Server::on_client_hello(Io& io, const wire::HandshakeMessage& m) {
   if (!resumed) {
     wire::Certificate certificate;
     for (const auto& der : cert->chain) certificate.certificate_list.push_back({der, {}});
-    const Bytes cert_msg = wire::encode_message(certificate);
+    TLSPP_TRY_ASSIGN(const Bytes cert_msg, wire::encode_message(certificate));
     transcript_.add(cert_msg);
     io.send_message("Certificate", cert_msg,
                     io.tracing() ? Details{{"certificates", std::to_string(cert->chain.size())},
@@ -508,7 +526,8 @@ Status Tls13Server::on_client_hello(Io& io, const wire::HandshakeMessage& m) {
     const Bytes content = certificate_verify_content(true, transcript_.hash().view());
     auto sig = crypto::sign(cert->key, *scheme, content);
     if (!sig) return fail(sig.error());
-    const Bytes cv_msg = wire::encode_message(wire::CertificateVerify{*scheme, *sig});
+    const wire::CertificateVerify cv{*scheme, *sig};
+    TLSPP_TRY_ASSIGN(const Bytes cv_msg, wire::encode_message(cv));
     transcript_.add(cv_msg);
     io.send_message(
         "CertificateVerify", cv_msg,
@@ -516,7 +535,7 @@ Status Tls13Server::on_client_hello(Io& io, const wire::HandshakeMessage& m) {
   }
 
   const auto verify = keysched::finished_verify_data(suite_.hash, server_hs.view(), transcript_.hash().view());
-  const Bytes fin_msg = wire::encode_message(wire::Finished{verify.view()});
+  TLSPP_TRY_ASSIGN(const Bytes fin_msg, wire::encode_message(wire::Finished{verify.view()}));
   transcript_.add(fin_msg);
   io.send_message("Finished", fin_msg, io.tracing() ? Details{{"verify_data", hex_string(verify.view())}} : Details{});
 
@@ -539,7 +558,7 @@ Status Tls13Server::send_hello_retry_request(Io& io, const wire::ClientHello& ch
   hrr_group_ = group;
 
   const Bytes cookie = make_cookie(ch1_hash.view(), suite_id_, group);
-  const Bytes msg = encode_hello_retry_request(ch.legacy_session_id, suite_id_, group, cookie);
+  TLSPP_TRY_ASSIGN(const Bytes msg, encode_hello_retry_request(ch.legacy_session_id, suite_id_, group, cookie));
   io.send_message("HelloRetryRequest", msg,
                   io.tracing() ? Details{{"cipher_suite", std::string(cipher_suite_name(suite_id_))},
                                          {"selected_group", std::string(named_group_name(group))},
@@ -576,7 +595,8 @@ Status Tls13Server::on_certificate(Io& io, const wire::HandshakeMessage& m) {
   }
   const auto& trust = config_->impl().client_trust;
   if (!trust) return fail(Error::internal("client certificates requested without a trust store"));
-  auto verified = pki::verify_server_chain(*trust, chain, "", io.now(), pki::Purpose::client);
+  auto verified =
+      pki::verify_server_chain(*trust, chain, "", io.now(), pki::Purpose::client, opts_.min_rsa_key_bits);
   if (!verified) return fail(verified.error());
   client_key_ = verified->leaf_key;
   auto& neg = io.negotiated();
@@ -638,7 +658,7 @@ Status Tls13Server::send_tickets(Io& io, ByteView resumption_master) {
     io.random().fill(age_add);
     const uint8_t nonce[1] = {static_cast<uint8_t>(i)};
     const auto psk = keysched::resumption_psk(suite_.hash, resumption_master, nonce);
-    const Bytes ticket = seal_ticket(io, psk.view());
+    const Bytes ticket = seal_ticket(io, psk.view(), io.negotiated().server_name);
     if (ticket.empty()) return fail(Error::internal("could not seal a session ticket"));
     wire::NewSessionTicket nst;
     nst.ticket_lifetime = opts_.ticket_lifetime_seconds;
@@ -646,7 +666,7 @@ Status Tls13Server::send_tickets(Io& io, ByteView resumption_master) {
         (uint32_t{age_add[0]} << 24) | (uint32_t{age_add[1]} << 16) | (uint32_t{age_add[2]} << 8) | age_add[3];
     nst.ticket_nonce = nonce;
     nst.ticket = ticket;
-    const Bytes msg = wire::encode_message(nst);
+    TLSPP_TRY_ASSIGN(const Bytes msg, wire::encode_message(nst));
     io.send_message("NewSessionTicket", msg,
                     io.tracing() ? Details{{"lifetime", std::to_string(nst.ticket_lifetime) + " s"},
                                            {"ticket", std::to_string(nst.ticket.size()) + " bytes"}}

@@ -41,20 +41,21 @@ Stream::~Stream() {
   if (fd_ >= 0) ::close(fd_);
 }
 
-Result<Stream> Stream::connect(std::shared_ptr<const ClientConfig> config, const std::string& host, uint16_t port,
-                               std::string server_name) {
-  auto fd = io::connect_tcp(host, port);
-  if (!fd) return fail(fd.error());
-  if (server_name.empty()) {
-    server_name = host;
-    if (server_name.size() >= 2 && server_name.front() == '[' && server_name.back() == ']')
-      server_name = server_name.substr(1, server_name.size() - 2);
-  }
-  return connect_fd(std::move(config), *fd, std::move(server_name));
+Result<Stream> Stream::connect(std::shared_ptr<const ClientConfig> config, const std::string& host, uint16_t port) {
+  auto name = ServerName::parse(host);
+  if (!name) return fail(name.error());
+  return connect(std::move(config), host, port, *name);
 }
 
-Result<Stream> Stream::connect_fd(std::shared_ptr<const ClientConfig> config, int fd, std::string server_name) {
-  auto conn = ClientConnection::create(std::move(config), std::move(server_name));
+Result<Stream> Stream::connect(std::shared_ptr<const ClientConfig> config, const std::string& host, uint16_t port,
+                               const ServerName& server_name) {
+  auto fd = io::connect_tcp(host, port);
+  if (!fd) return fail(fd.error());
+  return connect_fd(std::move(config), *fd, server_name);
+}
+
+Result<Stream> Stream::connect_fd(std::shared_ptr<const ClientConfig> config, int fd, const ServerName& server_name) {
+  auto conn = ClientConnection::create(std::move(config), server_name);
   if (!conn) {
     ::close(fd);
     return fail(conn.error());

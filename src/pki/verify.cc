@@ -223,8 +223,9 @@ Status check_name_constraints(const Certificate& ca, const Certificate& c, bool 
 
 class PathSearch {
  public:
-  PathSearch(const TrustStore& store, std::span<const Certificate> presented, int64_t now, Purpose purpose)
-      : store_(store), presented_(presented), now_(now), purpose_(purpose) {}
+  PathSearch(const TrustStore& store, std::span<const Certificate> presented, int64_t now, Purpose purpose,
+             int min_rsa_bits)
+      : store_(store), presented_(presented), now_(now), purpose_(purpose), min_rsa_bits_(min_rsa_bits) {}
 
   // Tries to complete a path from the leaf; on success anchor() is set.
   bool run() {
@@ -316,7 +317,14 @@ class PathSearch {
     if (anchor) return anchor->key();
     auto& slot = keys_[index];
     if (!slot) {
-      slot.emplace(certificate_public_key(presented_[index]));
+      // Key sizes are checked before a signature is verified with the key (a 16k-bit key
+      // is slow to use); a refused key makes this issuer unusable.
+      auto key = certificate_public_key(presented_[index]);
+      if (key) {
+        if (auto ok = check_key_size(*key, "certificate " + quoted(presented_[index]), min_rsa_bits_); !ok)
+          key = fail(std::move(ok.error()));
+      }
+      slot.emplace(std::move(key));
     }
     return *slot;
   }
@@ -387,6 +395,7 @@ class PathSearch {
   std::span<const Certificate> presented_;
   int64_t now_;
   Purpose purpose_;
+  int min_rsa_bits_;
   std::array<const Certificate*, kMaxPathLength> path_{};
   size_t len_ = 0;
   std::vector<bool> in_path_;
@@ -463,8 +472,24 @@ Status verify_certificate_signature(const Certificate& cert, const crypto::Publi
   return {};
 }
 
+Status check_key_size(const crypto::PublicKey& key, std::string_view who, int min_rsa_bits) {
+  const auto type = key.type();
+  if (type != crypto::KeyType::rsa && type != crypto::KeyType::rsa_pss) return {};
+  const int bits = key.bits();
+  if (bits < min_rsa_bits)
+    return fail(cert_error(AlertDescription::unsupported_certificate,
+                           std::string(who) + " has a " + std::to_string(bits) + "-bit RSA key; at least " +
+                               std::to_string(min_rsa_bits) + " bits are required"));
+  if (bits > kMaxRsaBits)
+    return fail(cert_error(AlertDescription::unsupported_certificate,
+                           std::string(who) + " has a " + std::to_string(bits) + "-bit RSA key; at most " +
+                               std::to_string(kMaxRsaBits) + " bits are accepted"));
+  return {};
+}
+
 Result<VerifiedChain> verify_server_chain(const TrustStore& store, std::span<const ByteView> chain_der,
-                                          std::string_view host_name, time_t now, Purpose purpose) {
+                                          std::string_view host_name, time_t now, Purpose purpose,
+                                          int min_rsa_bits) {
   if (chain_der.empty())
     return fail(cert_error(AlertDescription::bad_certificate, "the peer presented no certificate"));
   if (chain_der.size() > kMaxPresentedCertificates)
@@ -478,6 +503,7 @@ Result<VerifiedChain> verify_server_chain(const TrustStore& store, std::span<con
     if (!c) return fail(std::move(c.error()));
     certs.push_back(*c);
   }
+
   const Certificate& leaf = certs[0];
   const int64_t t = static_cast<int64_t>(now);
 
@@ -493,14 +519,16 @@ Result<VerifiedChain> verify_server_chain(const TrustStore& store, std::span<con
     // The peer's own certificate is configured as trusted (self-signed or pinned).
     const auto& key = self->key();
     if (!key) return fail(key.error());
+    TLSPP_TRY(check_key_size(*key, "certificate " + quoted(leaf), min_rsa_bits));
     out.leaf_key = *key;
     out.anchor_subject = leaf.subject_string();
     out.path_length = 1;
   } else {
-    PathSearch search(store, certs, t, purpose);
+    PathSearch search(store, certs, t, purpose, min_rsa_bits);
     if (!search.run()) return fail(search.failure());
     auto key = certificate_public_key(leaf);
     if (!key) return fail(std::move(key.error()));
+    TLSPP_TRY(check_key_size(*key, "certificate " + quoted(leaf), min_rsa_bits));
     out.leaf_key = std::move(*key);
     out.anchor_subject = search.anchor()->cert().subject_string();
     out.path_length = search.length();

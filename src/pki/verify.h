@@ -37,6 +37,16 @@ enum class Purpose : uint8_t { server, client };
 inline constexpr size_t kMaxPathLength = 10;
 // Presented lists longer than this are refused outright.
 inline constexpr size_t kMaxPresentedCertificates = 32;
+// RSA key sizes (bits) a presented certificate may have: below the minimum (default 2048,
+// lowered to at most kMinRsaBitsFloor for legacy sites) a key is too weak; above
+// kMaxRsaBits it costs a verifier too much time. Both are unsupported_certificate.
+inline constexpr int kDefaultMinRsaBits = 2048;
+inline constexpr int kMinRsaBitsFloor = 1024;
+inline constexpr int kMaxRsaBits = 8192;
+
+// Whether `key` (of the certificate named `who`) is an acceptable size: RSA keys within
+// [min_rsa_bits, kMaxRsaBits]; other key types have fixed sizes.
+[[nodiscard]] Status check_key_size(const crypto::PublicKey& key, std::string_view who, int min_rsa_bits);
 
 struct VerifiedChain {
   crypto::PublicKey leaf_key;    // verifies CertificateVerify / ServerKeyExchange
@@ -53,6 +63,7 @@ struct VerifiedChain {
 //    allows `purpose` (or anyExtendedKeyUsage);
 //  - when host_name is not empty, the leaf matches it (check_host_name); an empty
 //    host_name skips the identity check, which must be the caller's explicit choice;
+//  - the RSA keys of the presented certificates are within [min_rsa_bits, kMaxRsaBits];
 //  - a path leads from the leaf through presented certificates (any order; unused extras
 //    are ignored) to a certificate of `store`, each certificate signed by the next. A leaf
 //    that is itself in the store is trusted as it is. Issuers must be CAs (basicConstraints
@@ -63,7 +74,8 @@ struct VerifiedChain {
 [[nodiscard]] Result<VerifiedChain> verify_server_chain(const TrustStore& store,
                                                         std::span<const ByteView> chain_der,
                                                         std::string_view host_name, time_t now,
-                                                        Purpose purpose = Purpose::server);
+                                                        Purpose purpose = Purpose::server,
+                                                        int min_rsa_bits = kDefaultMinRsaBits);
 
 // Whether `cert` carries a valid signature by `issuer_key` over its tbsCertificate, using
 // the signature algorithm the certificate names. `issuer_name` is used in messages.

@@ -85,4 +85,10 @@ Status Reader::expect_end(std::string_view what) const {
   return {};
 }
 
+Status Writer::status(std::string_view what) const {
+  if (ok()) return {};
+  return fail(Error::internal("cannot encode " + std::string(what) + ": a field of " + std::to_string(overflow_len_) +
+                              " bytes does not fit its " + std::to_string(overflow_width_) + "-byte length"));
+}
+
 }  // namespace tlspp::wire

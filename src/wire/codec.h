@@ -58,9 +58,24 @@ class Writer {
     u32(static_cast<uint32_t>(v));
   }
   void bytes(ByteView b) { out_.insert(out_.end(), b.begin(), b.end()); }
-  void vec8(ByteView b) { u8(static_cast<uint8_t>(b.size())); bytes(b); }
-  void vec16(ByteView b) { u16(static_cast<uint16_t>(b.size())); bytes(b); }
-  void vec24(ByteView b) { u24(static_cast<uint32_t>(b.size())); bytes(b); }
+  // Length-prefixed vectors. A length that does not fit its prefix is never written
+  // truncated: the Writer fails (status()) and whoever encodes the message refuses to
+  // send it.
+  void vec8(ByteView b) {
+    note_length(b.size(), 1);
+    u8(static_cast<uint8_t>(b.size()));
+    bytes(b);
+  }
+  void vec16(ByteView b) {
+    note_length(b.size(), 2);
+    u16(static_cast<uint16_t>(b.size()));
+    bytes(b);
+  }
+  void vec24(ByteView b) {
+    note_length(b.size(), 3);
+    u24(static_cast<uint32_t>(b.size()));
+    bytes(b);
+  }
 
   // Opens a length prefix of `width` bytes (1, 2 or 3) to be filled by close().
   // Usage: auto mark = w.open(2); ...write contents...; w.close(mark);
@@ -75,15 +90,29 @@ class Writer {
   }
   void close(Mark m) {
     const size_t len = out_.size() - m.offset - m.width;
+    note_length(len, m.width);
     for (uint8_t i = 0; i < m.width; ++i)
       out_[m.offset + i] = static_cast<uint8_t>(len >> (8 * (m.width - 1 - i)));
   }
 
   [[nodiscard]] size_t size() const { return out_.size(); }
   Bytes& buffer() { return out_; }
+  // Whether every length written so far fit its prefix; once one did not, the output is
+  // unusable and status() names the first such length (internal_error: a peer never causes
+  // it, only sizes this side chose).
+  [[nodiscard]] bool ok() const { return overflow_width_ == 0; }
+  [[nodiscard]] Status status(std::string_view what) const;
 
  private:
+  void note_length(size_t n, uint8_t width) {
+    if (n >> (8 * width) != 0 && ok()) {
+      overflow_len_ = n;
+      overflow_width_ = width;
+    }
+  }
   Bytes& out_;
+  size_t overflow_len_ = 0;
+  uint8_t overflow_width_ = 0;
 };
 
 }  // namespace tlspp::wire

@@ -119,7 +119,8 @@ void ExtensionsBuilder::add_raw(uint16_t type, ByteView data) {
   entries_.push_back({type, start, data.size()});
 }
 
-std::vector<Extension> ExtensionsBuilder::list() const {
+Result<std::vector<Extension>> ExtensionsBuilder::list() const {
+  if (failed_) return fail(*failed_);
   std::vector<Extension> out;
   out.reserve(entries_.size());
   const ByteView all(storage_);

@@ -65,12 +65,15 @@ class ExtensionsBuilder {
     Writer w(storage_);
     const size_t start = storage_.size();
     ext.encode(w);
+    if (!w.ok() && !failed_) failed_ = w.status(extension_type_name(type)).error();
     entries_.push_back({static_cast<uint16_t>(type), start, storage_.size() - start});
   }
   void add_raw(uint16_t type, ByteView data);
-  [[nodiscard]] std::vector<Extension> list() const;
+  // The extensions added, or the error of the first one whose encoding did not fit.
+  [[nodiscard]] Result<std::vector<Extension>> list() const;
 
  private:
+  std::optional<Error> failed_;
   struct Entry {
     uint16_t type;
     size_t offset;

@@ -61,11 +61,13 @@ void write_message(Writer& w, const Message& msg) {
   write_handshake(w, Message::kType, [&msg](Writer& body) { msg.encode(body); });
 }
 
+// The whole message, or internal_error when a field is too long for its length prefix.
 template <class Message>
-[[nodiscard]] Bytes encode_message(const Message& msg) {
+[[nodiscard]] Result<Bytes> encode_message(const Message& msg) {
   Bytes out;
   Writer w(out);
   write_message(w, msg);
+  TLSPP_TRY(w.status(handshake_type_name(Message::kType)));
   return out;
 }
 

@@ -182,7 +182,9 @@ Result<std::unique_ptr<Mitm>> Mitm::create(ClientOptions c, ServerOptions s, con
   if (!cc) return fail(cc.error());
   auto sc = ServerConfig::create(std::move(s));
   if (!sc) return fail(sc.error());
-  auto client = ticket ? ClientConnection::create(*cc, host, *ticket) : ClientConnection::create(*cc, host);
+  auto name = ServerName::parse(host);
+  if (!name) return fail(name.error());
+  auto client = ticket ? ClientConnection::create(*cc, *name, *ticket) : ClientConnection::create(*cc, *name);
   if (!client) return fail(client.error());
   auto server = ServerConnection::create(*sc);
   if (!server) return fail(server.error());

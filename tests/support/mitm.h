@@ -217,7 +217,7 @@ void rewrite(Item& item, F&& f) {
     return;
   }
   f(*m);
-  item.data = wire::encode_message(*m);
+  item.data = wire::encode_message(*m).value();
 }
 
 // Whether a server_hello item is a HelloRetryRequest (RFC 8446 §4.1.3).

@@ -12,6 +12,15 @@
 
 namespace tlspp::test {
 
+ServerName server_name(std::string_view name) {
+  auto n = ServerName::parse(name);
+  if (!n) {
+    std::fprintf(stderr, "test: invalid server name '%.*s'\n", static_cast<int>(name.size()), name.data());
+    std::abort();
+  }
+  return *n;
+}
+
 CertificateKeyPair pem_pair(const pki::TestPki& p) {
   CertificateKeyPair pair;
   for (const auto& der : p.chain()) {
@@ -109,7 +118,9 @@ Result<Pair> connect(const ClientOptions& c, const ServerOptions& s, const std::
   if (!cc) return fail(cc.error());
   auto sc = ServerConfig::create(s);
   if (!sc) return fail(sc.error());
-  auto client = ClientConnection::create(*cc, host);
+  auto name = ServerName::parse(host);
+  if (!name) return fail(name.error());
+  auto client = ClientConnection::create(*cc, *name);
   if (!client) return fail(client.error());
   auto server = ServerConnection::create(*sc);
   if (!server) return fail(server.error());

@@ -21,6 +21,9 @@ namespace tlspp::test {
 // A test PKI per key type, made once per process (RSA key generation is slow).
 [[nodiscard]] const pki::TestPki& shared_pki(crypto::KeyType type, const std::string& name = "localhost");
 
+// ServerName::parse for names a test knows are valid (aborts the test binary otherwise).
+[[nodiscard]] ServerName server_name(std::string_view name);
+
 struct PairOptions {
   crypto::KeyType key_type = crypto::KeyType::ec_p256;
 };
