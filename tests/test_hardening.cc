@@ -1,7 +1,8 @@
-// Regression tests for the security findings of the first review (issue 8, items 1-6):
-// resumption bound to the server it was made with, typed server names, client CAs that
-// must be given, RSA key size bounds, key material kept out of plain memory, and encoders
-// that fail instead of truncating.
+// Regression tests for the findings of the first review (issue 8): resumption bound to the
+// server it was made with, typed server names, client CAs that must be given, RSA key size
+// bounds, key material kept out of plain memory, encoders that fail instead of truncating
+// (items 1-6); certificate choice by what the client can verify (9); ClientHellos with
+// lists of every size the wire allows (10); what an alert instead of a ServerHello means (13).
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -12,7 +13,10 @@
 #include <type_traits>
 
 #include "common/buffer.h"
+#include "crypto/kx.h"
 #include "crypto/secret.h"
+#include "handshake/common.h"
+#include "record/record.h"
 #include "crypto/sig.h"
 #include "pki/builder.h"
 #include "pki/verify.h"
@@ -467,6 +471,167 @@ TEST(EncoderLimits, SecretsOver64BytesAreRefused) {
   EXPECT_NE(s.error().message.find("65 bytes"), std::string::npos);
   EXPECT_TRUE(crypto::Secret::from(Bytes(64, 7)));
   EXPECT_DEATH({ crypto::Secret never(big); }, "65-byte secret exceeds");
+}
+
+// --- Item 9: the certificate is chosen by what the client can verify ----------------------
+
+class CertificateChoiceTest : public ::testing::Test {
+ protected:
+  static ServerOptions ed25519_then_ecdsa() {
+    ServerOptions s;
+    s.certificates = {test::pem_pair(pki_for("localhost", KeyType::ed25519)),
+                      test::pem_pair(pki_for("localhost", KeyType::ec_p256))};
+    return s;
+  }
+  static ClientOptions trusting_both() {
+    ClientOptions c;
+    c.ca_files = {root_file(pki_for("localhost", KeyType::ed25519), "ed-root.pem"),
+                  root_file(pki_for("localhost", KeyType::ec_p256), "ec-root.pem")};
+    return c;
+  }
+};
+
+TEST_F(CertificateChoiceTest, ClientWithoutEd25519GetsTheEcdsaCertificate) {
+  // What NSS and Chromium offer: no Ed25519.
+  auto c = trusting_both();
+  c.signature_schemes = {SignatureScheme::ecdsa_secp256r1_sha256, SignatureScheme::rsa_pss_rsae_sha256,
+                         SignatureScheme::rsa_pkcs1_sha256};
+  auto pair = test::connect(c, ed25519_then_ecdsa());
+  ASSERT_TRUE(pair) << pair.error().to_string();
+  EXPECT_EQ(pair->client.negotiated().peer_key, "ECDSA P-256");
+  EXPECT_EQ(pair->client.negotiated().signature_scheme, SignatureScheme::ecdsa_secp256r1_sha256);
+}
+
+TEST_F(CertificateChoiceTest, ConfiguredOrderWinsWhenTheClientAcceptsBoth) {
+  auto pair = test::connect(trusting_both(), ed25519_then_ecdsa());
+  ASSERT_TRUE(pair) << pair.error().to_string();
+  EXPECT_EQ(pair->client.negotiated().peer_key, "Ed25519");
+}
+
+TEST_F(CertificateChoiceTest, NoUsableCertificateIsHandshakeFailure) {
+  auto c = trusting_both();
+  c.signature_schemes = {SignatureScheme::rsa_pss_rsae_sha256};
+  auto pair = test::connect(c, ed25519_then_ecdsa());
+  ASSERT_FALSE(pair);
+  EXPECT_EQ(pair.error().alert, AlertDescription::handshake_failure);
+}
+
+TEST(CertificateChoice, SignatureAlgorithmsCertPrefersAChainTheClientCanVerify) {
+  LoadedCertificate rsa_signed, ecdsa_signed;
+  rsa_signed.key_type = ecdsa_signed.key_type = KeyType::ec_p256;
+  rsa_signed.dns_names = ecdsa_signed.dns_names = {"a.example"};
+  rsa_signed.chain_signatures = {pki::SignatureAlgorithm::rsa_pkcs1_sha256};
+  ecdsa_signed.chain_signatures = {pki::SignatureAlgorithm::ecdsa_sha256};
+  const std::vector<LoadedCertificate> certs = {rsa_signed, ecdsa_signed};
+  const std::vector<SignatureScheme> sig_algs = {SignatureScheme::ecdsa_secp256r1_sha256,
+                                                 SignatureScheme::rsa_pkcs1_sha256};
+  const std::vector<SignatureScheme> only_ecdsa = {SignatureScheme::ecdsa_secp256r1_sha256};
+  auto pick = handshake::choose_certificate(certs, "a.example", sig_algs, only_ecdsa, handshake::tls13_handshake_scheme);
+  ASSERT_TRUE(pick);
+  EXPECT_EQ(pick->certificate, &certs[1]);
+  // Without signature_algorithms_cert, signature_algorithms covers both chains: first wins.
+  pick = handshake::choose_certificate(certs, "a.example", sig_algs, {}, handshake::tls13_handshake_scheme);
+  ASSERT_TRUE(pick);
+  EXPECT_EQ(pick->certificate, &certs[0]);
+  // A chain nobody asked for is still sent when it is all there is (RFC 8446 §4.4.2.2).
+  const std::vector<SignatureScheme> only_ed = {SignatureScheme::ed25519};
+  pick = handshake::choose_certificate(certs, "a.example", only_ecdsa, only_ed, handshake::tls13_handshake_scheme);
+  ASSERT_TRUE(pick);
+  EXPECT_EQ(pick->certificate, &certs[0]);
+  EXPECT_EQ(pick->scheme, SignatureScheme::ecdsa_secp256r1_sha256);
+}
+
+// --- Item 10: lists of every length the wire format allows ---------------------------------
+
+// A ClientHello as a hostile or merely unusual client sends it, framed into plaintext
+// handshake records of at most 2^14 bytes.
+Bytes client_hello_records(uint16_t legacy_version, size_t sig_alg_entries, size_t group_entries,
+                           const crypto::KeyShare& share) {
+  wire::ClientHello ch;
+  ch.legacy_version = static_cast<ProtocolVersion>(legacy_version);
+  const Bytes random(32, 0x42);
+  ch.random = random;
+  ch.cipher_suites = {static_cast<CipherSuite>(0x0a0a), static_cast<CipherSuite>(0xc02b),
+                      CipherSuite::TLS_AES_128_GCM_SHA256};
+  static const uint8_t kNull[1] = {0};
+  ch.legacy_compression_methods = kNull;
+  std::vector<SignatureScheme> schemes;
+  for (size_t i = 0; i < sig_alg_entries; ++i)
+    schemes.push_back(static_cast<SignatureScheme>(i % 3 == 0 ? 0x0a0a : 0xfe00 + (i % 200)));  // GREASE, unknown
+  schemes.push_back(SignatureScheme::ecdsa_secp256r1_sha256);
+  std::vector<NamedGroup> groups;
+  for (size_t i = 0; i < group_entries; ++i) groups.push_back(static_cast<NamedGroup>(0x1a1a + (i % 7) * 0x1010));
+  groups.push_back(NamedGroup::x25519);
+  wire::ExtensionsBuilder b;
+  b.add_raw(0x2a2a, {});  // a GREASE extension
+  b.add(wire::ExtensionType::supported_versions,
+        wire::SupportedVersionsList{{static_cast<ProtocolVersion>(0x7a7a), ProtocolVersion::tls13}});
+  b.add(wire::ExtensionType::supported_groups, wire::SupportedGroups{groups});
+  b.add(wire::ExtensionType::signature_algorithms, wire::SignatureSchemeList{schemes});
+  wire::KeyShareClientHello ks;
+  ks.client_shares.push_back({share.group(), share.public_bytes()});
+  b.add(wire::ExtensionType::key_share, ks);
+  ch.extensions = b.list().value();
+  const Bytes msg = wire::encode_message(ch).value();
+  Buffer out;
+  for (size_t off = 0; off < msg.size(); off += record::kMaxPlaintext)
+    record::write_plaintext_record(out, record::ContentType::handshake,
+                                   ByteView(msg).subspan(off, std::min(record::kMaxPlaintext, msg.size() - off)));
+  return Bytes(out.view().begin(), out.view().end());
+}
+
+TEST(ClientHelloLists, ThousandsOfUnknownAndDuplicatedEntriesAreAccepted) {
+  auto share = crypto::KeyShare::generate(NamedGroup::x25519, *system_random());
+  ASSERT_TRUE(share);
+  // 16000 signature schemes and 8000 groups: about 48 KiB, under the 64 KiB message limit.
+  const Bytes hello = client_hello_records(0x0303, 16000, 8000, *share);
+  ASSERT_GT(hello.size(), 40000u);
+  auto server = ServerConnection::create(*ServerConfig::create(test::server_options_for(KeyType::ec_p256)));
+  ASSERT_TRUE(server);
+  auto s = server->receive(hello);
+  ASSERT_TRUE(s) << s.error().to_string();
+  const ByteView out = server->pending_output();
+  ASSERT_GE(out.size(), 6u);
+  EXPECT_EQ(out[0], 22);  // a handshake record
+  EXPECT_EQ(out[5], 2);   // holding the ServerHello
+  EXPECT_EQ(server->negotiated().signature_scheme, SignatureScheme::ecdsa_secp256r1_sha256);
+  EXPECT_EQ(server->negotiated().group, NamedGroup::x25519);
+}
+
+TEST(ClientHelloLists, LegacyVersionOfSsl3IsRefusedWithProtocolVersion) {
+  auto share = crypto::KeyShare::generate(NamedGroup::x25519, *system_random());
+  ASSERT_TRUE(share);
+  for (uint16_t v : {uint16_t{0x0300}, uint16_t{0x0200}}) {
+    auto server = ServerConnection::create(*ServerConfig::create(test::server_options_for(KeyType::ec_p256)));
+    ASSERT_TRUE(server);
+    auto s = server->receive(client_hello_records(v, 4, 4, *share));
+    ASSERT_FALSE(s);
+    EXPECT_EQ(s.error().alert, AlertDescription::protocol_version);
+    EXPECT_NE(s.error().message.find("SSL 3.0 or older"), std::string::npos) << s.error().message;
+  }
+  // TLS 1.0 in legacy_version with supported_versions offering 1.3 is fine (§4.2.1).
+  auto server = ServerConnection::create(*ServerConfig::create(test::server_options_for(KeyType::ec_p256)));
+  ASSERT_TRUE(server);
+  EXPECT_TRUE(server->receive(client_hello_records(0x0301, 4, 4, *share)));
+}
+
+// --- Item 13: an alert instead of a ServerHello says what it means -------------------------
+
+TEST(AlertInsteadOfServerHello, ProtocolVersionMeansNoTls13) {
+  for (auto [alert, expected] :
+       {std::pair{AlertDescription::protocol_version, "the server does not support TLS 1.3 (it answered protocol_version)"},
+        std::pair{AlertDescription::handshake_failure, "it answered handshake_failure"}}) {
+    ClientOptions c;
+    c.insecure_skip_verification = true;
+    auto client = ClientConnection::create(*ClientConfig::create(c), test::server_name("localhost"));
+    ASSERT_TRUE(client);
+    const uint8_t record[7] = {21, 3, 3, 0, 2, 2, static_cast<uint8_t>(alert)};
+    auto s = client->receive(record);
+    ASSERT_FALSE(s);
+    EXPECT_EQ(s.error().kind, ErrorKind::alert_received);
+    EXPECT_EQ(s.error().alert, alert);
+    EXPECT_NE(s.error().message.find(expected), std::string::npos) << s.error().message;
+  }
 }
 
 }  // namespace

@@ -68,6 +68,11 @@ Result<LoadedCertificate> load_certificate(const CertificateKeyPair& pair, int m
     return fail(Error::config("private key does not match the leaf certificate in " + where));
   if (auto ok = pki::check_key_size(key->public_key(), "the leaf certificate in " + where, min_rsa_bits); !ok)
     return fail(Error::config(ok.error().message));
+  for (const Bytes& der : *chain) {
+    auto c = pki::parse_certificate(der);
+    if (!c) return fail(Error::config("a certificate in " + where + " is malformed: " + c.error().message));
+    if (!c->self_issued()) out.chain_signatures.push_back(c->signature_algorithm);
+  }
   out.dns_names = leaf->dns_names();
   out.subject = leaf->subject_string();
   out.key_type = key->type();

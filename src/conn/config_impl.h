@@ -19,6 +19,9 @@ struct LoadedCertificate {
   crypto::KeyType key_type = crypto::KeyType::other;
   std::vector<std::string> dns_names;  // the leaf's DNS SANs (for SNI selection)
   std::string subject;
+  // How each certificate of the chain that is not self-signed was signed, for matching the
+  // peer's signature_algorithms_cert (RFC 8446 §4.2.3).
+  std::vector<pki::SignatureAlgorithm> chain_signatures;
 };
 
 [[nodiscard]] Result<LoadedCertificate> load_certificate(const CertificateKeyPair& pair, int min_rsa_bits);

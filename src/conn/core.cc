@@ -239,7 +239,8 @@ Status Connection::Core::process_alert(ByteView body) {
     return {};
   }
   // §6: in TLS 1.3 every other alert is fatal whatever its level says.
-  return fail(Error{ErrorKind::alert_received, desc, "peer sent fatal alert " + alert_name(desc)});
+  std::string why = hs ? hs->explain_peer_alert(desc) : std::string();
+  return fail(Error{ErrorKind::alert_received, desc, why.empty() ? "peer sent fatal alert " + alert_name(desc) : why});
 }
 
 Status Connection::Core::process_handshake_bytes(ByteView body) {

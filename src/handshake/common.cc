@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "pki/hostname.h"
+
 namespace tlspp::handshake {
 
 std::optional<SuiteParams> tls13_suite(CipherSuite suite) {
@@ -54,6 +56,58 @@ std::vector<SignatureScheme> schemes_for_key(crypto::KeyType type) {
     case crypto::KeyType::rsa_pss: return {S::rsa_pss_pss_sha256, S::rsa_pss_pss_sha384, S::rsa_pss_pss_sha512};
     default: return {};
   }
+}
+
+bool certificate_signature_accepted(pki::SignatureAlgorithm alg, std::span<const SignatureScheme> accepted) {
+  using A = pki::SignatureAlgorithm;
+  using S = SignatureScheme;
+  const auto has = [&](std::initializer_list<S> any) {
+    return std::any_of(any.begin(), any.end(),
+                       [&](S s) { return std::find(accepted.begin(), accepted.end(), s) != accepted.end(); });
+  };
+  switch (alg) {
+    case A::rsa_pkcs1_sha256: return has({S::rsa_pkcs1_sha256});
+    case A::rsa_pkcs1_sha384: return has({S::rsa_pkcs1_sha384});
+    case A::rsa_pkcs1_sha512: return has({S::rsa_pkcs1_sha512});
+    case A::rsa_pss_sha256: return has({S::rsa_pss_rsae_sha256, S::rsa_pss_pss_sha256});
+    case A::rsa_pss_sha384: return has({S::rsa_pss_rsae_sha384, S::rsa_pss_pss_sha384});
+    case A::rsa_pss_sha512: return has({S::rsa_pss_rsae_sha512, S::rsa_pss_pss_sha512});
+    case A::ecdsa_sha256: return has({S::ecdsa_secp256r1_sha256});
+    case A::ecdsa_sha384: return has({S::ecdsa_secp384r1_sha384});
+    case A::ecdsa_sha512: return has({S::ecdsa_secp521r1_sha512});
+    case A::ed25519: return has({S::ed25519});
+    case A::ed448: return has({S::ed448});
+    default: return false;
+  }
+}
+
+std::optional<CertificateChoice> choose_certificate(std::span<const LoadedCertificate> certs, std::string_view sni,
+                                                    std::span<const SignatureScheme> sig_algs,
+                                                    std::span<const SignatureScheme> sig_algs_cert,
+                                                    bool (*usable)(SignatureScheme)) {
+  const auto named = [&](const LoadedCertificate& c) {
+    return std::any_of(c.dns_names.begin(), c.dns_names.end(),
+                       [&](const std::string& p) { return pki::dns_name_matches(p, sni); });
+  };
+  const bool any_named = !sni.empty() && std::any_of(certs.begin(), certs.end(), named);
+  const auto cert_algs = sig_algs_cert.empty() ? sig_algs : sig_algs_cert;
+  std::optional<CertificateChoice> fallback;
+  for (const LoadedCertificate& c : certs) {
+    if (any_named && !named(c)) continue;
+    std::optional<SignatureScheme> scheme;
+    for (auto s : schemes_for_key(c.key_type))
+      if (usable(s) && std::find(sig_algs.begin(), sig_algs.end(), s) != sig_algs.end()) {
+        scheme = s;
+        break;
+      }
+    if (!scheme) continue;
+    const bool chain_ok = std::all_of(c.chain_signatures.begin(), c.chain_signatures.end(), [&](pki::SignatureAlgorithm a) {
+      return certificate_signature_accepted(a, cert_algs);
+    });
+    if (chain_ok) return CertificateChoice{&c, *scheme};
+    if (!fallback) fallback = CertificateChoice{&c, *scheme};
+  }
+  return fallback;
 }
 
 std::string hex_string(ByteView b) {

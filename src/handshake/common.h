@@ -9,7 +9,9 @@
 #include "crypto/aead.h"
 #include "crypto/hash.h"
 #include "crypto/sig.h"
+#include "conn/config_impl.h"
 #include "handshake/io.h"
+#include "pki/certificate.h"
 #include "tlspp/types.h"
 #include "wire/extensions.h"
 
@@ -32,6 +34,27 @@ struct SuiteParams {
 
 // Signature schemes usable with a key, in our preference order.
 [[nodiscard]] std::vector<SignatureScheme> schemes_for_key(crypto::KeyType type);
+
+// Whether a certificate signed with `alg` satisfies a peer's list of signature schemes for
+// certificates (RFC 8446 §4.2.3: signature_algorithms_cert, or signature_algorithms when
+// that is absent). Schemes name the hash and key type; ECDSA's curve is the signer's.
+[[nodiscard]] bool certificate_signature_accepted(pki::SignatureAlgorithm alg, std::span<const SignatureScheme> accepted);
+
+struct CertificateChoice {
+  const LoadedCertificate* certificate = nullptr;
+  SignatureScheme scheme{};  // what the handshake signature will use
+};
+// RFC 8446 §4.4.2.2: picks the server's certificate. Among those whose names match `sni`
+// (all of them when none does, or without SNI), in configured order, the first whose key
+// can sign with a scheme in `sig_algs` (filtered by `usable`) and whose chain is signed
+// with algorithms in `sig_algs_cert` (or `sig_algs` when the client sent no
+// signature_algorithms_cert); failing that, the first whose key can sign at all (the RFC
+// lets the server send a chain of its choice). Nothing when no key can sign.
+[[nodiscard]] std::optional<CertificateChoice> choose_certificate(std::span<const LoadedCertificate> certs,
+                                                                  std::string_view sni,
+                                                                  std::span<const SignatureScheme> sig_algs,
+                                                                  std::span<const SignatureScheme> sig_algs_cert,
+                                                                  bool (*usable)(SignatureScheme));
 
 // "a, b, c" of the names of a list, for event details.
 template <class T, class NameFn>

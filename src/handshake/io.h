@@ -69,6 +69,10 @@ class Handshake {
   [[nodiscard]] virtual bool ccs_allowed() const = 0;
   // The current state's name, for traces and error messages.
   [[nodiscard]] virtual std::string_view state_name() const = 0;
+  // What a fatal alert from the peer means in the current state, when more can be said
+  // than its name (e.g. a server answering the ClientHello with protocol_version); empty
+  // otherwise.
+  [[nodiscard]] virtual std::string explain_peer_alert(AlertDescription) const { return {}; }
 };
 
 }  // namespace tlspp::handshake

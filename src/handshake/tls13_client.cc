@@ -65,6 +65,18 @@ class Tls13Client final : public Handshake {
   bool done() const override { return state_ == State::connected; }
   bool ccs_allowed() const override { return state_ != State::start && state_ != State::connected; }
   std::string_view state_name() const override { return state_name_of(state_); }
+  std::string explain_peer_alert(AlertDescription alert) const override {
+    // An alert instead of a ServerHello: the server refused this ClientHello, and a server
+    // that speaks only older versions says so with protocol_version (RFC 8446 §4.2.1) or,
+    // in older stacks, handshake_failure.
+    if (state_ != State::expect_server_hello) return {};
+    if (alert == AlertDescription::protocol_version)
+      return "the server does not support TLS 1.3 (it answered protocol_version)";
+    if (alert == AlertDescription::handshake_failure)
+      return "the server refused the ClientHello (it answered handshake_failure): it may not support TLS 1.3, or "
+             "shares no cipher suite, group or signature scheme with this client";
+    return {};
+  }
 
  private:
   Status send_client_hello(Io& io);
@@ -108,7 +120,7 @@ class Tls13Client final : public Handshake {
   crypto::PublicKey server_key_;
   bool cert_requested_ = false;
   Bytes cert_request_context_;
-  std::vector<SignatureScheme> server_sig_algs_;
+  std::vector<SignatureScheme> server_sig_algs_, server_sig_algs_cert_;
 };
 
 // RFC 8446 §4.6.1: "Clients MUST only resume if the new SNI value is valid for the server
@@ -478,6 +490,11 @@ Status Tls13Client::on_certificate_request(Io& io, const wire::HandshakeMessage&
   auto list = wire::SignatureSchemeList::decode(sa->data);
   if (!list) return fail(list.error());
   server_sig_algs_ = list->schemes;
+  if (const auto* sc = wire::find_extension(cr->extensions, ExtensionType::signature_algorithms_cert)) {
+    auto cert_list = wire::SignatureSchemeList::decode(sc->data);
+    if (!cert_list) return fail(cert_list.error());
+    server_sig_algs_cert_ = cert_list->schemes;
+  }
   cert_requested_ = true;
   transcript_.add(m.whole);
   io.event(EventType::message_received, "CertificateRequest", m.whole.size(),
@@ -606,18 +623,10 @@ Status Tls13Client::on_finished(Io& io, const wire::HandshakeMessage& m) {
 Status Tls13Client::send_client_auth(Io& io) {
   // RFC 8446 §4.4.2: a client asked for a certificate answers with one (matching the
   // server's signature_algorithms) or with an empty list.
-  const LoadedCertificate* chosen = nullptr;
-  SignatureScheme scheme{};
-  for (const auto& c : config_->impl().certificates) {
-    for (auto s : schemes_for_key(c.key_type)) {
-      if (std::find(server_sig_algs_.begin(), server_sig_algs_.end(), s) != server_sig_algs_.end()) {
-        chosen = &c;
-        scheme = s;
-        break;
-      }
-    }
-    if (chosen) break;
-  }
+  const auto choice =
+      choose_certificate(config_->impl().certificates, "", server_sig_algs_, server_sig_algs_cert_, tls13_handshake_scheme);
+  const LoadedCertificate* chosen = choice ? choice->certificate : nullptr;
+  const SignatureScheme scheme = choice ? choice->scheme : SignatureScheme{};
   wire::Certificate cert;
   if (chosen)
     for (const auto& der : chosen->chain) cert.certificate_list.push_back({der, {}});

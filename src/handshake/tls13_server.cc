@@ -1,6 +1,7 @@
 #include "handshake/tls13_server.h"
 
 #include <algorithm>
+#include <bitset>
 #include <cctype>
 #include <cstring>
 #include <optional>
@@ -288,6 +289,13 @@ Status Tls13Server::on_client_hello(Io& io, const wire::HandshakeMessage& m) {
       versions->versions.end())
     return fail(
         Error{ErrorKind::peer_incompatible, AlertDescription::protocol_version, "client does not offer TLS 1.3"});
+  // Appendix D.5: "Any endpoint receiving a Hello message with ClientHello.legacy_version ...
+  // set to 0x0300 MUST abort the handshake with a "protocol_version" alert" (and anything
+  // older is no TLS at all). Otherwise legacy_version is ignored (§4.2.1).
+  if (static_cast<uint16_t>(ch->legacy_version) <= 0x0300)
+    return fail(Error{ErrorKind::peer_incompatible, AlertDescription::protocol_version,
+                      "ClientHello legacy_version 0x" + hex_string(ByteView(m.body.data(), 2)) +
+                          " is SSL 3.0 or older, which is refused (RFC 8446 Appendix D.5)"});
   // §4.1.2: exactly the null compression method.
   if (ch->legacy_compression_methods.size() != 1 || ch->legacy_compression_methods[0] != 0)
     return fail(Error::illegal("TLS 1.3 ClientHello offers compression methods"));
@@ -306,8 +314,11 @@ Status Tls13Server::on_client_hello(Io& io, const wire::HandshakeMessage& m) {
   if (!groups) return fail(groups.error());
   auto shares = wire::KeyShareClientHello::decode(ks_ext->data);
   if (!shares) return fail(shares.error());
+  // Peers may list thousands of (mostly unknown) groups: membership by bitset, linear time.
+  std::bitset<65536> offered_groups;
+  for (auto g : groups->groups) offered_groups.set(static_cast<uint16_t>(g));
   for (const auto& s : shares->client_shares)
-    if (std::find(groups->groups.begin(), groups->groups.end(), s.group) == groups->groups.end())
+    if (!offered_groups.test(static_cast<uint16_t>(s.group)))
       return fail(Error::illegal("ClientHello key share for " + std::string(named_group_name(s.group)) +
                                  ", which is not in its supported_groups"));
 
@@ -358,7 +369,7 @@ Status Tls13Server::on_client_hello(Io& io, const wire::HandshakeMessage& m) {
                                  std::string(named_group_name(hrr_group_))));
     std::optional<NamedGroup> group;
     for (auto g : opts_.groups)
-      if (std::find(groups->groups.begin(), groups->groups.end(), g) != groups->groups.end()) {
+      if (offered_groups.test(static_cast<uint16_t>(g))) {
         group = g;
         break;
       }
@@ -370,26 +381,24 @@ Status Tls13Server::on_client_hello(Io& io, const wire::HandshakeMessage& m) {
   if (retry && share->group != hrr_group_)
     return fail(Error::illegal("ClientHello after HelloRetryRequest has a key share for the wrong group"));
 
-  // Certificate: by SNI among the configured chains, the first otherwise.
+  // Certificate and signature scheme (RFC 8446 §4.4.2.2): by SNI, then by what the client
+  // can verify, in configured order.
+  std::vector<SignatureScheme> sig_algs_cert;
+  if (const auto* e = find(ExtensionType::signature_algorithms_cert)) {
+    auto list = wire::SignatureSchemeList::decode(e->data);
+    if (!list) return fail(list.error());
+    sig_algs_cert = std::move(list->schemes);
+  }
   const auto& certs = config_->impl().certificates;
-  const LoadedCertificate* cert = &certs.front();
-  if (!sni.empty())
-    for (const auto& c : certs)
-      if (std::any_of(c.dns_names.begin(), c.dns_names.end(),
-                      [&](const std::string& p) { return pki::dns_name_matches(p, sni); })) {
-        cert = &c;
-        break;
-      }
-  // Signature scheme: ours for that key, the first the client accepts.
-  std::optional<SignatureScheme> scheme;
-  for (auto s : schemes_for_key(cert->key_type))
-    if (std::find(sig_algs->schemes.begin(), sig_algs->schemes.end(), s) != sig_algs->schemes.end()) {
-      scheme = s;
-      break;
-    }
-  if (!scheme)
-    return fail(handshake_failure("client accepts no signature scheme for the server's " +
-                                  std::string(crypto::key_type_name(cert->key_type)) + " key"));
+  const auto choice = choose_certificate(certs, sni, sig_algs->schemes, sig_algs_cert, tls13_handshake_scheme);
+  if (!choice) {
+    std::string keys;
+    for (const auto& c : certs) keys += (keys.empty() ? "" : ", ") + std::string(crypto::key_type_name(c.key_type));
+    return fail(handshake_failure("client accepts no signature scheme for the server's certificate keys (" + keys +
+                                  ")"));
+  }
+  const LoadedCertificate* cert = choice->certificate;
+  const std::optional<SignatureScheme> scheme = choice->scheme;
 
   // ALPN (RFC 7301 §3.2): the server's most preferred protocol the client offers.
   std::string alpn;

@@ -1,6 +1,7 @@
 #include "wire/extensions.h"
 
 #include <algorithm>
+#include <bitset>
 #include <string>
 
 #include "wire/lists.h"
@@ -615,14 +616,17 @@ Result<KeyShareClientHello> KeyShareClientHello::decode(ByteView data) {
   TLSPP_TRY(r.expect_end("key_share"));
   Reader lr(*list);
   KeyShareClientHello out;
+  // One bit per code point: a list of thousands of shares is checked in linear time.
+  std::bitset<65536> seen;
   while (!lr.empty()) {
     auto entry = read_key_share_entry(lr);
     if (!entry) return fail(entry.error());
     // RFC 8446 §4.2.8: "Clients MUST NOT offer multiple KeyShareEntry values for the same group
     // ... Servers MAY check for violations ... with an "illegal_parameter" alert".
-    if (out.find(entry->group) != nullptr)
+    if (seen.test(static_cast<uint16_t>(entry->group)))
       return fail(Error::illegal("key_share offers two shares for group " +
                                  std::string(named_group_name(entry->group))));
+    seen.set(static_cast<uint16_t>(entry->group));
     out.client_shares.push_back(*entry);
   }
   return out;
