@@ -30,7 +30,7 @@ void feed(Connection& c, Wire& w, const char* who) {
 }
 
 ClientConnection new_client(const TlsppSetup& s, const tlspp::SessionTicket* ticket = nullptr) {
-  static const auto name = ServerName::parse(kHost);
+  static const auto name = tlspp::ServerName::parse(kHost);
   if (!name) die("tlspp client: " + name.error().to_string());
   auto c = ticket ? ClientConnection::create(s.client, *name, *ticket) : ClientConnection::create(s.client, *name);
   if (!c) die("tlspp client: " + c.error().to_string());

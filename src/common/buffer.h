@@ -14,12 +14,16 @@ namespace tlspp {
 
 // Buffers may hold decrypted plaintext, so every block is wiped before it is freed or
 // handed to the per-thread cache (and so to another connection): the bytes written since it
-// was allocated (up to the high-water mark), no more.
+// was allocated (up to the high-water mark), no more. A buffer that only ever holds what
+// goes on the wire (records already encrypted) is made with Contents::public_bytes and
+// skips the wipe.
 class Buffer {
  public:
+  enum class Contents : uint8_t { secret, public_bytes };
   Buffer() = default;
+  explicit Buffer(Contents c) : wipe_(c == Contents::secret) {}
   Buffer(Buffer&& o) noexcept
-      : data_(std::move(o.data_)), cap_(o.cap_), start_(o.start_), end_(o.end_), dirty_(o.dirty_) {
+      : data_(std::move(o.data_)), cap_(o.cap_), start_(o.start_), end_(o.end_), dirty_(o.dirty_), wipe_(o.wipe_) {
     o.cap_ = o.start_ = o.end_ = o.dirty_ = 0;
   }
   Buffer& operator=(Buffer&& o) noexcept {
@@ -30,6 +34,7 @@ class Buffer {
       start_ = o.start_;
       end_ = o.end_;
       dirty_ = o.dirty_;
+      wipe_ = o.wipe_;
       o.cap_ = o.start_ = o.end_ = o.dirty_ = 0;
     }
     return *this;
@@ -95,7 +100,7 @@ class Buffer {
   void drop() {
     if (!data_) return;
     note_dirty();
-    secure_zero(data_.get(), dirty_);
+    if (wipe_) secure_zero(data_.get(), dirty_);
     recycle(std::move(data_), cap_);
     cap_ = start_ = end_ = dirty_ = 0;
   }
@@ -120,7 +125,7 @@ class Buffer {
       if (used) std::memcpy(fresh.get(), data_.get() + start_, used);
       if (data_) {
         note_dirty();
-        secure_zero(data_.get(), dirty_);
+        if (wipe_) secure_zero(data_.get(), dirty_);
         recycle(std::move(data_), cap_);
       }
       data_ = std::move(fresh);
@@ -167,6 +172,7 @@ class Buffer {
   size_t start_ = 0;
   size_t end_ = 0;
   size_t dirty_ = 0;  // bytes [0, dirty_) may hold data
+  bool wipe_ = true;
 };
 
 }  // namespace tlspp

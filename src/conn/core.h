@@ -57,7 +57,7 @@ struct Connection::Core final : handshake::Io {
   handshake::Epoch read_epoch = handshake::Epoch::plaintext;
   handshake::Epoch write_epoch = handshake::Epoch::plaintext;
   uint64_t read_key_generation = 0;  // bumped at every read key change (§5.1 alignment)
-  Buffer out;            // records ready to send
+  Buffer out{Buffer::Contents::public_bytes};  // records ready to send (already protected)
   Bytes hs_out;          // handshake messages queued, not yet framed into records
   Bytes hs_in;           // a handshake message being reassembled across records
   Buffer app_in;         // decrypted application data not yet read
