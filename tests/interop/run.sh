@@ -9,13 +9,14 @@
 #   exact commands of every case) instead of deleting it.
 #
 # The suite re-executes itself in a new network namespace holding only a loopback
-# interface (gnutls-serv, selfserv and Chromium listen on every address; there, that is only
-# 127.0.0.1 and ::1, and no test traffic can leave the machine). Root uses `unshare --net`; other users get
-# a user namespace as well (`unshare --user --map-root-user --net`).
+# interface (gnutls-serv, selfserv and Chromium listen on every address; there, that is
+# only 127.0.0.1 and ::1, and no test traffic can leave the machine). Root uses
+# `unshare --net`; other users get a user namespace as well
+# (`unshare --user --map-root-user --net`).
 #
 # Every case starts its own server, stops it by PID, and bounds each client by
-# `timeout 10` (Chromium: `timeout 60`). Output: one line per case, a matrix, then "N passed, M failed"; the exit
-# status is 1 when any case failed.
+# `timeout 10` (Chromium: `timeout 60`). Output: one line per case, a matrix, then
+# "N passed, M failed"; the exit status is 1 when any case failed.
 set -uo pipefail
 
 if [ $# -lt 1 ] || [ $# -gt 2 ]; then
@@ -35,7 +36,8 @@ fi
 source "$here/../lib/loopback.sh"
 loopback_netns interop "$self" "$@"
 
-for tool in openssl gnutls-serv gnutls-cli curl go ss timeout tstclnt selfserv certutil pk12util node cc chromium; do
+for tool in openssl gnutls-serv gnutls-cli curl go ss timeout tstclnt selfserv certutil pk12util node cc \
+    chromium; do
   command -v "$tool" >/dev/null || echo "interop: '$tool' is missing (scripts/deps.sh test installs it); its cases will fail" >&2
 done
 
@@ -559,7 +561,7 @@ curl_case() {
   [ "$variant" = alpn ] && expect curl.err "ALPN: server accepted http/1.1"
 }
 
-# --- simple one-record servers: Python ssl and wolfSSL (item 7) ---------------------------
+# --- simple one-record servers: Python ssl and wolfSSL (issue 8, item 7) -----------------
 
 # tlspp client --request -> a server that reads one record, answers and closes (Python ssl
 # without close_notify, wolfSSL with it). The close_notify of a client that does not wait
@@ -568,7 +570,8 @@ curl_case() {
 simple_server_case() {
   local peer=$1 cert=$2 port runs=5 i
   case $peer in
-    python) start_server server "$python" "$pypeer" server --cert "$pki/$cert.pem" --key "$pki/$cert.key" --count "$runs" ;;
+    python)
+      start_server server "$python" "$pypeer" server --cert "$pki/$cert.pem" --key "$pki/$cert.key" --count "$runs" ;;
     wolfssl) start_server server "$wolfpeer" "$pki/$cert.pem" "$pki/$cert.key" "$runs" ;;
   esac
   port=$(wait_listening "$cdir/server.err") || return
@@ -577,8 +580,8 @@ simple_server_case() {
     client "tlspp-$i" /dev/null "$tlspp" client "127.0.0.1:$port" --servername localhost --ca "$ca" \
       --request "$http_request" --summary
     rc=$(cat "$cdir/tlspp-$i.rc")
-    if ! grep -q "^HTTP/1.0 200 OK" "$cdir/tlspp-$i.out" || ! grep -qxF "request: GET / HTTP/1.0" "$cdir/tlspp-$i.out" ||
-       ! grep -qF "$peer server: TLSv1.3 " "$cdir/tlspp-$i.out"; then
+    if ! grep -q "^HTTP/1.0 200 OK" "$cdir/tlspp-$i.out" || ! grep -qF "$peer server: TLSv1.3 " "$cdir/tlspp-$i.out" ||
+       ! grep -qxF "request: GET / HTTP/1.0" "$cdir/tlspp-$i.out"; then
       lost=$((lost + 1))
       fail "run $i of $runs: the reply is missing from tlspp-$i.out (exit $rc; $(tail -n1 "$cdir/tlspp-$i.err"))"
     elif [ "$rc" != 0 ]; then
@@ -694,7 +697,7 @@ nss_server_case() {
   expect selfserv.err "selfserv: SSL version 3.4 using"  # 3.4 is TLS 1.3
 }
 
-# --- the server's choice among several certificates (item 9) ------------------------------
+# --- the server's choice among several certificates (issue 8, item 9) --------------------
 
 # openssl s_client whose signature_algorithms hold one scheme -> tlspp server with both
 # certificates in ORDER: the server must pick the certificate that scheme can sign with,
@@ -715,7 +718,7 @@ ossl_client_both() {
   expect_line s_client.out "signature_scheme: ${cert_scheme[$want]}"
 }
 
-# --- headless Chromium (items 8 and 9) ----------------------------------------------------
+# --- headless Chromium (issue 8, items 8 and 9) ------------------------------------------
 
 # chromium --headless=new --dump-dom https://localhost:PORT/ -> tlspp server --http (also
 # with --alpn h2,http/1.1, or with both certificates, Ed25519 first: Chromium has no Ed25519
