@@ -7,6 +7,9 @@ if [ "${1:-build}" = test ]; then
   want+=(libgtest-dev clang-19 libfuzzer-19-dev libclang-rt-19-dev)
   # tests/interop: the peers, and a network namespace to run them in.
   want+=(gnutls-bin golang-go curl iproute2 util-linux)
+  # More interop peers: NSS tstclnt/selfserv/certutil, headless Chromium, the wolfSSL server
+  # (built with cc), Node's tls and Python's ssl.
+  want+=(libnss3-tools chromium libwolfssl-dev nodejs python3)
   # tests/keylog: tshark decrypts captures with the key logs tlspp writes.
   want+=(tshark)
 fi

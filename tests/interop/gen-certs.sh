@@ -31,25 +31,28 @@ root() {  # root NAME CN
 root ca "tlspp interop root"
 root other-ca "tlspp interop unrelated root"
 
+# keyUsage is digitalSignature (all TLS 1.3 needs); the RSA leaf adds keyEncipherment, as
+# RSA server certificates usually do, because NSS refuses an RSA server certificate without it
+# (SEC_ERROR_INADEQUATE_KEY_USAGE).
 cat > leaf.ext <<'EXT'
 basicConstraints=critical,CA:FALSE
-keyUsage=critical,digitalSignature
 extendedKeyUsage=serverAuth,clientAuth
 subjectAltName=DNS:localhost,IP:127.0.0.1
 subjectKeyIdentifier=hash
 authorityKeyIdentifier=keyid
 EXT
 
-leaf() {  # leaf NAME genpkey-args...
-  local name=$1; shift
+leaf() {  # leaf NAME KEY-USAGE genpkey-args...
+  local name=$1 usage=$2; shift 2
   ossl genpkey "$@" -out "$name.key"
   ossl req -new -key "$name.key" -out "$name.csr" -subj "/CN=localhost"
+  { cat leaf.ext; echo "keyUsage=critical,$usage"; } >"$name.ext"
   ossl x509 -req -in "$name.csr" -CA ca.pem -CAkey ca.key -CAcreateserial -days 30 -sha256 \
-    -extfile leaf.ext -out "$name.pem"
+    -extfile "$name.ext" -out "$name.pem"
   ossl verify -CAfile ca.pem "$name.pem"
 }
 
-leaf ecdsa -algorithm EC -pkeyopt ec_paramgen_curve:P-256
-leaf rsa -algorithm RSA -pkeyopt rsa_keygen_bits:2048
-leaf ed25519 -algorithm ED25519
-rm -f ./*.csr ca.srl leaf.ext
+leaf ecdsa digitalSignature -algorithm EC -pkeyopt ec_paramgen_curve:P-256
+leaf rsa digitalSignature,keyEncipherment -algorithm RSA -pkeyopt rsa_keygen_bits:2048
+leaf ed25519 digitalSignature -algorithm ED25519
+rm -f ./*.csr ./*.ext ca.srl

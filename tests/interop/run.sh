@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# tlspp interoperability suite: the `tlspp` command against OpenSSL, GnuTLS, Go crypto/tls
-# and curl on 127.0.0.1, in both directions, over TLS 1.3.
+# tlspp interoperability suite: the `tlspp` command against OpenSSL, GnuTLS, Go crypto/tls,
+# curl, NSS, Python ssl, Node tls, wolfSSL and headless Chromium on 127.0.0.1, in both
+# directions where the peer has both, over TLS 1.3.
 #
 # Usage: tests/interop/run.sh PATH/TO/tlspp [REGEX]
 #   REGEX (optional) runs only the cases whose "peer/direction/variant/cert" matches.
@@ -8,13 +9,14 @@
 #   exact commands of every case) instead of deleting it.
 #
 # The suite re-executes itself in a new network namespace holding only a loopback
-# interface (gnutls-serv listens on every address; there, that is only 127.0.0.1 and ::1,
-# and no test traffic can leave the machine). Root uses `unshare --net`; other users get
-# a user namespace as well (`unshare --user --map-root-user --net`).
+# interface (gnutls-serv, selfserv and Chromium listen on every address; there, that is
+# only 127.0.0.1 and ::1, and no test traffic can leave the machine). Root uses
+# `unshare --net`; other users get a user namespace as well
+# (`unshare --user --map-root-user --net`).
 #
 # Every case starts its own server, stops it by PID, and bounds each client by
-# `timeout 10`. Output: one line per case, a matrix, then "N passed, M failed"; the exit
-# status is 1 when any case failed.
+# `timeout 10` (Chromium: `timeout 60`). Output: one line per case, a matrix, then
+# "N passed, M failed"; the exit status is 1 when any case failed.
 set -uo pipefail
 
 if [ $# -lt 1 ] || [ $# -gt 2 ]; then
@@ -34,7 +36,8 @@ fi
 source "$here/../lib/loopback.sh"
 loopback_netns interop "$self" "$@"
 
-for tool in openssl gnutls-serv gnutls-cli curl go ss timeout; do
+for tool in openssl gnutls-serv gnutls-cli curl go ss timeout tstclnt selfserv certutil pk12util node cc \
+    chromium; do
   command -v "$tool" >/dev/null || echo "interop: '$tool' is missing (scripts/deps.sh test installs it); its cases will fail" >&2
 done
 
@@ -64,10 +67,54 @@ if ! env HOME="$work/go" GOPATH="$work/go/path" GOCACHE="$work/go/cache" GO111MO
   cat "$gobuild_log" >&2
 fi
 
+# Debian's Python (its ssl module is the system OpenSSL); a pyenv shim may come first in PATH.
+python=/usr/bin/python3
+[ -x "$python" ] || python=$(command -v python3 || echo python3)
+pypeer=$here/python/peer.py
+nodepeer=$here/node/peer.js
+
+# The wolfSSL peer: a small C program against Debian's libwolfssl-dev.
+wolfpeer=$work/wolfssl/server
+wolfbuild_log=$work/wolfssl/build.log
+mkdir -p "$work/wolfssl"
+if ! timeout 120 cc -O1 -Wall -o "$wolfpeer" "$here/wolfssl/server.c" -lwolfssl >"$wolfbuild_log" 2>&1; then
+  echo "interop: building the wolfSSL peer failed (its cases will fail):" >&2
+  cat "$wolfbuild_log" >&2
+fi
+
+# NSS databases: $nssdb/ca trusts the root (for tstclnt), $nssdb/ecdsa and $nssdb/rsa each
+# hold one server certificate and its key (for selfserv; both leaves are CN=localhost, and
+# NSS would give them one nickname in a shared database). Chromium reads the trusted root
+# from $chrome_home/.pki/nssdb, a throw-away HOME.
+nssdb=$work/nss
+chrome_home=$work/chromium/home
+nss_log=$work/nss/setup.log
+mkdir -p "$nssdb/ca" "$nssdb/ecdsa" "$nssdb/rsa" "$chrome_home/.pki/nssdb"
+make_nss_dbs() {
+  local c
+  certutil -N -d "sql:$nssdb/ca" --empty-password || return
+  certutil -A -d "sql:$nssdb/ca" -t C,, -n ca -i "$ca" || return
+  certutil -N -d "sql:$chrome_home/.pki/nssdb" --empty-password || return
+  certutil -A -d "sql:$chrome_home/.pki/nssdb" -t C,, -n test -i "$ca" || return
+  for c in ecdsa rsa; do
+    certutil -N -d "sql:$nssdb/$c" --empty-password || return
+    openssl pkcs12 -export -in "$pki/$c.pem" -inkey "$pki/$c.key" -certfile "$ca" -name "$c" \
+      -passout pass: -out "$nssdb/$c.p12" || return
+    pk12util -i "$nssdb/$c.p12" -d "sql:$nssdb/$c" -W '' || return
+  done
+}
+if ! make_nss_dbs >"$nss_log" 2>&1; then
+  echo "interop: building the NSS databases failed (the NSS and Chromium cases will fail):" >&2
+  cat "$nss_log" >&2
+fi
+
 # --- case machinery ----------------------------------------------------------------------
 
-declare -A cert_label=([ecdsa]="ECDSA P-256" [rsa]="RSA 2048" [ed25519]="Ed25519")
+declare -A cert_label=([ecdsa]="ECDSA P-256" [rsa]="RSA 2048" [ed25519]="Ed25519" [both]="Ed25519+ECDSA")
 certs=(ecdsa rsa ed25519)
+columns=(ecdsa rsa ed25519 both)  # "both": a tlspp server holding an Ed25519 and an ECDSA certificate
+# What tlspp server --http reports for the certificate it chose (its CertificateVerify).
+declare -A cert_scheme=([ecdsa]=ecdsa_secp256r1_sha256 [rsa]=rsa_pss_rsae_sha256 [ed25519]=ed25519)
 declare -A gnutls_cipher=([TLS_AES_128_GCM_SHA256]=AES-128-GCM [TLS_AES_256_GCM_SHA384]=AES-256-GCM
                           [TLS_CHACHA20_POLY1305_SHA256]=CHACHA20-POLY1305)
 suites=(TLS_AES_128_GCM_SHA256 TLS_AES_256_GCM_SHA384 TLS_CHACHA20_POLY1305_SHA256)
@@ -146,12 +193,13 @@ wait_listening() {
   return 1
 }
 
-# client NAME INPUT CMD...: runs a client for 10 s at most, stdin from INPUT; the exit
-# status goes to NAME.rc, the output to NAME.out/.err.
+# client NAME INPUT CMD...: runs a client for 10 s at most (client_limit=SECONDS changes
+# that), stdin from INPUT; the exit status goes to NAME.rc, the output to NAME.out/.err.
 client() {
-  local name=$1 input=$2; shift 2
-  { printf '%q ' timeout 10 "$@"; printf '<%q >%q 2>%q\n' "$input" "$cdir/$name.out" "$cdir/$name.err"; } >>"$cdir/commands"
-  timeout -k 2 10 "$@" <"$input" >"$cdir/$name.out" 2>"$cdir/$name.err"
+  local name=$1 input=$2 limit=${client_limit:-10}; shift 2
+  { printf '%q ' timeout "$limit" "$@"; printf '<%q >%q 2>%q\n' "$input" "$cdir/$name.out" "$cdir/$name.err"; } >>"$cdir/commands"
+  echo "$limit" >"$cdir/$name.limit"
+  timeout -k 5 "$limit" "$@" <"$input" >"$cdir/$name.out" 2>"$cdir/$name.err"
   echo $? >"$cdir/$name.rc"
 }
 
@@ -160,7 +208,7 @@ expect_rc() {  # expect_rc NAME STATUS
   rc=$(cat "$cdir/$1.rc" 2>/dev/null || echo none)
   if [ "$rc" != "$2" ]; then
     if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
-      fail "$1 timed out after 10 s (exit $rc), expected exit $2"
+      fail "$1 timed out after $(cat "$cdir/$1.limit") s (exit $rc), expected exit $2"
     else
       fail "$1 exited $rc, expected $2"
     fi
@@ -218,7 +266,7 @@ run_case() {
     passed=$((passed + 1))
   fi
   cell[$key|$cert]=$result
-  printf '%-4s  %-8s %-27s %-30s %-12s %5d ms\n' "$result" "$peer" "$direction" "$variant" "${cert_label[$cert]}" "$elapsed"
+  printf '%-4s  %-8s %-27s %-30s %-13s %5d ms\n' "$result" "$peer" "$direction" "$variant" "${cert_label[$cert]}" "$elapsed"
   if [ "$result" = FAIL ]; then
     sed 's/^/        why: /' "$cdir/failures"
     sed 's/^/        ran: /' "$cdir/commands"
@@ -513,12 +561,201 @@ curl_case() {
   [ "$variant" = alpn ] && expect curl.err "ALPN: server accepted http/1.1"
 }
 
+# --- simple one-record servers: Python ssl and wolfSSL (issue 8, item 7) -----------------
+
+# tlspp client --request -> a server that reads one record, answers and closes (Python ssl
+# without close_notify, wolfSSL with it). The close_notify of a client that does not wait
+# for the answer is still unread when such a server closes, so the server's kernel resets
+# the connection and the answer can be lost: the answer must arrive in each of 5 runs.
+simple_server_case() {
+  local peer=$1 cert=$2 port runs=5 i
+  case $peer in
+    python)
+      start_server server "$python" "$pypeer" server --cert "$pki/$cert.pem" --key "$pki/$cert.key" --count "$runs" ;;
+    wolfssl) start_server server "$wolfpeer" "$pki/$cert.pem" "$pki/$cert.key" "$runs" ;;
+  esac
+  port=$(wait_listening "$cdir/server.err") || return
+  local lost=0 rc
+  for ((i = 1; i <= runs; i++)); do
+    client "tlspp-$i" /dev/null "$tlspp" client "127.0.0.1:$port" --servername localhost --ca "$ca" \
+      --request "$http_request" --summary
+    rc=$(cat "$cdir/tlspp-$i.rc")
+    if ! grep -q "^HTTP/1.0 200 OK" "$cdir/tlspp-$i.out" || ! grep -qF "$peer server: TLSv1.3 " "$cdir/tlspp-$i.out" ||
+       ! grep -qxF "request: GET / HTTP/1.0" "$cdir/tlspp-$i.out"; then
+      lost=$((lost + 1))
+      fail "run $i of $runs: the reply is missing from tlspp-$i.out (exit $rc; $(tail -n1 "$cdir/tlspp-$i.err"))"
+    elif [ "$rc" != 0 ]; then
+      fail "run $i of $runs: the reply arrived but tlspp exited $rc ($(tail -n1 "$cdir/tlspp-$i.err"))"
+    fi
+    expect_tlspp_summary "tlspp-$i.err" "" no
+  done
+  [ "$lost" = 0 ] || fail "the reply was lost in $lost of $runs runs"
+}
+
+# Python ssl client (create_default_context: verifies chain and name) -> tlspp server --http.
+python_client_case() {
+  local cert=$1 port
+  start_server tlspp "$tlspp" server --listen 127.0.0.1:0 --cert "$pki/$cert.pem" --key "$pki/$cert.key" --http
+  port=$(wait_listening "$cdir/tlspp.err") || return
+  client py-client /dev/null "$python" "$pypeer" client --connect "127.0.0.1:$port" --ca "$ca" \
+    --servername localhost --request "$http_request"
+  expect_rc py-client 0
+  expect_line py-client.out "protocol: TLSv1.3"
+  expect py-client.out "cipher: TLS_"
+  expect py-client.out " 200 OK"
+  expect_line py-client.out "signature_scheme: ${cert_scheme[$cert]}"
+  expect_line py-client.out "sni: localhost"
+}
+
+# Node tls client -> tlspp server --echo: the line comes back, then Node ends its side.
+node_client_case() {
+  local cert=$1 port
+  start_server tlspp "$tlspp" server --listen 127.0.0.1:0 --cert "$pki/$cert.pem" --key "$pki/$cert.key" --echo
+  port=$(wait_listening "$cdir/tlspp.err") || return
+  client node-client /dev/null node "$nodepeer" client "127.0.0.1:$port" "$ca" localhost "echo line from node"
+  expect_rc node-client 0
+  expect_line node-client.out "protocol: TLSv1.3"
+  expect node-client.out "cipher: TLS_"
+  expect_line node-client.out "authorized: true"
+  expect_line node-client.out "echo line from node"
+}
+
+# --- NSS ---------------------------------------------------------------------------------
+
+# tlspp_server_both ORDER ARGS...: tlspp server with the Ed25519 and the ECDSA certificate
+# for localhost, in ORDER ("ed25519 ecdsa" or "ecdsa ed25519"); sets $port.
+tlspp_server_both() {
+  local order=$1 c cert_args=()
+  shift
+  for c in $order; do cert_args+=(--cert "$pki/$c.pem" --key "$pki/$c.key"); done
+  start_server tlspp "$tlspp" server --listen 127.0.0.1:0 "${cert_args[@]}" "$@"
+  port=$(wait_listening "$cdir/tlspp.err")
+}
+
+# tstclnt (TLS 1.3 only; verifies against the NSS database holding the root) -> tlspp server
+# --http, restricted to one suite, or forcing a HelloRetryRequest (--groups secp384r1), or
+# holding both an Ed25519 and an ECDSA certificate (NSS has no Ed25519 in TLS: it must get
+# the ECDSA one). The page names what the server negotiated.
+nss_client_case() {
+  local variant=$1 cert=$2 port scheme
+  local cli_args=()
+  case $cert in
+    both) tlspp_server_both "ed25519 ecdsa" --http || return; scheme=${cert_scheme[ecdsa]} ;;
+    *)
+      local srv_args=()
+      [ "$variant" = hrr ] && srv_args=(--groups secp384r1)
+      start_server tlspp "$tlspp" server --listen 127.0.0.1:0 --cert "$pki/$cert.pem" --key "$pki/$cert.key" \
+        "${srv_args[@]}" --http
+      port=$(wait_listening "$cdir/tlspp.err") || return
+      scheme=${cert_scheme[$cert]}
+      ;;
+  esac
+  case $variant in
+    TLS_AES_128_GCM_SHA256) cli_args=(-c :1301) ;;
+    TLS_AES_256_GCM_SHA384) cli_args=(-c :1302) ;;
+    TLS_CHACHA20_POLY1305_SHA256) cli_args=(-c :1303) ;;
+  esac
+  client tstclnt "$work/http-request" tstclnt -4 -h 127.0.0.1 -p "$port" -a localhost -d "sql:$nssdb/ca" \
+    -V tls1.3:tls1.3 "${cli_args[@]}"
+  expect_rc tstclnt 0
+  expect tstclnt.out " 200 OK"
+  expect_line tstclnt.out "protocol: TLSv1.3"
+  case $variant in TLS_*) expect_line tstclnt.out "cipher: $variant" ;; esac
+  expect_line tstclnt.out "signature_scheme: $scheme"
+  expect_line tstclnt.out "sni: localhost"
+  if [ "$variant" = hrr ]; then
+    expect_line tstclnt.out "hello_retry_request: yes"
+    expect_line tstclnt.out "group: secp384r1"
+  fi
+}
+
+# tlspp client -> selfserv (TLS 1.3 only; ECDSA key with -e, RSA with -n), which answers an
+# HTTP request with the request itself. One suite by tlspp --ciphers, or -I P384: the only
+# group selfserv accepts is not among tlspp's first key shares, so it sends a
+# HelloRetryRequest.
+nss_server_case() {
+  local variant=$1 cert=$2 port=$((next_port++)) suite=""
+  local srv_args=() cli_args=() hrr=no
+  case $cert in
+    ecdsa) srv_args=(-e ecdsa) ;;
+    rsa) srv_args=(-n rsa) ;;
+  esac
+  case $variant in
+    TLS_*) suite=$variant; cli_args=(--ciphers "$suite") ;;
+    hrr) srv_args+=(-I P384); hrr=yes ;;
+  esac
+  start_server selfserv selfserv -d "sql:$nssdb/$cert" -p "$port" -V tls1.3:tls1.3 -v "${srv_args[@]}"
+  wait_port "$port" || return
+  client tlspp /dev/null "$tlspp" client "127.0.0.1:$port" --servername localhost --ca "$ca" \
+    --request "$http_request" --summary "${cli_args[@]}"
+  expect_rc tlspp 0
+  expect tlspp.out "Server: Generic Web Server"
+  expect tlspp.out $'\r\n\r\nGET / HTTP/1.0\r\nHost: localhost\r\n'  # the request, echoed as the body
+  expect_tlspp_summary tlspp.err "$suite" "$hrr"
+  expect_line tlspp.err "signature_scheme: ${cert_scheme[$cert]}"
+  [ "$variant" = hrr ] && expect_line tlspp.err "group: secp384r1"
+  expect selfserv.err "selfserv: SSL version 3.4 using"  # 3.4 is TLS 1.3
+}
+
+# --- the server's choice among several certificates (issue 8, item 9) --------------------
+
+# openssl s_client whose signature_algorithms hold one scheme -> tlspp server with both
+# certificates in ORDER: the server must pick the certificate that scheme can sign with,
+# wherever it is in its list.
+ossl_client_both() {
+  local order=$1 sigalg=$2 want=$3 cert=$4 port
+  tlspp_server_both "$order" --http || return
+  client s_client "$work/http-request" openssl s_client -connect "127.0.0.1:$port" -servername localhost \
+    -tls1_3 -sigalgs "$sigalg" -CAfile "$ca" -verify_return_error -ign_eof
+  expect_rc s_client 0
+  expect s_client.out "New, TLSv1.3, Cipher is TLS_"
+  expect s_client.out "Verify return code: 0 (ok)"
+  case $want in
+    ed25519) expect s_client.out "Peer signature type: ed25519" ;;
+    ecdsa) expect s_client.out "Peer signature type: ECDSA" ;;
+  esac
+  expect s_client.out " 200 OK"
+  expect_line s_client.out "signature_scheme: ${cert_scheme[$want]}"
+}
+
+# --- headless Chromium (issue 8, items 8 and 9) ------------------------------------------
+
+# chromium --headless=new --dump-dom https://localhost:PORT/ -> tlspp server --http (also
+# with --alpn h2,http/1.1, or with both certificates, Ed25519 first: Chromium has no Ed25519
+# in TLS). Chromium trusts the root through the NSS database in its throw-away HOME; the
+# dumped DOM must hold the server's page. Chromium exits 0 even when the page failed to
+# load, so only the page counts.
+chromium_case() {
+  local variant=$1 cert=$2 port scheme
+  local srv_args=()
+  [ "$variant" = alpn ] && srv_args=(--alpn h2,http/1.1)
+  if [ "$cert" = both ]; then
+    tlspp_server_both "ed25519 ecdsa" --http || return
+    scheme=${cert_scheme[ecdsa]}
+  else
+    start_server tlspp "$tlspp" server --listen 127.0.0.1:0 --cert "$pki/$cert.pem" --key "$pki/$cert.key" \
+      "${srv_args[@]}" --http
+    port=$(wait_listening "$cdir/tlspp.err") || return
+    scheme=${cert_scheme[$cert]}
+  fi
+  client_limit=60 client chromium /dev/null env HOME="$chrome_home" chromium --headless=new --no-sandbox \
+    --disable-gpu --user-data-dir="$cdir/chromium-profile" --dump-dom "https://localhost:$port/"
+  expect_rc chromium 0
+  local why
+  why=$(grep -o 'Page load failed: .*' "$cdir/chromium.err" | head -n1)
+  [ -z "$why" ] || fail "chromium: $why"
+  expect chromium.out "<pre style=\"word-wrap: break-word; white-space: pre-wrap;\">protocol: TLSv1.3"
+  expect_line chromium.out "signature_scheme: $scheme"
+  expect_line chromium.out "sni: localhost"
+}
+
 # --- the matrix --------------------------------------------------------------------------
 
 echo "tlspp interop: $tlspp"
-echo "peers: $(openssl version 2>/dev/null | cut -d' ' -f1-2), GnuTLS $(gnutls-cli --version 2>/dev/null | sed -n 's/^gnutls-cli \([0-9.]*\).*/\1/p'), $(go version 2>/dev/null | cut -d' ' -f3), $(curl --version 2>/dev/null | head -n1 | cut -d' ' -f1-2)"
+echo "peers: $(openssl version 2>/dev/null | cut -d' ' -f1-2), GnuTLS $(gnutls-cli --version 2>/dev/null | sed -n 's/^gnutls-cli \([0-9.]*\).*/\1/p'), $(go version 2>/dev/null | cut -d' ' -f3), $(curl --version 2>/dev/null | head -n1 | cut -d' ' -f1-2),"
+echo "       NSS $(dpkg-query -W -f='${Version}' libnss3 2>/dev/null | sed 's/^[0-9]*://; s/-.*//'), $("$python" --version 2>&1), Node $(node --version 2>/dev/null), wolfSSL $(dpkg-query -W -f='${Version}' libwolfssl-dev 2>/dev/null | sed 's/-.*//'), $(chromium --version 2>/dev/null | cut -d' ' -f1-2)"
 echo
-printf '%-4s  %-8s %-27s %-30s %-12s %8s\n' result peer direction variant certificate time
+printf '%-4s  %-8s %-27s %-30s %-13s %8s\n' result peer direction variant certificate time
 
 for cert in "${certs[@]}"; do
   for suite in "${suites[@]}"; do
@@ -559,17 +796,48 @@ for cert in "${certs[@]}"; do
   done
   run_case curl "curl -> tlspp-server" "HRR (server secp384r1)" "$cert" curl_case hrr
   run_case curl "curl -> tlspp-server" "ALPN http/1.1" "$cert" curl_case alpn
+
+  run_case python "tlspp-client -> py-server" "reply to --request (5 runs)" "$cert" simple_server_case python
+  run_case python "py-client -> tlspp-server" "page (--http)" "$cert" python_client_case
+  run_case wolfssl "tlspp-client -> wolfssl" "reply to --request (5 runs)" "$cert" simple_server_case wolfssl
+  run_case node "node-client -> tlspp-server" "data (--echo)" "$cert" node_client_case
 done
+
+# NSS and Chromium have no Ed25519 in TLS: ECDSA and RSA only, and the server holding both
+# an Ed25519 and an ECDSA certificate must choose the ECDSA one for them.
+for cert in ecdsa rsa; do
+  for suite in "${suites[@]}"; do
+    run_case nss "tstclnt -> tlspp-server" "$suite" "$cert" nss_client_case "$suite"
+  done
+  run_case nss "tstclnt -> tlspp-server" "HRR (server secp384r1)" "$cert" nss_client_case hrr
+  for suite in "${suites[@]}"; do
+    run_case nss "tlspp-client -> selfserv" "$suite" "$cert" nss_server_case "$suite"
+  done
+  run_case nss "tlspp-client -> selfserv" "HRR (server P-384)" "$cert" nss_server_case hrr
+done
+run_case nss "tstclnt -> tlspp-server" "both certs, Ed25519 first" both nss_client_case any
+
+run_case openssl "s_client -> tlspp-server" "Ed25519 first, client ed25519" both \
+  ossl_client_both "ed25519 ecdsa" ed25519 ed25519
+run_case openssl "s_client -> tlspp-server" "Ed25519 first, client ECDSA" both \
+  ossl_client_both "ed25519 ecdsa" ecdsa_secp256r1_sha256 ecdsa
+run_case openssl "s_client -> tlspp-server" "ECDSA first, client ed25519" both \
+  ossl_client_both "ecdsa ed25519" ed25519 ed25519
+
+run_case chromium "chromium -> tlspp-server" "page (--http)" ecdsa chromium_case http
+run_case chromium "chromium -> tlspp-server" "page (--http)" rsa chromium_case http
+run_case chromium "chromium -> tlspp-server" "ALPN h2,http/1.1 (--http)" ecdsa chromium_case alpn
+run_case chromium "chromium -> tlspp-server" "both certs, Ed25519 first" both chromium_case http
 
 echo
 echo "interop matrix (TLS 1.3 on 127.0.0.1):"
 printf '%-8s %-27s %-30s' peer direction variant
-for cert in "${certs[@]}"; do printf ' %-12s' "${cert_label[$cert]}"; done
+for cert in "${columns[@]}"; do printf ' %-13s' "${cert_label[$cert]}"; done
 printf '\n'
 for key in "${rows[@]}"; do
   IFS='|' read -r peer direction variant <<<"$key"
   printf '%-8s %-27s %-30s' "$peer" "$direction" "$variant"
-  for cert in "${certs[@]}"; do printf ' %-12s' "${cell[$key|$cert]:--}"; done
+  for cert in "${columns[@]}"; do printf ' %-13s' "${cell[$key|$cert]:--}"; done
   printf '\n'
 done
 echo

@@ -1,0 +1,86 @@
+"""Python `ssl` peer for the tlspp interop suite (standard library only; run it with
+Debian's /usr/bin/python3, whose ssl module is OpenSSL 3.0).
+
+    peer.py server --cert C --key K [--count N]
+        Listens on 127.0.0.1 (a free port), prints "listening on 127.0.0.1:PORT" to
+        stderr, then serves N connections (default 1), one after the other, the way a
+        simple server does: for each it completes the
+        handshake, reads ONE record (one recv), answers with a short HTTP response naming
+        the connection's version and cipher and the request's first line, and closes the
+        socket at once (no close_notify, no wait for the client's). Whatever the client
+        sent after that record is still unread, so the kernel resets the connection: a
+        client that sent close_notify before reading the answer can lose it.
+    peer.py client --connect HOST:PORT --ca CA [--servername NAME] [--request STRING]
+        TLS 1.3 only; verifies the server's chain against CA and the name. Prints
+        "protocol: ...", "cipher: ..." and "---", sends the request ("\\r" and "\\n"
+        escapes are decoded), then prints everything the server sends until it closes.
+        Exits 1 on any failure.
+"""
+import argparse
+import socket
+import ssl
+import sys
+
+
+def server(args):
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_3
+    ctx.load_cert_chain(args.cert, args.key)
+    with socket.create_server(("127.0.0.1", 0)) as ln:
+        print(f"listening on 127.0.0.1:{ln.getsockname()[1]}", file=sys.stderr, flush=True)
+        for _ in range(args.count):
+            raw, _ = ln.accept()
+            raw.settimeout(10)
+            try:
+                conn = ctx.wrap_socket(raw, server_side=True)
+                request = conn.recv(16384)
+                first = request.split(b"\r\n", 1)[0].split(b"\n", 1)[0].decode("ascii", "replace")
+                body = f"python server: {conn.version()} {conn.cipher()[0]}\nrequest: {first}\n"
+                print(body, end="", file=sys.stderr, flush=True)
+                conn.sendall(f"HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\n{body}".encode())
+                conn.close()
+            except (OSError, ssl.SSLError) as e:  # report it, serve the next connection
+                print(f"python-peer: {e}", file=sys.stderr, flush=True)
+                raw.close()
+
+
+def client(args):
+    host, port = args.connect.rsplit(":", 1)
+    ctx = ssl.create_default_context(cafile=args.ca)
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_3
+    with socket.create_connection((host, int(port)), timeout=10) as raw:
+        with ctx.wrap_socket(raw, server_hostname=args.servername) as conn:
+            print(f"protocol: {conn.version()}")
+            print(f"cipher: {conn.cipher()[0]}")
+            print("---", flush=True)
+            conn.sendall(args.request.replace("\\r", "\r").replace("\\n", "\n").encode())
+            while True:
+                data = conn.recv(16384)  # b"" at close_notify (or a bare TCP close)
+                if not data:
+                    break
+                sys.stdout.buffer.write(data)
+                sys.stdout.flush()
+
+
+def main():
+    p = argparse.ArgumentParser()
+    sub = p.add_subparsers(dest="mode", required=True)
+    s = sub.add_parser("server")
+    s.add_argument("--cert", required=True)
+    s.add_argument("--key", required=True)
+    s.add_argument("--count", type=int, default=1)
+    c = sub.add_parser("client")
+    c.add_argument("--connect", required=True)
+    c.add_argument("--ca", required=True)
+    c.add_argument("--servername", default="localhost")
+    c.add_argument("--request", default="")
+    args = p.parse_args()
+    try:
+        server(args) if args.mode == "server" else client(args)
+    except (OSError, ssl.SSLError) as e:
+        print(f"python-peer: {e}", file=sys.stderr)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
