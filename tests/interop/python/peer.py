@@ -6,10 +6,11 @@ Debian's /usr/bin/python3, whose ssl module is OpenSSL 3.0).
         stderr, then serves N connections (default 1), one after the other, the way a
         simple server does: for each it completes the
         handshake, reads ONE record (one recv), answers with a short HTTP response naming
-        the connection's version and cipher and the request's first line, and closes the
-        socket at once (no close_notify, no wait for the client's). Whatever the client
-        sent after that record is still unread, so the kernel resets the connection: a
-        client that sent close_notify before reading the answer can lose it.
+        the connection's version and cipher and the request's first line, sends its
+        close_notify and closes the socket at once, without waiting for the client's.
+        Whatever the client sent after that record is still unread, so the kernel resets
+        the connection: a client that sent close_notify before reading the answer can
+        lose it.
     peer.py client --connect HOST:PORT --ca CA [--servername NAME] [--request STRING]
         TLS 1.3 only; verifies the server's chain against CA and the name. Prints
         "protocol: ...", "cipher: ..." and "---", sends the request ("\\r" and "\\n"
@@ -22,6 +23,53 @@ import ssl
 import sys
 
 
+def recv_exact(raw, n):
+    out = b""
+    while len(out) < n:
+        chunk = raw.recv(n - len(out))
+        if not chunk:
+            raise OSError("client closed the connection")
+        out += chunk
+    return out
+
+
+def recv_record(raw):
+    """One TLS record from the socket and nothing more: what follows stays in the kernel."""
+    header = recv_exact(raw, 5)
+    return header + recv_exact(raw, int.from_bytes(header[3:5], "big"))
+
+
+def serve_one(ctx, raw):
+    # The TLS engine on memory BIOs, fed one record at a time, so that the server reads
+    # exactly as much as a simple server does and leaves the rest unread.
+    incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+    conn = ctx.wrap_bio(incoming, outgoing, server_side=True)
+    while True:
+        try:
+            conn.do_handshake()
+            break
+        except ssl.SSLWantReadError:
+            raw.sendall(outgoing.read())
+            incoming.write(recv_record(raw))
+    raw.sendall(outgoing.read())
+    while True:
+        try:
+            request = conn.read(16384)
+            break
+        except ssl.SSLWantReadError:
+            incoming.write(recv_record(raw))
+    first = request.split(b"\r\n", 1)[0].split(b"\n", 1)[0].decode("ascii", "replace")
+    body = f"python server: {conn.version()} {conn.cipher()[0]}\nrequest: {first}\n"
+    print(body, end="", file=sys.stderr, flush=True)
+    conn.write(f"HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\n{body}".encode())
+    # close_notify, without waiting for the client's (unwrap wants to read it next).
+    try:
+        conn.unwrap()
+    except ssl.SSLWantReadError:
+        pass
+    raw.sendall(outgoing.read())
+
+
 def server(args):
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.minimum_version = ssl.TLSVersion.TLSv1_3
@@ -32,16 +80,10 @@ def server(args):
             raw, _ = ln.accept()
             raw.settimeout(10)
             try:
-                conn = ctx.wrap_socket(raw, server_side=True)
-                request = conn.recv(16384)
-                first = request.split(b"\r\n", 1)[0].split(b"\n", 1)[0].decode("ascii", "replace")
-                body = f"python server: {conn.version()} {conn.cipher()[0]}\nrequest: {first}\n"
-                print(body, end="", file=sys.stderr, flush=True)
-                conn.sendall(f"HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\n{body}".encode())
-                conn.close()
+                serve_one(ctx, raw)
             except (OSError, ssl.SSLError) as e:  # report it, serve the next connection
                 print(f"python-peer: {e}", file=sys.stderr, flush=True)
-                raw.close()
+            raw.close()
 
 
 def client(args):
