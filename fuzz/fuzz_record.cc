@@ -16,6 +16,15 @@
 #include "keysched/tls13.h"
 #include "record/record.h"
 
+namespace {
+// The record layer takes keys; derive them from a TLS 1.3 secret as the connection does.
+bool install_tls13(tlspp::record::Protection& p, tlspp::crypto::AeadAlg aead, tlspp::crypto::HashAlg hash,
+                   tlspp::ByteView secret) {
+  const auto keys = tlspp::keysched::traffic_keys(hash, aead, secret);
+  return static_cast<bool>(p.install(aead, keys.key.view(), keys.iv.view(), tlspp::record::RecordForm::tls13));
+}
+}  // namespace
+
 using namespace tlspp;
 
 namespace {
@@ -29,8 +38,8 @@ void raw_mode(const uint8_t* data, size_t size) {
   if (size < 1) return;
   const size_t chunk = 1 + data[0] % 64;
   ++data, --size;
-  record::Tls13Protection reader;
-  if (!reader.install(crypto::AeadAlg::aes128gcm, crypto::HashAlg::sha256, kSecret)) abort();
+  record::Protection reader;
+  if (!install_tls13(reader, crypto::AeadAlg::aes128gcm, crypto::HashAlg::sha256, kSecret)) abort();
   record::Deframer d;
   for (size_t off = 0; off < size; off += chunk) {
     d.feed(ByteView(data + off, std::min(chunk, size - off)));
@@ -60,8 +69,8 @@ void sealed_mode(const uint8_t* data, size_t size) {
   if (size) std::memcpy(wire.data() + record::kHeaderLen, data, size);
   if (!ctx.seal(nonce, ByteView(wire).first(5), ByteView(wire).subspan(5, size), MutByteView(wire).subspan(5)))
     abort();
-  record::Tls13Protection reader;
-  if (!reader.install(crypto::AeadAlg::chacha20poly1305, crypto::HashAlg::sha256, kSecret)) abort();
+  record::Protection reader;
+  if (!install_tls13(reader, crypto::AeadAlg::chacha20poly1305, crypto::HashAlg::sha256, kSecret)) abort();
   record::Deframer d;
   d.feed(wire);
   auto rec = d.next();

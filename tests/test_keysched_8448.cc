@@ -17,6 +17,7 @@
 #include "keysched/tls13.h"
 #include "keysched/transcript.h"
 #include "record/record.h"
+#include "support/record_keys.h"
 #include "support/rfc8448.h"
 
 namespace tlspp {
@@ -51,7 +52,7 @@ const Bytes& field(const TraceStep& s, std::string_view label) {
 
 // Seals `payload` as one record and checks it against the trace's complete record, then
 // decrypts the trace's record and checks the plaintext and content type.
-void check_record(record::Tls13Protection& writer, record::Tls13Protection& reader,
+void check_record(record::Protection& writer, record::Protection& reader,
                   const TraceStep& s, ContentType type) {
   SCOPED_TRACE(s.side + " " + s.title);
   const Bytes& payload = field(s, "payload");
@@ -199,11 +200,11 @@ TEST_F(Rfc8448, Section3_Simple1RttHandshake_EveryValue) {
   transcript.add(sfin);
 
   // The server's encrypted flight: EE, Certificate, CertificateVerify, Finished in one record.
-  record::Tls13Protection s_hs_w, s_hs_r, c_hs_w, c_hs_r;
-  ASSERT_TRUE(s_hs_w.install(A, H, s_hs.view()));
-  ASSERT_TRUE(s_hs_r.install(A, H, s_hs.view()));
-  ASSERT_TRUE(c_hs_w.install(A, H, c_hs.view()));
-  ASSERT_TRUE(c_hs_r.install(A, H, c_hs.view()));
+  record::Protection s_hs_w, s_hs_r, c_hs_w, c_hs_r;
+  ASSERT_TRUE(test::install_tls13(s_hs_w, A, H, s_hs.view()));
+  ASSERT_TRUE(test::install_tls13(s_hs_r, A, H, s_hs.view()));
+  ASSERT_TRUE(test::install_tls13(c_hs_w, A, H, c_hs.view()));
+  ASSERT_TRUE(test::install_tls13(c_hs_r, A, H, c_hs.view()));
   const auto& flight = step(t, "server", "send handshake record", 1);
   Bytes flight_msgs = ee;
   for (const Bytes* m : {&cert, &cv, &sfin}) flight_msgs.insert(flight_msgs.end(), m->begin(), m->end());
@@ -253,11 +254,11 @@ TEST_F(Rfc8448, Section3_Simple1RttHandshake_EveryValue) {
 
   // Application keys: NewSessionTicket (server seq 0), application data both ways,
   // then close_notify alerts both ways.
-  record::Tls13Protection s_ap_w, s_ap_r, c_ap_w, c_ap_r;
-  ASSERT_TRUE(s_ap_w.install(A, H, s_ap.view()));
-  ASSERT_TRUE(s_ap_r.install(A, H, s_ap.view()));
-  ASSERT_TRUE(c_ap_w.install(A, H, c_ap.view()));
-  ASSERT_TRUE(c_ap_r.install(A, H, c_ap.view()));
+  record::Protection s_ap_w, s_ap_r, c_ap_w, c_ap_r;
+  ASSERT_TRUE(test::install_tls13(s_ap_w, A, H, s_ap.view()));
+  ASSERT_TRUE(test::install_tls13(s_ap_r, A, H, s_ap.view()));
+  ASSERT_TRUE(test::install_tls13(c_ap_w, A, H, c_ap.view()));
+  ASSERT_TRUE(test::install_tls13(c_ap_r, A, H, c_ap.view()));
   check_record(s_ap_w, s_ap_r, step(t, "server", "send handshake record", 2), ContentType::handshake);
   check_record(c_ap_w, c_ap_r, step(t, "client", "send application_data record"), ContentType::application_data);
   check_record(s_ap_w, s_ap_r, step(t, "server", "send application_data record"), ContentType::application_data);
@@ -332,9 +333,9 @@ TEST_F(Rfc8448, Section4_Resumed0Rtt_BinderEarlySecretsAndEarlyData) {
   EXPECT_EQ(B(keys.key.view()), field(keys_step, "key expanded"));
   EXPECT_EQ(B(keys.iv.view()), field(keys_step, "iv expanded"));
 
-  record::Tls13Protection w, r;
-  ASSERT_TRUE(w.install(A, H, c_early.view()));
-  ASSERT_TRUE(r.install(A, H, c_early.view()));
+  record::Protection w, r;
+  ASSERT_TRUE(test::install_tls13(w, A, H, c_early.view()));
+  ASSERT_TRUE(test::install_tls13(r, A, H, c_early.view()));
   check_record(w, r, step(t, "client", "send application_data record"), ContentType::application_data);
 
   // The resumed handshake's own handshake secret comes from this early secret and the

@@ -2,11 +2,13 @@
 // protection (RFC 8446 §5) including tampering, padding and sequence numbers.
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <numeric>
 
 #include "crypto/aead.h"
 #include "keysched/tls13.h"
 #include "record/record.h"
+#include "support/record_keys.h"
 
 namespace tlspp::record {
 namespace {
@@ -23,11 +25,11 @@ Bytes secret_bytes(uint8_t seed, size_t n = 32) {
 Bytes to_bytes(ByteView v) { return Bytes(v.begin(), v.end()); }
 
 struct Pair {
-  Tls13Protection writer, reader;
+  record::Protection writer, reader;
   explicit Pair(AeadAlg aead, HashAlg hash = HashAlg::sha256) {
     const Bytes secret = secret_bytes(7, crypto::hash_len(hash));
-    EXPECT_TRUE(writer.install(aead, hash, secret));
-    EXPECT_TRUE(reader.install(aead, hash, secret));
+    EXPECT_TRUE(test::install_tls13(writer, aead, hash, secret));
+    EXPECT_TRUE(test::install_tls13(reader, aead, hash, secret));
   }
 };
 
@@ -111,9 +113,9 @@ TEST(Deframer, ReleasesItsBufferWhenIdle) {
   EXPECT_EQ(d.capacity(), 0u);
 }
 
-class Protection : public ::testing::TestWithParam<AeadAlg> {};
+class Tls13Protection : public ::testing::TestWithParam<AeadAlg> {};
 
-TEST_P(Protection, SealOpenRoundTripWithPaddingVariants) {
+TEST_P(Tls13Protection, SealOpenRoundTripWithPaddingVariants) {
   Pair p(GetParam());
   for (size_t pad : {size_t{0}, size_t{1}, size_t{255}, kMaxInnerPlaintext - 1 - 100}) {
     SCOPED_TRACE(pad);
@@ -135,7 +137,7 @@ TEST_P(Protection, SealOpenRoundTripWithPaddingVariants) {
   EXPECT_EQ(p.reader.sequence(), 4u);
 }
 
-TEST_P(Protection, OverLongPlaintextIsRefusedWhenSealing) {
+TEST_P(Tls13Protection, OverLongPlaintextIsRefusedWhenSealing) {
   Pair p(GetParam());
   Buffer wire;
   EXPECT_FALSE(p.writer.seal(ContentType::application_data, Bytes(kMaxPlaintext + 1), 0, wire));
@@ -144,7 +146,7 @@ TEST_P(Protection, OverLongPlaintextIsRefusedWhenSealing) {
 }
 
 // Every kind of tampering gives bad_record_mac.
-TEST_P(Protection, TamperedTagHeaderBodyOrSequenceIsBadRecordMac) {
+TEST_P(Tls13Protection, TamperedTagHeaderBodyOrSequenceIsBadRecordMac) {
   for (int what = 0; what < 4; ++what) {
     SCOPED_TRACE(what);
     Pair p(GetParam());
@@ -165,7 +167,7 @@ TEST_P(Protection, TamperedTagHeaderBodyOrSequenceIsBadRecordMac) {
   }
 }
 
-TEST_P(Protection, ReplayedRecordFailsBecauseTheSequenceMoved) {
+TEST_P(Tls13Protection, ReplayedRecordFailsBecauseTheSequenceMoved) {
   Pair p(GetParam());
   Buffer wire;
   ASSERT_TRUE(p.writer.seal(ContentType::application_data, secret_bytes(1, 10), 0, wire));
@@ -183,7 +185,7 @@ TEST_P(Protection, ReplayedRecordFailsBecauseTheSequenceMoved) {
   EXPECT_EQ(opened.error().alert, AlertDescription::bad_record_mac);
 }
 
-TEST_P(Protection, AllZeroInnerPlaintextIsUnexpectedMessage) {
+TEST_P(Tls13Protection, AllZeroInnerPlaintextIsUnexpectedMessage) {
   Pair p(GetParam());
   Buffer wire;
   // A content type of 0 followed by zero padding: no non-zero byte at all (RFC 8446 §5.4).
@@ -197,7 +199,7 @@ TEST_P(Protection, AllZeroInnerPlaintextIsUnexpectedMessage) {
   EXPECT_EQ(opened.error().alert, AlertDescription::unexpected_message);
 }
 
-TEST_P(Protection, InnerPlaintextOver2To14Plus1IsRecordOverflow) {
+TEST_P(Tls13Protection, InnerPlaintextOver2To14Plus1IsRecordOverflow) {
   // Build the record with the raw AEAD, as a hostile peer would.
   const AeadAlg aead = GetParam();
   const Bytes secret = secret_bytes(7, 32);
@@ -213,8 +215,8 @@ TEST_P(Protection, InnerPlaintextOver2To14Plus1IsRecordOverflow) {
   std::fill(wire.begin() + kHeaderLen, wire.begin() + kHeaderLen + inner, 0x41);
   ASSERT_TRUE(ctx.seal(nonce, ByteView(wire).first(kHeaderLen),
                        ByteView(wire).subspan(kHeaderLen, inner), MutByteView(wire).subspan(kHeaderLen)));
-  Tls13Protection reader;
-  ASSERT_TRUE(reader.install(aead, HashAlg::sha256, secret));
+  record::Protection reader;
+  ASSERT_TRUE(test::install_tls13(reader, aead, HashAlg::sha256, secret));
   Deframer d;
   d.feed(wire);
   auto rec = d.next();
@@ -224,7 +226,7 @@ TEST_P(Protection, InnerPlaintextOver2To14Plus1IsRecordOverflow) {
   EXPECT_EQ(opened.error().alert, AlertDescription::record_overflow);
 }
 
-TEST_P(Protection, TooShortForATagIsBadRecordMac) {
+TEST_P(Tls13Protection, TooShortForATagIsBadRecordMac) {
   Pair p(GetParam());
   Deframer d;
   d.feed(Bytes{23, 3, 3, 0, 16});
@@ -236,7 +238,7 @@ TEST_P(Protection, TooShortForATagIsBadRecordMac) {
   EXPECT_EQ(opened.error().alert, AlertDescription::bad_record_mac);
 }
 
-TEST_P(Protection, SequenceNumberNeverWraps) {
+TEST_P(Tls13Protection, SequenceNumberNeverWraps) {
   Pair p(GetParam());
   p.writer.set_sequence(UINT64_MAX - 1);
   Buffer wire;
@@ -246,12 +248,12 @@ TEST_P(Protection, SequenceNumberNeverWraps) {
   EXPECT_NE(s.error().message.find("sequence"), std::string::npos);
 }
 
-TEST_P(Protection, ReinstallRekeysAndResetsTheSequence) {
+TEST_P(Tls13Protection, ReinstallRekeysAndResetsTheSequence) {
   Pair p(GetParam());
   Buffer wire;
   ASSERT_TRUE(p.writer.seal(ContentType::application_data, Bytes{1, 2, 3}, 0, wire));
   const Bytes next_secret = secret_bytes(50, 32);
-  ASSERT_TRUE(p.writer.install(GetParam(), HashAlg::sha256, next_secret));
+  ASSERT_TRUE(test::install_tls13(p.writer, GetParam(), HashAlg::sha256, next_secret));
   EXPECT_EQ(p.writer.sequence(), 0u);
   Buffer wire2;
   ASSERT_TRUE(p.writer.seal(ContentType::application_data, Bytes{1, 2, 3}, 0, wire2));
@@ -260,12 +262,12 @@ TEST_P(Protection, ReinstallRekeysAndResetsTheSequence) {
   d.feed(wire2.view());
   auto rec = d.next();
   ASSERT_TRUE(rec && *rec);
-  Tls13Protection fresh;
-  ASSERT_TRUE(fresh.install(GetParam(), HashAlg::sha256, next_secret));
+  record::Protection fresh;
+  ASSERT_TRUE(test::install_tls13(fresh, GetParam(), HashAlg::sha256, next_secret));
   EXPECT_TRUE(fresh.open(**rec));
 }
 
-TEST_P(Protection, FragmenterSplitsAtTheLimitAndReassembles) {
+TEST_P(Tls13Protection, FragmenterSplitsAtTheLimitAndReassembles) {
   for (size_t limit : {size_t{1000}, kMaxPlaintext, size_t{64}}) {
     SCOPED_TRACE(limit);
     Pair p(GetParam());
@@ -292,7 +294,135 @@ TEST_P(Protection, FragmenterSplitsAtTheLimitAndReassembles) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(AllAeads, Protection,
+INSTANTIATE_TEST_SUITE_P(AllAeads, Tls13Protection,
+                         ::testing::Values(AeadAlg::aes128gcm, AeadAlg::aes256gcm, AeadAlg::chacha20poly1305),
+                         [](const auto& param_info) {
+                           switch (param_info.param) {
+                             case AeadAlg::aes128gcm: return std::string("AES128GCM");
+                             case AeadAlg::aes256gcm: return std::string("AES256GCM");
+                             default: return std::string("CHACHA20POLY1305");
+                           }
+                         });
+
+// --- TLS 1.2 AEAD records (RFC 5246 §6.2.3.3, RFC 5288, RFC 7905) --------------------------
+
+class Tls12Protection : public ::testing::TestWithParam<AeadAlg> {
+ protected:
+  [[nodiscard]] static bool gcm() { return GetParam() != AeadAlg::chacha20poly1305; }
+  [[nodiscard]] Bytes key() const { return secret_bytes(3, crypto::aead_key_len(GetParam())); }
+  [[nodiscard]] Bytes iv() const { return secret_bytes(40, gcm() ? 4 : 12); }
+  void install(record::Protection& p) const { ASSERT_TRUE(p.install(GetParam(), key(), iv(), RecordForm::tls12)); }
+};
+
+TEST_P(Tls12Protection, RecordLayoutMatchesTheRfcConstruction) {
+  record::Protection w;
+  install(w);
+  const Bytes msg = {'h', 'e', 'l', 'l', 'o'};
+  Buffer wire;
+  ASSERT_TRUE(w.seal(ContentType::application_data, Bytes{'x'}, 0, wire));  // seq 0
+  wire.clear();
+  ASSERT_TRUE(w.seal(ContentType::application_data, msg, 0, wire));  // seq 1
+  const ByteView rec = wire.view();
+  const size_t explicit_len = gcm() ? 8 : 0;
+  ASSERT_EQ(rec.size(), 5 + explicit_len + msg.size() + 16);
+  // The true content type and version are outside (no inner type as in TLS 1.3).
+  EXPECT_EQ(rec[0], 23);
+  EXPECT_EQ(rec[1], 3);
+  EXPECT_EQ(rec[2], 3);
+  EXPECT_EQ((size_t{rec[3]} << 8) | rec[4], explicit_len + msg.size() + 16);
+  // Decrypt independently: nonce = salt || seq (GCM, the explicit part on the wire) or
+  // IV xor seq (ChaCha20); additional data = seq_num || type || version || length.
+  uint8_t nonce[12] = {};
+  const Bytes v = iv();
+  std::memcpy(nonce, v.data(), v.size());
+  if (gcm()) {
+    const Bytes seq1 = {0, 0, 0, 0, 0, 0, 0, 1};
+    EXPECT_EQ(to_bytes(rec.subspan(5, 8)), seq1);
+    std::memcpy(nonce + 4, rec.data() + 5, 8);
+  } else {
+    nonce[11] ^= 1;
+  }
+  const uint8_t aad[13] = {0, 0, 0, 0, 0, 0, 0, 1, 23, 3, 3, 0, 5};
+  crypto::AeadCtx ctx;
+  ASSERT_TRUE(ctx.set_key(GetParam(), key()));
+  Bytes plain(msg.size());
+  ASSERT_TRUE(ctx.open(nonce, aad, rec.subspan(5 + explicit_len), plain));
+  EXPECT_EQ(plain, msg);
+}
+
+TEST_P(Tls12Protection, OpensInPlaceAndIntoAnotherBuffer) {
+  record::Protection w, r1, r2;
+  install(w);
+  install(r1);
+  install(r2);
+  const Bytes msg = secret_bytes(9, 1000);
+  Buffer wire;
+  ASSERT_TRUE(w.seal(ContentType::handshake, msg, 0, wire));
+  Bytes copy = to_bytes(wire.view());
+  Deframer d;
+  d.feed(copy);
+  auto rec = d.next();
+  ASSERT_TRUE(rec && *rec);
+  auto in_place = r1.open(**rec);
+  ASSERT_TRUE(in_place) << in_place.error().to_string();
+  EXPECT_EQ(in_place->type, ContentType::handshake);
+  EXPECT_EQ(to_bytes(in_place->plaintext), msg);
+  // Into another buffer, the plaintext starts that buffer.
+  Bytes out(copy.size());
+  auto elsewhere = r2.open(ByteView(copy).first(5), ByteView(copy).subspan(5), out);
+  ASSERT_TRUE(elsewhere) << elsewhere.error().to_string();
+  EXPECT_EQ(elsewhere->plaintext.data(), out.data());
+  EXPECT_EQ(to_bytes(elsewhere->plaintext), msg);
+}
+
+TEST_P(Tls12Protection, HeaderTypeAndSequenceAreAuthenticated) {
+  record::Protection w;
+  install(w);
+  Buffer wire;
+  ASSERT_TRUE(w.seal(ContentType::application_data, Bytes{1, 2, 3}, 0, wire));
+  {
+    Bytes rec = to_bytes(wire.view());
+    rec[0] = 22;  // claims to be handshake: the additional data differs
+    record::Protection r;
+    install(r);
+    auto o = r.open(ByteView(rec).first(5), ByteView(rec).subspan(5), MutByteView(rec).subspan(5));
+    ASSERT_FALSE(o);
+    EXPECT_EQ(o.error().alert, AlertDescription::bad_record_mac);
+  }
+  {
+    Bytes rec = to_bytes(wire.view());
+    record::Protection r;
+    install(r);
+    r.set_sequence(1);
+    auto o = r.open(ByteView(rec).first(5), ByteView(rec).subspan(5), MutByteView(rec).subspan(5));
+    ASSERT_FALSE(o);
+    EXPECT_EQ(o.error().alert, AlertDescription::bad_record_mac);
+  }
+}
+
+TEST_P(Tls12Protection, LimitsAreRecordOverflowAndBadRecordMac) {
+  record::Protection r;
+  install(r);
+  const size_t explicit_len = gcm() ? 8 : 0;
+  Bytes too_long(explicit_len + kMaxPlaintext + 1 + 16, 0);
+  const uint8_t header[5] = {23, 3, 3, 0, 0};
+  auto o = r.open(header, too_long, too_long);
+  ASSERT_FALSE(o);
+  EXPECT_EQ(o.error().alert, AlertDescription::record_overflow);
+  Bytes too_short(explicit_len + 15, 0);
+  o = r.open(header, too_short, too_short);
+  ASSERT_FALSE(o);
+  EXPECT_EQ(o.error().alert, AlertDescription::bad_record_mac);
+  record::Protection w;
+  install(w);
+  Buffer wire;
+  EXPECT_FALSE(w.seal(ContentType::application_data, Bytes(kMaxPlaintext + 1, 0), 0, wire));
+  // An IV of the other form's length is refused.
+  record::Protection bad;
+  EXPECT_FALSE(bad.install(GetParam(), key(), secret_bytes(1, gcm() ? 12 : 4), RecordForm::tls12));
+}
+
+INSTANTIATE_TEST_SUITE_P(AllAeads, Tls12Protection,
                          ::testing::Values(AeadAlg::aes128gcm, AeadAlg::aes256gcm, AeadAlg::chacha20poly1305),
                          [](const auto& param_info) {
                            switch (param_info.param) {

@@ -316,7 +316,7 @@ Status Connection::Core::process_post_handshake(ByteView message) {
     event(EventType::message_received, "KeyUpdate", message.size(),
           {{"request_update", request ? "update_requested" : "update_not_requested"}});
   read_secret = keysched::next_traffic_secret(hash, read_secret.view());
-  TLSPP_TRY(read_prot.install(aead, hash, read_secret.view()));
+  TLSPP_TRY(install_tls13(read_prot, aead, hash, read_secret.view()));
   ++read_key_generation;
   if (tracing()) event(EventType::keys_installed, "application traffic keys (read, updated)", 0, {});
   if (request) TLSPP_TRY(send_key_update(false));
@@ -364,10 +364,16 @@ Status Connection::Core::send_key_update(bool request_peer) {
     event(EventType::message_sent, "KeyUpdate", sizeof msg,
           {{"request_update", request_peer ? "update_requested" : "update_not_requested"}});
   write_secret = keysched::next_traffic_secret(hash, write_secret.view());
-  TLSPP_TRY(write_prot.install(aead, hash, write_secret.view()));
+  TLSPP_TRY(install_tls13(write_prot, aead, hash, write_secret.view()));
   records_written_since_key = 0;
   if (tracing()) event(EventType::keys_installed, "application traffic keys (write, updated)", 0, {});
   return {};
+}
+
+Status Connection::Core::install_tls13(record::Protection& prot, crypto::AeadAlg a, crypto::HashAlg h,
+                                       ByteView secret) {
+  const keysched::TrafficKeys keys = keysched::traffic_keys(h, a, secret);
+  return prot.install(a, keys.key.view(), keys.iv.view(), record::RecordForm::tls13);
 }
 
 Status Connection::Core::key_update(bool request_peer) {
@@ -401,7 +407,7 @@ void Connection::Core::send_change_cipher_spec() {
 Status Connection::Core::install_write_keys(Epoch epoch, crypto::AeadAlg a, crypto::HashAlg h, ByteView secret,
                                             std::string_view label) {
   TLSPP_TRY(flush_handshake());
-  TLSPP_TRY(write_prot.install(a, h, secret));
+  TLSPP_TRY(install_tls13(write_prot, a, h, secret));
   write_epoch = epoch;
   records_written_since_key = 0;
   log_secret(label, secret);
@@ -420,7 +426,7 @@ Status Connection::Core::install_write_keys(Epoch epoch, crypto::AeadAlg a, cryp
 
 Status Connection::Core::install_read_keys(Epoch epoch, crypto::AeadAlg a, crypto::HashAlg h, ByteView secret,
                                            std::string_view label) {
-  TLSPP_TRY(read_prot.install(a, h, secret));
+  TLSPP_TRY(install_tls13(read_prot, a, h, secret));
   read_epoch = epoch;
   ++read_key_generation;
   log_secret(label, secret);

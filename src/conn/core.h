@@ -53,7 +53,7 @@ struct Connection::Core final : handshake::Io {
   const CommonOptions& options;
   std::unique_ptr<handshake::Handshake> hs;  // freed when the handshake completes
   record::Deframer deframer;
-  record::Tls13Protection read_prot, write_prot;
+  record::Protection read_prot, write_prot;
   handshake::Epoch read_epoch = handshake::Epoch::plaintext;
   handshake::Epoch write_epoch = handshake::Epoch::plaintext;
   uint64_t read_key_generation = 0;  // bumped at every read key change (§5.1 alignment)
@@ -93,6 +93,9 @@ struct Connection::Core final : handshake::Io {
   [[nodiscard]] Status process_new_session_ticket(ByteView message);
   [[nodiscard]] Status process_alert(ByteView body);
   [[nodiscard]] Status send_key_update(bool request_peer);
+  // RFC 8446 §7.3: the traffic key and IV of a TLS 1.3 secret, installed in `prot`.
+  [[nodiscard]] static Status install_tls13(record::Protection& prot, crypto::AeadAlg aead, crypto::HashAlg hash,
+                                            ByteView secret);
   [[nodiscard]] Status flush_handshake();
   [[nodiscard]] Status write_app_records(ByteView data);
   [[nodiscard]] Status maybe_auto_key_update();

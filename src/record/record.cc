@@ -3,8 +3,9 @@
 #include <algorithm>
 #include <string>
 
+#include <cstring>
+
 #include "crypto/secret.h"
-#include "keysched/tls13.h"
 
 namespace tlspp::record {
 
@@ -55,29 +56,51 @@ void write_plaintext_record(Buffer& out, ContentType type, ByteView fragment, ui
   if (!fragment.empty()) std::memcpy(dst.data() + kHeaderLen, fragment.data(), fragment.size());
 }
 
-Status Tls13Protection::install(crypto::AeadAlg aead, crypto::HashAlg hash, ByteView traffic_secret) {
-  const keysched::TrafficKeys keys = keysched::traffic_keys(hash, aead, traffic_secret);
-  TLSPP_TRY(aead_.set_key(aead, keys.key.view()));
-  std::memcpy(iv_, keys.iv.view().data(), sizeof iv_);
+Status Protection::install(crypto::AeadAlg aead, ByteView key, ByteView iv, RecordForm form) {
+  // RFC 5288 §3: AES-GCM in TLS 1.2 takes a 4-byte salt from the key block; every other
+  // form a 12-byte IV (RFC 8446 §5.3, RFC 7905 §2).
+  const bool gcm12 = form == RecordForm::tls12 && aead != crypto::AeadAlg::chacha20poly1305;
+  const size_t iv_len = gcm12 ? 4 : crypto::kAeadNonceLen;
+  if (iv.size() != iv_len)
+    return fail(Error::internal("record IV of " + std::to_string(iv.size()) + " bytes; this form needs " +
+                                std::to_string(iv_len)));
+  TLSPP_TRY(aead_.set_key(aead, key));
+  std::memset(iv_, 0, sizeof iv_);
+  std::memcpy(iv_, iv.data(), iv.size());
+  form_ = form;
+  explicit_nonce_ = gcm12;
   seq_ = 0;
   return {};
 }
 
-void Tls13Protection::nonce(uint8_t (&out)[crypto::kAeadNonceLen]) const {
-  // RFC 8446 §5.3: the 64-bit sequence number, big-endian and left-padded to the IV
-  // length, XORed with the IV.
+void Protection::nonce(uint8_t (&out)[crypto::kAeadNonceLen]) const {
   std::memcpy(out, iv_, sizeof out);
+  if (explicit_nonce_) {
+    // RFC 5288 §3: salt || nonce_explicit, the explicit part being the sequence number.
+    for (int i = 0; i < 8; ++i) out[4 + i] = static_cast<uint8_t>(seq_ >> (8 * (7 - i)));
+    return;
+  }
+  // RFC 8446 §5.3 and RFC 7905 §2: the 64-bit sequence number, big-endian and left-padded
+  // to the IV length, XORed with the IV.
   for (int i = 0; i < 8; ++i) out[crypto::kAeadNonceLen - 1 - i] ^= static_cast<uint8_t>(seq_ >> (8 * i));
 }
 
-Status Tls13Protection::check_sequence() const {
+void Protection::tls12_additional_data(uint8_t (&aad)[13], ContentType type, uint16_t version, size_t length) const {
+  // RFC 5246 §6.2.3.3: seq_num + TLSCompressed.type + TLSCompressed.version +
+  // TLSCompressed.length (the plaintext's length).
+  for (int i = 0; i < 8; ++i) aad[i] = static_cast<uint8_t>(seq_ >> (8 * (7 - i)));
+  put_header(aad + 8, type, version, length);
+}
+
+Status Protection::check_sequence() const {
   // RFC 8446 §5.3: a sequence number must never wrap; rekey or close first.
   if (seq_ == UINT64_MAX)
     return fail(Error::internal("record sequence number exhausted; the connection must be re-keyed"));
   return {};
 }
 
-Status Tls13Protection::seal(ContentType type, ByteView plaintext, size_t padding, Buffer& out) {
+Status Protection::seal(ContentType type, ByteView plaintext, size_t padding, Buffer& out) {
+  if (form_ == RecordForm::tls12) return seal12(type, plaintext, out);
   const size_t inner = plaintext.size() + 1 + padding;
   if (inner > kMaxInnerPlaintext)
     return fail(Error::internal("record plaintext of " + std::to_string(inner) + " bytes is over the limit"));
@@ -112,7 +135,8 @@ Status Tls13Protection::seal(ContentType type, ByteView plaintext, size_t paddin
   return {};
 }
 
-Result<Opened> Tls13Protection::open(ByteView header, ByteView body, MutByteView out) {
+Result<Opened> Protection::open(ByteView header, ByteView body, MutByteView out) {
+  if (form_ == RecordForm::tls12) return open12(header, body, out);
   if (body.size() > kMaxCiphertext)
     return fail(Error{ErrorKind::peer_misbehaved, AlertDescription::record_overflow,
                       "protected record of " + std::to_string(body.size()) + " bytes is over the limit"});
@@ -140,8 +164,56 @@ Result<Opened> Tls13Protection::open(ByteView header, ByteView body, MutByteView
   return Opened{static_cast<ContentType>(type), out.first(i - 1)};
 }
 
-Status write_records(ContentType type, ByteView data, size_t max_fragment,
-                     Tls13Protection* protection, Buffer& out) {
+Status Protection::seal12(ContentType type, ByteView plaintext, Buffer& out) {
+  if (plaintext.size() > kMaxPlaintext)
+    return fail(Error::internal("record plaintext of " + std::to_string(plaintext.size()) + " bytes is over 2^14"));
+  TLSPP_TRY(check_sequence());
+  const size_t explicit_len = explicit_nonce_ ? kExplicitNonceLen : 0;
+  const size_t body_len = explicit_len + plaintext.size() + crypto::kAeadTagLen;
+  MutByteView dst = out.append_uninit(kHeaderLen + body_len);
+  put_header(dst.data(), type, kLegacyVersion, body_len);
+  uint8_t n[crypto::kAeadNonceLen];
+  nonce(n);
+  if (explicit_nonce_) std::memcpy(dst.data() + kHeaderLen, n + 4, kExplicitNonceLen);
+  uint8_t aad[13];
+  tls12_additional_data(aad, type, kLegacyVersion, plaintext.size());
+  if (auto s = aead_.seal(n, aad, plaintext, dst.subspan(kHeaderLen + explicit_len)); !s) {
+    out.trim_tail(dst.size());
+    return s;
+  }
+  ++seq_;
+  return {};
+}
+
+Result<Opened> Protection::open12(ByteView header, ByteView body, MutByteView out) {
+  const size_t explicit_len = explicit_nonce_ ? kExplicitNonceLen : 0;
+  if (body.size() < explicit_len + crypto::kAeadTagLen)
+    return fail(Error::crypto(AlertDescription::bad_record_mac,
+                              "protected record of " + std::to_string(body.size()) + " bytes is too short"));
+  const size_t plain_len = body.size() - explicit_len - crypto::kAeadTagLen;
+  // RFC 5246 §6.2.3: the plaintext is at most 2^14 bytes.
+  if (plain_len > kMaxPlaintext)
+    return fail(Error{ErrorKind::peer_misbehaved, AlertDescription::record_overflow,
+                      "protected record carries " + std::to_string(plain_len) + " bytes, over 2^14"});
+  TLSPP_TRY(check_sequence());
+  uint8_t n[crypto::kAeadNonceLen];
+  nonce(n);
+  // RFC 5288 §3: the explicit part is whatever the sender chose; it is authenticated by
+  // being part of the nonce.
+  if (explicit_nonce_) std::memcpy(n + 4, body.data(), kExplicitNonceLen);
+  const auto type = static_cast<ContentType>(header[0]);
+  const uint16_t version = static_cast<uint16_t>((header[1] << 8) | header[2]);
+  uint8_t aad[13];
+  tls12_additional_data(aad, type, version, plain_len);
+  // In place, the plaintext stays where its ciphertext was (after the explicit nonce):
+  // OpenSSL refuses partly overlapping input and output. Elsewhere it starts `out`.
+  const MutByteView dst = out.data() == body.data() ? out.subspan(explicit_len, plain_len) : out.first(plain_len);
+  TLSPP_TRY(aead_.open(n, aad, body.subspan(explicit_len), dst));
+  ++seq_;
+  return Opened{type, dst};
+}
+
+Status write_records(ContentType type, ByteView data, size_t max_fragment, Protection* protection, Buffer& out) {
   max_fragment = std::clamp<size_t>(max_fragment, 1, kMaxPlaintext);
   const bool protect = protection != nullptr && protection->active();
   do {

@@ -1,5 +1,6 @@
-// The TLS record layer (RFC 8446 §5): framing, TLS 1.3 record protection, fragmentation.
-// It knows records and content types, never handshake messages.
+// The TLS record layer (RFC 8446 §5, RFC 5246 §6.2): framing, record protection in the
+// TLS 1.3 and TLS 1.2 AEAD forms, fragmentation. It knows records and content types, never
+// handshake messages, and takes keys, not secrets: deriving them is the key schedule's job.
 #pragma once
 
 #include <cstddef>
@@ -61,30 +62,47 @@ void write_plaintext_record(Buffer& out, ContentType type, ByteView fragment,
                             uint16_t version = kLegacyVersion);
 
 struct Opened {
-  ContentType type;   // the inner (true) content type
-  MutByteView plaintext;  // a prefix of the record's body
+  ContentType type;   // the true content type (TLS 1.3: the inner one)
+  // A prefix of the output given to open(); when a TLS 1.2 AES-GCM record is decrypted in
+  // place, it starts after the explicit nonce instead.
+  MutByteView plaintext;
 };
 
-// TLS 1.3 record protection for one direction (RFC 8446 §5.2-5.3).
-class Tls13Protection {
+// How records are protected (the additional data, the nonce and what the body holds).
+enum class RecordForm : uint8_t {
+  // RFC 8446 §5.2-5.4: outer type application_data, the header as additional data, nonce
+  // = IV xor sequence number, the true content type (and padding) inside the encryption.
+  tls13,
+  // RFC 5246 §6.2.3.3 with RFC 5288 (AES-GCM) or RFC 7905 (ChaCha20-Poly1305): the true
+  // type outside, additional data = seq_num || type || version || plaintext length. AES-GCM
+  // nonces are a 4-byte implicit salt (the IV) and an 8-byte explicit part sent before the
+  // ciphertext (tlspp sends the sequence number); ChaCha20-Poly1305 uses IV xor sequence
+  // number with nothing explicit.
+  tls12,
+};
+
+// Record protection for one direction.
+class Protection {
  public:
-  // Derives key and IV from the traffic secret (§7.3) and resets the sequence number.
-  // Re-installing re-keys the same cipher context (no allocation).
-  [[nodiscard]] Status install(crypto::AeadAlg aead, crypto::HashAlg hash, ByteView traffic_secret);
+  // Installs the AEAD key and IV (TLS 1.3: 12 bytes; TLS 1.2: 4 bytes for AES-GCM, 12 for
+  // ChaCha20-Poly1305) and resets the sequence number. Re-installing re-keys the same
+  // cipher context (no allocation).
+  [[nodiscard]] Status install(crypto::AeadAlg aead, ByteView key, ByteView iv, RecordForm form = RecordForm::tls13);
   [[nodiscard]] bool active() const { return aead_.has_key(); }
+  [[nodiscard]] RecordForm form() const { return form_; }
   [[nodiscard]] uint64_t sequence() const { return seq_; }
   // Sets the next sequence number; tests use it to reach the 2^64-1 limit.
   void set_sequence(uint64_t seq) { seq_ = seq; }
   [[nodiscard]] crypto::AeadAlg aead() const { return aead_.alg(); }
 
-  // Appends one protected record carrying `plaintext` of content `type`, followed by
-  // `padding` zero bytes inside the encryption (§5.4). plaintext.size() + 1 + padding must
-  // not exceed 2^14 + 1.
+  // Appends one protected record carrying `plaintext` of content `type`; in the TLS 1.3
+  // form followed by `padding` zero bytes inside the encryption (§5.4; TLS 1.2 has none).
+  // plaintext.size() + 1 + padding must not exceed 2^14 + 1.
   [[nodiscard]] Status seal(ContentType type, ByteView plaintext, size_t padding, Buffer& out);
 
   // Decrypts `rec` in place. Errors: bad_record_mac (authentication failure, §5.2),
-  // record_overflow (ciphertext over 2^14+256 or inner plaintext over 2^14+1),
-  // unexpected_message (no non-zero content type byte, §5.4).
+  // record_overflow (ciphertext over 2^14+256, inner plaintext over 2^14+1, TLS 1.2
+  // plaintext over 2^14), unexpected_message (no non-zero content type byte, §5.4).
   [[nodiscard]] Result<Opened> open(const Record& rec) { return open(rec.header, rec.body, rec.body); }
   // The same, decrypting into `out` (at least rec.body.size() bytes; may be rec.body).
   [[nodiscard]] Result<Opened> open(const Record& rec, MutByteView out) { return open(rec.header, rec.body, out); }
@@ -92,17 +110,27 @@ class Tls13Protection {
   [[nodiscard]] Result<Opened> open(ByteView header, ByteView body, MutByteView out);
 
  private:
+  // Whether this form carries an explicit nonce in each record (TLS 1.2 AES-GCM).
+  [[nodiscard]] bool explicit_nonce() const { return explicit_nonce_; }
   void nonce(uint8_t (&out)[crypto::kAeadNonceLen]) const;
+  void tls12_additional_data(uint8_t (&aad)[13], ContentType type, uint16_t version, size_t length) const;
   [[nodiscard]] Status check_sequence() const;
+  [[nodiscard]] Status seal12(ContentType type, ByteView plaintext, Buffer& out);
+  [[nodiscard]] Result<Opened> open12(ByteView header, ByteView body, MutByteView out);
   crypto::AeadCtx aead_;
   uint8_t iv_[crypto::kAeadNonceLen] = {};
   uint64_t seq_ = 0;
+  RecordForm form_ = RecordForm::tls13;
+  bool explicit_nonce_ = false;
 };
+
+// TLS 1.2's AES-GCM records carry 8 bytes of explicit nonce before the ciphertext.
+inline constexpr size_t kExplicitNonceLen = 8;
 
 // Splits `data` into records of at most `max_fragment` plaintext bytes (2^14, or less when
 // record_size_limit was negotiated, RFC 8449) and appends them to `out`: protected when
 // `protection` is given and active, otherwise as plaintext records.
 [[nodiscard]] Status write_records(ContentType type, ByteView data, size_t max_fragment,
-                                   Tls13Protection* protection, Buffer& out);
+                                   Protection* protection, Buffer& out);
 
 }  // namespace tlspp::record

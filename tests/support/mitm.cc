@@ -8,6 +8,7 @@
 #include "crypto/aead.h"
 #include "handshake/common.h"
 #include "keysched/tls13.h"
+#include "support/record_keys.h"
 #include "wire/messages.h"
 
 namespace tlspp::test {
@@ -261,7 +262,8 @@ void Mitm::take_handshake(Dir dir, ByteView data, std::vector<Item>& out) {
         ADD_FAILURE() << dir_name(dir) << ": handshake data follows a key change in the same record";
       ++in.epoch;
       auto s = secret(dir, in.epoch);
-      if (!s || !suite_ || !in.prot.install(handshake::tls13_suite(*suite_)->aead, handshake::tls13_suite(*suite_)->hash, s->view()))
+      if (!s || !suite_ || !test::install_tls13(in.prot, handshake::tls13_suite(*suite_)->aead, handshake::tls13_suite(*suite_)->hash,
+                                                   s->view()))
         ADD_FAILURE() << dir_name(dir) << ": no key known for epoch " << in.epoch;
     }
   }
@@ -297,7 +299,8 @@ void Mitm::parse(Dir dir, ByteView bytes, std::vector<Item>& out) {
       in.epoch = kHandshakeKeys;
       auto s = secret(dir, in.epoch);
       if (!s || !suite_ ||
-          !in.prot.install(handshake::tls13_suite(*suite_)->aead, handshake::tls13_suite(*suite_)->hash, s->view())) {
+          !test::install_tls13(in.prot, handshake::tls13_suite(*suite_)->aead, handshake::tls13_suite(*suite_)->hash,
+                                                   s->view())) {
         ADD_FAILURE() << dir_name(dir) << ": protected record before the harness knows the keys";
         return;
       }
@@ -330,9 +333,10 @@ void Mitm::seal_into(Dir dir, unsigned epoch, ContentType type, ByteView data, s
     auto& slot = out_[idx(dir)][epoch];
     if (!slot) {
       auto s = secret(dir, epoch);
-      slot = std::make_unique<record::Tls13Protection>();
+      slot = std::make_unique<record::Protection>();
       if (!s || !suite_ ||
-          !slot->install(handshake::tls13_suite(*suite_)->aead, handshake::tls13_suite(*suite_)->hash, s->view())) {
+          !test::install_tls13(*slot, handshake::tls13_suite(*suite_)->aead, handshake::tls13_suite(*suite_)->hash,
+                               s->view())) {
         ADD_FAILURE() << dir_name(dir) << ": no key to forward records of epoch " << epoch;
         return;
       }
@@ -349,7 +353,7 @@ void Mitm::seal_into(Dir dir, unsigned epoch, ContentType type, ByteView data, s
 }
 
 Bytes Mitm::seal_raw(Dir dir, unsigned epoch, ByteView inner) {
-  // Like Tls13Protection::seal, without its limits: the record a broken peer could send.
+  // Like Protection::seal, without its limits: the record a broken peer could send.
   auto& slot = out_[idx(dir)][epoch];
   auto s = secret(dir, epoch);
   if (!s || !suite_) {
@@ -358,8 +362,8 @@ Bytes Mitm::seal_raw(Dir dir, unsigned epoch, ByteView inner) {
   }
   const auto params = *handshake::tls13_suite(*suite_);
   if (!slot) {
-    slot = std::make_unique<record::Tls13Protection>();
-    if (!slot->install(params.aead, params.hash, s->view())) ADD_FAILURE() << "install failed";
+    slot = std::make_unique<record::Protection>();
+    if (!test::install_tls13(*slot, params.aead, params.hash, s->view())) ADD_FAILURE() << "install failed";
   }
   const auto keys = keysched::traffic_keys(params.hash, params.aead, s->view());
   crypto::AeadCtx ctx;

@@ -5,7 +5,7 @@
 // traffic secret when its sender installs it, which is before the sender writes any record
 // under it. For each direction the harness
 //   1. deframes the sender's output and decrypts protected records with its own
-//      record::Tls13Protection that follows the sender's write keys (the suite comes from
+//      record::Protection that follows the sender's write keys (the suite comes from
 //      the ServerHello; the keys change after the sender's Finished and KeyUpdate, as
 //      RFC 8446 §4.4.4 and §4.6.3 say, and at the first protected record);
 //   2. splits the plaintext into Items (one whole handshake message, one alert, one
@@ -13,7 +13,7 @@
 //      flight mutator, which may replace, drop, duplicate, reorder or insert items, move
 //      them to another key epoch, or insert raw wire bytes;
 //   3. frames the items again (handshake messages of one epoch coalesced into records of at
-//      most 2^14 bytes) and encrypts them with a second set of Tls13Protection objects, one
+//      most 2^14 bytes) and encrypts them with a second set of Protection objects, one
 //      per key epoch, whose sequence numbers count the records actually forwarded;
 //   4. hands the wire records to the test's raw mutator (flip bits, drop, insert records)
 //      and delivers them to the receiver.
@@ -166,7 +166,7 @@ class Mitm {
 
   struct Inbound {
     record::Deframer deframer;
-    record::Tls13Protection prot;
+    record::Protection prot;
     unsigned epoch = kPlaintext;
     Bytes hs_buffer;
   };
@@ -177,7 +177,7 @@ class Mitm {
   std::array<std::map<unsigned, Bytes>, 2> derived_;  // epochs after KeyUpdates
   std::optional<CipherSuite> suite_;
   std::array<Inbound, 2> in_;
-  std::array<std::map<unsigned, std::unique_ptr<record::Tls13Protection>>, 2> out_;
+  std::array<std::map<unsigned, std::unique_ptr<record::Protection>>, 2> out_;
   std::array<std::vector<Item>, 2> forwarded_, original_;
 };
 
