@@ -24,6 +24,14 @@ Bytes secret_bytes(uint8_t seed, size_t n = 32) {
 
 Bytes to_bytes(ByteView v) { return Bytes(v.begin(), v.end()); }
 
+std::string aead_param_name(const ::testing::TestParamInfo<AeadAlg>& info) {
+  switch (info.param) {
+    case AeadAlg::aes128gcm: return "AES128GCM";
+    case AeadAlg::aes256gcm: return "AES256GCM";
+    default: return "CHACHA20POLY1305";
+  }
+}
+
 struct Pair {
   record::Protection writer, reader;
   explicit Pair(AeadAlg aead, HashAlg hash = HashAlg::sha256) {
@@ -296,13 +304,7 @@ TEST_P(Tls13Protection, FragmenterSplitsAtTheLimitAndReassembles) {
 
 INSTANTIATE_TEST_SUITE_P(AllAeads, Tls13Protection,
                          ::testing::Values(AeadAlg::aes128gcm, AeadAlg::aes256gcm, AeadAlg::chacha20poly1305),
-                         [](const auto& param_info) {
-                           switch (param_info.param) {
-                             case AeadAlg::aes128gcm: return std::string("AES128GCM");
-                             case AeadAlg::aes256gcm: return std::string("AES256GCM");
-                             default: return std::string("CHACHA20POLY1305");
-                           }
-                         });
+                         aead_param_name);
 
 // --- TLS 1.2 AEAD records (RFC 5246 §6.2.3.3, RFC 5288, RFC 7905) --------------------------
 
@@ -424,13 +426,7 @@ TEST_P(Tls12Protection, LimitsAreRecordOverflowAndBadRecordMac) {
 
 INSTANTIATE_TEST_SUITE_P(AllAeads, Tls12Protection,
                          ::testing::Values(AeadAlg::aes128gcm, AeadAlg::aes256gcm, AeadAlg::chacha20poly1305),
-                         [](const auto& param_info) {
-                           switch (param_info.param) {
-                             case AeadAlg::aes128gcm: return std::string("AES128GCM");
-                             case AeadAlg::aes256gcm: return std::string("AES256GCM");
-                             default: return std::string("CHACHA20POLY1305");
-                           }
-                         });
+                         aead_param_name);
 
 TEST(PlaintextRecords, FragmenterWritesUnprotectedRecordsWhenNoKeys) {
   Buffer wire;
