@@ -130,8 +130,73 @@ TEST(Stream, TcpCloseWithoutCloseNotifyIsAnError) {
   while ((n = s->read(buf)) && *n) got.append(reinterpret_cast<const char*>(buf), *n);
   EXPECT_EQ(got, "partial");
   ASSERT_FALSE(n);
-  EXPECT_EQ(n.error().kind, ErrorKind::closed);
+  EXPECT_EQ(n.error().kind, ErrorKind::truncated);
   EXPECT_NE(n.error().message.find("without close_notify"), std::string::npos) << n.error().message;
+}
+
+// Connection::transport_closed in memory: the application's word that its transport ended.
+TEST(TransportClosed, SucceedsAfterCloseNotify) {
+  auto pair = test::connect(test::client_options_for(KeyType::ec_p256), test::server_options_for(KeyType::ec_p256));
+  ASSERT_TRUE(pair) << pair.error().to_string();
+  ASSERT_TRUE(pair->server.write(bytes("last words")));
+  pair->server.close();
+  ASSERT_TRUE(test::pump(pair->client, pair->server));
+  ASSERT_TRUE(pair->client.peer_closed());
+  EXPECT_TRUE(pair->client.transport_closed());
+  // Nothing failed: the data is there and the connection can still answer close_notify.
+  EXPECT_FALSE(pair->client.error());
+  uint8_t buf[32];
+  EXPECT_EQ(std::string(reinterpret_cast<const char*>(buf), pair->client.read(buf)), "last words");
+  pair->client.close();
+  EXPECT_FALSE(pair->client.pending_output().empty());
+}
+
+TEST(TransportClosed, WithoutCloseNotifyIsTruncation) {
+  auto pair = test::connect(test::client_options_for(KeyType::ec_p256), test::server_options_for(KeyType::ec_p256));
+  ASSERT_TRUE(pair) << pair.error().to_string();
+  ASSERT_TRUE(pair->server.write(bytes("cut sh")));
+  ASSERT_TRUE(test::pump(pair->client, pair->server));  // no close_notify follows
+  const Status s = pair->client.transport_closed();
+  ASSERT_FALSE(s);
+  EXPECT_EQ(s.error().kind, ErrorKind::truncated);
+  EXPECT_EQ(s.error().alert, AlertDescription::close_notify);
+  EXPECT_EQ(s.error().message, "the peer closed the connection without close_notify (data may be truncated)");
+  EXPECT_EQ(error_kind_name(ErrorKind::truncated), "truncated");
+  // The connection stays failed, sends nothing more (there is no transport), and what
+  // arrived before the end is still readable.
+  ASSERT_TRUE(pair->client.error());
+  EXPECT_EQ(pair->client.error()->kind, ErrorKind::truncated);
+  EXPECT_TRUE(pair->client.pending_output().empty());
+  EXPECT_FALSE(pair->client.write(bytes("more")));
+  EXPECT_EQ(pair->client.transport_closed().error().kind, ErrorKind::truncated);
+  uint8_t buf[32];
+  EXPECT_EQ(std::string(reinterpret_cast<const char*>(buf), pair->client.read(buf)), "cut sh");
+}
+
+TEST(TransportClosed, DuringTheHandshakeIsClosed) {
+  auto config = client_config();
+  auto conn = ClientConnection::create(config, test::server_name("localhost"));
+  ASSERT_TRUE(conn) << conn.error().to_string();
+  conn->consume_output(conn->pending_output().size());
+  const Status s = conn->transport_closed();
+  ASSERT_FALSE(s);
+  EXPECT_EQ(s.error().kind, ErrorKind::closed);
+  EXPECT_EQ(s.error().message, "the peer closed the connection during the handshake");
+  EXPECT_TRUE(conn->pending_output().empty());
+  ASSERT_TRUE(conn->error());
+}
+
+// A close_notify during the handshake does not make the end of the stream clean: the
+// handshake is still incomplete, so transport_closed() never succeeds there.
+TEST(TransportClosed, CloseNotifyDuringTheHandshakeIsStillClosed) {
+  auto config = client_config();
+  auto conn = ClientConnection::create(config, test::server_name("localhost"));
+  ASSERT_TRUE(conn) << conn.error().to_string();
+  const uint8_t close_notify[] = {21, 3, 3, 0, 2, 1, 0};  // a plaintext warning close_notify
+  (void)conn->receive(close_notify);
+  const Status s = conn->transport_closed();
+  ASSERT_FALSE(s);
+  EXPECT_NE(s.error().kind, ErrorKind::truncated);
 }
 
 TEST(Stream, ClientRejectionReachesTheServerAsAnAlert) {

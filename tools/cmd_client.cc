@@ -1,9 +1,13 @@
 // `tlspp client`: connects, handshakes, then copies stdin (or --request) to the server and
-// the server's data to stdout until the server closes.
+// the server's data to stdout until the server closes (or, once the input has ended, stays
+// silent for --timeout).
 #include <poll.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
+#include <optional>
 #include <csignal>
 #include <cstdio>
 
@@ -21,11 +25,59 @@ int run(const std::vector<std::string>& argv);
 
 const Command kClient{
     "client",
-    "client HOST:PORT [--servername NAME] [--ca FILE] [--insecure] [--alpn LIST] [--groups LIST] "
-    "[--ciphers LIST] [--request STRING] [--summary] [--keylog FILE] [--cert FILE --key FILE] [--stay-open] "
-    "[--trace[=text|mermaid]]",
+    "client HOST:PORT [--servername NAME] [--ca FILE ... | --insecure] [--alpn LIST] [--groups LIST] "
+    "[--ciphers LIST] [--request STRING] [--timeout SECONDS | --stay-open] [--summary] [--keylog FILE] "
+    "[--cert FILE --key FILE] [--trace[=text|mermaid]]",
     "connect to a TLS server; send stdin (or --request) and print what comes back", &run};
 const Registration reg{kClient};
+
+constexpr long kDefaultTimeoutMs = 10000;
+
+const FlagSpec kFlags[] = {
+    {"--servername", true, false, "NAME",
+     "the name sent as SNI and verified against the server's certificate (default: HOST; an IP address is verified "
+     "but never sent)."},
+    {"--ca", true, false, "FILE",
+     "trust the CA certificates of this PEM file instead of the system's (may be repeated).", true},
+    {"--insecure", false, false, "",
+     "do not verify the server's certificate: the connection is encrypted but the server is not authenticated "
+     "(excludes --ca)."},
+    {"--alpn", true, false, "LIST", "offer these ALPN protocols, comma-separated, most preferred first (h2,http/1.1)."},
+    {"--groups", true, false, "LIST",
+     "key exchange groups to offer, most preferred first (x25519, secp256r1 or P-256, secp384r1 or P-384)."},
+    {"--ciphers", true, false, "LIST",
+     "TLS 1.3 cipher suites to offer, most preferred first (TLS_AES_128_GCM_SHA256, TLS_AES_256_GCM_SHA384, "
+     "TLS_CHACHA20_POLY1305_SHA256)."},
+    {"--request", true, false, "STRING",
+     "send STRING (\\r and \\n become CR and LF) instead of reading stdin, then print the reply until the server "
+     "closes."},
+    {"--timeout", true, false, "SECONDS",
+     "once the input has ended, how long the server may stay silent before the client stops waiting for it to "
+     "close (default 10; fractions allowed)."},
+    {"--stay-open", false, false, "",
+     "never close first: after the input ends, wait without a time limit until the server closes (excludes "
+     "--timeout)."},
+    {"--summary", false, false, "", "print the negotiated parameters to stderr once the handshake is done."},
+    {"--keylog", true, false, "FILE",
+     "append the session's secrets to FILE in the NSS key log format (default: $SSLKEYLOGFILE, if set)."},
+    {"--cert", true, false, "FILE", "the client certificate chain (PEM) to present when the server asks for one."},
+    {"--key", true, false, "FILE", "the private key (PEM) of --cert."},
+    {"--trace", false, true, "[=text|mermaid]",
+     "when the session ends, draw its messages and keys on stderr as text (the default) or a Mermaid diagram."},
+};
+
+const char kAbout[] =
+    "Connects to HOST:PORT over TCP, runs a TLS 1.3 handshake (verifying the server's certificate\n"
+    "chain and name), then sends stdin, or --request, and copies what the server sends to stdout.";
+const char kNotes[] =
+    "Closing: with --request the client sends nothing more and reads until the server closes, so a\n"
+    "server that answers one request and hangs up finds no unread data (which would make its kernel\n"
+    "reset the connection and lose the answer); if the server stays silent for --timeout seconds,\n"
+    "the client sends close_notify and waits as long again for the server's. At the end of stdin\n"
+    "the client sends close_notify at once (a half-close: the answer is still read), so that echo\n"
+    "servers know it is done. A server that ends TCP without close_notify may have had its data cut\n"
+    "short by an attacker (RFC 8446 6.1): the client warns and exits 1.\n"
+    "Exit status: 0 after a clean close, 1 on any failure, 2 on a usage error.";
 
 // Writes all of `data` to stdout; false when stdout is gone.
 bool write_stdout(ByteView data) {
@@ -50,28 +102,27 @@ bool drain_to_stdout(Connection& conn) {
 }
 
 int fail_with(const std::string& line) {
-  std::fprintf(stderr, "tlspp: %s\n", line.c_str());
+  std::fprintf(stderr, "tlspp client: %s\n", line.c_str());
   return 1;
 }
 
 int run(const std::vector<std::string>& argv) {
-  auto args = parse_args(argv, {{"--servername", true},
-                                {"--ca", true},
-                                {"--insecure", false},
-                                {"--alpn", true},
-                                {"--groups", true},
-                                {"--ciphers", true},
-                                {"--request", true},
-                                {"--summary", false},
-                                {"--keylog", true},
-                                {"--cert", true},
-                                {"--key", true},
-                                {"--stay-open", false},
-                                {"--trace", false, true}});
+  if (wants_help(argv)) return print_help(kClient, kFlags, kAbout, kNotes);
+  auto args = parse_args(argv, kFlags);
   if (!args) return usage_error(kClient, args.error().message);
   if (args->positional.size() != 1) return usage_error(kClient, "expected exactly one HOST:PORT");
   auto endpoint = io::parse_endpoint(args->positional[0]);
   if (!endpoint) return usage_error(kClient, endpoint.error().message);
+  if (args->has("--insecure") && args->has("--ca"))
+    return usage_error(kClient, "--insecure skips certificate verification, so --ca would not be used");
+  if (args->has("--stay-open") && args->has("--timeout"))
+    return usage_error(kClient, "--stay-open waits without a time limit, so --timeout would not be used");
+  long timeout_ms = kDefaultTimeoutMs;
+  if (auto v = args->value("--timeout")) {
+    auto t = parse_seconds(*v, "--timeout");
+    if (!t) return usage_error(kClient, t.error().message);
+    timeout_ms = *t;
+  }
 
   ClientOptions options;
   options.ca_files = args->values("--ca");
@@ -114,11 +165,11 @@ int run(const std::vector<std::string>& argv) {
   // A peer that vanishes must surface as an error from write(), not kill us.
   std::signal(SIGPIPE, SIG_IGN);
 
-  auto fd = io::connect_tcp(endpoint->host, endpoint->port);
-  if (!fd) return fail_with(describe(fd.error()));
   // --servername is both the SNI and the name verified (RFC 6125); by default the host.
   const auto server_name = ServerName::parse(args->value("--servername").value_or(endpoint->host));
-  if (!server_name) return fail_with(describe(server_name.error()));
+  if (!server_name) return usage_error(kClient, describe(server_name.error()));
+  auto fd = io::connect_tcp(endpoint->host, endpoint->port);
+  if (!fd) return fail_with(describe(fd.error()));
   auto stream = Stream::connect_fd(*config, *fd, *server_name);
   if (!stream) return fail_with("handshake failed: " + describe(stream.error()));
   Connection& conn = stream->connection();
@@ -128,11 +179,14 @@ int run(const std::vector<std::string>& argv) {
   const bool stay_open = args->has("--stay-open");
   bool input_open = true;  // still reading stdin
   bool sent_close = false;
-  // When our input ends we send close_notify (RFC 8446 §6.1 half-close, like a TCP FIN
-  // after EOF) so that echo-style servers know we are done; the server may still answer.
-  auto end_input = [&]() -> Status {
-    input_open = false;
-    if (stay_open || sent_close) return {};
+  // Once the input has ended the server has --timeout of silence to close (unless
+  // --stay-open); every byte from it restarts the clock.
+  using Clock = std::chrono::steady_clock;
+  std::optional<Clock::time_point> deadline;
+  auto restart_clock = [&] {
+    if (!input_open && !stay_open) deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
+  };
+  auto send_close = [&]() -> Status {
     sent_close = true;
     return stream->close();
   };
@@ -141,7 +195,11 @@ int run(const std::vector<std::string>& argv) {
     const std::string data = unescape_crlf(*request);
     if (auto s = stream->write_all(ByteView(reinterpret_cast<const uint8_t*>(data.data()), data.size())); !s)
       return fail_with("connection failed: " + describe(s.error()));
-    if (auto s = end_input(); !s) return fail_with("connection failed: " + describe(s.error()));
+    // No close_notify yet: a server that reads one record, answers and closes would find
+    // it unread, and closing a socket with unread input makes the kernel send a reset
+    // that can destroy the answer before we read it. We close after the server does.
+    input_open = false;
+    restart_clock();
   }
 
   // Input is taken only while the socket can take more output: a blocking write to a
@@ -156,9 +214,25 @@ int run(const std::vector<std::string>& argv) {
       fds[0].events = POLLIN | POLLOUT;
       nfds = 1;
     }
-    if (::poll(fds, nfds, -1) < 0) {
+    int wait_ms = -1;
+    if (deadline) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(*deadline - Clock::now()).count();
+      wait_ms = static_cast<int>(std::max<long long>(0, left));
+    }
+    const int ready = ::poll(fds, nfds, wait_ms);
+    if (ready < 0) {
       if (errno == EINTR) continue;
       return fail_with(describe(io::io_error("poll", errno)));
+    }
+    if (ready == 0 && deadline && Clock::now() >= *deadline) {
+      char waited[32];
+      std::snprintf(waited, sizeof waited, "%g s", static_cast<double>(timeout_ms) / 1000);
+      if (sent_close)
+        return fail_with(std::string("the server did not close the connection within ") + waited + " of our close_notify");
+      // The server keeps the connection open (an echo server, HTTP keep-alive): we close.
+      if (auto s = send_close(); !s) return fail_with("connection failed: " + describe(s.error()));
+      restart_clock();
+      continue;
     }
     if (fds[0].revents & POLLOUT) wait_writable = false;
     if (fds[0].revents & ~POLLOUT) {
@@ -166,7 +240,13 @@ int run(const std::vector<std::string>& argv) {
       // Data that arrived before an error or a close is still the peer's output.
       if (!drain_to_stdout(conn)) break;
       if (!n) return fail_with("connection failed: " + describe(n.error()));
-      if (conn.peer_closed() || *n == 0) break;
+      if (conn.peer_closed()) break;
+      if (*n == 0) {
+        // End of TCP without close_notify: RFC 8446 §6.1, the data may have been cut short.
+        if (auto s = conn.transport_closed(); !s) return fail_with("warning: " + describe(s.error()));
+        break;
+      }
+      restart_clock();
     }
     if (nfds == 2 && fds[1].revents) {
       pollfd out{stream->fd(), POLLOUT, 0};
@@ -178,7 +258,13 @@ int run(const std::vector<std::string>& argv) {
       const ssize_t n = ::read(STDIN_FILENO, buf, sizeof buf);
       if (n < 0 && errno == EINTR) continue;
       if (n <= 0) {
-        if (auto s = end_input(); !s) return fail_with("connection failed: " + describe(s.error()));
+        // End of stdin: close_notify at once (RFC 8446 §6.1 half-close, like a TCP FIN
+        // after EOF) so that echo-style servers know we are done; they may still answer.
+        input_open = false;
+        if (!stay_open) {
+          if (auto s = send_close(); !s) return fail_with("connection failed: " + describe(s.error()));
+          restart_clock();
+        }
       } else if (auto s = stream->write_all(ByteView(buf, static_cast<size_t>(n))); !s) {
         return fail_with("connection failed: " + describe(s.error()));
       }

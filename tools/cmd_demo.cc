@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "commands.h"
+#include "options.h"
 #include "crypto/pem.h"
 #include "crypto/sig.h"
 #include "pki/builder.h"
@@ -352,10 +353,24 @@ Status run_session(const std::shared_ptr<const ServerConfig>& server_config,
   return {};
 }
 
-int usage_error(const std::string& message) {
-  std::fprintf(stderr, "tlspp demo: %s\nusage: tlspp %s\n", message.c_str(), kUsage);
-  return 2;
-}
+int run(const std::vector<std::string>& args);
+
+const Command kDemo{"demo", kUsage,
+                    "run a client and a server on 127.0.0.1 and draw the TLS 1.3 handshake as it happened", &run};
+const Registration reg{kDemo};
+
+const FlagSpec kFlags[] = {
+    {"--hrr", false, false, "",
+     "make the client's first key share one the server does not accept (client groups x25519, secp384r1; server "
+     "group secp384r1), so that a HelloRetryRequest is drawn."},
+    {"--client-auth", false, false, "",
+     "the server requests a client certificate and the client presents one from the same ephemeral CA."},
+    {"--resume", false, false, "", "a first full handshake leaves a ticket, and the handshake drawn resumes with it."},
+    {"--mermaid", false, false, "", "print a Mermaid sequenceDiagram instead of text."},
+    {"--ascii", false, false, "", "use ASCII instead of Unicode box drawing (the default without a UTF-8 locale)."},
+};
+
+int usage_error(const std::string& message) { return cli::usage_error(kDemo, message); }
 
 int run(const std::vector<std::string>& args) {
   DemoOptions o;
@@ -369,22 +384,12 @@ int run(const std::vector<std::string>& args) {
     } else if (a == "--ascii") {
       o.ascii = true;
     } else if (a == "--help" || a == "-h") {
-      std::printf(
-          "usage: tlspp %s\n\n"
-          "Runs a TLS 1.3 connection between a tlspp client and a tlspp server on 127.0.0.1 in\n"
-          "this process (ephemeral CA, server certificate for localhost), exchanges one request\n"
-          "and response, closes, and prints the handshake as a sequence diagram built from both\n"
-          "sides' protocol events.\n\n"
-          "  --hrr          the client's first key share is one the server does not accept\n"
-          "                 (client groups x25519, secp384r1; server groups secp384r1)\n"
-          "  --client-auth  the server requests a client certificate; the client presents one\n"
-          "                 from the same ephemeral CA\n"
-          "  --resume       a first full handshake leaves a ticket; the one shown resumes with it\n"
-          "  --mermaid      print a Mermaid sequenceDiagram instead of text\n"
-          "  --ascii        ASCII instead of Unicode box drawing (the default without a UTF-8 locale)\n"
-          "Colour is used on a terminal unless NO_COLOR is set.\n",
-          kUsage);
-      return 0;
+      return print_help(kDemo, kFlags,
+                        "Runs a TLS 1.3 connection between a tlspp client and a tlspp server on 127.0.0.1 in\n"
+                        "this process (ephemeral CA, server certificate for localhost), exchanges one request\n"
+                        "and response, closes, and prints the handshake as a sequence diagram built from both\n"
+                        "sides' protocol events.",
+                        "Colour is used on a terminal unless NO_COLOR is set.");
     } else if (a == "--resume") {
       o.resume = true;
     } else if (a == "--0rtt" || a == "--tls1.2") {
@@ -434,9 +439,6 @@ int run(const std::vector<std::string>& args) {
   return rc;
 }
 
-const Registration reg{{"demo", kUsage,
-                        "run a client and a server on 127.0.0.1 and draw the TLS 1.3 handshake as it happened",
-                        &run}};
 
 }  // namespace
 }  // namespace tlspp::cli

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "commands.h"
+#include "options.h"
 #include "crypto/kx.h"
 #include "keysched/tls13.h"
 #include "keysched/transcript.h"
@@ -142,11 +143,20 @@ struct Checker {
   }
 };
 
+int run(const std::vector<std::string>& args);
+
+const Command kSelfcheck{"selfcheck", "selfcheck",
+                         "replay RFC 8448's 1-RTT handshake through the key schedule and record layer", &run};
+const Registration reg{kSelfcheck};
+
 int run(const std::vector<std::string>& args) {
-  if (!args.empty()) {
-    std::fprintf(stderr, "usage: tlspp selfcheck\n");
-    return 2;
-  }
+  if (wants_help(args))
+    return print_help(kSelfcheck, {},
+                      "Replays the simple 1-RTT handshake of RFC 8448 section 3 through tlspp's key exchange, key\n"
+                      "schedule and record layer, with the trace's private keys injected, and prints each value it\n"
+                      "reproduced next to ok or FAIL. It takes no options.",
+                      "Exit status: 0 when every value matches the RFC, 1 otherwise, 2 on a usage error.");
+  if (!args.empty()) return usage_error(kSelfcheck, "unexpected argument '" + args[0] + "'");
   using crypto::AeadAlg;
   using crypto::HashAlg;
   using record::ContentType;
@@ -159,7 +169,7 @@ int run(const std::vector<std::string>& args) {
   auto cks = crypto::KeyShare::generate(NamedGroup::x25519, crng);
   auto sks = crypto::KeyShare::generate(NamedGroup::x25519, srng);
   if (!cks || !sks) {
-    std::fprintf(stderr, "tlspp: selfcheck: X25519 key generation failed\n");
+    std::fprintf(stderr, "tlspp selfcheck: X25519 key generation failed\n");
     return 1;
   }
   c.check("client x25519 public key", cks->public_bytes(), kClientPub);
@@ -167,7 +177,7 @@ int run(const std::vector<std::string>& args) {
   auto shared = cks->agree(sks->public_bytes());
   auto shared2 = sks->agree(cks->public_bytes());
   if (!shared || !shared2) {
-    std::fprintf(stderr, "tlspp: selfcheck: X25519 agreement failed\n");
+    std::fprintf(stderr, "tlspp selfcheck: X25519 agreement failed\n");
     return 1;
   }
   c.check("(EC)DHE shared secret (client side)", shared->view(), kSharedSecret);
@@ -255,8 +265,6 @@ int run(const std::vector<std::string>& args) {
   return c.bad == 0 ? 0 : 1;
 }
 
-const Registration reg{{"selfcheck", "selfcheck",
-                        "replay RFC 8448's 1-RTT handshake through the key schedule and record layer", &run}};
 
 }  // namespace
 }  // namespace tlspp::cli

@@ -15,6 +15,7 @@
 #include <csignal>
 #include <cstdio>
 #include <map>
+#include <optional>
 #include <memory>
 #include <string>
 
@@ -30,11 +31,50 @@ namespace {
 
 int run(const std::vector<std::string>& argv);
 
+const FlagSpec kFlags[] = {
+    {"--listen", true, false, "ADDR:PORT", "the address and port to listen on (default 127.0.0.1:8443; port 0 picks a free one)."},
+    {"--cert", true, false, "FILE",
+     "a certificate chain (PEM), leaf first; repeat with its own --key to serve several, chosen by SNI.", true},
+    {"--key", true, false, "FILE", "the private key (PEM) of the --cert before it.", true},
+    {"--alpn", true, false, "LIST",
+     "ALPN protocols to accept, comma-separated, most preferred first; --http accepts only http/1.1 and http/1.0."},
+    {"--groups", true, false, "LIST",
+     "key exchange groups to accept, most preferred first (x25519, secp256r1 or P-256, secp384r1 or P-384)."},
+    {"--ciphers", true, false, "LIST", "TLS 1.3 cipher suites to accept, most preferred first (IANA names)."},
+    {"--http", false, false, "",
+     "answer each HTTP/1.x request with the connection's parameters as text/plain, then close (the default)."},
+    {"--echo", false, false, "", "send back everything each client sends, until it closes (any ALPN protocol)."},
+    {"--keylog", true, false, "FILE",
+     "append every connection's secrets to FILE in the NSS key log format (default: $SSLKEYLOGFILE, if set)."},
+    {"--client-auth", true, false, "MODE",
+     "none (the default), optional (ask clients for a certificate) or required (insist on one); the last two need "
+     "--client-ca."},
+    {"--client-ca", true, false, "FILE",
+     "verify client certificates against the CAs of this PEM file (may be repeated; needs --client-auth).", true},
+    {"--max-connections", true, false, "N", "serve at most N connections at once; more wait to be accepted (default: no limit)."},
+    {"--exit-after", true, false, "N", "exit once N connections have been accepted and have ended."},
+    {"--trace", false, false, "", "print every connection's messages and keys to stderr as they happen, prefixed [ID]."},
+    {"--quiet", false, false, "", "do not print the one line per connection."},
+};
+
+const char kAbout[] =
+    "Serves TLS 1.3 on ADDR:PORT from one event loop (no thread per connection). Prints\n"
+    "\"listening on ADDR:PORT\" to stderr once ready, then one line per connection that ended:\n"
+    "  tlspp server: PEER VERSION SUITE GROUP sni=NAME alpn=PROTOCOL resumed=yes|no in=BYTES out=BYTES ok\n"
+    "with error=SENTENCE instead of ok when it failed (VERSION SUITE GROUP are - when the handshake\n"
+    "did not finish); in and out count the bytes received and sent on the socket.";
+const char kNotes[] =
+    "--http never selects h2 or another protocol it does not speak: those in --alpn are not offered\n"
+    "(a note on stderr says which), and --alpn with none of http/1.1 and http/1.0 is a usage error.\n"
+    "SIGINT and SIGTERM stop the server after sending close_notify on every open connection.\n"
+    "Exit status: 0 when stopped or done (--exit-after), 1 on a startup failure, 2 on a usage error.";
+
 const Command kServer{
     "server",
     "server [--listen ADDR:PORT] --cert FILE --key FILE [--cert FILE --key FILE ...] [--alpn LIST] "
     "[--groups LIST] [--ciphers LIST] [--http | --echo] [--keylog FILE] "
-    "[--client-auth none|optional|required --client-ca FILE] [--max-connections N] [--exit-after N] [--trace]",
+    "[--client-auth optional|required --client-ca FILE ...] [--max-connections N] [--exit-after N] [--trace] "
+    "[--quiet]",
     "serve TLS on ADDR:PORT (default 127.0.0.1:8443) from one event loop; answer HTTP with the "
     "connection's parameters (--http, the default) or echo (--echo)",
     &run};
@@ -65,14 +105,38 @@ struct Client {
   bool eof = false;           // the client's FIN arrived; it may still be reading
   Clock::time_point deadline;
   uint32_t events = 0;        // what epoll is watching for this fd
+  uint64_t bytes_in = 0, bytes_out = 0;  // on the socket
+  std::optional<Error> failure;          // what ended the connection, for its log line
 };
+
+// The connection's log line: "PEER VERSION SUITE GROUP sni=.. alpn=.. resumed=.. in=N out=N"
+// and "ok" or "error=SENTENCE" (the --help text documents the format).
+std::string connection_line(const Client& c) {
+  const Negotiated& n = c.conn.negotiated();
+  std::string line = c.peer;
+  if (c.conn.handshake_done())
+    line += " " + std::string(protocol_version_name(n.version)) + " " + std::string(cipher_suite_name(n.cipher_suite)) +
+            " " + std::string(named_group_name(n.group));
+  else
+    line += " - - -";
+  line += " sni=" + (n.server_name.empty() ? std::string("none") : n.server_name);
+  line += " alpn=" + (n.alpn.empty() ? std::string("none") : n.alpn);
+  line += std::string(" resumed=") + (n.resumed ? "yes" : "no");
+  line += " in=" + std::to_string(c.bytes_in) + " out=" + std::to_string(c.bytes_out);
+  if (c.failure)
+    line += std::string(" error=") + (c.conn.handshake_done() ? "" : "handshake failed: ") + describe(*c.failure);
+  else
+    line += " ok";
+  return line;
+}
 
 class Server {
  public:
-  Server(std::shared_ptr<const ServerConfig> config, Mode mode, int listen_fd, int signal_fd, int epoll_fd,
-         size_t max_connections, size_t exit_after)
+  Server(std::shared_ptr<const ServerConfig> config, Mode mode, bool quiet, int listen_fd, int signal_fd,
+         int epoll_fd, size_t max_connections, size_t exit_after)
       : config_(std::move(config)),
         mode_(mode),
+        quiet_(quiet),
         listen_fd_(listen_fd),
         signal_fd_(signal_fd),
         ep_(epoll_fd),
@@ -108,7 +172,9 @@ class Server {
     // Shutting down: tell every established peer, best effort, then close.
     for (auto& [fd, c] : clients_) {
       if (c->conn.handshake_done()) c->conn.close();
+      else if (!c->failure) c->failure = Error(ErrorKind::closed, AlertDescription::close_notify, "the server stopped");
       (void)send_some(*c);
+      log(*c);
       ::close(fd);
     }
     clients_.clear();
@@ -181,7 +247,17 @@ class Server {
     c.events = want;
   }
 
+  // One line per connection, when it ends (--quiet: none). A client that ended TCP
+  // without close_notify is reported as Connection::transport_closed judges it.
+  void log(Client& c) {
+    if (!c.failure && c.eof && c.conn.handshake_done())
+      if (auto s = c.conn.transport_closed(); !s) c.failure = s.error();
+    if (!c.failure && c.conn.error()) c.failure = c.conn.error();
+    if (!quiet_) std::fprintf(stderr, "tlspp server: %s\n", connection_line(c).c_str());
+  }
+
   void drop(Client& c) {
+    log(c);
     const int fd = c.fd;
     (void)epoll_ctl(ep_, EPOLL_CTL_DEL, fd, nullptr);
     ::close(fd);
@@ -189,13 +265,11 @@ class Server {
     watch_listener(may_accept());
   }
 
-  // Logs one line naming the connection and what went wrong, then sends what the
-  // connection still has queued (the alert) and closes it the way start_close does: the
-  // FIN, then a short drain, so that no RST overtakes the alert. A broken socket is
-  // dropped at once.
+  // Remembers what went wrong for the connection's line, then sends what the connection
+  // still has queued (the alert) and closes it the way start_close does: the FIN, then a
+  // short drain, so that no RST overtakes the alert. A broken socket is dropped at once.
   void fail_connection(Client& c, const Error& e, bool socket_ok = true) {
-    std::fprintf(stderr, "tlspp server: %s: %s%s\n", c.peer.c_str(),
-                 c.conn.handshake_done() ? "" : "handshake failed: ", describe(e).c_str());
+    if (!c.failure) c.failure = e;
     c.closing = true;
     if (!socket_ok || c.eof) {
       (void)send_some(c);
@@ -214,6 +288,7 @@ class Server {
         return errno == EAGAIN || errno == EWOULDBLOCK;
       }
       c.conn.consume_output(static_cast<size_t>(n));
+      c.bytes_out += static_cast<uint64_t>(n);
     }
     return true;
   }
@@ -222,7 +297,7 @@ class Server {
   bool flush(Client& c) {
     if (!send_some(c)) {
       // The peer reset or vanished; nothing more can reach it.
-      if (!c.closing) std::fprintf(stderr, "tlspp server: %s: %s\n", c.peer.c_str(), describe(io::io_error("send", errno)).c_str());
+      if (!c.failure && !c.closing) c.failure = io::io_error("send", errno);
       drop(c);
       return false;
     }
@@ -262,8 +337,17 @@ class Server {
         return fail_connection(c, io::io_error("recv", errno), false);
       }
       if (n == 0) return end_of_stream(c);
-      // Draining after our close, or after a failure: the input no longer matters.
-      if (c.shut_down || c.conn.error()) continue;
+      c.bytes_in += static_cast<uint64_t>(n);
+      // After a failure the input no longer matters.
+      if (c.conn.error()) continue;
+      if (c.shut_down) {
+        // Draining after our close: still decrypted, so that the client's close_notify is
+        // seen (its line then says ok), but whatever data it sends is dropped.
+        if (c.conn.receive(ByteView(buf, static_cast<size_t>(n))))
+          while (c.conn.read(buf)) {
+          }
+        continue;
+      }
       if (auto s = c.conn.receive(ByteView(buf, static_cast<size_t>(n))); !s) return fail_connection(c, s.error());
       if (!serve(c)) return;
     }
@@ -271,6 +355,7 @@ class Server {
   }
 
   void end_of_stream(Client& c) {
+    c.eof = true;
     if (c.shut_down) return drop(c);  // both sides are closed
     if (!c.conn.handshake_done())
       return fail_connection(c, Error(ErrorKind::closed, AlertDescription::close_notify,
@@ -279,7 +364,6 @@ class Server {
     // A FIN closes only the client's sending side: it may still be reading what we have
     // queued (an echo of its last bytes, a response). Send that and our close_notify,
     // then drop the connection.
-    c.eof = true;
     if (!c.closing) start_close(c);
     (void)flush(c);
   }
@@ -303,7 +387,7 @@ class Server {
       if (c.request.find("\r\n\r\n") != std::string::npos || c.request.find("\n\n") != std::string::npos)
         return respond(c);
       if (c.request.size() > kMaxRequestHead) {
-        std::fprintf(stderr, "tlspp server: %s: request head exceeds %zu bytes\n", c.peer.c_str(), kMaxRequestHead);
+        c.failure = Error::config("the request head exceeds " + std::to_string(kMaxRequestHead) + " bytes");
         start_close(c);
         return true;
       }
@@ -341,6 +425,7 @@ class Server {
 
   std::shared_ptr<const ServerConfig> config_;
   Mode mode_;
+  bool quiet_;
   int listen_fd_, signal_fd_, ep_;
   size_t max_connections_, exit_after_;
   size_t accepted_ = 0;
@@ -362,20 +447,8 @@ Result<size_t> parse_count(const Args& args, const char* name) {
 }
 
 int run(const std::vector<std::string>& argv) {
-  auto args = parse_args(argv, {{"--listen", true},
-                                {"--cert", true},
-                                {"--key", true},
-                                {"--alpn", true},
-                                {"--groups", true},
-                                {"--ciphers", true},
-                                {"--http", false},
-                                {"--echo", false},
-                                {"--keylog", true},
-                                {"--client-auth", true},
-                                {"--client-ca", true},
-                                {"--max-connections", true},
-                                {"--exit-after", true},
-                                {"--trace", false}});
+  if (wants_help(argv)) return print_help(kServer, kFlags, kAbout, kNotes);
+  auto args = parse_args(argv, kFlags);
   if (!args) return usage_error(kServer, args.error().message);
   if (!args->positional.empty()) return usage_error(kServer, "unexpected argument '" + args->positional[0] + "'");
   if (args->has("--http") && args->has("--echo")) return usage_error(kServer, "--http and --echo exclude each other");
@@ -386,6 +459,10 @@ int run(const std::vector<std::string>& argv) {
   auto exit_after = parse_count(*args, "--exit-after");
   if (!max_connections) return usage_error(kServer, max_connections.error().message);
   if (!exit_after) return usage_error(kServer, exit_after.error().message);
+  // 0 is how "no limit" is kept inside: given explicitly it would mean that silently.
+  for (const char* flag : {"--max-connections", "--exit-after"})
+    if (args->has(flag) && args->value(flag) && *args->value(flag) == "0")
+      return usage_error(kServer, std::string(flag) + " must be at least 1 (leave it out for no limit)");
 
   ServerOptions options;
   const auto certs = args->values("--cert");
@@ -410,8 +487,23 @@ int run(const std::vector<std::string>& argv) {
   }
   options.client_ca_files = args->values("--client-ca");
   if (options.client_auth != ClientAuth::none && options.client_ca_files.empty())
-    return usage_error(kServer, "--client-auth " + *args->value("--client-auth") + " needs --client-ca FILE");
+    return usage_error(kServer, "--client-auth " + *args->value("--client-auth") +
+                                    " needs --client-ca FILE: client certificates are verified against those CAs");
+  if (options.client_auth == ClientAuth::none && !options.client_ca_files.empty())
+    return usage_error(kServer, "--client-ca is used only to verify client certificates, which are asked for only with "
+                                "--client-auth optional or required");
   if (auto s = apply_common_options(*args, options); !s) return usage_error(kServer, s.error().message);
+  // --http speaks HTTP/1.x and nothing else: selecting h2 (say) would promise a protocol
+  // the server then does not speak (RFC 7301 §3.2: the server selects what it will use).
+  std::vector<std::string> not_offered;
+  if (mode == Mode::http && !options.alpn.empty()) {
+    std::vector<std::string> spoken;
+    for (auto& p : options.alpn) (p == "http/1.1" || p == "http/1.0" ? spoken : not_offered).push_back(p);
+    if (spoken.empty())
+      return usage_error(kServer, "--http speaks only HTTP/1.1 and HTTP/1.0, so it cannot serve --alpn " +
+                                      *args->value("--alpn") + " (give http/1.1, or use --echo)");
+    options.alpn = std::move(spoken);
+  }
 
   // --trace: every connection's messages and keys on stderr as they happen, each line
   // prefixed with the connection's id. A connection's trace ends with its closure alerts.
@@ -473,9 +565,14 @@ int run(const std::vector<std::string>& argv) {
   }
   // Tests and scripts wait for this line to learn the port (with --listen HOST:0).
   std::fprintf(stderr, "listening on %s\n", io::format_endpoint(endpoint->host, *port).c_str());
+  if (!not_offered.empty()) {
+    std::string list;
+    for (const auto& p : not_offered) list += (list.empty() ? "" : ",") + p;
+    std::fprintf(stderr, "tlspp server: --http speaks only HTTP/1.x: not offering ALPN %s\n", list.c_str());
+  }
   std::fflush(stderr);
 
-  Server server(*config, mode, *listener, signal_fd, ep, *max_connections, *exit_after);
+  Server server(*config, mode, args->has("--quiet"), *listener, signal_fd, ep, *max_connections, *exit_after);
   const int rc = server.run();
   ::close(*listener);
   ::close(ep);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 
@@ -35,7 +36,7 @@ std::vector<std::string> Args::values(std::string_view name) const {
   return v;
 }
 
-Result<Args> parse_args(const std::vector<std::string>& argv, std::initializer_list<FlagSpec> spec) {
+Result<Args> parse_args(const std::vector<std::string>& argv, std::span<const FlagSpec> spec) {
   Args out;
   for (size_t i = 0; i < argv.size(); ++i) {
     const std::string& a = argv[i];
@@ -53,6 +54,8 @@ Result<Args> parse_args(const std::vector<std::string>& argv, std::initializer_l
     for (const auto& s : spec)
       if (name == s.name) f = &s;
     if (!f) return fail(Error::config("unknown option '" + name + "'"));
+    // A second value would silently replace the first: say so instead.
+    if (!f->repeatable && out.has(name)) return fail(Error::config("option '" + name + "' is given more than once"));
     if (!f->takes_value) {
       if (eq != std::string::npos && !f->optional_value)
         return fail(Error::config("option '" + name + "' takes no value"));
@@ -65,6 +68,34 @@ Result<Args> parse_args(const std::vector<std::string>& argv, std::initializer_l
     }
   }
   return out;
+}
+
+Result<Args> parse_args(const std::vector<std::string>& argv, std::initializer_list<FlagSpec> spec) {
+  return parse_args(argv, std::span<const FlagSpec>(spec.begin(), spec.size()));
+}
+
+bool wants_help(const std::vector<std::string>& argv) {
+  for (const auto& a : argv) {
+    if (a == "--") return false;
+    if (a == "--help" || a == "-h") return true;
+  }
+  return false;
+}
+
+int print_help(const Command& command, std::span<const FlagSpec> spec, const char* about, const char* notes) {
+  std::printf("usage: tlspp %s\n\n%s\n\noptions:\n", command.usage, about);
+  auto label = [](const FlagSpec& f) {
+    std::string l = f.name;
+    if (f.takes_value) l += std::string(" ") + f.metavar;
+    else if (f.optional_value) l += f.metavar;
+    return l;
+  };
+  size_t width = std::string("-h, --help").size();
+  for (const auto& f : spec) width = std::max(width, label(f).size());
+  for (const auto& f : spec) std::printf("  %-*s  %s\n", static_cast<int>(width), label(f).c_str(), f.help);
+  std::printf("  %-*s  %s\n", static_cast<int>(width), "-h, --help", "print this help and exit.");
+  if (*notes) std::printf("\n%s\n", notes);
+  return 0;
 }
 
 std::vector<std::string> split_list(std::string_view list) {
@@ -123,6 +154,18 @@ Result<std::vector<NamedGroup>> parse_groups(std::string_view list) {
   return out;
 }
 
+Result<long> parse_seconds(std::string_view text, std::string_view flag) {
+  const std::string t(text);
+  char* end = nullptr;
+  errno = 0;
+  const double v = t.empty() || !std::isdigit(static_cast<unsigned char>(t[0])) ? -1 : std::strtod(t.c_str(), &end);
+  if (v < 0 || errno || !end || *end)
+    return fail(Error::config(std::string(flag) + " takes a number of seconds, not '" + t + "'"));
+  if (v < 0.001 || v > 86400)
+    return fail(Error::config(std::string(flag) + " must be between 0.001 and 86400 seconds, not '" + t + "'"));
+  return static_cast<long>(v * 1000 + 0.5);
+}
+
 std::string unescape_crlf(std::string_view text) {
   std::string out;
   out.reserve(text.size());
@@ -166,14 +209,15 @@ Status apply_common_options(const Args& args, CommonOptions& options) {
 std::string describe(const Error& e) {
   // Transport and configuration failures carry no alert worth naming, and a received
   // alert's message names it already.
-  if (e.kind == ErrorKind::io || e.kind == ErrorKind::closed || e.kind == ErrorKind::config ||
-      e.kind == ErrorKind::alert_received)
+  if (e.kind == ErrorKind::io || e.kind == ErrorKind::closed || e.kind == ErrorKind::truncated ||
+      e.kind == ErrorKind::config || e.kind == ErrorKind::alert_received)
     return e.message;
   return e.to_string();
 }
 
 int usage_error(const Command& command, const std::string& message) {
-  std::fprintf(stderr, "tlspp %s: %s\nusage: tlspp %s\n", command.name, message.c_str(), command.usage);
+  std::fprintf(stderr, "tlspp %s: %s\nusage: tlspp %s\n(tlspp %s --help describes every option)\n", command.name,
+               message.c_str(), command.usage, command.name);
   return 2;
 }
 

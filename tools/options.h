@@ -3,6 +3,7 @@
 
 #include <initializer_list>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -15,12 +16,16 @@
 
 namespace tlspp::cli {
 
-// One accepted flag: "--alpn" with a value, or "--insecure" without.
+// One accepted flag: "--alpn" with a value, or "--insecure" without, with what `--help`
+// says about it.
 struct FlagSpec {
   const char* name;
   bool takes_value;
   // For a flag without a separate value: also accept "--name=value" (e.g. --trace=mermaid).
   bool optional_value = false;
+  const char* metavar = "";  // what the value is, for --help: "FILE"; for optional values "[=text|mermaid]"
+  const char* help = "";     // one sentence for --help
+  bool repeatable = false;   // may be given more than once (otherwise twice is a usage error)
 };
 
 // A parsed command line: the flags in the order given, and the positional arguments.
@@ -36,8 +41,16 @@ struct Args {
 };
 
 // Accepts "--flag VALUE", "--flag=VALUE" and "--" (the rest is positional); anything else
-// starting with "-" that is not in `spec` is an error naming it.
+// starting with "-" that is not in `spec` is an error naming it, and so is a second use of
+// a flag that is not repeatable.
+[[nodiscard]] Result<Args> parse_args(const std::vector<std::string>& argv, std::span<const FlagSpec> spec);
 [[nodiscard]] Result<Args> parse_args(const std::vector<std::string>& argv, std::initializer_list<FlagSpec> spec);
+
+// True when `argv` asks for help: "--help" or "-h" anywhere before "--".
+[[nodiscard]] bool wants_help(const std::vector<std::string>& argv);
+// Prints a command's --help to stdout: its usage line, `about` (a paragraph), every flag of
+// `spec` on its own line with its sentence, then `notes` (may be empty). Returns 0.
+int print_help(const Command& command, std::span<const FlagSpec> spec, const char* about, const char* notes = "");
 
 // "a,b, c" -> {"a", "b", "c"} (empty items dropped).
 [[nodiscard]] std::vector<std::string> split_list(std::string_view list);
@@ -45,6 +58,8 @@ struct Args {
 [[nodiscard]] Result<std::vector<CipherSuite>> parse_cipher_suites(std::string_view list);
 // IANA names ("x25519", "secp256r1") and the aliases P-256, P-384, P-521, prime256v1.
 [[nodiscard]] Result<std::vector<NamedGroup>> parse_groups(std::string_view list);
+// "10", "0.5": a number of seconds, more than 0 and at most a day, as milliseconds.
+[[nodiscard]] Result<long> parse_seconds(std::string_view text, std::string_view flag);
 // The two-character sequences \r and \n become CR and LF; everything else is kept.
 [[nodiscard]] std::string unescape_crlf(std::string_view text);
 
@@ -54,7 +69,8 @@ struct Args {
 // One line for a human: the alert name only where one was involved.
 [[nodiscard]] std::string describe(const Error& e);
 
-// Prints "tlspp NAME: MESSAGE" and the command's usage line to stderr; returns exit code 2.
+// Prints "tlspp NAME: MESSAGE", the command's usage line and a pointer to --help to stderr;
+// returns exit code 2.
 int usage_error(const Command& command, const std::string& message);
 
 }  // namespace tlspp::cli

@@ -95,6 +95,12 @@ class Connection {
   [[nodiscard]] bool peer_closed() const;
   // Sends close_notify (RFC 8446 §6.1); no writes after it.
   void close();
+  // Tells the connection that its transport reached end of stream (a TCP FIN). Succeeds
+  // when the peer had sent close_notify first. Otherwise the connection fails (and stays
+  // failed) with ErrorKind::truncated, alert close_notify: RFC 8446 §6.1, an end of stream
+  // without close_notify may be an attacker cutting the data short. During the handshake
+  // it fails with ErrorKind::closed. Decrypted data received before remains readable.
+  [[nodiscard]] Status transport_closed();
   // The fatal error that ended the connection, if any.
   [[nodiscard]] const std::optional<Error>& error() const;
 

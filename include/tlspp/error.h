@@ -60,6 +60,7 @@ enum class ErrorKind : uint8_t {
   config,             // the configuration or an input file is unusable
   alert_received,     // the peer sent a fatal alert
   closed,             // the peer closed the connection
+  truncated,          // the transport ended without the peer's close_notify (RFC 8446 §6.1)
 };
 
 [[nodiscard]] std::string_view error_kind_name(ErrorKind kind);

@@ -53,7 +53,8 @@ class Stream {
 
   // Reads application data into `out`, blocking until at least one byte is available.
   // Returns 0 once the peer has sent close_notify. A TCP close without close_notify is an
-  // error (RFC 8446 §6.1: the data may have been truncated).
+  // error of kind ErrorKind::truncated (RFC 8446 §6.1: the data may have been truncated);
+  // see Connection::transport_closed.
   [[nodiscard]] Result<size_t> read(MutByteView out);
   // Encrypts and sends all of `data`, blocking until the socket has taken it.
   [[nodiscard]] Status write_all(ByteView data);

@@ -50,6 +50,7 @@ std::string_view error_kind_name(ErrorKind kind) {
     case ErrorKind::config: return "configuration";
     case ErrorKind::alert_received: return "alert received";
     case ErrorKind::closed: return "closed";
+    case ErrorKind::truncated: return "truncated";
   }
   return "unknown";
 }

@@ -69,7 +69,8 @@ std::unexpected<Error> Connection::Core::fatal(Error e) {
   if (!error) {
     hs_out.clear();
     app_pending.clear();
-    if (e.kind != ErrorKind::alert_received && e.kind != ErrorKind::closed && e.kind != ErrorKind::io)
+    if (e.kind != ErrorKind::alert_received && e.kind != ErrorKind::closed && e.kind != ErrorKind::io &&
+        e.kind != ErrorKind::truncated)
       send_alert(e.alert, true);
     error = e;
   }
@@ -504,6 +505,17 @@ void Connection::Core::close() {
   send_alert(AlertDescription::close_notify, false);
 }
 
+Status Connection::Core::transport_closed() {
+  // RFC 8446 §6.1: only close_notify ends the data; a bare end of stream may be truncation.
+  if (peer_closed && handshake_done) return {};
+  if (error) return std::unexpected(*error);
+  if (!handshake_done)
+    return fatal(Error(ErrorKind::closed, AlertDescription::close_notify,
+                       "the peer closed the connection during the handshake"));
+  return fatal(Error(ErrorKind::truncated, AlertDescription::close_notify,
+                     "the peer closed the connection without close_notify (data may be truncated)"));
+}
+
 Result<Bytes> Connection::Core::export_keying_material(std::string_view label, ByteView context, size_t length) const {
   if (!handshake_done) return fail(Error::config("exporter used before the handshake completed"));
   Bytes outb(length);
@@ -530,6 +542,7 @@ size_t Connection::readable() const { return core_->app_in.size(); }
 bool Connection::handshake_done() const { return core_->handshake_done; }
 bool Connection::peer_closed() const { return core_->peer_closed; }
 void Connection::close() { core_->close(); }
+Status Connection::transport_closed() { return core_->transport_closed(); }
 const std::optional<Error>& Connection::error() const { return core_->error; }
 Status Connection::key_update(bool request_peer) { return core_->key_update(request_peer); }
 Result<Bytes> Connection::export_keying_material(std::string_view label, ByteView context, size_t length) const {

@@ -24,6 +24,7 @@ struct Connection::Core final : handshake::Io {
   [[nodiscard]] Status write(ByteView plaintext);
   [[nodiscard]] size_t read(MutByteView out);
   void close();
+  [[nodiscard]] Status transport_closed();
   [[nodiscard]] Status key_update(bool request_peer);
   [[nodiscard]] Result<Bytes> export_keying_material(std::string_view label, ByteView context, size_t length) const;
   [[nodiscard]] Status start();

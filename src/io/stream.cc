@@ -16,12 +16,6 @@ namespace {
 // Large enough for a whole maximum-size TLS record (2^14 + 256 + header) in one recv().
 constexpr size_t kRecvBuffer = 17 * 1024;
 
-Error closed_error(bool during_handshake) {
-  return Error(ErrorKind::closed, AlertDescription::close_notify,
-               during_handshake ? "the peer closed the connection during the handshake"
-                                : "the peer closed the connection without close_notify (data may be truncated)");
-}
-
 }  // namespace
 
 Stream::Stream(Stream&& other) noexcept
@@ -79,7 +73,10 @@ Result<Stream> Stream::handshake(Connection conn, int fd) {
     TLSPP_TRY(s.flush());
     auto n = s.receive_once();
     if (!n) return fail(n.error());
-    if (*n == 0) return fail(closed_error(true));
+    if (*n == 0) {
+      TLSPP_TRY(s.conn_.transport_closed());  // fails: the handshake is not done
+      return fail(Error::internal("the peer closed the connection during the handshake"));
+    }
   }
   // The client's Finished (or the server's tickets) still need to leave.
   TLSPP_TRY(s.flush());
@@ -134,7 +131,11 @@ Result<size_t> Stream::read(MutByteView out) {
     if (conn_.error()) return fail(*conn_.error());
     auto n = receive_once();
     if (!n) return fail(n.error());
-    if (*n == 0) return fail(closed_error(false));
+    if (*n == 0) {
+      // close_notify (0) or a truncation (an error), as Connection::transport_closed decides.
+      TLSPP_TRY(conn_.transport_closed());
+      return size_t{0};
+    }
   }
 }
 
