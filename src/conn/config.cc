@@ -1,10 +1,10 @@
 #include <cstdio>
 #include <mutex>
 
-#include "conn/config_impl.h"
 #include "conn/core.h"
 #include "crypto/kx.h"
 #include "crypto/pem.h"
+#include "handshake/config_impl.h"
 #include "handshake/tls13_client.h"
 #include "handshake/tls13_server.h"
 #include "pki/certificate.h"
@@ -39,8 +39,6 @@ Result<std::shared_ptr<const pki::TrustStore>> load_trust(const std::vector<std:
   for (const auto& f : files) TLSPP_TRY(store->add_file(f));
   return std::shared_ptr<const pki::TrustStore>(std::move(store));
 }
-
-}  // namespace
 
 // Key material given inline stays in the configuration only in parsed form, inside the
 // crypto layer; the copies in the options are wiped so that options() hands out none.
@@ -80,6 +78,8 @@ Result<LoadedCertificate> load_certificate(const CertificateKeyPair& pair, int m
   out.chain = std::move(*chain);
   return out;
 }
+
+}  // namespace
 
 KeyLogCallback keylog_to_file(const std::string& path) {
   struct File {

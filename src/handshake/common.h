@@ -9,7 +9,7 @@
 #include "crypto/aead.h"
 #include "crypto/hash.h"
 #include "crypto/sig.h"
-#include "conn/config_impl.h"
+#include "handshake/config_impl.h"
 #include "handshake/io.h"
 #include "pki/certificate.h"
 #include "tlspp/types.h"

@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <optional>
 
-#include "conn/config_impl.h"
 #include "crypto/kx.h"
+#include "handshake/config_impl.h"
 #include "handshake/common.h"
 #include "keysched/tls13.h"
 #include "keysched/transcript.h"

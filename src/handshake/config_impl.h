@@ -1,4 +1,7 @@
-// What ClientConfig / ServerConfig hold beyond the options: files loaded and parsed once.
+// What ClientConfig / ServerConfig hold beyond the options: files loaded and parsed once,
+// then shared read-only by every connection. The handshake state machines read it;
+// conn/config.cc builds it. It lives here, below conn/, so that conn/ includes handshake/
+// and never the reverse (DESIGN.md's layer diagram, checked by scripts/check-layers.sh).
 #pragma once
 
 #include <memory>
@@ -23,8 +26,6 @@ struct LoadedCertificate {
   // peer's signature_algorithms_cert (RFC 8446 §4.2.3).
   std::vector<pki::SignatureAlgorithm> chain_signatures;
 };
-
-[[nodiscard]] Result<LoadedCertificate> load_certificate(const CertificateKeyPair& pair, int min_rsa_bits);
 
 struct ClientConfig::Impl {
   std::shared_ptr<const pki::TrustStore> trust;  // null when verification is skipped
