@@ -420,4 +420,26 @@ Status verify(const PublicKey& key, SignatureScheme scheme, ByteView message, By
   return {};
 }
 
+Status verify_ecdsa_any_curve(const PublicKey& key, SignatureScheme scheme, ByteView message,
+                              ByteView signature) {
+  // The caller has classified the key already; only check that it is an EC key at all
+  // (cheaper than type(), which also looks up the curve).
+  const bool ecdsa_scheme = scheme == SignatureScheme::ecdsa_secp256r1_sha256 ||
+                            scheme == SignatureScheme::ecdsa_secp384r1_sha384 ||
+                            scheme == SignatureScheme::ecdsa_secp521r1_sha512;
+  if (!ecdsa_scheme || !key.valid() || !EVP_PKEY_is_a(as_pkey(key.native()), "EC"))
+    return fail(Error::internal("ECDSA verification needs an ECDSA scheme and an EC key"));
+  MdCtxPtr ctx(EVP_MD_CTX_new());
+  const bool ok = ctx &&
+                  EVP_DigestVerifyInit_ex(ctx.get(), nullptr, scheme_digest(scheme), nullptr, nullptr,
+                                          as_pkey(key.native()), nullptr) == 1 &&
+                  EVP_DigestVerify(ctx.get(), signature.data(), signature.size(), message.data(),
+                                   message.size()) == 1;
+  if (!ok) {
+    ERR_clear_error();
+    return fail(Error::crypto(AlertDescription::decrypt_error, "ECDSA signature does not verify"));
+  }
+  return {};
+}
+
 }  // namespace tlspp::crypto

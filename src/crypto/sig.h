@@ -36,6 +36,16 @@ class PublicKey {
 
   // From a DER SubjectPublicKeyInfo.
   [[nodiscard]] static Result<PublicKey> from_spki(ByteView der);
+  // From the parts of a SubjectPublicKeyInfo that a certificate parser has already taken
+  // apart, without the generic decoder behind from_spki (crypto/public_key_parts.cc says
+  // why). Each fails with an Error whose message says what was wrong ("not a valid P-256
+  // point").
+  // RFC 5480 §2.2: the ECPoint octets of a key on `curve` (ec_p256, ec_p384 or ec_p521).
+  [[nodiscard]] static Result<PublicKey> from_ec_point(KeyType curve, ByteView point);
+  // RFC 8410 §4: the raw public key octets of an ed25519 or ed448 key.
+  [[nodiscard]] static Result<PublicKey> from_eddsa(KeyType type, ByteView raw);
+  // RFC 8017 §A.1.1: an RSA key from its modulus and public exponent (unsigned big-endian).
+  [[nodiscard]] static Result<PublicKey> from_rsa(ByteView modulus, ByteView exponent);
   [[nodiscard]] bool valid() const { return pkey_.get() != nullptr; }
   [[nodiscard]] KeyType type() const;
   [[nodiscard]] int bits() const;
@@ -43,7 +53,8 @@ class PublicKey {
   [[nodiscard]] std::string describe() const;
   // DER SubjectPublicKeyInfo.
   [[nodiscard]] Bytes spki() const;
-  [[nodiscard]] void* native() const { return pkey_.get(); }  // EVP_PKEY*, for crypto/ and pki/ only
+  // EVP_PKEY*, for crypto/ only (and tests that cross-check it against OpenSSL).
+  [[nodiscard]] void* native() const { return pkey_.get(); }
   static PublicKey adopt(void* evp_pkey);                // takes ownership of one reference
 
  private:
@@ -86,5 +97,13 @@ class PrivateKey {
 // an unusable scheme/key pairing is Error{peer_misbehaved, illegal_parameter, ...}.
 [[nodiscard]] Status verify(const PublicKey& key, SignatureScheme scheme, ByteView message,
                             ByteView signature);
+
+// An ECDSA signature made with the hash of the ecdsa_* `scheme` by an EC key on any curve.
+// X.509 allows any pairing of hash and curve (RFC 5758 §3.2: a P-384 CA may sign with
+// ecdsa-with-SHA256, as some public roots do); a TLS 1.3 SignatureScheme ties them, so
+// verify() refuses such pairs. Failure is Error{crypto, decrypt_error, "ECDSA signature
+// does not verify"}.
+[[nodiscard]] Status verify_ecdsa_any_curve(const PublicKey& key, SignatureScheme scheme, ByteView message,
+                                            ByteView signature);
 
 }  // namespace tlspp::crypto

@@ -1,11 +1,7 @@
 #include "pki/verify.h"
 
-#include <openssl/err.h>
-#include <openssl/evp.h>
-
 #include <algorithm>
 #include <array>
-#include <memory>
 #include <optional>
 #include <vector>
 
@@ -26,23 +22,6 @@ std::string quoted(const Certificate& c) { return "'" + c.subject_string() + "'"
 
 std::string_view purpose_name(Purpose p) {
   return p == Purpose::server ? "TLS server authentication" : "TLS client authentication";
-}
-
-// ECDSA signatures whose hash does not follow the issuer's curve (a P-384 CA signing with
-// ecdsa-with-SHA256, as some public roots do) have no TLS 1.3 SignatureScheme, which
-// crypto::verify insists on; X.509 allows any pairing (RFC 5758 §3.2), so verify those here.
-Status verify_ecdsa_any_curve(const crypto::PublicKey& key, const char* digest, ByteView tbs,
-                              ByteView sig) {
-  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
-  const bool ok = ctx &&
-                  EVP_DigestVerifyInit_ex(ctx.get(), nullptr, digest, nullptr, nullptr,
-                                          static_cast<EVP_PKEY*>(key.native()), nullptr) == 1 &&
-                  EVP_DigestVerify(ctx.get(), sig.data(), sig.size(), tbs.data(), tbs.size()) == 1;
-  if (!ok) {
-    ERR_clear_error();
-    return fail(Error::crypto(AlertDescription::decrypt_error, "ECDSA signature does not verify"));
-  }
-  return {};
 }
 
 Status check_validity(const Certificate& c, int64_t now) {
@@ -416,7 +395,7 @@ Status verify_certificate_signature(const Certificate& cert, const crypto::Publi
     return fail(cert_error(alert, "certificate " + quoted(cert) + " " + why));
   };
   std::optional<SignatureScheme> scheme;
-  const char* ecdsa_digest = nullptr;
+  bool ecdsa = false;
   switch (cert.signature_algorithm) {
     case SA::unsupported:
       return refuse(AlertDescription::unsupported_certificate,
@@ -440,15 +419,15 @@ Status verify_certificate_signature(const Certificate& cert, const crypto::Publi
       break;
     case SA::ecdsa_sha256:
       scheme = SignatureScheme::ecdsa_secp256r1_sha256;
-      ecdsa_digest = "SHA256";
+      ecdsa = true;
       break;
     case SA::ecdsa_sha384:
       scheme = SignatureScheme::ecdsa_secp384r1_sha384;
-      ecdsa_digest = "SHA384";
+      ecdsa = true;
       break;
     case SA::ecdsa_sha512:
       scheme = SignatureScheme::ecdsa_secp521r1_sha512;
-      ecdsa_digest = "SHA512";
+      ecdsa = true;
       break;
     case SA::ed25519: scheme = SignatureScheme::ed25519; break;
     case SA::ed448: scheme = SignatureScheme::ed448; break;
@@ -456,8 +435,10 @@ Status verify_certificate_signature(const Certificate& cert, const crypto::Publi
   const bool is_ec_key = kt == crypto::KeyType::ec_p256 || kt == crypto::KeyType::ec_p384 ||
                          kt == crypto::KeyType::ec_p521;
   Status s;
-  if (ecdsa_digest && is_ec_key && !crypto::scheme_matches_key(*scheme, kt)) {
-    s = verify_ecdsa_any_curve(issuer_key, ecdsa_digest, cert.tbs, cert.signature);
+  if (ecdsa && is_ec_key && !crypto::scheme_matches_key(*scheme, kt)) {
+    // The hash does not follow the issuer's curve: no TLS 1.3 SignatureScheme, which
+    // crypto::verify insists on, but X.509 allows it (RFC 5758 §3.2).
+    s = crypto::verify_ecdsa_any_curve(issuer_key, *scheme, cert.tbs, cert.signature);
   } else if (!crypto::scheme_matches_key(*scheme, kt)) {
     return refuse(AlertDescription::bad_certificate,
                   "is signed with " + std::string(signature_algorithm_name(cert.signature_algorithm)) +
