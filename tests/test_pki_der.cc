@@ -11,12 +11,14 @@
 #include "pki/builder.h"
 #include "pki/certificate.h"
 #include "pki/der.h"
-#include "pki/openssl_view.h"
 #include "pki/pem_blocks.h"
 #include "pki/public_key.h"
+#include "support/openssl_view.h"
 
 namespace tlspp::pki {
 namespace {
+
+using test::openssl_parse_certificate;
 
 const std::string kData = std::string(TLSPP_SOURCE_DIR) + "/tests/data/pki/";
 constexpr const char* kSystemBundle = "/etc/ssl/certs/ca-certificates.crt";

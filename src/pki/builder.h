@@ -1,5 +1,5 @@
 // Making certificates, for tests and for `tlspp demo`: not on any handshake path, so it
-// uses OpenSSL's X509 API rather than our parser's machinery.
+// uses OpenSSL's X509 API (through crypto::build_x509) rather than our parser's machinery.
 #pragma once
 
 #include <cstdint>

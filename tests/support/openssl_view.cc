@@ -1,5 +1,4 @@
-#include "pki/openssl_view.h"
-#include "pki/ossl_ptr.h"
+#include "support/openssl_view.h"
 
 #include <arpa/inet.h>
 #include <openssl/bio.h>
@@ -12,11 +11,15 @@
 #include <ctime>
 #include <memory>
 
+#include "crypto/ossl_ptr.h"
 #include "pki/certificate.h"
 
-namespace tlspp::pki {
+namespace tlspp::test {
 
 namespace {
+
+using crypto::Deleter;
+namespace ext_key_usage = pki::ext_key_usage;
 
 using X509Ptr = std::unique_ptr<X509, Deleter<X509, X509_free>>;
 using BioPtr = std::unique_ptr<BIO, Deleter<BIO, BIO_free_all>>;
@@ -131,4 +134,4 @@ Result<OpensslCertView> openssl_parse_certificate(ByteView der) {
   return v;
 }
 
-}  // namespace tlspp::pki
+}  // namespace tlspp::test

@@ -1,7 +1,8 @@
 // What OpenSSL's own X.509 parser (d2i_X509) makes of a certificate, in our types.
 //
-// Tests cross-check our DER parser against it (tests may not include OpenSSL headers).
-// Nothing in the library calls it: d2i_X509 is exactly the cost the parser avoids.
+// Tests cross-check pki/'s DER parser against it. It is test support, not library code:
+// nothing in the library calls it (d2i_X509 is exactly the cost the parser avoids), and
+// outside crypto/ only tests/ and bench/ may include OpenSSL headers (check-layers.sh).
 #pragma once
 
 #include <cstdint>
@@ -12,7 +13,7 @@
 #include "tlspp/error.h"
 #include "tlspp/types.h"
 
-namespace tlspp::pki {
+namespace tlspp::test {
 
 struct OpensslCertView {
   int version = 0;                 // 1..3
@@ -33,4 +34,4 @@ struct OpensslCertView {
 
 [[nodiscard]] Result<OpensslCertView> openssl_parse_certificate(ByteView der);
 
-}  // namespace tlspp::pki
+}  // namespace tlspp::test
