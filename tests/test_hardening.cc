@@ -398,6 +398,20 @@ TEST(SecretHygiene, ReleasedBufferBlocksAreClearedBeforeReuse) {
   ASSERT_GE(region.size(), plaintext.size());
   EXPECT_EQ(std::count(region.begin(), region.begin() + static_cast<ptrdiff_t>(plaintext.size()), uint8_t{0xab}), 0);
 
+  // A block released by a buffer that is still alive is wiped for any other buffer...
+  Buffer owner;
+  owner.append(plaintext);
+  owner.consume(owner.size());
+  owner.release_if_empty();
+  Buffer other;
+  const MutByteView r2 = other.prepare(plaintext.size());
+  EXPECT_EQ(std::count(r2.begin(), r2.begin() + static_cast<ptrdiff_t>(plaintext.size()), uint8_t{0xab}), 0);
+  other.release_if_empty();
+  // ...and the same buffer takes its own block back and keeps working.
+  owner.append(Bytes(10, 0x01));
+  EXPECT_EQ(owner.view().size(), 10u);
+  EXPECT_EQ(owner.view()[9], 0x01);
+
   // The same when the buffer grows into a bigger block (the old one is recycled).
   Buffer growing;
   growing.append(plaintext);
