@@ -646,6 +646,16 @@ TEST(AlertInsteadOfServerHello, ProtocolVersionMeansNoTls13) {
     EXPECT_EQ(s.error().alert, alert);
     EXPECT_NE(s.error().message.find(expected), std::string::npos) << s.error().message;
   }
+  // A server that just closes (OpenSSL 3.0's s_server -tls1_2 does) is explained too.
+  ClientOptions c;
+  c.insecure_skip_verification = true;
+  auto client = ClientConnection::create(*ClientConfig::create(c), test::server_name("localhost"));
+  ASSERT_TRUE(client);
+  auto s = client->transport_closed();
+  ASSERT_FALSE(s);
+  EXPECT_EQ(s.error().kind, ErrorKind::closed);
+  EXPECT_EQ(s.error().message,
+            "the server closed the connection without answering the ClientHello (it may not support TLS 1.3)");
 }
 
 }  // namespace

@@ -509,9 +509,11 @@ Status Connection::Core::transport_closed() {
   // RFC 8446 §6.1: only close_notify ends the data; a bare end of stream may be truncation.
   if (peer_closed && handshake_done) return {};
   if (error) return std::unexpected(*error);
-  if (!handshake_done)
+  if (!handshake_done) {
+    std::string why = hs ? hs->explain_transport_end() : std::string();
     return fatal(Error(ErrorKind::closed, AlertDescription::close_notify,
-                       "the peer closed the connection during the handshake"));
+                       why.empty() ? "the peer closed the connection during the handshake" : why));
+  }
   return fatal(Error(ErrorKind::truncated, AlertDescription::close_notify,
                      "the peer closed the connection without close_notify (data may be truncated)"));
 }

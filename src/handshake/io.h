@@ -73,6 +73,8 @@ class Handshake {
   // than its name (e.g. a server answering the ClientHello with protocol_version); empty
   // otherwise.
   [[nodiscard]] virtual std::string explain_peer_alert(AlertDescription) const { return {}; }
+  // The same for the transport ending in the current state (empty: nothing to add).
+  [[nodiscard]] virtual std::string explain_transport_end() const { return {}; }
 };
 
 }  // namespace tlspp::handshake

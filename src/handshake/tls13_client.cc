@@ -77,6 +77,12 @@ class Tls13Client final : public Handshake {
              "shares no cipher suite, group or signature scheme with this client";
     return {};
   }
+  std::string explain_transport_end() const override {
+    // Some servers that speak only older versions (OpenSSL 3.0 with -tls1_2, for one) close
+    // the connection without an alert.
+    if (state_ != State::expect_server_hello) return {};
+    return "the server closed the connection without answering the ClientHello (it may not support TLS 1.3)";
+  }
 
  private:
   Status send_client_hello(Io& io);

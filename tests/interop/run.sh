@@ -353,6 +353,26 @@ ossl_server_reject() {
   fi
 }
 
+# A server that speaks only TLS 1.2 (until tlspp has TLS 1.2): the handshake fails with one
+# line saying that the server does not do TLS 1.3, not just an alert's name (issue 8, item
+# 13). OpenSSL 3.0 closes without an alert; GnuTLS answers handshake_failure.
+tls12_only_server() {
+  local peer=$1 cert=$2 port=$((next_port++))
+  if [ "$peer" = openssl ]; then
+    start_server s_server openssl s_server -accept "127.0.0.1:$port" -cert "$pki/$cert.pem" -key "$pki/$cert.key" \
+      -tls1_2 -www -naccept 1
+  else
+    start_server gnutls-serv gnutls-serv -p "$port" --http --x509certfile "$pki/$cert.pem" \
+      --x509keyfile "$pki/$cert.key" --disable-client-cert --priority 'NORMAL:-VERS-TLS1.3'
+  fi
+  wait_port "$port" || return
+  client tlspp /dev/null "$tlspp" client "127.0.0.1:$port" --servername localhost --ca "$ca" \
+    --request "$http_request"
+  expect_rc tlspp 1
+  expect tlspp.err "tlspp client: handshake failed: the server"
+  expect tlspp.err "TLS 1.3"
+}
+
 # openssl s_client limited to one suite -> tlspp server --http.
 ossl_client_suite() {
   local suite=$1 cert=$2 port
@@ -765,6 +785,7 @@ for cert in "${certs[@]}"; do
   run_case openssl "tlspp-client -> s_server" "data (-rev)" "$cert" ossl_server_rev
   run_case openssl "tlspp-client -> s_server" "untrusted root: must fail" "$cert" ossl_server_reject untrusted
   run_case openssl "tlspp-client -> s_server" "wrong name: must fail" "$cert" ossl_server_reject name
+  run_case openssl "tlspp-client -> s_server" "TLS 1.2-only server: says so" "$cert" tls12_only_server openssl
   for suite in "${suites[@]}"; do
     run_case openssl "s_client -> tlspp-server" "$suite" "$cert" ossl_client_suite "$suite"
   done
@@ -775,6 +796,7 @@ for cert in "${certs[@]}"; do
     run_case gnutls "tlspp-client -> gnutls-serv" "$suite" "$cert" gnutls_server_suite "$suite"
   done
   run_case gnutls "tlspp-client -> gnutls-serv" "HRR (server secp384r1)" "$cert" gnutls_server_hrr
+  run_case gnutls "tlspp-client -> gnutls-serv" "TLS 1.2-only server: says so" "$cert" tls12_only_server gnutls
   for suite in "${suites[@]}"; do
     run_case gnutls "gnutls-cli -> tlspp-server" "$suite" "$cert" gnutls_client_suite "$suite"
   done
