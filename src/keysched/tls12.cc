@@ -1,0 +1,94 @@
+#include "keysched/tls12.h"
+
+#include <algorithm>
+#include <cstring>
+#include <string>
+
+namespace tlspp::keysched::tls12 {
+
+namespace {
+
+ByteView text(std::string_view s) { return {reinterpret_cast<const uint8_t*>(s.data()), s.size()}; }
+
+}  // namespace
+
+void prf(HashAlg alg, ByteView secret, std::string_view label, std::initializer_list<ByteView> seeds,
+         MutByteView out) {
+  // RFC 5246 §5: P_hash(secret, seed) = HMAC(secret, A(1) + seed) + HMAC(secret, A(2) + seed)
+  // + ..., A(0) = seed, A(i) = HMAC(secret, A(i-1)); here seed = label + seeds.
+  Bytes seed(text(label).begin(), text(label).end());
+  for (ByteView s : seeds) seed.insert(seed.end(), s.begin(), s.end());
+  const crypto::Hmac mac(alg, secret);
+  crypto::Digest a = mac.compute(seed);
+  size_t done = 0;
+  while (done < out.size()) {
+    const crypto::Digest block = mac.compute(a.view(), seed);
+    const size_t n = std::min(out.size() - done, size_t{block.len});
+    std::memcpy(out.data() + done, block.bytes, n);
+    done += n;
+    a = mac.compute(a.view());
+  }
+  crypto::secure_wipe(a.bytes, sizeof a.bytes);
+}
+
+Secret master_secret(HashAlg alg, ByteView pre_master_secret, ByteView client_random, ByteView server_random) {
+  Secret out = Secret::zeros(kMasterSecretLen);
+  prf(alg, pre_master_secret, "master secret", {client_random, server_random}, out.data());
+  return out;
+}
+
+Secret extended_master_secret(HashAlg alg, ByteView pre_master_secret, ByteView session_hash) {
+  Secret out = Secret::zeros(kMasterSecretLen);
+  prf(alg, pre_master_secret, "extended master secret", {session_hash}, out.data());
+  return out;
+}
+
+KeyBlock key_block(HashAlg alg, crypto::AeadAlg aead, ByteView master, ByteView client_random,
+                   ByteView server_random) {
+  const size_t key_len = crypto::aead_key_len(aead);
+  const size_t iv_len = aead == crypto::AeadAlg::chacha20poly1305 ? 12 : 4;
+  // §6.3: client_write_MAC_key, server_write_MAC_key (empty for AEAD), client_write_key,
+  // server_write_key, client_write_IV, server_write_IV.
+  uint8_t block[2 * 32 + 2 * 12];
+  const size_t total = 2 * key_len + 2 * iv_len;
+  prf(alg, master, "key expansion", {server_random, client_random}, MutByteView(block, total));
+  KeyBlock k;
+  const ByteView b(block, total);
+  k.client_write_key = Secret(b.subspan(0, key_len));
+  k.server_write_key = Secret(b.subspan(key_len, key_len));
+  k.client_write_iv = Secret(b.subspan(2 * key_len, iv_len));
+  k.server_write_iv = Secret(b.subspan(2 * key_len + iv_len, iv_len));
+  crypto::secure_wipe(block, sizeof block);
+  return k;
+}
+
+std::array<uint8_t, kVerifyDataLen> finished_verify_data(HashAlg alg, ByteView master, bool client,
+                                                         ByteView transcript_hash) {
+  std::array<uint8_t, kVerifyDataLen> out{};
+  prf(alg, master, client ? "client finished" : "server finished", {transcript_hash}, out);
+  return out;
+}
+
+bool finished_matches(HashAlg alg, ByteView master, bool client, ByteView transcript_hash, ByteView verify_data) {
+  const auto expected = finished_verify_data(alg, master, client, transcript_hash);
+  return crypto::ct_equal(expected, verify_data);
+}
+
+Status export_keying_material(HashAlg alg, ByteView master, std::string_view label, ByteView client_random,
+                              ByteView server_random, const ByteView* context, MutByteView out) {
+  // RFC 5705 §4: labels the key schedule uses cannot be exporter labels.
+  for (std::string_view reserved : {"client finished", "server finished", "master secret", "key expansion",
+                                    "extended master secret"})
+    if (label == reserved)
+      return fail(Error::config("exporter label '" + std::string(label) + "' is reserved by TLS"));
+  if (!context) {
+    prf(alg, master, label, {client_random, server_random}, out);
+    return {};
+  }
+  if (context->size() > 0xffff) return fail(Error::config("exporter context over 65535 bytes"));
+  const uint8_t len[2] = {static_cast<uint8_t>(context->size() >> 8), static_cast<uint8_t>(context->size())};
+  prf(alg, master, label, {client_random, server_random, ByteView(len, 2), *context}, out);
+  return {};
+}
+
+}  // namespace tlspp::keysched::tls12
