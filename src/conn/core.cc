@@ -36,6 +36,11 @@ std::string hex(ByteView b) {
 
 uint32_t be24(ByteView b) { return (uint32_t{b[1]} << 16) | (uint32_t{b[2]} << 8) | b[3]; }
 
+// Keys are never installed for the plaintext epoch.
+KeyEpoch key_epoch(Epoch e) {
+  return e == Epoch::early ? KeyEpoch::early : e == Epoch::handshake ? KeyEpoch::handshake : KeyEpoch::application;
+}
+
 }  // namespace
 
 namespace {
@@ -56,13 +61,66 @@ void Connection::Core::set_client_random(ByteView r) {
   have_client_random = true;
 }
 
-void Connection::Core::event(EventType type, std::string_view name, size_t size, handshake::Details details) {
-  if (!options.on_event) return;
-  Event e{type, side, std::string(name), size, false, std::move(details), std::chrono::steady_clock::now(), id};
+void Connection::Core::event(Event& e) {
+  e.side = side;
+  e.when = std::chrono::steady_clock::now();
+  e.connection_id = id;
   const bool sending =
-      type == EventType::message_sent || type == EventType::alert_sent || type == EventType::application_data_sent;
+      e.type == EventType::message_sent || e.type == EventType::alert_sent || e.type == EventType::application_data_sent;
   e.encrypted = (sending ? write_epoch : read_epoch) != Epoch::plaintext;
   options.on_event(e);
+}
+
+void Connection::Core::event(EventType type, std::string_view name, size_t size) {
+  if (!options.on_event) return;
+  Event e{};
+  e.type = type;
+  e.name = name;
+  e.size = size;
+  event(e);
+}
+
+void Connection::Core::message_event(EventType type, MessageInfo what, size_t size, handshake::Details details) {
+  if (!options.on_event) return;
+  std::string name(message_type_name(what.type));
+  if (what.retry) name += " (retry)";
+  Event e{};
+  e.type = type;
+  e.name = std::move(name);
+  e.size = size;
+  e.details = std::move(details);
+  e.message = what;
+  event(e);
+}
+
+void Connection::Core::keys_event(KeysInfo keys, handshake::Details details) {
+  if (!options.on_event) return;
+  std::string name(key_epoch_name(keys.epoch));
+  name += " traffic keys (";
+  name += direction_name(keys.direction);
+  if (keys.update) name += ", updated";
+  name += ")";
+  Event e{};
+  e.type = EventType::keys_installed;
+  e.name = std::move(name);
+  e.details = std::move(details);
+  e.keys = keys;
+  event(e);
+}
+
+void Connection::Core::alert_event(EventType type, AlertDescription description, AlertLevel level) {
+  if (!options.on_event) return;
+  Event e{};
+  e.type = type;
+  e.name = alert_name(description);
+  e.size = 2;
+  e.details = {{"level", level == AlertLevel::fatal ? "fatal" : "warning"}};
+  e.alert = {description, level};
+  event(e);
+}
+
+void Connection::Core::message_received(MessageInfo what, size_t size, handshake::Details details) {
+  message_event(EventType::message_received, what, size, std::move(details));
 }
 
 std::unexpected<Error> Connection::Core::fatal(Error e) {
@@ -85,7 +143,7 @@ void Connection::Core::send_alert(AlertDescription alert, bool fatal_level) {
   } else {
     record::write_plaintext_record(out, ContentType::alert, body);
   }
-  if (tracing()) event(EventType::alert_sent, alert_name(alert), 2, {{"level", fatal_level ? "fatal" : "warning"}});
+  if (tracing()) alert_event(EventType::alert_sent, alert, fatal_level ? AlertLevel::fatal : AlertLevel::warning);
 }
 
 Status Connection::Core::start() {
@@ -125,7 +183,7 @@ Status Connection::Core::process_records() {
       if (handshake_done || !hs || !hs->ccs_allowed() || !hs_in.empty())
         return fail(Error::unexpected("ChangeCipherSpec received outside the handshake"));
       if (++empty_records > kMaxEmptyRecords) return fail(Error::unexpected("too many ChangeCipherSpec records"));
-      if (tracing()) event(EventType::message_received, "ChangeCipherSpec", 1, {});
+      if (tracing()) message_event(EventType::message_received, {MessageType::change_cipher_spec}, 1, {});
       continue;
     }
     if (read_prot.active()) {
@@ -171,7 +229,7 @@ Status Connection::Core::deliver_protected(ByteView header, ByteView body) {
     app_in.trim_tail(dst.size() - opened->plaintext.size());
     empty_records = 0;
     key_updates = 0;
-    if (tracing()) event(EventType::application_data_received, "application data", opened->plaintext.size(), {});
+    if (tracing()) event(EventType::application_data_received, "application data", opened->plaintext.size());
     return {};
   }
   const Bytes other(opened->plaintext.begin(), opened->plaintext.end());
@@ -218,7 +276,7 @@ Status Connection::Core::process_record(ContentType type, ByteView body, bool) {
     case ContentType::application_data:
       key_updates = 0;
       app_in.append(body);
-      if (tracing()) event(EventType::application_data_received, "application data", body.size(), {});
+      if (tracing()) event(EventType::application_data_received, "application data", body.size());
       return {};
     default:
       return fail(Error::unexpected("record of unexpected content type"));
@@ -229,7 +287,7 @@ Status Connection::Core::process_alert(ByteView body) {
   // RFC 8446 §5.1 / §6: one alert per record, two bytes, never fragmented.
   if (body.size() != 2) return fail(Error::decode("alert record of " + std::to_string(body.size()) + " bytes"));
   const auto desc = static_cast<AlertDescription>(body[1]);
-  if (tracing()) event(EventType::alert_received, alert_name(desc), 2, {{"level", body[0] == 1 ? "warning" : "fatal"}});
+  if (tracing()) alert_event(EventType::alert_received, desc, body[0] == 1 ? AlertLevel::warning : AlertLevel::fatal);
   if (desc == AlertDescription::close_notify) {
     peer_closed = true;
     return {};
@@ -288,12 +346,12 @@ Status Connection::Core::process_handshake_message(ByteView message) {
       hs.reset();
       TLSPP_TRY(flush_handshake());
       Bytes().swap(hs_out);
-      if (tracing()) event(EventType::handshake_done, "handshake complete", 0, {});
+      if (tracing()) event(EventType::handshake_done, "handshake complete", 0);
       TLSPP_TRY(flush_handshake());
       if (!app_pending.empty()) {
         Bytes pending;
         pending.swap(app_pending);
-        if (tracing()) event(EventType::application_data_sent, "application data", pending.size(), {});
+        if (tracing()) event(EventType::application_data_sent, "application data", pending.size());
         TLSPP_TRY(write_app_records(pending));
       }
     }
@@ -314,12 +372,13 @@ Status Connection::Core::process_post_handshake(ByteView message) {
   if (request > 1) return fail(Error::illegal("KeyUpdate with request_update " + std::to_string(request)));
   if (++key_updates > kMaxKeyUpdates) return fail(Error::unexpected("too many KeyUpdates without application data"));
   if (tracing())
-    event(EventType::message_received, "KeyUpdate", message.size(),
+    message_event(EventType::message_received, {MessageType::key_update}, message.size(),
           {{"request_update", request ? "update_requested" : "update_not_requested"}});
   read_secret = keysched::next_traffic_secret(hash, read_secret.view());
   TLSPP_TRY(install_tls13(read_prot, aead, hash, read_secret.view()));
   ++read_key_generation;
-  if (tracing()) event(EventType::keys_installed, "application traffic keys (read, updated)", 0, {});
+  if (tracing())
+    keys_event({KeyEpoch::application, Direction::read, true, {}, crypto::aead_name(aead), crypto::hash_name(hash)}, {});
   if (request) TLSPP_TRY(send_key_update(false));
   return {};
 }
@@ -351,7 +410,7 @@ Status Connection::Core::process_new_session_ticket(ByteView message) {
   t.peer_key = negotiated_.peer_key;
   t.peer_verified = negotiated_.peer_verified;
   if (tracing())
-    event(EventType::message_received, "NewSessionTicket", message.size(),
+    message_event(EventType::message_received, {MessageType::new_session_ticket}, message.size(),
           {{"lifetime", std::to_string(t.lifetime_seconds) + " s"},
            {"ticket", std::to_string(t.ticket.size()) + " bytes"}});
   tickets.push_back(std::move(t));
@@ -362,12 +421,13 @@ Status Connection::Core::send_key_update(bool request_peer) {
   const uint8_t msg[5] = {kHandshakeKeyUpdate, 0, 0, 1, uint8_t(request_peer ? 1 : 0)};
   TLSPP_TRY(write_prot.seal(ContentType::handshake, msg, 0, out));
   if (tracing())
-    event(EventType::message_sent, "KeyUpdate", sizeof msg,
+    message_event(EventType::message_sent, {MessageType::key_update}, sizeof msg,
           {{"request_update", request_peer ? "update_requested" : "update_not_requested"}});
   write_secret = keysched::next_traffic_secret(hash, write_secret.view());
   TLSPP_TRY(install_tls13(write_prot, aead, hash, write_secret.view()));
   records_written_since_key = 0;
-  if (tracing()) event(EventType::keys_installed, "application traffic keys (write, updated)", 0, {});
+  if (tracing())
+    keys_event({KeyEpoch::application, Direction::write, true, {}, crypto::aead_name(aead), crypto::hash_name(hash)}, {});
   return {};
 }
 
@@ -385,9 +445,9 @@ Status Connection::Core::key_update(bool request_peer) {
   return {};
 }
 
-void Connection::Core::send_message(std::string_view name, ByteView message, handshake::Details details) {
+void Connection::Core::send_message(MessageInfo what, ByteView message, handshake::Details details) {
   hs_out.insert(hs_out.end(), message.begin(), message.end());
-  if (tracing()) event(EventType::message_sent, std::string(name), message.size(), std::move(details));
+  if (tracing()) message_event(EventType::message_sent, what, message.size(), std::move(details));
 }
 
 Status Connection::Core::flush_handshake() {
@@ -402,7 +462,7 @@ void Connection::Core::send_change_cipher_spec() {
   if (!flush_handshake()) return;
   const uint8_t one = 1;
   record::write_plaintext_record(out, ContentType::change_cipher_spec, ByteView(&one, 1));
-  if (tracing()) event(EventType::message_sent, "ChangeCipherSpec", 1, {});
+  if (tracing()) message_event(EventType::message_sent, {MessageType::change_cipher_spec}, 1, {});
 }
 
 Status Connection::Core::install_write_keys(Epoch epoch, crypto::AeadAlg a, crypto::HashAlg h, ByteView secret,
@@ -413,15 +473,10 @@ Status Connection::Core::install_write_keys(Epoch epoch, crypto::AeadAlg a, cryp
   records_written_since_key = 0;
   log_secret(label, secret);
   if (tracing())
-    event(EventType::keys_installed,
-          std::string(epoch == Epoch::handshake ? "handshake"
-                      : epoch == Epoch::early   ? "early"
-                                                : "application") +
-              " traffic keys (write)",
-          0,
-          {{"label", std::string(label)},
-           {"aead", std::string(crypto::aead_name(a))},
-           {"hash", std::string(crypto::hash_name(h))}});
+    keys_event({key_epoch(epoch), Direction::write, false, label, crypto::aead_name(a), crypto::hash_name(h)},
+               {{"label", std::string(label)},
+                {"aead", std::string(crypto::aead_name(a))},
+                {"hash", std::string(crypto::hash_name(h))}});
   return {};
 }
 
@@ -432,15 +487,10 @@ Status Connection::Core::install_read_keys(Epoch epoch, crypto::AeadAlg a, crypt
   ++read_key_generation;
   log_secret(label, secret);
   if (tracing())
-    event(EventType::keys_installed,
-          std::string(epoch == Epoch::handshake ? "handshake"
-                      : epoch == Epoch::early   ? "early"
-                                                : "application") +
-              " traffic keys (read)",
-          0,
-          {{"label", std::string(label)},
-           {"aead", std::string(crypto::aead_name(a))},
-           {"hash", std::string(crypto::hash_name(h))}});
+    keys_event({key_epoch(epoch), Direction::read, false, label, crypto::aead_name(a), crypto::hash_name(h)},
+               {{"label", std::string(label)},
+                {"aead", std::string(crypto::aead_name(a))},
+                {"hash", std::string(crypto::hash_name(h))}});
   return {};
 }
 
@@ -485,7 +535,7 @@ Status Connection::Core::write(ByteView plaintext) {
     app_pending.insert(app_pending.end(), plaintext.begin(), plaintext.end());
     return {};
   }
-  if (tracing()) event(EventType::application_data_sent, "application data", plaintext.size(), {});
+  if (tracing()) event(EventType::application_data_sent, "application data", plaintext.size());
   if (auto s = write_app_records(plaintext); !s) return fatal(s.error());
   return {};
 }

@@ -30,7 +30,7 @@ struct Connection::Core final : handshake::Io {
   [[nodiscard]] Status start();
 
   // --- handshake::Io ---
-  void send_message(std::string_view name, ByteView message, handshake::Details details) override;
+  void send_message(MessageInfo what, ByteView message, handshake::Details details) override;
   void send_change_cipher_spec() override;
   [[nodiscard]] Status install_write_keys(handshake::Epoch epoch, crypto::AeadAlg aead, crypto::HashAlg hash,
                                           ByteView secret, std::string_view label) override;
@@ -40,7 +40,7 @@ struct Connection::Core final : handshake::Io {
   void handshake_complete(crypto::HashAlg hash, crypto::AeadAlg aead, ByteView client_app_secret,
                           ByteView server_app_secret, ByteView exporter_secret,
                           ByteView resumption_secret) override;
-  void event(EventType type, std::string_view name, size_t size, handshake::Details details) override;
+  void message_received(MessageInfo what, size_t size, handshake::Details details) override;
   [[nodiscard]] bool tracing() const override { return static_cast<bool>(options.on_event); }
   Negotiated& negotiated() override { return negotiated_; }
   RandomSource& random() override;
@@ -84,6 +84,13 @@ struct Connection::Core final : handshake::Io {
   uint64_t records_written_since_key = 0;
 
  private:
+  // Events, delivered to options.on_event when there is one. `event` fills what every
+  // event has (time, connection, protection); the others add their typed fields and name.
+  void event(Event& e);
+  void event(EventType type, std::string_view name, size_t size);
+  void message_event(EventType type, MessageInfo what, size_t size, handshake::Details details);
+  void keys_event(KeysInfo keys, handshake::Details details);
+  void alert_event(EventType type, AlertDescription description, AlertLevel level);
   [[nodiscard]] Status process_records();
   [[nodiscard]] Status receive_direct(ByteView& data);
   [[nodiscard]] Status deliver_protected(ByteView header, ByteView body);

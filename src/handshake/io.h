@@ -27,11 +27,13 @@ class Io {
 
   // Queues a whole handshake message (4-byte header included) under the current write
   // keys. Messages queued together leave coalesced into as few records as possible.
-  virtual void send_message(std::string_view name, ByteView message, Details details) = 0;
+  // `what` and `details` are for the message_sent event (details only when tracing()).
+  virtual void send_message(MessageInfo what, ByteView message, Details details) = 0;
   // Sends the compatibility ChangeCipherSpec (RFC 8446 Appendix D.4), unprotected.
   virtual void send_change_cipher_spec() = 0;
   // Switches a direction to new traffic keys; messages queued so far go out under the
-  // old ones. `label` is the NSS key log label (e.g. "SERVER_HANDSHAKE_TRAFFIC_SECRET").
+  // old ones. `label` is the NSS key log label (e.g. "SERVER_HANDSHAKE_TRAFFIC_SECRET"), a
+  // string with static storage (events keep it).
   [[nodiscard]] virtual Status install_write_keys(Epoch epoch, crypto::AeadAlg aead, crypto::HashAlg hash,
                                                   ByteView secret, std::string_view label) = 0;
   [[nodiscard]] virtual Status install_read_keys(Epoch epoch, crypto::AeadAlg aead, crypto::HashAlg hash,
@@ -43,7 +45,8 @@ class Io {
   virtual void handshake_complete(crypto::HashAlg hash, crypto::AeadAlg aead, ByteView client_app_secret,
                                   ByteView server_app_secret, ByteView exporter_secret,
                                   ByteView resumption_secret) = 0;
-  virtual void event(EventType type, std::string_view name, size_t size, Details details) = 0;
+  // Reports a handshake message received and accepted (a message_received event).
+  virtual void message_received(MessageInfo what, size_t size, Details details) = 0;
   // Whether anyone listens to events; details are only worth building when true.
   [[nodiscard]] virtual bool tracing() const = 0;
 

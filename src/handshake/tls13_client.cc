@@ -233,7 +233,7 @@ Status Tls13Client::send_client_hello(Io& io) {
   if (io.tracing() && !cookie_.empty()) d.emplace_back("cookie", std::to_string(cookie_.size()) + " bytes");
   if (io.tracing() && ticket_)
     d.emplace_back("pre_shared_key", "1 ticket (" + std::to_string(ticket_->ticket.size()) + " bytes), psk_dhe_ke");
-  io.send_message(retried_ ? "ClientHello (retry)" : "ClientHello", msg, std::move(d));
+  io.send_message({MessageType::client_hello, retried_}, msg, std::move(d));
   return {};
 }
 
@@ -372,7 +372,7 @@ Status Tls13Client::on_server_hello(Io& io, const wire::HandshakeMessage& m) {
                   {"cipher_suite", std::string(cipher_suite_name(sh->cipher_suite))},
                   {"key_share", std::string(named_group_name(ks->server_share.group))}};
   if (io.tracing() && psk_accepted_) shd.emplace_back("pre_shared_key", "accepted (resumption)");
-  io.event(EventType::message_received, "ServerHello", m.whole.size(), std::move(shd));
+  io.message_received({MessageType::server_hello}, m.whole.size(), std::move(shd));
 
   // RFC 8446 §7.1: handshake secret and traffic secrets over ClientHello..ServerHello.
   auto early = psk_accepted_ ? keysched::EarlySecret::with_psk(suite_.hash, ticket_->resumption_secret.view())
@@ -438,7 +438,7 @@ Status Tls13Client::on_hello_retry_request(Io& io, const wire::ServerHello& hrr,
   if (io.tracing()) d = Details{{"cipher_suite", std::string(cipher_suite_name(hrr.cipher_suite))}};
   if (io.tracing() && group) d.emplace_back("selected_group", std::string(named_group_name(*group)));
   if (io.tracing() && !cookie.empty()) d.emplace_back("cookie", std::to_string(cookie.size()) + " bytes");
-  io.event(EventType::message_received, "HelloRetryRequest", whole.size(), std::move(d));
+  io.message_received({MessageType::hello_retry_request}, whole.size(), std::move(d));
 
   if (group) {
     auto share = crypto::KeyShare::generate(*group, io.random());
@@ -473,7 +473,7 @@ Status Tls13Client::on_encrypted_extensions(Io& io, const wire::HandshakeMessage
   if (io.tracing() && wire::find_extension(ee->extensions, ExtensionType::server_name))
     d.emplace_back("server_name", "acknowledged");
   transcript_.add(m.whole);
-  io.event(EventType::message_received, "EncryptedExtensions", m.whole.size(), std::move(d));
+  io.message_received({MessageType::encrypted_extensions}, m.whole.size(), std::move(d));
   state_ = psk_accepted_ ? State::expect_finished : State::expect_certificate_or_request;
   return {};
 }
@@ -503,7 +503,7 @@ Status Tls13Client::on_certificate_request(Io& io, const wire::HandshakeMessage&
   }
   cert_requested_ = true;
   transcript_.add(m.whole);
-  io.event(EventType::message_received, "CertificateRequest", m.whole.size(),
+  io.message_received({MessageType::certificate_request}, m.whole.size(),
            io.tracing() ? Details{{"signature_algorithms", join_names(server_sig_algs_, signature_scheme_name)}}
                         : Details{});
   state_ = State::expect_certificate;
@@ -555,7 +555,7 @@ Status Tls13Client::on_certificate(Io& io, const wire::HandshakeMessage& m) {
   neg.peer_certificates.clear();
   for (ByteView c : chain) neg.peer_certificates.emplace_back(c.begin(), c.end());
   transcript_.add(m.whole);
-  io.event(EventType::message_received, "Certificate", m.whole.size(),
+  io.message_received({MessageType::certificate}, m.whole.size(),
            io.tracing() ? Details{{"certificates", std::to_string(chain.size())},
                                   {"subject", neg.peer_subject},
                                   {"key", neg.peer_key},
@@ -585,7 +585,7 @@ Status Tls13Client::on_certificate_verify(Io& io, const wire::HandshakeMessage& 
                                                                    ")"));
   io.negotiated().signature_scheme = cv->algorithm;
   transcript_.add(m.whole);
-  io.event(EventType::message_received, "CertificateVerify", m.whole.size(),
+  io.message_received({MessageType::certificate_verify}, m.whole.size(),
            io.tracing() ? Details{{"signature_scheme", std::string(signature_scheme_name(cv->algorithm))}} : Details{});
   state_ = State::expect_finished;
   return {};
@@ -599,7 +599,7 @@ Status Tls13Client::on_finished(Io& io, const wire::HandshakeMessage& m) {
   if (!keysched::finished_matches(suite_.hash, server_hs_.view(), transcript_.hash().view(), fin->verify_data))
     return fail(Error::crypto(AlertDescription::decrypt_error, "server Finished does not verify"));
   transcript_.add(m.whole);
-  io.event(EventType::message_received, "Finished", m.whole.size(),
+  io.message_received({MessageType::finished}, m.whole.size(),
            io.tracing() ? Details{{"verify_data", hex_string(fin->verify_data)}} : Details{});
 
   auto master = std::move(*hs_secret_).into_master();
@@ -614,7 +614,7 @@ Status Tls13Client::on_finished(Io& io, const wire::HandshakeMessage& m) {
   const auto verify = keysched::finished_verify_data(suite_.hash, client_hs_.view(), transcript_.hash().view());
   TLSPP_TRY_ASSIGN(const Bytes msg, wire::encode_message(wire::Finished{verify.view()}));
   transcript_.add(msg);
-  io.send_message("Finished", msg, io.tracing() ? Details{{"verify_data", hex_string(verify.view())}} : Details{});
+  io.send_message({MessageType::finished}, msg, io.tracing() ? Details{{"verify_data", hex_string(verify.view())}} : Details{});
   TLSPP_TRY(
       io.install_write_keys(Epoch::application, suite_.aead, suite_.hash, c_ap.view(), "CLIENT_TRAFFIC_SECRET_0"));
   io.log_secret("EXPORTER_SECRET", exporter.view());
@@ -643,7 +643,7 @@ Status Tls13Client::send_client_auth(Io& io) {
     cd = Details{{"certificates", std::to_string(cert.certificate_list.size())},
                  {"subject", chosen ? chosen->subject : "(none)"}};
   if (io.tracing() && chosen) cd.emplace_back("key", std::string(crypto::key_type_name(chosen->key_type)));
-  io.send_message("Certificate", cmsg, std::move(cd));
+  io.send_message({MessageType::certificate}, cmsg, std::move(cd));
   if (!chosen) return {};
   const Bytes content = certificate_verify_content(false, transcript_.hash().view());
   auto sig = crypto::sign(chosen->key, scheme, content);
@@ -651,7 +651,7 @@ Status Tls13Client::send_client_auth(Io& io) {
   const wire::CertificateVerify cv{scheme, *sig};
   TLSPP_TRY_ASSIGN(const Bytes vmsg, wire::encode_message(cv));
   transcript_.add(vmsg);
-  io.send_message("CertificateVerify", vmsg,
+  io.send_message({MessageType::certificate_verify}, vmsg,
                   io.tracing() ? Details{{"signature_scheme", std::string(signature_scheme_name(scheme))}} : Details{});
   return {};
 }

@@ -357,7 +357,7 @@ Status Tls13Server::on_client_hello(Io& io, const wire::HandshakeMessage& m) {
                                            [](const wire::KeyShareEntry& e) { return named_group_name(e.group); })},
                  {"signature_algorithms", join_names(sig_algs->schemes, signature_scheme_name)}};
   if (io.tracing() && !sni.empty()) cd.emplace_back("server_name", sni);
-  io.event(EventType::message_received, retry ? "ClientHello (retry)" : "ClientHello", m.whole.size(), std::move(cd));
+  io.message_received({MessageType::client_hello, retry}, m.whole.size(), std::move(cd));
 
   // Group: one the client sent a share for if we accept it, otherwise ask for one.
   const wire::KeyShareEntry* share = nullptr;
@@ -475,7 +475,7 @@ Status Tls13Server::on_client_hello(Io& io, const wire::HandshakeMessage& m) {
                   {"cipher_suite", std::string(cipher_suite_name(*suite))},
                   {"key_share", std::string(named_group_name(share->group))}};
   if (io.tracing() && resumed) shd.emplace_back("pre_shared_key", "accepted (resumption)");
-  io.send_message("ServerHello", sh_msg, std::move(shd));
+  io.send_message({MessageType::server_hello}, sh_msg, std::move(shd));
   // Appendix D.4: after the first handshake message, when the client asked for
   // compatibility mode by sending a session id (after a retry it was sent already).
   if (!ch->legacy_session_id.empty() && !retry) io.send_change_cipher_spec();
@@ -503,7 +503,7 @@ Status Tls13Server::on_client_hello(Io& io, const wire::HandshakeMessage& m) {
   TLSPP_TRY_ASSIGN(ee.extensions, eb.list());
   TLSPP_TRY_ASSIGN(const Bytes ee_msg, wire::encode_message(ee));
   transcript_.add(ee_msg);
-  io.send_message("EncryptedExtensions", ee_msg, std::move(ed));
+  io.send_message({MessageType::encrypted_extensions}, ee_msg, std::move(ed));
 
   if (!resumed && opts_.client_auth != ClientAuth::none) {
     for (auto s : opts_.signature_schemes)
@@ -514,7 +514,7 @@ Status Tls13Server::on_client_hello(Io& io, const wire::HandshakeMessage& m) {
     TLSPP_TRY_ASSIGN(cr.extensions, rb.list());
     TLSPP_TRY_ASSIGN(const Bytes cr_msg, wire::encode_message(cr));
     transcript_.add(cr_msg);
-    io.send_message("CertificateRequest", cr_msg,
+    io.send_message({MessageType::certificate_request}, cr_msg,
                     io.tracing()
                         ? Details{{"signature_algorithms", join_names(requested_schemes_, signature_scheme_name)},
                                   {"required", opts_.client_auth == ClientAuth::required ? "yes" : "no"}}
@@ -526,7 +526,7 @@ Status Tls13Server::on_client_hello(Io& io, const wire::HandshakeMessage& m) {
     for (const auto& der : cert->chain) certificate.certificate_list.push_back({der, {}});
     TLSPP_TRY_ASSIGN(const Bytes cert_msg, wire::encode_message(certificate));
     transcript_.add(cert_msg);
-    io.send_message("Certificate", cert_msg,
+    io.send_message({MessageType::certificate}, cert_msg,
                     io.tracing() ? Details{{"certificates", std::to_string(cert->chain.size())},
                                            {"subject", cert->subject},
                                            {"key", std::string(crypto::key_type_name(cert->key_type))}}
@@ -538,15 +538,14 @@ Status Tls13Server::on_client_hello(Io& io, const wire::HandshakeMessage& m) {
     const wire::CertificateVerify cv{*scheme, *sig};
     TLSPP_TRY_ASSIGN(const Bytes cv_msg, wire::encode_message(cv));
     transcript_.add(cv_msg);
-    io.send_message(
-        "CertificateVerify", cv_msg,
+    io.send_message({MessageType::certificate_verify}, cv_msg,
         io.tracing() ? Details{{"signature_scheme", std::string(signature_scheme_name(*scheme))}} : Details{});
   }
 
   const auto verify = keysched::finished_verify_data(suite_.hash, server_hs.view(), transcript_.hash().view());
   TLSPP_TRY_ASSIGN(const Bytes fin_msg, wire::encode_message(wire::Finished{verify.view()}));
   transcript_.add(fin_msg);
-  io.send_message("Finished", fin_msg, io.tracing() ? Details{{"verify_data", hex_string(verify.view())}} : Details{});
+  io.send_message({MessageType::finished}, fin_msg, io.tracing() ? Details{{"verify_data", hex_string(verify.view())}} : Details{});
 
   // Application secrets over ClientHello..server Finished; the server may write at once.
   master_.emplace(std::move(hs).into_master());
@@ -568,7 +567,7 @@ Status Tls13Server::send_hello_retry_request(Io& io, const wire::ClientHello& ch
 
   const Bytes cookie = make_cookie(ch1_hash.view(), suite_id_, group);
   TLSPP_TRY_ASSIGN(const Bytes msg, encode_hello_retry_request(ch.legacy_session_id, suite_id_, group, cookie));
-  io.send_message("HelloRetryRequest", msg,
+  io.send_message({MessageType::hello_retry_request}, msg,
                   io.tracing() ? Details{{"cipher_suite", std::string(cipher_suite_name(suite_id_))},
                                          {"selected_group", std::string(named_group_name(group))},
                                          {"cookie", std::to_string(cookie.size()) + " bytes"}}
@@ -585,7 +584,7 @@ Status Tls13Server::on_certificate(Io& io, const wire::HandshakeMessage& m) {
     return fail(Error::illegal("client Certificate has a request context the server did not send"));
   transcript_.add(m.whole);
   if (cert->certificate_list.empty()) {
-    io.event(EventType::message_received, "Certificate", m.whole.size(),
+    io.message_received({MessageType::certificate}, m.whole.size(),
              io.tracing() ? Details{{"certificates", "0"}} : Details{});
     // RFC 8446 §4.4.2.4: without a certificate the server may go on or abort with
     // certificate_required.
@@ -613,7 +612,7 @@ Status Tls13Server::on_certificate(Io& io, const wire::HandshakeMessage& m) {
   neg.peer_key = client_key_.describe();
   neg.peer_verified = true;
   for (ByteView c : chain) neg.peer_certificates.emplace_back(c.begin(), c.end());
-  io.event(EventType::message_received, "Certificate", m.whole.size(),
+  io.message_received({MessageType::certificate}, m.whole.size(),
            io.tracing() ? Details{{"certificates", std::to_string(chain.size())},
                                   {"subject", neg.peer_subject},
                                   {"key", neg.peer_key}}
@@ -635,7 +634,7 @@ Status Tls13Server::on_certificate_verify(Io& io, const wire::HandshakeMessage& 
   if (!crypto::verify(client_key_, cv->algorithm, content, cv->signature))
     return fail(Error::crypto(AlertDescription::decrypt_error, "client CertificateVerify signature does not verify"));
   transcript_.add(m.whole);
-  io.event(EventType::message_received, "CertificateVerify", m.whole.size(),
+  io.message_received({MessageType::certificate_verify}, m.whole.size(),
            io.tracing() ? Details{{"signature_scheme", std::string(signature_scheme_name(cv->algorithm))}} : Details{});
   state_ = State::expect_finished;
   return {};
@@ -647,7 +646,7 @@ Status Tls13Server::on_finished(Io& io, const wire::HandshakeMessage& m) {
   if (!keysched::finished_matches(suite_.hash, client_hs_.view(), transcript_.hash().view(), fin->verify_data))
     return fail(Error::crypto(AlertDescription::decrypt_error, "client Finished does not verify"));
   transcript_.add(m.whole);
-  io.event(EventType::message_received, "Finished", m.whole.size(),
+  io.message_received({MessageType::finished}, m.whole.size(),
            io.tracing() ? Details{{"verify_data", hex_string(fin->verify_data)}} : Details{});
   TLSPP_TRY(
       io.install_read_keys(Epoch::application, suite_.aead, suite_.hash, client_ap_.view(), "CLIENT_TRAFFIC_SECRET_0"));
@@ -676,7 +675,7 @@ Status Tls13Server::send_tickets(Io& io, ByteView resumption_master) {
     nst.ticket_nonce = nonce;
     nst.ticket = ticket;
     TLSPP_TRY_ASSIGN(const Bytes msg, wire::encode_message(nst));
-    io.send_message("NewSessionTicket", msg,
+    io.send_message({MessageType::new_session_ticket}, msg,
                     io.tracing() ? Details{{"lifetime", std::to_string(nst.ticket_lifetime) + " s"},
                                            {"ticket", std::to_string(nst.ticket.size()) + " bytes"}}
                                  : Details{});
