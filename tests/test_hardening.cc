@@ -60,7 +60,7 @@ class ResumptionBinding : public ::testing::Test {
     client_opts.ca_files = {root_file(pki_for("a.example"), "a-root.pem"), root_file(pki_for("b.example"), "b-root.pem")};
     client_opts.alpn = {"h2"};
     client_opts.on_event = [this](const Event& e) {
-      if (e.type == EventType::message_sent && e.name == "ClientHello")
+      if (e.type == EventType::message_sent && e.message.type == MessageType::client_hello)
         for (const auto& [k, v] : e.details)
           if (k == "pre_shared_key") offered_psk = true;
     };

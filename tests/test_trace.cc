@@ -32,17 +32,52 @@ using Clock = std::chrono::steady_clock;
 
 const Clock::time_point kStart = Clock::time_point{} + 1000s;
 
-// Builds an event list by hand, each event at a fixed microsecond offset.
+// The typed fields the library sets with a message's or alert's display name (conn/core.cc):
+// "ClientHello (retry)" is {client_hello, retry}.
+MessageInfo message_named(const std::string& name) {
+  for (int t = 1; t <= static_cast<int>(MessageType::change_cipher_spec); ++t) {
+    const auto type = static_cast<MessageType>(t);
+    const std::string n(message_type_name(type));
+    if (name == n) return {type, false};
+    if (name == n + " (retry)") return {type, true};
+  }
+  ADD_FAILURE() << "no message is named " << name;
+  return {};
+}
+AlertDescription alert_named(const std::string& name) {
+  for (int d = 0; d < 256; ++d)
+    if (alert_name(static_cast<AlertDescription>(d)) == name) return static_cast<AlertDescription>(d);
+  ADD_FAILURE() << "no alert is named " << name;
+  return {};
+}
+
+// Builds an event list by hand, each event at a fixed microsecond offset, with the display
+// text and the typed fields the library gives it.
 struct Script {
   std::vector<Event> events;
   Script& add(int us, Side side, EventType type, std::string name, size_t size, bool encrypted,
               Details details = {}) {
-    events.push_back(Event{type, side, std::move(name), size, encrypted, std::move(details),
-                           kStart + std::chrono::microseconds(us)});
+    Event e{type, side, name, size, encrypted, std::move(details), kStart + std::chrono::microseconds(us)};
+    if (type == EventType::message_sent || type == EventType::message_received) e.message = message_named(name);
+    if (type == EventType::alert_sent || type == EventType::alert_received) {
+      const auto* level = find_value(e.details, "level");
+      e.alert = {alert_named(name), level && *level == "fatal" ? AlertLevel::fatal : AlertLevel::warning};
+    }
+    events.push_back(std::move(e));
     return *this;
   }
-  Script& keys(int us, Side side, std::string name, std::string label) {
-    return add(us, side, EventType::keys_installed, std::move(name), 0, false, {{"label", std::move(label)}});
+  Script& keys(int us, Side side, KeyEpoch epoch, Direction direction, const char* label) {
+    add(us, side, EventType::keys_installed,
+        std::string(key_epoch_name(epoch)) + " traffic keys (" + std::string(direction_name(direction)) + ")", 0,
+        false, {{"label", label}, {"aead", "AES-128-GCM"}, {"hash", "SHA-256"}});
+    events.back().keys = {epoch, direction, false, label, "AES-128-GCM", "SHA-256"};
+    return *this;
+  }
+
+  static const std::string* find_value(const Details& d, std::string_view key) {
+    for (const auto& [k, v] : d)
+      if (k == key) return &v;
+    return nullptr;
   }
 };
 
@@ -79,19 +114,19 @@ Script full_handshake() {
       .add(180, S, sent, "ServerHello", 122, false,
            {{"version", "TLSv1.3"}, {"cipher_suite", "TLS_AES_128_GCM_SHA256"}, {"key_share", "x25519"}})
       .add(181, S, sent, "ChangeCipherSpec", 1, false)
-      .keys(190, S, "handshake traffic keys (write)", "SERVER_HANDSHAKE_TRAFFIC_SECRET")
-      .keys(191, S, "handshake traffic keys (read)", "CLIENT_HANDSHAKE_TRAFFIC_SECRET")
+      .keys(190, S, KeyEpoch::handshake, Direction::write, "SERVER_HANDSHAKE_TRAFFIC_SECRET")
+      .keys(191, S, KeyEpoch::handshake, Direction::read, "CLIENT_HANDSHAKE_TRAFFIC_SECRET")
       .add(200, S, sent, "EncryptedExtensions", 21, true, {{"alpn", "http/1.1"}})
       .add(205, S, sent, "Certificate", 993, true,
            {{"certificates", "2"}, {"subject", "CN=localhost, O=tlspp test"}, {"key", "ECDSA P-256"}})
       .add(280, S, sent, "CertificateVerify", 79, true, {{"signature_scheme", "ecdsa_secp256r1_sha256"}})
       .add(282, S, sent, "Finished", 36, true, {{"verify_data", kVerifyS}})
-      .keys(290, S, "application traffic keys (write)", "SERVER_TRAFFIC_SECRET_0")
+      .keys(290, S, KeyEpoch::application, Direction::write, "SERVER_TRAFFIC_SECRET_0")
       .add(400, C, received, "ServerHello", 122, false,
            {{"version", "TLSv1.3"}, {"cipher_suite", "TLS_AES_128_GCM_SHA256"}, {"key_share", "x25519"}})
-      .keys(405, C, "handshake traffic keys (read)", "SERVER_HANDSHAKE_TRAFFIC_SECRET")
+      .keys(405, C, KeyEpoch::handshake, Direction::read, "SERVER_HANDSHAKE_TRAFFIC_SECRET")
       .add(406, C, sent, "ChangeCipherSpec", 1, false)
-      .keys(407, C, "handshake traffic keys (write)", "CLIENT_HANDSHAKE_TRAFFIC_SECRET")
+      .keys(407, C, KeyEpoch::handshake, Direction::write, "CLIENT_HANDSHAKE_TRAFFIC_SECRET")
       .add(420, C, received, "EncryptedExtensions", 21, true, {{"alpn", "http/1.1"}})
       .add(900, C, received, "Certificate", 993, true,
            {{"certificates", "2"},
@@ -100,13 +135,13 @@ Script full_handshake() {
             {"verified", "yes"}})
       .add(950, C, received, "CertificateVerify", 79, true, {{"signature_scheme", "ecdsa_secp256r1_sha256"}})
       .add(952, C, received, "Finished", 36, true, {{"verify_data", kVerifyS}})
-      .keys(955, C, "application traffic keys (read)", "SERVER_TRAFFIC_SECRET_0")
+      .keys(955, C, KeyEpoch::application, Direction::read, "SERVER_TRAFFIC_SECRET_0")
       .add(957, C, sent, "Finished", 36, true, {{"verify_data", kVerifyC}})
-      .keys(958, C, "application traffic keys (write)", "CLIENT_TRAFFIC_SECRET_0")
+      .keys(958, C, KeyEpoch::application, Direction::write, "CLIENT_TRAFFIC_SECRET_0")
       .add(960, C, EventType::handshake_done, "handshake complete", 0, true)
       .add(962, C, EventType::application_data_sent, "application data", 54, true)
       .add(1010, S, received, "Finished", 36, true, {{"verify_data", kVerifyC}})
-      .keys(1012, S, "application traffic keys (read)", "CLIENT_TRAFFIC_SECRET_0")
+      .keys(1012, S, KeyEpoch::application, Direction::read, "CLIENT_TRAFFIC_SECRET_0")
       .add(1015, S, sent, "NewSessionTicket", 50, true, {{"lifetime", "7200 s"}, {"ticket", "32 bytes"}})
       .add(1016, S, EventType::handshake_done, "handshake complete", 0, true)
       .add(1020, S, EventType::application_data_received, "application data", 54, true)
@@ -144,29 +179,29 @@ Script hrr_handshake() {
       .add(800, S, received, "ClientHello (retry)", 348, false, {{"key_shares", "secp384r1"}})
       .add(1800, S, sent, "ServerHello", 187, false,
            {{"version", "TLSv1.3"}, {"cipher_suite", "TLS_AES_128_GCM_SHA256"}, {"key_share", "secp384r1"}})
-      .keys(1810, S, "handshake traffic keys (write)", "SERVER_HANDSHAKE_TRAFFIC_SECRET")
-      .keys(1811, S, "handshake traffic keys (read)", "CLIENT_HANDSHAKE_TRAFFIC_SECRET")
+      .keys(1810, S, KeyEpoch::handshake, Direction::write, "SERVER_HANDSHAKE_TRAFFIC_SECRET")
+      .keys(1811, S, KeyEpoch::handshake, Direction::read, "CLIENT_HANDSHAKE_TRAFFIC_SECRET")
       .add(1820, S, sent, "EncryptedExtensions", 21, true, {{"alpn", "http/1.1"}})
       .add(1825, S, sent, "Certificate", 995, true,
            {{"certificates", "2"}, {"subject", "CN=localhost, O=tlspp test"}, {"key", "ECDSA P-256"}})
       .add(1900, S, sent, "CertificateVerify", 80, true, {{"signature_scheme", "ecdsa_secp256r1_sha256"}})
       .add(1902, S, sent, "Finished", 36, true, {{"verify_data", kVerifyS}})
-      .keys(1910, S, "application traffic keys (write)", "SERVER_TRAFFIC_SECRET_0")
+      .keys(1910, S, KeyEpoch::application, Direction::write, "SERVER_TRAFFIC_SECRET_0")
       .add(3000, C, received, "ServerHello", 187, false,
            {{"version", "TLSv1.3"}, {"cipher_suite", "TLS_AES_128_GCM_SHA256"}, {"key_share", "secp384r1"}})
-      .keys(3005, C, "handshake traffic keys (read)", "SERVER_HANDSHAKE_TRAFFIC_SECRET")
-      .keys(3006, C, "handshake traffic keys (write)", "CLIENT_HANDSHAKE_TRAFFIC_SECRET")
+      .keys(3005, C, KeyEpoch::handshake, Direction::read, "SERVER_HANDSHAKE_TRAFFIC_SECRET")
+      .keys(3006, C, KeyEpoch::handshake, Direction::write, "CLIENT_HANDSHAKE_TRAFFIC_SECRET")
       .add(3020, C, received, "EncryptedExtensions", 21, true, {{"alpn", "http/1.1"}})
       .add(3500, C, received, "Certificate", 995, true,
            {{"certificates", "2"}, {"subject", "CN=localhost, O=tlspp test"}, {"key", "ECDSA P-256"}, {"verified", "yes"}})
       .add(3550, C, received, "CertificateVerify", 80, true, {{"signature_scheme", "ecdsa_secp256r1_sha256"}})
       .add(3552, C, received, "Finished", 36, true, {{"verify_data", kVerifyS}})
-      .keys(3555, C, "application traffic keys (read)", "SERVER_TRAFFIC_SECRET_0")
+      .keys(3555, C, KeyEpoch::application, Direction::read, "SERVER_TRAFFIC_SECRET_0")
       .add(3557, C, sent, "Finished", 36, true, {{"verify_data", kVerifyC}})
-      .keys(3558, C, "application traffic keys (write)", "CLIENT_TRAFFIC_SECRET_0")
+      .keys(3558, C, KeyEpoch::application, Direction::write, "CLIENT_TRAFFIC_SECRET_0")
       .add(3560, C, EventType::handshake_done, "handshake complete", 0, true)
       .add(3600, S, received, "Finished", 36, true, {{"verify_data", kVerifyC}})
-      .keys(3602, S, "application traffic keys (read)", "CLIENT_TRAFFIC_SECRET_0")
+      .keys(3602, S, KeyEpoch::application, Direction::read, "CLIENT_TRAFFIC_SECRET_0")
       .add(3603, S, EventType::handshake_done, "handshake complete", 0, true);
   return s;
 }
@@ -190,9 +225,16 @@ std::string arrow_list(const std::vector<trace::Step>& steps) {
   return out;
 }
 
-const Arrow* find_arrow(const std::vector<trace::Step>& steps, Side from, const std::string& name) {
+const Arrow* find_arrow(const std::vector<trace::Step>& steps, Side from, MessageType type) {
   for (const auto* a : arrows(steps))
-    if (a->from == from && a->name == name) return a;
+    if (a->from == from && (a->kind == sent || a->kind == received) && a->message.type == type) return a;
+  return nullptr;
+}
+
+const Arrow* find_data(const std::vector<trace::Step>& steps, Side from) {
+  for (const auto* a : arrows(steps))
+    if (a->from == from && (a->kind == EventType::application_data_sent || a->kind == EventType::application_data_received))
+      return a;
   return nullptr;
 }
 
@@ -284,17 +326,17 @@ TEST(TraceModel, EventsOfOneInstantKeepTheirOrder) {
 
 TEST(TraceModel, ReceiverAddsOnlyWhatTheSenderDidNotSay) {
   const auto steps = trace::build_steps(full_handshake().events);
-  const Arrow* cert = find_arrow(steps, S, "Certificate");
+  const Arrow* cert = find_arrow(steps, S, MessageType::certificate);
   ASSERT_NE(cert, nullptr);
   EXPECT_EQ(cert->peer_details, (Details{{"verified", "yes"}}));
   // "key_shares: x25519" repeats the client's "key_share: x25519".
-  const Arrow* ch = find_arrow(steps, C, "ClientHello");
+  const Arrow* ch = find_arrow(steps, C, MessageType::client_hello);
   ASSERT_NE(ch, nullptr);
   EXPECT_TRUE(ch->peer_details.empty());
   EXPECT_EQ(ch->details, client_hello_details("x25519"));
   // After a HelloRetryRequest, the server's verdict on the first ClientHello is news.
   const auto hrr = trace::build_steps(hrr_handshake().events);
-  const Arrow* ch1 = find_arrow(hrr, C, "ClientHello");
+  const Arrow* ch1 = find_arrow(hrr, C, MessageType::client_hello);
   ASSERT_NE(ch1, nullptr);
   EXPECT_EQ(ch1->peer_details, (Details{{"key_shares", "none acceptable"}}));
 }
@@ -302,13 +344,15 @@ TEST(TraceModel, ReceiverAddsOnlyWhatTheSenderDidNotSay) {
 TEST(TraceModel, ProtectionAndKeysFromTheSendersKeyEvents) {
   const auto steps = trace::build_steps(full_handshake().events);
   for (const auto* a : arrows(steps)) {
-    const bool plaintext = a->name == "ClientHello" || a->name == "ServerHello" || a->name == "ChangeCipherSpec";
+    const auto t = a->message.type;
+    const bool plaintext =
+        t == MessageType::client_hello || t == MessageType::server_hello || t == MessageType::change_cipher_spec;
     EXPECT_EQ(a->encrypted, !plaintext) << a->name;
   }
-  EXPECT_EQ(find_arrow(steps, S, "EncryptedExtensions")->keys, "handshake");
-  EXPECT_EQ(find_arrow(steps, C, "Finished")->keys, "handshake");
-  EXPECT_EQ(find_arrow(steps, S, "NewSessionTicket")->keys, "application");
-  EXPECT_EQ(find_arrow(steps, C, "application data")->keys, "application");
+  EXPECT_EQ(find_arrow(steps, S, MessageType::encrypted_extensions)->keys, KeyEpoch::handshake);
+  EXPECT_EQ(find_arrow(steps, C, MessageType::finished)->keys, KeyEpoch::handshake);
+  EXPECT_EQ(find_arrow(steps, S, MessageType::new_session_ticket)->keys, KeyEpoch::application);
+  EXPECT_EQ(find_data(steps, C)->keys, KeyEpoch::application);
 }
 
 TEST(TraceModel, KeyNotesFoldWriteAndReadOfOneEpoch) {
@@ -332,7 +376,7 @@ TEST(TraceModel, KeyNotesFoldWriteAndReadOfOneEpoch) {
 
 TEST(TraceModel, ApplicationDataInSeveralRecordsIsOneArrow) {
   const auto steps = trace::build_steps(full_handshake().events);
-  const Arrow* response = find_arrow(steps, S, "application data");
+  const Arrow* response = find_data(steps, S);
   ASSERT_NE(response, nullptr);
   EXPECT_EQ(response->size, 103u);
   EXPECT_EQ(response->received_bytes, 103u);
@@ -416,12 +460,12 @@ TEST(TraceModel, OneSideAloneDrawsItsReceivedMessagesAsArrowsFromThePeer) {
             "S application data\n"
             "S close_notify\n"
             "C close_notify\n");
-  const Arrow* cert = find_arrow(steps, S, "Certificate");
+  const Arrow* cert = find_arrow(steps, S, MessageType::certificate);
   ASSERT_NE(cert, nullptr);
   EXPECT_FALSE(cert->sent);
   EXPECT_EQ(*cert->received - kStart, 900us);
   EXPECT_EQ(detail(cert->details, "verified"), "yes");
-  EXPECT_EQ(cert->keys, "handshake");  // the client's read keys when it arrived
+  EXPECT_EQ(cert->keys, KeyEpoch::handshake);  // the client's read keys when it arrived
   const auto s = trace::summarize(steps, events);
   EXPECT_TRUE(s.client_recorded);
   EXPECT_FALSE(s.server_recorded);
@@ -516,7 +560,7 @@ TEST(TraceText, ColourOnlyWhenAsked) {
 TEST(TraceText, EveryNumberComesFromTheEvents) {
   auto events = full_handshake().events;
   for (auto& e : events)
-    if (e.name == "Certificate") e.size = 4321;
+    if (e.message.type == MessageType::certificate) e.size = 4321;
   const auto text = trace::render_text(events, plain(80));
   EXPECT_NE(text.find("4321 B"), std::string::npos);
   EXPECT_EQ(text.find("993 B"), std::string::npos);
@@ -724,7 +768,7 @@ TEST(TraceStream, GoldenServerSide) {
 
 // --- what the library really emits ---
 
-// The renderer's pairing relies on the names the two sides give one message; a real
+// The renderer's pairing relies on the typed fields the two sides give one message; a real
 // handshake through memory must give one arrow per message and leave no received event
 // unpaired.
 void expect_all_paired(const ClientOptions& c_in, const ServerOptions& s_in, size_t expected_arrows) {
@@ -746,6 +790,22 @@ void expect_all_paired(const ClientOptions& c_in, const ServerOptions& s_in, siz
   const auto steps = trace::build_steps(events);
   size_t sent_events = 0, received_events = 0;
   for (const auto& e : events) {
+    // The typed fields say what the display text says.
+    if (e.type == EventType::message_sent || e.type == EventType::message_received) {
+      EXPECT_NE(e.message.type, MessageType::none) << e.name;
+      EXPECT_EQ(e.name, std::string(message_type_name(e.message.type)) + (e.message.retry ? " (retry)" : ""));
+    }
+    if (e.type == EventType::keys_installed) {
+      EXPECT_EQ(e.name, std::string(key_epoch_name(e.keys.epoch)) + " traffic keys (" +
+                            std::string(direction_name(e.keys.direction)) + (e.keys.update ? ", updated" : "") + ")");
+      EXPECT_EQ(e.keys.label.empty(), e.keys.update) << e.name;
+      EXPECT_FALSE(e.keys.aead.empty());
+      EXPECT_FALSE(e.keys.hash.empty());
+    }
+    if (e.type == EventType::alert_sent || e.type == EventType::alert_received) {
+      EXPECT_EQ(e.name, alert_name(e.alert.description));
+      EXPECT_EQ(e.alert.level, AlertLevel::warning) << e.name;
+    }
     if (e.type == EventType::message_sent || e.type == EventType::alert_sent ||
         e.type == EventType::application_data_sent)
       ++sent_events;
@@ -756,7 +816,7 @@ void expect_all_paired(const ClientOptions& c_in, const ServerOptions& s_in, siz
   EXPECT_EQ(as.size(), expected_arrows) << arrow_list(steps);
   size_t arrived = 0;
   for (const auto* a : as) {
-    EXPECT_TRUE(a->sent) << a->name << " drawn from a received event: the two sides name it differently";
+    EXPECT_TRUE(a->sent) << a->name << " drawn from a received event: the two sides type it differently";
     if (a->received && a->kind != EventType::application_data_sent) ++arrived;
   }
   EXPECT_EQ(arrived, received_events);

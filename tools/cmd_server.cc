@@ -519,7 +519,7 @@ int run(const std::vector<std::string>& argv) {
             "[" + std::to_string(e.connection_id) + "] ");
       t->on_event(e);
       const bool alert = e.type == EventType::alert_sent || e.type == EventType::alert_received;
-      if (alert && (e.name != "close_notify" || ++closures[e.connection_id] == 2)) {
+      if (alert && (e.alert.description != AlertDescription::close_notify || ++closures[e.connection_id] == 2)) {
         traces.erase(e.connection_id);
         closures.erase(e.connection_id);
       }

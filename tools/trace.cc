@@ -48,23 +48,8 @@ std::string format_ms(Clock::duration d) {
   return buf;
 }
 
-// keys_installed names read "<epoch> traffic keys (<direction>)" (conn/core.cc).
-struct KeyEvent {
-  std::string epoch;      // "handshake"
-  std::string direction;  // "write", "read, updated"
-  bool parsed = false;
-};
-KeyEvent parse_key_event(const std::string& name) {
-  KeyEvent k;
-  const auto at = name.find(" traffic keys (");
-  if (at == std::string::npos || name.back() != ')') return k;
-  k.epoch = name.substr(0, at);
-  const size_t open = at + std::strlen(" traffic keys (");
-  k.direction = name.substr(open, name.size() - 1 - open);
-  k.parsed = true;
-  return k;
-}
-bool writes(const KeyEvent& k) { return k.direction.rfind("write", 0) == 0; }
+bool is_message(const Arrow& a) { return family(a.kind) == 0; }
+bool is_message(const Arrow& a, MessageType t) { return is_message(a) && a.message.type == t; }
 
 const std::string* find_detail(const Details& d, std::string_view key) {
   for (const auto& [k, v] : d)
@@ -88,16 +73,34 @@ void merge_peer_details(Arrow& a, const Details& received) {
   }
 }
 
-std::string key_note_piece(const KeyEvent& k, const Event& e) {
-  std::string s = k.direction;
-  if (const auto* label = find_detail(e.details, "label"); label && !label->empty()) s += " " + *label;
+// A keys_installed event in a note: "write SERVER_HANDSHAKE_TRAFFIC_SECRET", "read, updated".
+std::string key_note_piece(const KeysInfo& k) {
+  std::string s(direction_name(k.direction));
+  if (k.update) s += ", updated";
+  if (!k.label.empty()) (s += " ") += k.label;
   return s;
 }
+std::string key_note_head(const KeysInfo& k) { return std::string(key_epoch_name(k.epoch)) + " traffic keys: "; }
 
 std::string protection(const Arrow& a) {
   if (!a.encrypted) return "plaintext";
-  if (a.keys.empty()) return "encrypted";
-  return "encrypted (" + a.keys + " keys)";
+  if (!a.keys) return "encrypted";
+  return "encrypted (" + std::string(key_epoch_name(*a.keys)) + " keys)";
+}
+
+// The arrow of an event's message, alert or data, without its times.
+Arrow arrow_of(const Event& e, Side from, std::optional<KeyEpoch> keys) {
+  Arrow a;
+  a.from = from;
+  a.kind = e.type;
+  a.name = e.name;
+  a.message = e.message;
+  a.alert = e.alert;
+  a.size = e.size;
+  a.encrypted = e.encrypted;
+  if (e.encrypted) a.keys = keys;
+  a.details = e.details;
+  return a;
 }
 
 bool all_hex(std::string_view s) {
@@ -473,21 +476,14 @@ std::vector<Step> build_steps(std::vector<Event> events) {
   }
   bool recorded[2] = {false, false};
   for (const auto& e : events) recorded[static_cast<int>(e.side)] = true;
-  std::string write_keys[2], read_keys[2];
+  std::optional<KeyEpoch> write_keys[2], read_keys[2];
   // The last keys note of each side, for folding "write" and "read" of one epoch together.
   std::optional<size_t> last_key_note[2];
-  std::string last_key_epoch[2];
+  KeyEpoch last_key_epoch[2] = {};
 
   std::vector<Step> steps;
   const auto arrow_from_received = [&](const Event& e) {
-    Arrow a;
-    a.from = other(e.side);
-    a.kind = e.type;
-    a.name = e.name;
-    a.size = e.size;
-    a.encrypted = e.encrypted;
-    if (e.encrypted) a.keys = read_keys[static_cast<int>(e.side)];
-    a.details = e.details;
+    Arrow a = arrow_of(e, other(e.side), read_keys[static_cast<int>(e.side)]);
     a.received = e.when;
     a.received_bytes = e.size;
     steps.emplace_back(std::move(a));
@@ -496,14 +492,7 @@ std::vector<Step> build_steps(std::vector<Event> events) {
   for (const auto& e : events) {
     const int me = static_cast<int>(e.side);
     if (is_sent(e.type)) {
-      Arrow a;
-      a.from = e.side;
-      a.kind = e.type;
-      a.name = e.name;
-      a.size = e.size;
-      a.encrypted = e.encrypted;
-      if (e.encrypted) a.keys = write_keys[me];
-      a.details = e.details;
+      Arrow a = arrow_of(e, e.side, write_keys[me]);
       a.sent = e.when;
       steps.emplace_back(std::move(a));
     } else if (is_received(e.type)) {
@@ -512,13 +501,17 @@ std::vector<Step> build_steps(std::vector<Event> events) {
         arrow_from_received(e);
         continue;
       }
-      // The oldest arrow of the same kind and name from the sender that has not fully
-      // arrived yet.
+      // The oldest arrow of the same kind (message type, alert) from the sender that has not
+      // fully arrived yet.
+      const auto same = [&](const Arrow& a) {
+        if (family(e.type) == 0) return a.message.type == e.message.type && a.message.retry == e.message.retry;
+        return a.alert.description == e.alert.description;
+      };
       Arrow* match = nullptr;
       for (auto& st : steps) {
         auto* a = std::get_if<Arrow>(&st);
         if (!a || a->from != sender || !a->sent || family(a->kind) != family(e.type)) continue;
-        if (is_data(e.type) ? a->received_bytes < a->size : (!a->received && a->name == e.name)) {
+        if (is_data(e.type) ? a->received_bytes < a->size : (!a->received && same(*a))) {
           match = a;
           break;
         }
@@ -531,18 +524,13 @@ std::vector<Step> build_steps(std::vector<Event> events) {
       match->received_bytes += e.size;
       merge_peer_details(*match, e.details);
     } else if (e.type == EventType::keys_installed) {
-      const KeyEvent k = parse_key_event(e.name);
-      if (!k.parsed) {
-        steps.emplace_back(Note{Note::Kind::keys, e.side, e.name, e.when});
-        last_key_note[me].reset();
-        continue;
-      }
-      (writes(k) ? write_keys : read_keys)[me] = k.epoch;
-      const std::string piece = key_note_piece(k, e);
+      const KeysInfo& k = e.keys;
+      (k.direction == Direction::write ? write_keys : read_keys)[me] = k.epoch;
+      const std::string piece = key_note_piece(k);
       if (last_key_note[me] && *last_key_note[me] == steps.size() - 1 && last_key_epoch[me] == k.epoch) {
         std::get<Note>(steps.back()).text += ", " + piece;
       } else {
-        steps.emplace_back(Note{Note::Kind::keys, e.side, k.epoch + " traffic keys: " + piece, e.when});
+        steps.emplace_back(Note{Note::Kind::keys, e.side, key_note_head(k) + piece, e.when});
         last_key_note[me] = steps.size() - 1;
         last_key_epoch[me] = k.epoch;
       }
@@ -557,7 +545,9 @@ std::vector<Step> build_steps(std::vector<Event> events) {
   // starts nor splits a flight: it asks for no answer (Appendix D.4), and a client sends it
   // as soon as it reads the ServerHello, which in a one-sided trace falls between the
   // server's messages.
-  const auto is_ccs = [&](size_t step) { return std::get<Arrow>(steps[step]).name == "ChangeCipherSpec"; };
+  const auto is_ccs = [&](size_t step) {
+    return is_message(std::get<Arrow>(steps[step]), MessageType::change_cipher_spec);
+  };
   std::vector<size_t> all_arrows, arrow_at;
   for (size_t i = 0; i < steps.size(); ++i)
     if (std::holds_alternative<Arrow>(steps[i])) {
@@ -582,7 +572,9 @@ std::vector<Step> build_steps(std::vector<Event> events) {
       if (last.sent && answer.received) trip.time = *answer.received - *last.sent;
       for (size_t m = j; m < k; ++m) {
         const Arrow& a = std::get<Arrow>(steps[arrow_at[m]]);
-        if (family(a.kind) == 0 && a.name != "NewSessionTicket" && a.name != "KeyUpdate") trip.handshake = true;
+        if (is_message(a) && a.message.type != MessageType::new_session_ticket &&
+            a.message.type != MessageType::key_update)
+          trip.handshake = true;
       }
       // The client's ChangeCipherSpecs just before the flight belong to it.
       size_t pos = static_cast<size_t>(std::find(all_arrows.begin(), all_arrows.end(), arrow_at[i]) - all_arrows.begin());
@@ -631,29 +623,36 @@ Summary summarize(const std::vector<Step>& steps, const std::vector<Event>& even
     (a->from == Side::client ? s.client_messages : s.server_messages) += 1;
     (a->from == Side::client ? s.client_bytes : s.server_bytes) += a->size;
     if (a->encrypted) ++s.encrypted_messages;
-    if (a->kind != EventType::message_sent && a->kind != EventType::message_received) continue;
+    if (!is_message(*a)) continue;
+    // The summary quotes the messages' display details.
     if (a->from == Side::server) {
-      if (a->name == "ServerHello") {
-        s.version = detail(*a, "version");
-        s.cipher_suite = detail(*a, "cipher_suite");
-        s.group = detail(*a, "key_share");
-      } else if (a->name == "HelloRetryRequest") {
-        s.hello_retry_request = true;
-        s.retry_group = detail(*a, "selected_group");
-      } else if (a->name == "EncryptedExtensions") {
-        s.alpn = detail(*a, "alpn");
-      } else if (a->name == "Certificate") {
-        s.server_subject = detail(*a, "subject");
-        s.server_key = detail(*a, "key");
-      } else if (a->name == "CertificateVerify") {
-        s.server_signature = detail(*a, "signature_scheme");
+      switch (a->message.type) {
+        case MessageType::server_hello:
+          s.version = detail(*a, "version");
+          s.cipher_suite = detail(*a, "cipher_suite");
+          s.group = detail(*a, "key_share");
+          break;
+        case MessageType::hello_retry_request:
+          s.hello_retry_request = true;
+          s.retry_group = detail(*a, "selected_group");
+          break;
+        case MessageType::encrypted_extensions:
+          s.alpn = detail(*a, "alpn");
+          break;
+        case MessageType::certificate:
+          s.server_subject = detail(*a, "subject");
+          s.server_key = detail(*a, "key");
+          break;
+        case MessageType::certificate_verify:
+          s.server_signature = detail(*a, "signature_scheme");
+          break;
+        default:
+          break;
       }
-    } else {
-      if (a->name == "Certificate") {
-        s.client_subject = detail(*a, "subject");
-      } else if (a->name == "CertificateVerify") {
-        s.client_signature = detail(*a, "signature_scheme");
-      }
+    } else if (a->message.type == MessageType::certificate) {
+      s.client_subject = detail(*a, "subject");
+    } else if (a->message.type == MessageType::certificate_verify) {
+      s.client_signature = detail(*a, "signature_scheme");
     }
   }
   if (done_at) {
@@ -834,14 +833,7 @@ void TraceStream::on_event(const Event& e) {
     out += t.header();
   }
   if (is_sent(e.type) || is_received(e.type)) {
-    Arrow a;
-    a.from = is_sent(e.type) ? self_ : other(self_);
-    a.kind = e.type;
-    a.name = e.name;
-    a.size = e.size;
-    a.encrypted = e.encrypted;
-    if (e.encrypted) a.keys = is_sent(e.type) ? keys_ : read_keys_;
-    a.details = e.details;
+    Arrow a = arrow_of(e, is_sent(e.type) ? self_ : other(self_), is_sent(e.type) ? keys_ : read_keys_);
     (is_sent(e.type) ? a.sent : a.received) = e.when;
     a.received_bytes = is_sent(e.type) ? 0 : e.size;
     if (after_note_) out += t.empty_row();
@@ -849,13 +841,9 @@ void TraceStream::on_event(const Event& e) {
     out += t.empty_row();
     after_note_ = false;
   } else if (e.type == EventType::keys_installed) {
-    const KeyEvent k = parse_key_event(e.name);
-    if (k.parsed) {
-      (writes(k) ? keys_ : read_keys_) = k.epoch;
-      out += t.note(Note{Note::Kind::keys, self_, k.epoch + " traffic keys: " + key_note_piece(k, e), e.when});
-    } else {
-      out += t.note(Note{Note::Kind::keys, self_, e.name, e.when});
-    }
+    const KeysInfo& k = e.keys;
+    (k.direction == Direction::write ? keys_ : read_keys_) = k.epoch;
+    out += t.note(Note{Note::Kind::keys, self_, key_note_head(k) + key_note_piece(k), e.when});
   } else if (e.type == EventType::handshake_done) {
     out += t.note(Note{Note::Kind::handshake_done, self_, e.name + ", " + format_ms(e.when - *start_), e.when});
   }

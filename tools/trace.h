@@ -2,7 +2,9 @@
 // through CommonOptions::on_event, drawn as a sequence diagram between Client and Server,
 // as terminal text or as a Mermaid `sequenceDiagram`.
 //
-// Everything shown comes from the events: names, sizes, details, protection and times. A
+// Everything shown comes from the events: names, sizes, details, protection and times;
+// what a message is (for pairing, round trips, the summary) and which keys protect it come
+// from the events' typed fields, never from their display text. A
 // message appears once, as one arrow: from its sender's message_sent event when the sender
 // was recorded (the receiver's message_received only adds details and the arrival time),
 // from the receiver's event otherwise (a trace of one side, as in `tlspp client --trace`).
@@ -42,10 +44,12 @@ struct RenderOptions {
 struct Arrow {
   Side from = Side::client;
   EventType kind = EventType::message_sent;  // the sent (or, unmatched, received) event type
-  std::string name;
+  std::string name;       // for display
+  MessageInfo message;    // messages: the kind (the events' typed field)
+  AlertInfo alert;        // alerts
   size_t size = 0;
   bool encrypted = false;
-  std::string keys;  // "handshake", "application", "early" for encrypted arrows when known
+  std::optional<KeyEpoch> keys;  // for encrypted arrows, the keys that protect them when known
   Details details;       // the sender's event's (or the receiver's, when unmatched)
   Details peer_details;  // what the receiver's event adds that the sender's did not say
   std::optional<std::chrono::steady_clock::time_point> sent;
@@ -139,8 +143,8 @@ class TraceStream {
   std::function<void(std::string_view)> sink_;
   std::string prefix_;
   std::optional<std::chrono::steady_clock::time_point> start_;
-  std::string keys_;  // the epoch `self` writes under, from its keys_installed events
-  std::string read_keys_;
+  std::optional<KeyEpoch> keys_;  // the epoch `self` writes under, from its keys_installed events
+  std::optional<KeyEpoch> read_keys_;
   bool after_note_ = false;
 };
 
