@@ -156,7 +156,9 @@ class Buffer {
       std::unique_ptr<uint8_t[]> fresh = reuse(cap, id_, fresh_dirty);
       if (!fresh) fresh.reset(new uint8_t[cap]);
       if (used) std::memcpy(fresh.get(), data_.get() + start_, used);
-      if (data_) park(std::move(data_), cap_, secret_bytes(), id_);
+      // The outgrown block is freed, not cached: a buffer growing by doubling would fill the
+      // cache with small blocks and push out the record-sized ones that busy buffers reuse.
+      secure_zero(data_.get(), secret_bytes());
       data_ = std::move(fresh);
       cap_ = cap;
       dirty_ = used > fresh_dirty ? used : fresh_dirty;
