@@ -660,26 +660,35 @@ TEST(Cli, ExitAfterServesThatManyConnections) {
   EXPECT_EQ(server.wait_exit(10s), 0) << server.log();
 }
 
+// Connects to an --echo server, trusting the test root, and makes one round trip, so that
+// the server has finished its side of the handshake too.
+Result<Stream> echo_round_trip(const Server& server) {
+  ClientOptions options;
+  options.ca_files = {files().root};
+  auto config = ClientConfig::create(options);
+  if (!config) return fail(config.error());
+  auto s = Stream::connect(*config, "127.0.0.1", server.port(), *ServerName::parse("localhost"));
+  if (!s) return s;
+  const uint8_t ping[] = {'p'};
+  uint8_t buf[4];
+  TLSPP_TRY(s->write_all(ping));
+  auto n = s->read(buf);
+  if (!n) return fail(n.error());
+  if (*n != 1) return fail(Error::internal("the echo server did not answer the ping"));
+  return s;
+}
+
 TEST(Cli, SigintAndSigtermStopTheServerCleanly) {
   for (int sig : {SIGINT, SIGTERM}) {
     Server server({"--echo"});
     ASSERT_NE(server.port(), 0) << server.log();
     // One connection is open when the signal arrives.
-    ClientOptions options;
-    options.ca_files = {files().root};
-    auto config = ClientConfig::create(options);
-    ASSERT_TRUE(config);
-    auto s = Stream::connect(*config, "127.0.0.1", server.port(), *ServerName::parse("localhost"));
+    auto s = echo_round_trip(server);
     ASSERT_TRUE(s) << s.error().to_string();
-    // A round trip, so that the server has finished its side of the handshake too.
-    const uint8_t ping[] = {'p'};
-    uint8_t buf[16];
-    ASSERT_TRUE(s->write_all(ping));
-    auto n = s->read(buf);
-    ASSERT_TRUE(n && *n == 1);
     EXPECT_EQ(server.stop(sig), 0) << server.log();
     // The server said goodbye properly on the way out.
-    n = s->read(buf);
+    uint8_t buf[16];
+    auto n = s->read(buf);
     ASSERT_TRUE(n) << n.error().to_string();
     EXPECT_EQ(*n, 0u);
   }
@@ -1035,18 +1044,9 @@ TEST(Cli, ServerPrintsOneLinePerConnection) {
 TEST(Cli, ServerLineReportsAClientThatEndsTcpWithoutCloseNotify) {
   Server server({"--echo"});
   ASSERT_NE(server.port(), 0) << server.log();
-  ClientOptions options;
-  options.ca_files = {files().root};
-  auto config = ClientConfig::create(options);
-  ASSERT_TRUE(config);
   {
-    auto s = Stream::connect(*config, "127.0.0.1", server.port(), *ServerName::parse("localhost"));
+    auto s = echo_round_trip(server);
     ASSERT_TRUE(s) << s.error().to_string();
-    const uint8_t ping[] = {'p'};
-    uint8_t buf[4];
-    ASSERT_TRUE(s->write_all(ping));
-    auto n = s->read(buf);
-    ASSERT_TRUE(n && *n == 1);
   }  // closed without close_notify
   ASSERT_TRUE(server.read_err_until("\n", 10s)) << server.log();
   EXPECT_NE(server.log().find("error=the peer closed the connection without close_notify (data may be truncated)\n"),
