@@ -634,7 +634,7 @@ TEST(Malformed, KeyUpdateWithRequestTwo) {
   });
   ASSERT_TRUE(m->client().key_update(false));
   m->run();
-  test::expect_fatal(*m, Side::server, A::illegal_parameter, "KeyUpdate with request_update 2");
+  test::expect_fatal(*m, Side::server, A::illegal_parameter, "KeyUpdate request_update is 2; only 0 and 1 exist");
 }
 
 TEST(Malformed, KeyUpdateOfTheWrongLength) {

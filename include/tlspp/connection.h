@@ -45,14 +45,21 @@ struct Negotiated {
   bool peer_verified = false;  // chain and name verified (false when verification was skipped)
 };
 
-// A session ticket received from the server (RFC 8446 §4.6.1), for later resumption.
+// A session the client may resume later: a TLS 1.3 ticket (RFC 8446 §4.6.1), or a TLS 1.2
+// session (RFC 5246 §7.4.1.2 session ID, RFC 5077 ticket, or both).
 struct SessionTicket {
+  ProtocolVersion version = ProtocolVersion::tls13;
   uint32_t lifetime_seconds = 0;
   uint32_t age_add = 0;
   Bytes nonce;
   Bytes ticket;
   uint32_t max_early_data = 0;
-  SecretBytes resumption_secret;  // the PSK derived for this ticket (wiped with the ticket)
+  // TLS 1.3: the PSK derived for this ticket; TLS 1.2: the master secret. Wiped with the ticket.
+  SecretBytes resumption_secret;
+  // TLS 1.2: the session ID the server assigned (empty: none), and whether the session used
+  // the extended master secret (RFC 7627 §5.3: a client resumes only such sessions by default).
+  Bytes session_id;
+  bool extended_master_secret = false;
   CipherSuite cipher_suite{};
   // RFC 8446 §4.6.1: what the session was made with. A client offers the ticket only to
   // the same server name, when the ticket's ALPN protocol (if any) is still configured and

@@ -5,20 +5,16 @@
 #include <cstring>
 #include <ctime>
 
-#include "keysched/tls13.h"
 #include "wire/messages.h"
 
 namespace tlspp {
 
-using handshake::Epoch;
 using record::ContentType;
 
 namespace {
 
 constexpr unsigned kMaxEmptyRecords = 32;
 constexpr unsigned kMaxWarningAlerts = 4;
-constexpr unsigned kMaxKeyUpdates = 32;
-constexpr uint8_t kHandshakeKeyUpdate = 24;
 // RFC 8446 §5.5: AES-GCM keys may protect at most 2^24.5 full-size records; update well
 // before. ChaCha20-Poly1305's limit is beyond reach, but a periodic update costs little.
 constexpr uint64_t kAeadRecordLimit = uint64_t{1} << 24;
@@ -35,11 +31,6 @@ std::string hex(ByteView b) {
 }
 
 uint32_t be24(ByteView b) { return (uint32_t{b[1]} << 16) | (uint32_t{b[2]} << 8) | b[3]; }
-
-// Keys are never installed for the plaintext epoch.
-KeyEpoch key_epoch(Epoch e) {
-  return e == Epoch::early ? KeyEpoch::early : e == Epoch::handshake ? KeyEpoch::handshake : KeyEpoch::application;
-}
 
 }  // namespace
 
@@ -67,7 +58,7 @@ void Connection::Core::event(Event& e) {
   e.connection_id = id;
   const bool sending =
       e.type == EventType::message_sent || e.type == EventType::alert_sent || e.type == EventType::application_data_sent;
-  e.encrypted = (sending ? write_epoch : read_epoch) != Epoch::plaintext;
+  e.encrypted = (sending ? write_prot : read_prot).active();
   options.on_event(e);
 }
 
@@ -154,105 +145,89 @@ Status Connection::Core::start() {
 
 Status Connection::Core::receive(ByteView data) {
   if (error) return std::unexpected(*error);
-  if (handshake_done && deframer.buffered() == 0) {
-    if (auto s = receive_direct(data); !s) return fatal(s.error());
+  // One path for every record. Once connected, whole records are read where the caller has
+  // them and application data is decrypted straight into the read buffer; before that, and
+  // for a record split across calls, the deframer buffers one record at a time.
+  while (!peer_closed) {
+    auto next = deframer.next(data, handshake_done);
+    if (!next) return fatal(next.error());
+    if (!*next) break;
+    if (auto s = process_record(**next); !s) return fatal(s.error());
     if (error) return std::unexpected(*error);
   }
-  if (!peer_closed) deframer.feed(data);
-  if (auto s = process_records(); !s) return fatal(s.error());
+  // RFC 8446 §6.1: data received after a closure alert is ignored.
   if (auto s = flush_handshake(); !s) return fatal(s.error());
   // An idle connection keeps no receive buffer (DESIGN.md: quiet connections cost little).
   deframer.release_if_empty();
   return {};
 }
 
-Status Connection::Core::process_records() {
-  for (;;) {
-    auto next = deframer.next();
-    if (!next) return std::unexpected(next.error());
-    if (!*next) return {};
-    const record::Record& rec = **next;
-    // RFC 8446 §6.1: data received after a closure alert is ignored.
-    if (peer_closed) continue;
-
-    if (rec.type == ContentType::change_cipher_spec) {
-      // RFC 8446 §5: an unprotected ChangeCipherSpec of the single byte 0x01, between the
-      // first ClientHello and the peer's Finished, is dropped; anything else is fatal.
-      if (rec.body.size() != 1 || rec.body[0] != 1)
-        return fail(Error::unexpected("ChangeCipherSpec record with invalid contents"));
-      if (handshake_done || !hs || !hs->ccs_allowed() || !hs_in.empty())
-        return fail(Error::unexpected("ChangeCipherSpec received outside the handshake"));
-      if (++empty_records > kMaxEmptyRecords) return fail(Error::unexpected("too many ChangeCipherSpec records"));
-      if (tracing()) message_event(EventType::message_received, {MessageType::change_cipher_spec}, 1, {});
-      continue;
-    }
-    if (read_prot.active()) {
-      if (rec.type == ContentType::alert && read_epoch == Epoch::handshake && !handshake_done) {
-        // A peer that failed before deriving its handshake keys can only send its alert in
-        // the clear; report it rather than complain about the record type.
-        TLSPP_TRY(process_alert(rec.body));
-        continue;
-      }
-      if (rec.type != ContentType::application_data)
-        return fail(Error::unexpected(std::string("unprotected ") +
-                                      (rec.type == ContentType::handshake ? "handshake" : "alert") +
-                                      " record after encryption started"));
-      if (handshake_done) {
-        TLSPP_TRY(deliver_protected(rec.header, rec.body));
-      } else {
-        auto opened = read_prot.open(rec, rec.body);
-        if (!opened) return std::unexpected(opened.error());
-        TLSPP_TRY(process_record(opened->type, opened->plaintext, true));
-      }
-    } else {
-      if (rec.type == ContentType::application_data)
-        return fail(Error::unexpected("application data record before any keys were established"));
-      if (rec.body.size() > record::kMaxPlaintext)
-        return fail(Error{ErrorKind::peer_misbehaved, AlertDescription::record_overflow,
-                          "plaintext record of " + std::to_string(rec.body.size()) + " bytes exceeds 2^14"});
-      TLSPP_TRY(process_record(rec.type, rec.body, false));
-    }
-    if (error) return {};
-  }
+Status Connection::Core::process_record(const record::Record& rec) {
+  if (rec.type == ContentType::change_cipher_spec) return process_change_cipher_spec(rec);
+  if (read_prot.active()) return process_protected(rec);
+  if (rec.type == ContentType::application_data)
+    return fail(Error::unexpected("application data record before any keys were established"));
+  if (rec.body.size() > record::kMaxPlaintext)
+    return fail(Error{ErrorKind::peer_misbehaved, AlertDescription::record_overflow,
+                      "plaintext record of " + std::to_string(rec.body.size()) + " bytes exceeds 2^14"});
+  return process_content(rec.type, rec.body);
 }
 
-Status Connection::Core::deliver_protected(ByteView header, ByteView body) {
-  // Application data is decrypted straight into the read buffer: one pass over the bytes
-  // instead of decrypting in place and copying. Other content moves out again.
-  MutByteView dst = app_in.append_uninit(body.size());
-  auto opened = read_prot.open(header, body, dst);
+Status Connection::Core::process_change_cipher_spec(const record::Record& rec) {
+  // RFC 8446 §5: an unprotected ChangeCipherSpec of the single byte 0x01, between the first
+  // ClientHello and the peer's Finished, is dropped; RFC 5246 §7.1: in TLS 1.2 it comes just
+  // before the peer's Finished and switches its keys. Anything else is fatal.
+  if (rec.body.size() != 1 || rec.body[0] != 1)
+    return fail(Error::unexpected("ChangeCipherSpec record with invalid contents"));
+  if (handshake_done || !hs || !hs->ccs_allowed() || !hs_in.empty() ||
+      (read_prot.active() && read_prot.form() == record::RecordForm::tls12))
+    return fail(Error::unexpected("ChangeCipherSpec received outside the handshake"));
+  if (++empty_records > kMaxEmptyRecords) return fail(Error::unexpected("too many ChangeCipherSpec records"));
+  if (tracing()) message_event(EventType::message_received, {MessageType::change_cipher_spec}, 1, {});
+  return hs->change_cipher_spec(*this);
+}
+
+Status Connection::Core::process_protected(const record::Record& rec) {
+  if (read_prot.form() == record::RecordForm::tls13 && rec.type != ContentType::application_data) {
+    if (rec.type == ContentType::alert && read_epoch == KeyEpoch::handshake && !handshake_done) {
+      // A peer that failed before deriving its handshake keys can only send its alert in
+      // the clear; report it rather than complain about the record type.
+      return process_alert(rec.body);
+    }
+    return fail(Error::unexpected(std::string("unprotected ") +
+                                  (rec.type == ContentType::handshake ? "handshake" : "alert") +
+                                  " record after encryption started"));
+  }
+  if (!handshake_done && rec.writable) {
+    // During the handshake, records are decrypted in place in the receive buffer.
+    auto opened = read_prot.open(rec);
+    if (!opened) return std::unexpected(opened.error());
+    return process_content(opened->type, opened->plaintext);
+  }
+  // Connected: decrypted straight into the read buffer, one pass over the bytes instead of
+  // decrypting and copying. Anything but application data moves out again.
+  MutByteView dst = app_in.append_uninit(rec.body.size());
+  auto opened = read_prot.open(rec.header, rec.body, dst);
   if (!opened) {
     app_in.trim_tail(dst.size());
     return std::unexpected(opened.error());
   }
-  if (opened->type == ContentType::application_data && !opened->plaintext.empty() && hs_in.empty()) {
-    app_in.trim_tail(dst.size() - opened->plaintext.size());
+  if (opened->type == ContentType::application_data && !opened->plaintext.empty() && hs_in.empty() &&
+      handshake_done) {
+    const size_t n = opened->plaintext.size();
+    if (opened->plaintext.data() != dst.data()) std::memmove(dst.data(), opened->plaintext.data(), n);
+    app_in.trim_tail(dst.size() - n);
     empty_records = 0;
-    key_updates = 0;
-    if (tracing()) event(EventType::application_data_received, "application data", opened->plaintext.size());
+    if (connected) connected->application_data_received();
+    if (tracing()) event(EventType::application_data_received, "application data", n);
     return {};
   }
   const Bytes other(opened->plaintext.begin(), opened->plaintext.end());
   app_in.trim_tail(dst.size());
-  return process_record(opened->type, other, true);
+  return process_content(opened->type, other);
 }
 
-Status Connection::Core::receive_direct(ByteView& data) {
-  // Once connected, whole application_data records in the caller's bytes are decrypted
-  // from there, without first copying them into the receive buffer. Anything else (a
-  // partial record, another record type) goes through the deframer as usual.
-  while (data.size() >= record::kHeaderLen && !peer_closed && !error) {
-    const size_t len = (size_t{data[3]} << 8) | data[4];
-    if (data[0] != static_cast<uint8_t>(ContentType::application_data) || len > record::kMaxCiphertext ||
-        data.size() < record::kHeaderLen + len)
-      return {};
-    TLSPP_TRY(deliver_protected(data.first(record::kHeaderLen), data.subspan(record::kHeaderLen, len)));
-    data = data.subspan(record::kHeaderLen + len);
-  }
-  return {};
-}
-
-Status Connection::Core::process_record(ContentType type, ByteView body, bool) {
+Status Connection::Core::process_content(ContentType type, ByteView body) {
   // RFC 8446 §5.1: a handshake message split over records may not have other records
   // between its fragments.
   if (type != ContentType::handshake && !hs_in.empty())
@@ -274,7 +249,7 @@ Status Connection::Core::process_record(ContentType type, ByteView body, bool) {
     case ContentType::handshake:
       return process_handshake_bytes(body);
     case ContentType::application_data:
-      key_updates = 0;
+      if (connected) connected->application_data_received();
       app_in.append(body);
       if (tracing()) event(EventType::application_data_received, "application data", body.size());
       return {};
@@ -337,111 +312,40 @@ Status Connection::Core::process_handshake_bytes(ByteView body) {
 }
 
 Status Connection::Core::process_handshake_message(ByteView message) {
-  if (!handshake_done) {
-    TLSPP_TRY(hs->handle(*this, message));
-    if (hs->done()) {
-      handshake_done = true;
-      // Nothing of the handshake is needed any more: transcript, keys, peer key, and the
-      // buffers that held its messages.
-      hs.reset();
-      TLSPP_TRY(flush_handshake());
-      Bytes().swap(hs_out);
-      if (tracing()) event(EventType::handshake_done, "handshake complete", 0);
-      TLSPP_TRY(flush_handshake());
-      if (!app_pending.empty()) {
-        Bytes pending;
-        pending.swap(app_pending);
-        if (tracing()) event(EventType::application_data_sent, "application data", pending.size());
-        TLSPP_TRY(write_app_records(pending));
-      }
-    }
-    return {};
+  if (handshake_done) return connected->handle(*this, message);
+  TLSPP_TRY(hs->handle(*this, message));
+  if (hs->done()) TLSPP_TRY(finish_handshake());
+  return {};
+}
+
+Status Connection::Core::finish_handshake() {
+  if (!connected) return fail(Error::internal("the handshake completed without a connected state"));
+  handshake_done = true;
+  // Nothing of the handshake is needed any more: transcript, keys, peer key, and the
+  // buffers that held its messages.
+  hs.reset();
+  TLSPP_TRY(flush_handshake());
+  Bytes().swap(hs_out);
+  if (tracing()) event(EventType::handshake_done, "handshake complete", 0);
+  if (!app_pending.empty()) {
+    Bytes pending;
+    pending.swap(app_pending);
+    if (tracing()) event(EventType::application_data_sent, "application data", pending.size());
+    TLSPP_TRY(write_app_records(pending));
   }
-  return process_post_handshake(message);
-}
-
-Status Connection::Core::process_post_handshake(ByteView message) {
-  if (message[0] == static_cast<uint8_t>(wire::HandshakeType::new_session_ticket) && side == Side::client)
-    return process_new_session_ticket(message);
-  if (message[0] != kHandshakeKeyUpdate)
-    return fail(Error::unexpected(std::string(wire::handshake_type_name(static_cast<wire::HandshakeType>(message[0]))) +
-                                  " received after the handshake"));
-  // RFC 8446 §4.6.3.
-  if (message.size() != 5) return fail(Error::decode("KeyUpdate message of the wrong length"));
-  const uint8_t request = message[4];
-  if (request > 1) return fail(Error::illegal("KeyUpdate with request_update " + std::to_string(request)));
-  if (++key_updates > kMaxKeyUpdates) return fail(Error::unexpected("too many KeyUpdates without application data"));
-  if (tracing())
-    message_event(EventType::message_received, {MessageType::key_update}, message.size(),
-          {{"request_update", request ? "update_requested" : "update_not_requested"}});
-  read_secret = keysched::next_traffic_secret(hash, read_secret.view());
-  TLSPP_TRY(install_tls13(read_prot, aead, hash, read_secret.view()));
-  ++read_key_generation;
-  if (tracing())
-    keys_event({KeyEpoch::application, Direction::read, true, {}, crypto::aead_name(aead), crypto::hash_name(hash)}, {});
-  if (request) TLSPP_TRY(send_key_update(false));
   return {};
-}
-
-Status Connection::Core::process_new_session_ticket(ByteView message) {
-  auto nst = wire::NewSessionTicket::decode(message.subspan(4));
-  if (!nst) return fail(nst.error());
-  // RFC 8446 §4.6.1: lifetimes over seven days are illegal.
-  if (nst->ticket_lifetime > 604800)
-    return fail(Error::illegal("NewSessionTicket lifetime of " + std::to_string(nst->ticket_lifetime) +
-                               " s exceeds seven days"));
-  SessionTicket t;
-  t.lifetime_seconds = nst->ticket_lifetime;
-  t.age_add = nst->ticket_age_add;
-  t.nonce.assign(nst->ticket_nonce.begin(), nst->ticket_nonce.end());
-  t.ticket.assign(nst->ticket.begin(), nst->ticket.end());
-  if (const auto* e = wire::find_extension(nst->extensions, wire::ExtensionType::early_data)) {
-    auto ed = wire::EarlyDataMax::decode(e->data);
-    if (!ed) return fail(ed.error());
-    t.max_early_data = ed->max_early_data_size;
-  }
-  const auto psk = keysched::resumption_psk(hash, resumption_secret.view(), nst->ticket_nonce);
-  t.resumption_secret.assign(psk.view());
-  t.cipher_suite = negotiated_.cipher_suite;
-  t.server_name = negotiated_.server_name;
-  t.alpn = negotiated_.alpn;
-  t.received_at = now();
-  t.peer_subject = negotiated_.peer_subject;
-  t.peer_key = negotiated_.peer_key;
-  t.peer_verified = negotiated_.peer_verified;
-  if (tracing())
-    message_event(EventType::message_received, {MessageType::new_session_ticket}, message.size(),
-          {{"lifetime", std::to_string(t.lifetime_seconds) + " s"},
-           {"ticket", std::to_string(t.ticket.size()) + " bytes"}});
-  tickets.push_back(std::move(t));
-  return {};
-}
-
-Status Connection::Core::send_key_update(bool request_peer) {
-  const uint8_t msg[5] = {kHandshakeKeyUpdate, 0, 0, 1, uint8_t(request_peer ? 1 : 0)};
-  TLSPP_TRY(write_prot.seal(ContentType::handshake, msg, 0, out));
-  if (tracing())
-    message_event(EventType::message_sent, {MessageType::key_update}, sizeof msg,
-          {{"request_update", request_peer ? "update_requested" : "update_not_requested"}});
-  write_secret = keysched::next_traffic_secret(hash, write_secret.view());
-  TLSPP_TRY(install_tls13(write_prot, aead, hash, write_secret.view()));
-  records_written_since_key = 0;
-  if (tracing())
-    keys_event({KeyEpoch::application, Direction::write, true, {}, crypto::aead_name(aead), crypto::hash_name(hash)}, {});
-  return {};
-}
-
-Status Connection::Core::install_tls13(record::Protection& prot, crypto::AeadAlg a, crypto::HashAlg h,
-                                       ByteView secret) {
-  const keysched::TrafficKeys keys = keysched::traffic_keys(h, a, secret);
-  return prot.install(a, keys.key.view(), keys.iv.view(), record::RecordForm::tls13);
 }
 
 Status Connection::Core::key_update(bool request_peer) {
   if (error) return std::unexpected(*error);
   if (!handshake_done) return fail(Error::config("KeyUpdate requested before the handshake completed"));
   if (sent_close) return fail(Error::config("KeyUpdate requested after close"));
-  if (auto s = send_key_update(request_peer); !s) return fatal(s.error());
+  if (!connected->can_update_keys())
+    return fail(Error::config("KeyUpdate requested on a " +
+                              std::string(protocol_version_name(negotiated_.version)) +
+                              " connection (TLS 1.2 has no key update)"));
+  if (auto s = connected->update_keys(*this, request_peer); !s) return fatal(s.error());
+  if (auto s = flush_handshake(); !s) return fatal(s.error());
   return {};
 }
 
@@ -465,32 +369,29 @@ void Connection::Core::send_change_cipher_spec() {
   if (tracing()) message_event(EventType::message_sent, {MessageType::change_cipher_spec}, 1, {});
 }
 
-Status Connection::Core::install_write_keys(Epoch epoch, crypto::AeadAlg a, crypto::HashAlg h, ByteView secret,
-                                            std::string_view label) {
-  TLSPP_TRY(flush_handshake());
-  TLSPP_TRY(install_tls13(write_prot, a, h, secret));
-  write_epoch = epoch;
-  records_written_since_key = 0;
-  log_secret(label, secret);
-  if (tracing())
-    keys_event({key_epoch(epoch), Direction::write, false, label, crypto::aead_name(a), crypto::hash_name(h)},
-               {{"label", std::string(label)},
-                {"aead", std::string(crypto::aead_name(a))},
-                {"hash", std::string(crypto::hash_name(h))}});
-  return {};
-}
-
-Status Connection::Core::install_read_keys(Epoch epoch, crypto::AeadAlg a, crypto::HashAlg h, ByteView secret,
-                                           std::string_view label) {
-  TLSPP_TRY(install_tls13(read_prot, a, h, secret));
-  read_epoch = epoch;
-  ++read_key_generation;
-  log_secret(label, secret);
-  if (tracing())
-    keys_event({key_epoch(epoch), Direction::read, false, label, crypto::aead_name(a), crypto::hash_name(h)},
-               {{"label", std::string(label)},
-                {"aead", std::string(crypto::aead_name(a))},
-                {"hash", std::string(crypto::hash_name(h))}});
+Status Connection::Core::install_keys(Direction direction, const handshake::TrafficKeys& k) {
+  const bool write = direction == Direction::write;
+  // Messages queued so far leave under the old keys.
+  if (write) TLSPP_TRY(flush_handshake());
+  record::Protection& prot = write ? write_prot : read_prot;
+  TLSPP_TRY(prot.install(k.aead, k.key, k.iv, k.form));
+  if (write) {
+    records_written_since_key = 0;
+  } else {
+    read_epoch = k.epoch;
+    ++read_key_generation;
+  }
+  if (!k.label.empty()) log_secret(k.label, k.secret);
+  if (tracing()) {
+    handshake::Details details;
+    if (!k.label.empty()) details.emplace_back("label", std::string(k.label));
+    if (!k.update) {
+      details.emplace_back("aead", std::string(crypto::aead_name(k.aead)));
+      details.emplace_back("hash", std::string(crypto::hash_name(k.hash)));
+    }
+    keys_event({k.epoch, direction, k.update, k.label, crypto::aead_name(k.aead), crypto::hash_name(k.hash)},
+               std::move(details));
+  }
   return {};
 }
 
@@ -500,20 +401,14 @@ void Connection::Core::log_secret(std::string_view label, ByteView secret) {
                  hex(secret));
 }
 
-void Connection::Core::handshake_complete(crypto::HashAlg h, crypto::AeadAlg a, ByteView client_app,
-                                          ByteView server_app, ByteView exporter, ByteView resumption) {
-  hash = h;
-  aead = a;
-  const bool client = side == Side::client;
-  write_secret = crypto::Secret(client ? client_app : server_app);
-  read_secret = crypto::Secret(client ? server_app : client_app);
-  exporter_secret = crypto::Secret(exporter);
-  resumption_secret = crypto::Secret(resumption);
-}
+void Connection::Core::handshake_complete(std::unique_ptr<handshake::Connected> c) { connected = std::move(c); }
 
 Status Connection::Core::maybe_auto_key_update() {
+  // RFC 8446 §5.5: AES-GCM keys may protect at most 2^24.5 full-size records; TLS 1.3 updates
+  // them well before. TLS 1.2 cannot (renegotiation is refused); its sequence number limit
+  // still holds.
   const uint64_t limit = options.key_update_after_records ? options.key_update_after_records : kAeadRecordLimit;
-  if (records_written_since_key >= limit) return send_key_update(false);
+  if (records_written_since_key >= limit && connected->can_update_keys()) return connected->update_keys(*this, false);
   return {};
 }
 
@@ -571,7 +466,7 @@ Status Connection::Core::transport_closed() {
 Result<Bytes> Connection::Core::export_keying_material(std::string_view label, ByteView context, size_t length) const {
   if (!handshake_done) return fail(Error::config("exporter used before the handshake completed"));
   Bytes outb(length);
-  TLSPP_TRY(keysched::export_keying_material(hash, exporter_secret.view(), label, context, outb));
+  TLSPP_TRY(connected->export_keying_material(label, context, outb));
   return outb;
 }
 

@@ -32,14 +32,10 @@ struct Connection::Core final : handshake::Io {
   // --- handshake::Io ---
   void send_message(MessageInfo what, ByteView message, handshake::Details details) override;
   void send_change_cipher_spec() override;
-  [[nodiscard]] Status install_write_keys(handshake::Epoch epoch, crypto::AeadAlg aead, crypto::HashAlg hash,
-                                          ByteView secret, std::string_view label) override;
-  [[nodiscard]] Status install_read_keys(handshake::Epoch epoch, crypto::AeadAlg aead, crypto::HashAlg hash,
-                                         ByteView secret, std::string_view label) override;
+  [[nodiscard]] Status install_keys(Direction direction, const handshake::TrafficKeys& keys) override;
   void log_secret(std::string_view label, ByteView secret) override;
-  void handshake_complete(crypto::HashAlg hash, crypto::AeadAlg aead, ByteView client_app_secret,
-                          ByteView server_app_secret, ByteView exporter_secret,
-                          ByteView resumption_secret) override;
+  void handshake_complete(std::unique_ptr<handshake::Connected> connected) override;
+  void session_received(SessionTicket ticket) override { tickets.push_back(std::move(ticket)); }
   void message_received(MessageInfo what, size_t size, handshake::Details details) override;
   [[nodiscard]] bool tracing() const override { return static_cast<bool>(options.on_event); }
   Negotiated& negotiated() override { return negotiated_; }
@@ -53,11 +49,11 @@ struct Connection::Core final : handshake::Io {
   uint64_t id;  // Event::connection_id
   const CommonOptions& options;
   std::unique_ptr<handshake::Handshake> hs;  // freed when the handshake completes
+  std::unique_ptr<handshake::Connected> connected;  // the version's post-handshake state
   record::Deframer deframer;
   record::Protection read_prot, write_prot;
-  handshake::Epoch read_epoch = handshake::Epoch::plaintext;
-  handshake::Epoch write_epoch = handshake::Epoch::plaintext;
   uint64_t read_key_generation = 0;  // bumped at every read key change (§5.1 alignment)
+  KeyEpoch read_epoch = KeyEpoch::handshake;  // meaningful once read_prot is active
   Buffer out{Buffer::Contents::public_bytes};  // records ready to send (already protected)
   Bytes hs_out;          // handshake messages queued, not yet framed into records
   Bytes hs_in;           // a handshake message being reassembled across records
@@ -72,15 +68,9 @@ struct Connection::Core final : handshake::Io {
   uint8_t client_random[32] = {};
   bool have_client_random = false;
 
-  // After the handshake: what KeyUpdate and the exporter need.
-  crypto::HashAlg hash = crypto::HashAlg::sha256;
-  crypto::AeadAlg aead = crypto::AeadAlg::aes128gcm;
-  crypto::Secret read_secret, write_secret, exporter_secret, resumption_secret;
-
   // Limits on what a peer can make us do without progress (RFC 8446 leaves them to us).
   unsigned empty_records = 0;      // consecutive records carrying nothing
   unsigned warning_alerts = 0;     // user_canceled alerts (the only non-fatal kind)
-  unsigned key_updates = 0;        // KeyUpdates since the last application data
   uint64_t records_written_since_key = 0;
 
  private:
@@ -91,19 +81,14 @@ struct Connection::Core final : handshake::Io {
   void message_event(EventType type, MessageInfo what, size_t size, handshake::Details details);
   void keys_event(KeysInfo keys, handshake::Details details);
   void alert_event(EventType type, AlertDescription description, AlertLevel level);
-  [[nodiscard]] Status process_records();
-  [[nodiscard]] Status receive_direct(ByteView& data);
-  [[nodiscard]] Status deliver_protected(ByteView header, ByteView body);
-  [[nodiscard]] Status process_record(record::ContentType type, ByteView body, bool protected_record);
+  [[nodiscard]] Status process_record(const record::Record& rec);
+  [[nodiscard]] Status process_change_cipher_spec(const record::Record& rec);
+  [[nodiscard]] Status process_protected(const record::Record& rec);
+  [[nodiscard]] Status process_content(record::ContentType type, ByteView body);
   [[nodiscard]] Status process_handshake_bytes(ByteView body);
   [[nodiscard]] Status process_handshake_message(ByteView message);
-  [[nodiscard]] Status process_post_handshake(ByteView message);
-  [[nodiscard]] Status process_new_session_ticket(ByteView message);
+  [[nodiscard]] Status finish_handshake();
   [[nodiscard]] Status process_alert(ByteView body);
-  [[nodiscard]] Status send_key_update(bool request_peer);
-  // RFC 8446 §7.3: the traffic key and IV of a TLS 1.3 secret, installed in `prot`.
-  [[nodiscard]] static Status install_tls13(record::Protection& prot, crypto::AeadAlg aead, crypto::HashAlg hash,
-                                            ByteView secret);
   [[nodiscard]] Status flush_handshake();
   [[nodiscard]] Status write_app_records(ByteView data);
   [[nodiscard]] Status maybe_auto_key_update();

@@ -6,6 +6,7 @@
 #include "crypto/kx.h"
 #include "handshake/config_impl.h"
 #include "handshake/common.h"
+#include "handshake/tls13_connected.h"
 #include "keysched/tls13.h"
 #include "keysched/transcript.h"
 #include "pki/certificate.h"
@@ -389,7 +390,7 @@ Status Tls13Client::on_server_hello(Io& io, const wire::HandshakeMessage& m) {
   const auto th = transcript_.hash();
   client_hs_ = hs_secret_->client_handshake_traffic_secret(th.view());
   server_hs_ = hs_secret_->server_handshake_traffic_secret(th.view());
-  TLSPP_TRY(io.install_read_keys(Epoch::handshake, suite_.aead, suite_.hash, server_hs_.view(),
+  TLSPP_TRY(install_tls13_keys(io, Direction::read, KeyEpoch::handshake, suite_.aead, suite_.hash, server_hs_.view(),
                                  "SERVER_HANDSHAKE_TRAFFIC_SECRET"));
   // Appendix D.4: the compatibility ChangeCipherSpec goes before the client's first
   // encrypted record, unless one was sent before a second ClientHello.
@@ -397,7 +398,7 @@ Status Tls13Client::on_server_hello(Io& io, const wire::HandshakeMessage& m) {
     io.send_change_cipher_spec();
     ccs_sent_ = true;
   }
-  TLSPP_TRY(io.install_write_keys(Epoch::handshake, suite_.aead, suite_.hash, client_hs_.view(),
+  TLSPP_TRY(install_tls13_keys(io, Direction::write, KeyEpoch::handshake, suite_.aead, suite_.hash, client_hs_.view(),
                                   "CLIENT_HANDSHAKE_TRAFFIC_SECRET"));
   state_ = State::expect_encrypted_extensions;
   return {};
@@ -608,7 +609,7 @@ Status Tls13Client::on_finished(Io& io, const wire::HandshakeMessage& m) {
   const auto c_ap = master.client_application_traffic_secret_0(th.view());
   const auto s_ap = master.server_application_traffic_secret_0(th.view());
   const auto exporter = master.exporter_master_secret(th.view());
-  TLSPP_TRY(io.install_read_keys(Epoch::application, suite_.aead, suite_.hash, s_ap.view(), "SERVER_TRAFFIC_SECRET_0"));
+  TLSPP_TRY(install_tls13_keys(io, Direction::read, KeyEpoch::application, suite_.aead, suite_.hash, s_ap.view(), "SERVER_TRAFFIC_SECRET_0"));
 
   if (cert_requested_) TLSPP_TRY(send_client_auth(io));
   const auto verify = keysched::finished_verify_data(suite_.hash, client_hs_.view(), transcript_.hash().view());
@@ -616,10 +617,11 @@ Status Tls13Client::on_finished(Io& io, const wire::HandshakeMessage& m) {
   transcript_.add(msg);
   io.send_message({MessageType::finished}, msg, io.tracing() ? Details{{"verify_data", hex_string(verify.view())}} : Details{});
   TLSPP_TRY(
-      io.install_write_keys(Epoch::application, suite_.aead, suite_.hash, c_ap.view(), "CLIENT_TRAFFIC_SECRET_0"));
+      install_tls13_keys(io, Direction::write, KeyEpoch::application, suite_.aead, suite_.hash, c_ap.view(), "CLIENT_TRAFFIC_SECRET_0"));
   io.log_secret("EXPORTER_SECRET", exporter.view());
   const auto resumption_master = master.resumption_master_secret(transcript_.hash().view());
-  io.handshake_complete(suite_.hash, suite_.aead, c_ap.view(), s_ap.view(), exporter.view(), resumption_master.view());
+  io.handshake_complete(make_tls13_connected(
+      Side::client, {suite_.hash, suite_.aead, c_ap.view(), s_ap.view(), exporter.view(), resumption_master.view()}));
   client_hs_.wipe();
   server_hs_.wipe();
   state_ = State::connected;

@@ -9,6 +9,7 @@
 #include "crypto/kx.h"
 #include "handshake/config_impl.h"
 #include "handshake/common.h"
+#include "handshake/tls13_connected.h"
 #include "keysched/tls13.h"
 #include "keysched/transcript.h"
 #include "pki/hostname.h"
@@ -486,9 +487,9 @@ Status Tls13Server::on_client_hello(Io& io, const wire::HandshakeMessage& m) {
   const auto th = transcript_.hash();
   client_hs_ = hs.client_handshake_traffic_secret(th.view());
   const auto server_hs = hs.server_handshake_traffic_secret(th.view());
-  TLSPP_TRY(io.install_write_keys(Epoch::handshake, suite_.aead, suite_.hash, server_hs.view(),
+  TLSPP_TRY(install_tls13_keys(io, Direction::write, KeyEpoch::handshake, suite_.aead, suite_.hash, server_hs.view(),
                                   "SERVER_HANDSHAKE_TRAFFIC_SECRET"));
-  TLSPP_TRY(io.install_read_keys(Epoch::handshake, suite_.aead, suite_.hash, client_hs_.view(),
+  TLSPP_TRY(install_tls13_keys(io, Direction::read, KeyEpoch::handshake, suite_.aead, suite_.hash, client_hs_.view(),
                                  "CLIENT_HANDSHAKE_TRAFFIC_SECRET"));
 
   // EncryptedExtensions.
@@ -553,7 +554,7 @@ Status Tls13Server::on_client_hello(Io& io, const wire::HandshakeMessage& m) {
   client_ap_ = master_->client_application_traffic_secret_0(th2.view());
   server_ap_ = master_->server_application_traffic_secret_0(th2.view());
   exporter_ = master_->exporter_master_secret(th2.view());
-  TLSPP_TRY(io.install_write_keys(Epoch::application, suite_.aead, suite_.hash, server_ap_.view(),
+  TLSPP_TRY(install_tls13_keys(io, Direction::write, KeyEpoch::application, suite_.aead, suite_.hash, server_ap_.view(),
                                   "SERVER_TRAFFIC_SECRET_0"));
   io.log_secret("EXPORTER_SECRET", exporter_.view());
   state_ = !resumed && opts_.client_auth != ClientAuth::none ? State::expect_certificate : State::expect_finished;
@@ -649,10 +650,10 @@ Status Tls13Server::on_finished(Io& io, const wire::HandshakeMessage& m) {
   io.message_received({MessageType::finished}, m.whole.size(),
            io.tracing() ? Details{{"verify_data", hex_string(fin->verify_data)}} : Details{});
   TLSPP_TRY(
-      io.install_read_keys(Epoch::application, suite_.aead, suite_.hash, client_ap_.view(), "CLIENT_TRAFFIC_SECRET_0"));
+      install_tls13_keys(io, Direction::read, KeyEpoch::application, suite_.aead, suite_.hash, client_ap_.view(), "CLIENT_TRAFFIC_SECRET_0"));
   const auto resumption = master_->resumption_master_secret(transcript_.hash().view());
-  io.handshake_complete(suite_.hash, suite_.aead, client_ap_.view(), server_ap_.view(), exporter_.view(),
-                        resumption.view());
+  io.handshake_complete(make_tls13_connected(
+      Side::server, {suite_.hash, suite_.aead, client_ap_.view(), server_ap_.view(), exporter_.view(), resumption.view()}));
   client_hs_.wipe();
   master_.reset();
   state_ = State::connected;

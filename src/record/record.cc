@@ -25,12 +25,12 @@ void put_header(uint8_t* h, ContentType type, uint16_t version, size_t len) {
 
 }  // namespace
 
-Result<std::optional<Record>> Deframer::next() {
-  buf_.consume(pending_consume_);
-  pending_consume_ = 0;
-  const ByteView avail = buf_.view();
-  // The header is checked as soon as it is complete, before the body arrives: a peer
-  // announcing an impossible record learns so at once.
+namespace {
+
+// The length of the record whose header starts `avail`: nullopt while the header is
+// incomplete. The header is checked as soon as it is complete (the type as soon as its byte
+// arrives), before the body: a peer announcing an impossible record learns so at once.
+Result<std::optional<size_t>> record_length(ByteView avail) {
   if (avail.size() >= 1 && !known_content_type(avail[0]))
     return fail(Error::unexpected("record of unknown content type " + std::to_string(avail[0])));
   if (avail.size() < kHeaderLen) return std::nullopt;
@@ -39,15 +39,53 @@ Result<std::optional<Record>> Deframer::next() {
     return fail(Error{ErrorKind::peer_misbehaved, AlertDescription::record_overflow,
                       "record of " + std::to_string(len) + " bytes exceeds the limit of " +
                           std::to_string(kMaxCiphertext)});
-  if (avail.size() < kHeaderLen + len) return std::nullopt;
-  MutByteView bytes = buf_.mut_view();
+  return len;
+}
+
+Record make_record(MutByteView bytes, size_t len, bool writable) {
   Record rec;
-  rec.type = static_cast<ContentType>(avail[0]);
-  rec.version = static_cast<uint16_t>((avail[1] << 8) | avail[2]);
+  rec.type = static_cast<ContentType>(bytes[0]);
+  rec.version = static_cast<uint16_t>((bytes[1] << 8) | bytes[2]);
   rec.header = bytes.first(kHeaderLen);
   rec.body = bytes.subspan(kHeaderLen, len);
-  pending_consume_ = kHeaderLen + len;
+  rec.writable = writable;
   return rec;
+}
+
+}  // namespace
+
+Result<std::optional<Record>> Deframer::next() {
+  ByteView none;
+  return next(none, false);
+}
+
+Result<std::optional<Record>> Deframer::next(ByteView& input, bool zero_copy) {
+  buf_.consume(pending_consume_);
+  pending_consume_ = 0;
+  const auto take = [&](size_t n) {
+    n = std::min(n, input.size());
+    buf_.append(input.first(n));
+    input = input.subspan(n);
+  };
+  if (buf_.size() == 0) {
+    auto len = record_length(input);
+    if (!len) return std::unexpected(len.error());
+    if (zero_copy && *len && input.size() >= kHeaderLen + **len) {
+      // The record is read where the caller has it; nothing is copied.
+      MutByteView bytes(const_cast<uint8_t*>(input.data()), kHeaderLen + **len);
+      input = input.subspan(kHeaderLen + **len);
+      return make_record(bytes, **len, false);
+    }
+  }
+  // Complete the header, then the body, of the record at the front of the buffer.
+  if (buf_.size() < kHeaderLen) take(kHeaderLen - buf_.size());
+  auto len = record_length(buf_.view());
+  if (!len) return std::unexpected(len.error());
+  if (!*len) return std::nullopt;
+  if (buf_.size() < kHeaderLen + **len) take(kHeaderLen + **len - buf_.size());
+  if (buf_.size() < kHeaderLen + **len) return std::nullopt;
+  pending_consume_ = kHeaderLen + **len;
+  return make_record(buf_.mut_view(), **len, true);
 }
 
 void write_plaintext_record(Buffer& out, ContentType type, ByteView fragment, uint16_t version) {

@@ -24,12 +24,14 @@ inline constexpr size_t kMaxInnerPlaintext = kMaxPlaintext + 1;  // + content ty
 inline constexpr size_t kMaxCiphertext = kMaxPlaintext + 256;    // §5.2
 inline constexpr uint16_t kLegacyVersion = 0x0303;
 
-// One record as it sits in the receive buffer. `body` may be decrypted in place.
+// One record, in the receive buffer or in the caller's bytes. `body` may be decrypted in
+// place when `writable` (it is in the receive buffer).
 struct Record {
   ContentType type = ContentType::invalid;
   uint16_t version = 0;
   ByteView header;   // the 5 header bytes: the additional data of a TLS 1.3 AEAD
   MutByteView body;  // the fragment (ciphertext when protected)
+  bool writable = true;
 };
 
 // Bytes from the network in, whole records out; correct for any split of the input.
@@ -37,15 +39,19 @@ class Deframer {
  public:
   // Copies received bytes in.
   void feed(ByteView data) { buf_.append(data); }
-  // Zero-copy alternative: read into prepare(n), then commit(bytes_read).
-  [[nodiscard]] MutByteView prepare(size_t min = 4096) { return buf_.prepare(min); }
-  void commit(size_t n) { buf_.commit(n); }
 
   // The next complete record, or std::nullopt if more bytes are needed. The record's
   // bytes stay valid until the next call to next(), feed() or prepare(). Errors:
   // unexpected_message for an unknown content type (RFC 8446 §5), record_overflow for a
   // length over 2^14 + 256 (§5.2), both as soon as the header arrives.
   [[nodiscard]] Result<std::optional<Record>> next();
+
+  // The same, taking bytes from `input` as needed (and advancing it). With nothing
+  // buffered and `zero_copy`, a whole record in `input` is returned where it lies
+  // (Record::body is then read-only: `writable` is false); bytes short of a whole record
+  // are buffered. Buffered records are returned from the buffer, topped up from `input`
+  // one record at a time, so the buffer never holds more than one record's bytes.
+  [[nodiscard]] Result<std::optional<Record>> next(ByteView& input, bool zero_copy);
 
   [[nodiscard]] size_t buffered() const { return buf_.size(); }
   // Frees the buffer when nothing is buffered.
