@@ -183,7 +183,7 @@ TEST(TransportClosed, DuringTheHandshakeIsClosed) {
   EXPECT_EQ(s.error().kind, ErrorKind::closed);
   // Before any ServerHello the client can say more than "closed" (test_hardening.cc).
   EXPECT_EQ(s.error().message,
-            "the server closed the connection without answering the ClientHello (it may not support TLS 1.3)");
+            "the server closed the connection without answering the ClientHello (it may not support TLS 1.3 or TLS 1.2)");
   EXPECT_TRUE(conn->pending_output().empty());
   ASSERT_TRUE(conn->error());
 }

@@ -633,7 +633,7 @@ TEST(ClientHelloLists, LegacyVersionOfSsl3IsRefusedWithProtocolVersion) {
 
 TEST(AlertInsteadOfServerHello, ProtocolVersionMeansNoTls13) {
   for (auto [alert, expected] :
-       {std::pair{AlertDescription::protocol_version, "the server does not support TLS 1.3 (it answered protocol_version)"},
+       {std::pair{AlertDescription::protocol_version, "the server does not support TLS 1.3 or TLS 1.2 (it answered protocol_version)"},
         std::pair{AlertDescription::handshake_failure, "it answered handshake_failure"}}) {
     ClientOptions c;
     c.insecure_skip_verification = true;
@@ -655,7 +655,7 @@ TEST(AlertInsteadOfServerHello, ProtocolVersionMeansNoTls13) {
   ASSERT_FALSE(s);
   EXPECT_EQ(s.error().kind, ErrorKind::closed);
   EXPECT_EQ(s.error().message,
-            "the server closed the connection without answering the ClientHello (it may not support TLS 1.3)");
+            "the server closed the connection without answering the ClientHello (it may not support TLS 1.3 or TLS 1.2)");
 }
 
 }  // namespace

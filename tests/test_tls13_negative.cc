@@ -1106,7 +1106,10 @@ TEST(ServerHello, DowngradeSentinelWithoutSupportedVersions) {
 }
 
 TEST(ServerHello, Tls12WithoutSentinelIsProtocolVersion) {
-  auto m = make();
+  // A TLS 1.3-only client and a ServerHello that picks TLS 1.2.
+  ClientOptions c = client_opts();
+  c.min_version = ProtocolVersion::tls13;
+  auto m = make(c);
   ASSERT_TRUE(m);
   m->on_flight = rewrite_server_hello([](wire::ServerHello& sh) {
     test::remove_extension(sh.extensions, ExtensionType::supported_versions);
@@ -1207,22 +1210,26 @@ Mitm::FlightMutator rewrite_client_hello(std::function<void(wire::ClientHello&)>
 
 TEST(ClientHello, WithoutSupportedVersions) {
   // RFC 8446 §4.2.1: a TLS 1.3-only server and a client that offers TLS 1.2 at most.
-  auto m = make();
+  ServerOptions s = server_opts();
+  s.min_version = ProtocolVersion::tls13;
+  auto m = make(client_opts(), s);
   ASSERT_TRUE(m);
   m->on_flight = rewrite_client_hello(
       [](wire::ClientHello& ch) { test::remove_extension(ch.extensions, ExtensionType::supported_versions); });
   m->run();
-  test::expect_fatal(*m, Side::server, A::protocol_version, "this server requires TLS 1.3");
+  test::expect_fatal(*m, Side::server, A::protocol_version, "this server requires TLSv1.3");
 }
 
 TEST(ClientHello, OffersOnlyTls12) {
-  auto m = make();
+  ServerOptions s = server_opts();
+  s.min_version = ProtocolVersion::tls13;
+  auto m = make(client_opts(), s);
   ASSERT_TRUE(m);
   auto sv = std::make_shared<Bytes>(Bytes{2, 3, 3});
   m->on_flight = rewrite_client_hello(
       [sv](wire::ClientHello& ch) { test::set_extension(ch.extensions, ExtensionType::supported_versions, *sv); });
   m->run();
-  test::expect_fatal(*m, Side::server, A::protocol_version, "client does not offer TLS 1.3");
+  test::expect_fatal(*m, Side::server, A::protocol_version, "client offers TLSv1.2; this server requires TLSv1.3");
 }
 
 TEST(ClientHello, MissingKeyShare) {

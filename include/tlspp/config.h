@@ -41,11 +41,21 @@ using KeyLogCallback = std::function<void(const std::string& line)>;
 [[nodiscard]] KeyLogCallback keylog_from_environment();
 
 struct CommonOptions {
-  // Preference order. Defaults: all three TLS 1.3 suites (AES-128-GCM first), groups
-  // x25519, secp256r1, secp384r1.
+  // The protocol versions spoken: TLS 1.2 and TLS 1.3 by default, TLS 1.3 preferred.
+  ProtocolVersion min_version = ProtocolVersion::tls12;
+  ProtocolVersion max_version = ProtocolVersion::tls13;
+  // Preference order; each version uses the suites of its own kind. Defaults: the three TLS
+  // 1.3 suites (AES-128-GCM first), then the six TLS 1.2 ECDHE AEAD suites (RFC 5289, RFC
+  // 7905), ECDSA before RSA; groups x25519, secp256r1, secp384r1.
   std::vector<CipherSuite> cipher_suites = {CipherSuite::TLS_AES_128_GCM_SHA256,
                                             CipherSuite::TLS_AES_256_GCM_SHA384,
-                                            CipherSuite::TLS_CHACHA20_POLY1305_SHA256};
+                                            CipherSuite::TLS_CHACHA20_POLY1305_SHA256,
+                                            CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+                                            CipherSuite::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+                                            CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+                                            CipherSuite::TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+                                            CipherSuite::TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+                                            CipherSuite::TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256};
   std::vector<NamedGroup> groups = {NamedGroup::x25519, NamedGroup::secp256r1, NamedGroup::secp384r1};
   // Signature schemes accepted from the peer (and offered in signature_algorithms).
   std::vector<SignatureScheme> signature_schemes = {

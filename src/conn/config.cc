@@ -4,9 +4,10 @@
 #include "conn/core.h"
 #include "crypto/kx.h"
 #include "crypto/pem.h"
+#include "handshake/common.h"
 #include "handshake/config_impl.h"
-#include "handshake/tls13_client.h"
-#include "handshake/tls13_server.h"
+#include "handshake/client.h"
+#include "handshake/server.h"
 #include "pki/certificate.h"
 
 namespace tlspp {
@@ -16,9 +17,21 @@ namespace {
 Status check_common(const CommonOptions& o) {
   if (o.cipher_suites.empty()) return fail(Error::config("no cipher suites configured"));
   for (auto s : o.cipher_suites)
-    if (s != CipherSuite::TLS_AES_128_GCM_SHA256 && s != CipherSuite::TLS_AES_256_GCM_SHA384 &&
-        s != CipherSuite::TLS_CHACHA20_POLY1305_SHA256)
+    if (!handshake::tls13_suite(s) && !handshake::tls12_suite(s))
       return fail(Error::config("cipher suite " + std::string(cipher_suite_name(s)) + " is not supported"));
+  const auto supported = [](ProtocolVersion v) { return v == ProtocolVersion::tls12 || v == ProtocolVersion::tls13; };
+  if (!supported(o.min_version) || !supported(o.max_version))
+    return fail(Error::config("only TLS 1.2 and TLS 1.3 are supported (min_version " +
+                              std::string(protocol_version_name(o.min_version)) + ", max_version " +
+                              std::string(protocol_version_name(o.max_version)) + ")"));
+  if (o.min_version > o.max_version)
+    return fail(Error::config("min_version " + std::string(protocol_version_name(o.min_version)) +
+                              " is above max_version " + std::string(protocol_version_name(o.max_version))));
+  const auto has = [&](bool (*kind)(CipherSuite)) { return std::any_of(o.cipher_suites.begin(), o.cipher_suites.end(), kind); };
+  if (o.min_version == ProtocolVersion::tls13 && !has([](CipherSuite s) { return handshake::tls13_suite(s).has_value(); }))
+    return fail(Error::config("TLS 1.3 is the only version enabled but no TLS 1.3 cipher suite is configured"));
+  if (o.max_version == ProtocolVersion::tls12 && !has([](CipherSuite s) { return handshake::tls12_suite(s).has_value(); }))
+    return fail(Error::config("TLS 1.2 is the only version enabled but no TLS 1.2 cipher suite is configured"));
   if (o.groups.empty()) return fail(Error::config("no key exchange groups configured"));
   for (auto g : o.groups)
     if (!crypto::kx_supported(g))
@@ -183,7 +196,7 @@ Result<ClientConnection> ClientConnection::create_resuming(std::shared_ptr<const
                                                            const ServerName& server_name, const SessionTicket* ticket) {
   if (!config) return fail(Error::config("no client configuration"));
   const CommonOptions& opts = config->options();
-  auto hs = handshake::make_tls13_client(config, server_name, ticket);
+  auto hs = handshake::make_client(config, server_name, ticket);
   auto core = std::make_unique<Core>(Side::client, opts, std::move(hs));
   core->config_keepalive = config;
   TLSPP_TRY(core->start());
@@ -193,7 +206,7 @@ Result<ClientConnection> ClientConnection::create_resuming(std::shared_ptr<const
 Result<ServerConnection> ServerConnection::create(std::shared_ptr<const ServerConfig> config) {
   if (!config) return fail(Error::config("no server configuration"));
   const CommonOptions& opts = config->options();
-  auto hs = handshake::make_tls13_server(config);
+  auto hs = handshake::make_server(config);
   auto core = std::make_unique<Core>(Side::server, opts, std::move(hs));
   core->config_keepalive = config;
   TLSPP_TRY(core->start());

@@ -16,6 +16,22 @@ std::optional<SuiteParams> tls13_suite(CipherSuite suite) {
   }
 }
 
+std::optional<Tls12SuiteParams> tls12_suite(CipherSuite suite) {
+  using A = crypto::AeadAlg;
+  using H = crypto::HashAlg;
+  switch (suite) {
+    case CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256: return Tls12SuiteParams{A::aes128gcm, H::sha256, true};
+    case CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384: return Tls12SuiteParams{A::aes256gcm, H::sha384, true};
+    case CipherSuite::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256: return Tls12SuiteParams{A::aes128gcm, H::sha256, false};
+    case CipherSuite::TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384: return Tls12SuiteParams{A::aes256gcm, H::sha384, false};
+    case CipherSuite::TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256:
+      return Tls12SuiteParams{A::chacha20poly1305, H::sha256, true};
+    case CipherSuite::TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256:
+      return Tls12SuiteParams{A::chacha20poly1305, H::sha256, false};
+    default: return std::nullopt;
+  }
+}
+
 Bytes certificate_verify_content(bool server, ByteView transcript_hash) {
   static constexpr std::string_view kServer = "TLS 1.3, server CertificateVerify";
   static constexpr std::string_view kClient = "TLS 1.3, client CertificateVerify";

@@ -24,6 +24,15 @@ struct SuiteParams {
 // The AEAD and hash of a TLS 1.3 suite; nullopt for anything else.
 [[nodiscard]] std::optional<SuiteParams> tls13_suite(CipherSuite suite);
 
+// A TLS 1.2 ECDHE AEAD suite (RFC 5289, RFC 7905): its AEAD, PRF hash and the key type
+// that authenticates it.
+struct Tls12SuiteParams {
+  crypto::AeadAlg aead;
+  crypto::HashAlg hash;
+  bool ecdsa;  // ECDHE_ECDSA (ECDSA or Ed25519 keys, RFC 8422 §2) rather than ECDHE_RSA
+};
+[[nodiscard]] std::optional<Tls12SuiteParams> tls12_suite(CipherSuite suite);
+
 // RFC 8446 §4.4.3: the content covered by a CertificateVerify signature: 64 spaces, the
 // context string, a zero byte, the transcript hash.
 [[nodiscard]] Bytes certificate_verify_content(bool server, ByteView transcript_hash);

@@ -1,4 +1,4 @@
-#include "handshake/tls13_client.h"
+#include "handshake/client_hello.h"
 
 #include <algorithm>
 #include <optional>
@@ -22,7 +22,6 @@ using wire::ExtensionType;
 using wire::HandshakeType;
 
 enum class State : uint8_t {
-  start,
   expect_server_hello,
   expect_encrypted_extensions,
   expect_certificate_or_request,
@@ -34,8 +33,6 @@ enum class State : uint8_t {
 
 std::string_view state_name_of(State s) {
   switch (s) {
-    case State::start:
-      return "Start";
     case State::expect_server_hello:
       return "ExpectServerHello";
     case State::expect_encrypted_extensions:
@@ -56,37 +53,18 @@ std::string_view state_name_of(State s) {
 
 class Tls13Client final : public Handshake {
  public:
-  Tls13Client(std::shared_ptr<const ClientConfig> config, ServerName server_name, const SessionTicket* ticket)
-      : config_(std::move(config)), opts_(config_->options()), server_name_(std::move(server_name)) {
-    if (ticket) ticket_ = *ticket;
+  explicit Tls13Client(ClientOffer offer)
+      : o_(std::move(offer)), config_(o_.config), opts_(o_.opts), transcript_(o_.transcript) {
+    if (o_.ticket && o_.ticket->version != ProtocolVersion::tls13) o_.ticket.reset();
   }
 
-  Status start(Io& io) override;
+  Status start(Io&) override { return {}; }
   Status handle(Io& io, ByteView message) override;
   bool done() const override { return state_ == State::connected; }
-  bool ccs_allowed() const override { return state_ != State::start && state_ != State::connected; }
+  bool ccs_allowed() const override { return state_ != State::connected; }
   std::string_view state_name() const override { return state_name_of(state_); }
-  std::string explain_peer_alert(AlertDescription alert) const override {
-    // An alert instead of a ServerHello: the server refused this ClientHello, and a server
-    // that speaks only older versions says so with protocol_version (RFC 8446 §4.2.1) or,
-    // in older stacks, handshake_failure.
-    if (state_ != State::expect_server_hello) return {};
-    if (alert == AlertDescription::protocol_version)
-      return "the server does not support TLS 1.3 (it answered protocol_version)";
-    if (alert == AlertDescription::handshake_failure)
-      return "the server refused the ClientHello (it answered handshake_failure): it may not support TLS 1.3, or "
-             "shares no cipher suite, group or signature scheme with this client";
-    return {};
-  }
-  std::string explain_transport_end() const override {
-    // Some servers that speak only older versions (OpenSSL 3.0 with -tls1_2, for one) close
-    // the connection without an alert.
-    if (state_ != State::expect_server_hello) return {};
-    return "the server closed the connection without answering the ClientHello (it may not support TLS 1.3)";
-  }
 
  private:
-  Status send_client_hello(Io& io);
   Status on_server_hello(Io& io, const wire::HandshakeMessage& m);
   Status on_hello_retry_request(Io& io, const wire::ServerHello& hrr, ByteView whole);
   Status on_encrypted_extensions(Io& io, const wire::HandshakeMessage& m);
@@ -96,32 +74,17 @@ class Tls13Client final : public Handshake {
   Status on_finished(Io& io, const wire::HandshakeMessage& m);
   Status send_client_auth(Io& io);
   Status check_hello_common(const wire::ServerHello& sh, std::string_view what);
-  Status add_psk_binder(Bytes& client_hello);
-  bool resumable(const SessionTicket& t, std::time_t now) const;
 
+  // What the ClientHello offered (random, session ID, key share, cookie, the ticket).
+  ClientOffer o_;
   std::shared_ptr<const ClientConfig> config_;
   const ClientOptions& opts_;
-  ServerName server_name_;
-  State state_ = State::start;
-
-  uint8_t random_[32] = {};
-  uint8_t session_id_[32] = {};
-  size_t session_id_len_ = 0;
-  std::optional<crypto::KeyShare> share_;
-  Bytes cookie_;
-  bool retried_ = false;
-  bool ccs_sent_ = false;
+  State state_ = State::expect_server_hello;
   std::optional<CipherSuite> hrr_suite_;
-  std::vector<uint16_t> offered_;  // extension types of our ClientHello
-
-  // Resumption (RFC 8446 §4.2.11): the ticket offered, and its suite's hash.
-  std::optional<SessionTicket> ticket_;
-  crypto::HashAlg psk_hash_ = crypto::HashAlg::sha256;
   bool psk_accepted_ = false;
-  std::time_t io_now_ = 0;
 
   SuiteParams suite_{};
-  keysched::Transcript transcript_;
+  keysched::Transcript& transcript_;
   std::optional<keysched::HandshakeSecret> hs_secret_;
   crypto::Secret client_hs_, server_hs_;
   crypto::PublicKey server_key_;
@@ -129,129 +92,6 @@ class Tls13Client final : public Handshake {
   Bytes cert_request_context_;
   std::vector<SignatureScheme> server_sig_algs_, server_sig_algs_cert_;
 };
-
-// RFC 8446 §4.6.1: "Clients MUST only resume if the new SNI value is valid for the server
-// certificate presented in the original session, and SHOULD only resume if the SNI value
-// matches the one used in the original session." tlspp requires the same name, which also
-// keys a session store. The ticket must be alive, for a suite still configured (whose hash
-// the PSK belongs to), with its ALPN protocol still configured, and at least as verified as
-// this configuration would verify a new session: a resumed connection reports the
-// ticket's identity, so a ticket from an unverified session must not resume as verified.
-bool Tls13Client::resumable(const SessionTicket& t, std::time_t now) const {
-  const auto params = tls13_suite(t.cipher_suite);
-  if (!params || t.ticket.empty() || t.resumption_secret.size() != crypto::hash_len(params->hash)) return false;
-  if (std::find(opts_.cipher_suites.begin(), opts_.cipher_suites.end(), t.cipher_suite) == opts_.cipher_suites.end())
-    return false;
-  if (now < t.received_at || now - t.received_at >= static_cast<std::time_t>(t.lifetime_seconds)) return false;
-  if (t.server_name != server_name_.str()) return false;
-  if (!t.alpn.empty() && std::find(opts_.alpn.begin(), opts_.alpn.end(), t.alpn) == opts_.alpn.end()) return false;
-  const bool verifying = !opts_.insecure_skip_verification && !opts_.verify_chain_only;
-  return t.peer_verified || !verifying;
-}
-
-Status Tls13Client::start(Io& io) {
-  io_now_ = io.now();
-  io.random().fill(random_);
-  if (opts_.middlebox_compat) {
-    // RFC 8446 Appendix D.4: a non-empty legacy_session_id puts middleboxes in
-    // "resumption" mode, where they let the rest of the handshake pass.
-    session_id_len_ = 32;
-    io.random().fill(MutByteView(session_id_, session_id_len_));
-  }
-  if (opts_.groups.empty()) return fail(Error::config("no key exchange groups configured"));
-  auto share = crypto::KeyShare::generate(opts_.groups.front(), io.random());
-  if (!share) return fail(share.error());
-  share_.emplace(std::move(*share));
-  io.set_client_random(ByteView(random_, 32));
-  io.negotiated().server_name = server_name_.str();
-  if (ticket_ && resumable(*ticket_, io.now()))
-    psk_hash_ = tls13_suite(ticket_->cipher_suite)->hash;
-  else
-    ticket_.reset();
-  TLSPP_TRY(send_client_hello(io));
-  state_ = State::expect_server_hello;
-  return {};
-}
-
-Status Tls13Client::send_client_hello(Io& io) {
-  wire::ClientHello ch;
-  ch.random = ByteView(random_, 32);
-  ch.legacy_session_id = ByteView(session_id_, session_id_len_);
-  ch.cipher_suites = opts_.cipher_suites;
-  static const uint8_t kNullCompression[1] = {0};
-  ch.legacy_compression_methods = kNullCompression;
-
-  wire::ExtensionsBuilder b;
-  // RFC 6066 §3: IP address literals are not sent as SNI.
-  const std::string_view sni_name = server_name_.sni();
-  const bool send_sni = !sni_name.empty();
-  if (send_sni) {
-    wire::ServerNameList sni;
-    sni.names.push_back({wire::ServerNameList::kHostName,
-                         ByteView(reinterpret_cast<const uint8_t*>(sni_name.data()), sni_name.size())});
-    b.add(ExtensionType::server_name, sni);
-  }
-  b.add(ExtensionType::supported_groups, wire::SupportedGroups{opts_.groups});
-  std::vector<SignatureScheme> schemes;
-  for (auto s : opts_.signature_schemes) schemes.push_back(s);
-  b.add(ExtensionType::signature_algorithms, wire::SignatureSchemeList{schemes});
-  b.add(ExtensionType::supported_versions, wire::SupportedVersionsList{{ProtocolVersion::tls13}});
-  wire::KeyShareClientHello ks;
-  ks.client_shares.push_back({share_->group(), share_->public_bytes()});
-  b.add(ExtensionType::key_share, ks);
-  std::vector<ByteView> alpn_names;
-  for (const auto& p : opts_.alpn) alpn_names.push_back(ByteView(reinterpret_cast<const uint8_t*>(p.data()), p.size()));
-  if (!alpn_names.empty())
-    b.add(ExtensionType::application_layer_protocol_negotiation, wire::ProtocolNameList{alpn_names});
-  if (!cookie_.empty()) b.add(ExtensionType::cookie, wire::Cookie{cookie_});
-  const Bytes zero_binder(ticket_ ? crypto::hash_len(psk_hash_) : 0, 0);
-  if (ticket_) {
-    // §4.2.9: only PSK with (EC)DHE, which keeps forward secrecy. §4.2.11: pre_shared_key
-    // is the last extension; its binder is patched in once the rest is encoded.
-    b.add(ExtensionType::psk_key_exchange_modes, wire::PskKeyExchangeModes{{wire::PskKeyExchangeMode::psk_dhe_ke}});
-    const uint32_t age_ms = static_cast<uint32_t>((io_now_ - ticket_->received_at) * 1000);
-    wire::OfferedPsks psks;
-    psks.identities.push_back({ticket_->ticket, age_ms + ticket_->age_add});
-    psks.binders.push_back(zero_binder);
-    b.add(ExtensionType::pre_shared_key, psks);
-  }
-  TLSPP_TRY_ASSIGN(ch.extensions, b.list());
-
-  offered_.clear();
-  for (const auto& e : ch.extensions) offered_.push_back(e.type);
-  TLSPP_TRY_ASSIGN(Bytes msg, wire::encode_message(ch));
-  if (ticket_) TLSPP_TRY(add_psk_binder(msg));
-  transcript_.add(msg);
-  Details d;
-  if (io.tracing())
-    d = Details{{"versions", "TLSv1.3"},
-                {"cipher_suites", join_names(opts_.cipher_suites, cipher_suite_name)},
-                {"groups", join_names(opts_.groups, named_group_name)},
-                {"key_share", std::string(named_group_name(share_->group()))},
-                {"signature_algorithms", join_names(schemes, signature_scheme_name)}};
-  if (io.tracing() && send_sni) d.emplace_back("server_name", std::string(sni_name));
-  if (io.tracing() && !alpn_names.empty()) d.emplace_back("alpn", alpn_list(alpn_names));
-  if (io.tracing() && !cookie_.empty()) d.emplace_back("cookie", std::to_string(cookie_.size()) + " bytes");
-  if (io.tracing() && ticket_)
-    d.emplace_back("pre_shared_key", "1 ticket (" + std::to_string(ticket_->ticket.size()) + " bytes), psk_dhe_ke");
-  io.send_message({MessageType::client_hello, retried_}, msg, std::move(d));
-  return {};
-}
-
-Status Tls13Client::add_psk_binder(Bytes& msg) {
-  // RFC 8446 §4.2.11.2: the binder is the Finished construction, keyed from the PSK's
-  // binder key, over the transcript up to the ClientHello truncated before the binders
-  // (after a retry, that transcript starts with message_hash and the HelloRetryRequest).
-  auto offset = wire::client_hello_binders_offset(msg);
-  if (!offset) return fail(offset.error());
-  const ByteView prefix = ByteView(msg).first(*offset);
-  const crypto::Digest h =
-      transcript_.has_hash() ? transcript_.hash_with(prefix) : crypto::HashCtx::digest(psk_hash_, prefix);
-  const auto early = keysched::EarlySecret::with_psk(psk_hash_, ticket_->resumption_secret.view());
-  const auto binder = keysched::finished_verify_data(psk_hash_, early.binder_key(false).view(), h.view());
-  const ByteView binders[1] = {binder.view()};
-  return wire::patch_psk_binders(msg, binders);
-}
 
 Status Tls13Client::handle(Io& io, ByteView message) {
   wire::Reader r(message);
@@ -292,9 +132,9 @@ Status Tls13Client::handle(Io& io, ByteView message) {
 Status Tls13Client::check_hello_common(const wire::ServerHello& sh, std::string_view what) {
   const std::string w(what);
   // RFC 8446 §4.1.3: the session id is echoed, the suite was offered, no compression.
-  if (!std::equal(sh.legacy_session_id_echo.begin(), sh.legacy_session_id_echo.end(), session_id_,
-                  session_id_ + session_id_len_) ||
-      sh.legacy_session_id_echo.size() != session_id_len_)
+  if (!std::equal(sh.legacy_session_id_echo.begin(), sh.legacy_session_id_echo.end(), o_.session_id,
+                  o_.session_id + o_.session_id_len) ||
+      sh.legacy_session_id_echo.size() != o_.session_id_len)
     return fail(Error::illegal(w + " does not echo the client's legacy_session_id"));
   if (std::find(opts_.cipher_suites.begin(), opts_.cipher_suites.end(), sh.cipher_suite) == opts_.cipher_suites.end() ||
       !tls13_suite(sh.cipher_suite))
@@ -313,13 +153,9 @@ Status Tls13Client::on_server_hello(Io& io, const wire::HandshakeMessage& m) {
   // RFC 8446 §4.1.3: a server negotiating an older version says so by the absence of
   // supported_versions; a TLS 1.3 client must then check the downgrade sentinel.
   const auto* sv = wire::find_extension(sh->extensions, ExtensionType::supported_versions);
-  if (!sv) {
-    if (sh->downgrade() != wire::DowngradeSentinel::none)
-      return fail(Error::illegal("ServerHello carries the TLS 1.3 downgrade sentinel: possible downgrade attack"));
-    return fail(Error{ErrorKind::peer_incompatible, AlertDescription::protocol_version,
-                      "server chose " + std::string(protocol_version_name(sh->legacy_version)) +
-                          "; this client offers only TLS 1.3"});
-  }
+  // The first ServerHello reaches this machine only when it selected TLS 1.3
+  // (handshake/client.cc); the one after a HelloRetryRequest must select it again (§4.1.4).
+  if (!sv) return fail(Error::illegal("ServerHello after a HelloRetryRequest does not select TLS 1.3"));
   auto version = wire::SupportedVersionSelected::decode(sv->data);
   if (!version) return fail(version.error());
   if (version->version != ProtocolVersion::tls13)
@@ -327,7 +163,7 @@ Status Tls13Client::on_server_hello(Io& io, const wire::HandshakeMessage& m) {
                                std::string(protocol_version_name(version->version)) + ", which was not offered"));
   TLSPP_TRY(check_hello_common(*sh, what));
   // §4.2.2: a HelloRetryRequest may carry a cookie the client never offered.
-  std::vector<uint16_t> allowed = offered_;
+  std::vector<uint16_t> allowed = o_.offered;
   if (hrr) allowed.push_back(static_cast<uint16_t>(ExtensionType::cookie));
   TLSPP_TRY(check_response_extensions(sh->extensions, sh->extension_context(), allowed, what));
   if (hrr) return on_hello_retry_request(io, *sh, m.whole);
@@ -340,13 +176,13 @@ Status Tls13Client::on_server_hello(Io& io, const wire::HandshakeMessage& m) {
                       "ServerHello has no key_share extension"});
   auto ks = wire::KeyShareServerHello::decode(ks_ext->data);
   if (!ks) return fail(ks.error());
-  if (ks->server_share.group != share_->group())
+  if (ks->server_share.group != o_.share->group())
     return fail(Error::illegal("ServerHello key share is for group " +
                                std::string(named_group_name(ks->server_share.group)) + ", but the client sent " +
-                               std::string(named_group_name(share_->group()))));
-  auto shared = share_->agree(ks->server_share.key_exchange);
+                               std::string(named_group_name(o_.share->group()))));
+  auto shared = o_.share->agree(ks->server_share.key_exchange);
   if (!shared) return fail(shared.error());
-  share_.reset();
+  o_.share.reset();
 
   suite_ = *tls13_suite(sh->cipher_suite);
   if (const auto* e = wire::find_extension(sh->extensions, ExtensionType::pre_shared_key)) {
@@ -356,7 +192,7 @@ Status Tls13Client::on_server_hello(Io& io, const wire::HandshakeMessage& m) {
     if (selected->selected_identity != 0)
       return fail(Error::illegal("ServerHello selected PSK identity " + std::to_string(selected->selected_identity) +
                                  ", but one was offered"));
-    if (suite_.hash != psk_hash_)
+    if (suite_.hash != o_.psk_hash)
       return fail(Error::illegal("ServerHello accepted the PSK with a cipher suite of another hash"));
     psk_accepted_ = true;
   }
@@ -366,7 +202,7 @@ Status Tls13Client::on_server_hello(Io& io, const wire::HandshakeMessage& m) {
   neg.version = ProtocolVersion::tls13;
   neg.cipher_suite = sh->cipher_suite;
   neg.group = ks->server_share.group;
-  neg.hello_retry_request = retried_;
+  neg.hello_retry_request = o_.retried;
   Details shd;
   if (io.tracing())
     shd = Details{{"version", "TLSv1.3"},
@@ -376,16 +212,16 @@ Status Tls13Client::on_server_hello(Io& io, const wire::HandshakeMessage& m) {
   io.message_received({MessageType::server_hello}, m.whole.size(), std::move(shd));
 
   // RFC 8446 §7.1: handshake secret and traffic secrets over ClientHello..ServerHello.
-  auto early = psk_accepted_ ? keysched::EarlySecret::with_psk(suite_.hash, ticket_->resumption_secret.view())
+  auto early = psk_accepted_ ? keysched::EarlySecret::with_psk(suite_.hash, o_.ticket->resumption_secret.view())
                              : keysched::EarlySecret::without_psk(suite_.hash);
   hs_secret_.emplace(std::move(early).into_handshake(shared->view()));
   if (psk_accepted_) {
     // No certificate comes in a resumed handshake (§2.2): the identity is the one the
     // ticket was issued under.
     neg.resumed = true;
-    neg.peer_subject = ticket_->peer_subject;
-    neg.peer_key = ticket_->peer_key;
-    neg.peer_verified = ticket_->peer_verified;
+    neg.peer_subject = o_.ticket->peer_subject;
+    neg.peer_key = o_.ticket->peer_key;
+    neg.peer_verified = o_.ticket->peer_verified;
   }
   const auto th = transcript_.hash();
   client_hs_ = hs_secret_->client_handshake_traffic_secret(th.view());
@@ -394,9 +230,9 @@ Status Tls13Client::on_server_hello(Io& io, const wire::HandshakeMessage& m) {
                                  "SERVER_HANDSHAKE_TRAFFIC_SECRET"));
   // Appendix D.4: the compatibility ChangeCipherSpec goes before the client's first
   // encrypted record, unless one was sent before a second ClientHello.
-  if (opts_.middlebox_compat && !ccs_sent_) {
+  if (opts_.middlebox_compat && !o_.ccs_sent) {
     io.send_change_cipher_spec();
-    ccs_sent_ = true;
+    o_.ccs_sent = true;
   }
   TLSPP_TRY(install_tls13_keys(io, Direction::write, KeyEpoch::handshake, suite_.aead, suite_.hash, client_hs_.view(),
                                   "CLIENT_HANDSHAKE_TRAFFIC_SECRET"));
@@ -406,8 +242,8 @@ Status Tls13Client::on_server_hello(Io& io, const wire::HandshakeMessage& m) {
 
 Status Tls13Client::on_hello_retry_request(Io& io, const wire::ServerHello& hrr, ByteView whole) {
   // RFC 8446 §4.1.4.
-  if (retried_) return fail(Error::unexpected("second HelloRetryRequest in one handshake"));
-  retried_ = true;
+  if (o_.retried) return fail(Error::unexpected("second HelloRetryRequest in one handshake"));
+  o_.retried = true;
   hrr_suite_ = hrr.cipher_suite;
   std::optional<NamedGroup> group;
   if (const auto* e = wire::find_extension(hrr.extensions, ExtensionType::key_share)) {
@@ -417,7 +253,7 @@ Status Tls13Client::on_hello_retry_request(Io& io, const wire::ServerHello& hrr,
     if (std::find(opts_.groups.begin(), opts_.groups.end(), *group) == opts_.groups.end())
       return fail(Error::illegal("HelloRetryRequest asks for group " + std::string(named_group_name(*group)) +
                                  ", which was not offered"));
-    if (*group == share_->group())
+    if (*group == o_.share->group())
       return fail(Error::illegal("HelloRetryRequest asks for a key share the client already sent (" +
                                  std::string(named_group_name(*group)) + ")"));
   }
@@ -431,7 +267,7 @@ Status Tls13Client::on_hello_retry_request(Io& io, const wire::ServerHello& hrr,
 
   suite_ = *tls13_suite(hrr.cipher_suite);
   // §4.1.4: a PSK whose hash the retry's suite does not use is not offered again.
-  if (ticket_ && psk_hash_ != suite_.hash) ticket_.reset();
+  if (o_.ticket && o_.psk_hash != suite_.hash) o_.ticket.reset();
   transcript_.set_hash(suite_.hash);
   transcript_.replace_with_message_hash();
   transcript_.add(whole);
@@ -444,20 +280,20 @@ Status Tls13Client::on_hello_retry_request(Io& io, const wire::ServerHello& hrr,
   if (group) {
     auto share = crypto::KeyShare::generate(*group, io.random());
     if (!share) return fail(share.error());
-    share_.emplace(std::move(*share));
+    o_.share.emplace(std::move(*share));
   }
-  cookie_ = std::move(cookie);
-  if (opts_.middlebox_compat && !ccs_sent_) {
+  o_.cookie = std::move(cookie);
+  if (opts_.middlebox_compat && !o_.ccs_sent) {
     io.send_change_cipher_spec();
-    ccs_sent_ = true;
+    o_.ccs_sent = true;
   }
-  return send_client_hello(io);
+  return send_client_hello(io, o_);
 }
 
 Status Tls13Client::on_encrypted_extensions(Io& io, const wire::HandshakeMessage& m) {
   auto ee = wire::EncryptedExtensions::decode(m.body);
   if (!ee) return fail(ee.error());
-  TLSPP_TRY(check_response_extensions(ee->extensions, ExtensionContext::encrypted_extensions, offered_,
+  TLSPP_TRY(check_response_extensions(ee->extensions, ExtensionContext::encrypted_extensions, o_.offered,
                                       "EncryptedExtensions"));
   Details d;
   auto& neg = io.negotiated();
@@ -533,7 +369,7 @@ Status Tls13Client::on_certificate(Io& io, const wire::HandshakeMessage& m) {
   if (!opts_.insecure_skip_verification) {
     // verify_chain_only is the explicit way to skip the name check (pki skips it for an
     // empty name); a ServerName is never empty.
-    auto verified = pki::verify_server_chain(*impl.trust, chain, opts_.verify_chain_only ? "" : server_name_.str(),
+    auto verified = pki::verify_server_chain(*impl.trust, chain, opts_.verify_chain_only ? "" : o_.server_name.str(),
                                              io.now(), pki::Purpose::server, opts_.min_rsa_key_bits);
     if (!verified) return fail(verified.error());
     server_key_ = verified->leaf_key;
@@ -660,9 +496,6 @@ Status Tls13Client::send_client_auth(Io& io) {
 
 }  // namespace
 
-std::unique_ptr<Handshake> make_tls13_client(std::shared_ptr<const ClientConfig> config, const ServerName& server_name,
-                                             const SessionTicket* ticket) {
-  return std::make_unique<Tls13Client>(std::move(config), server_name, ticket);
-}
+std::unique_ptr<Handshake> make_tls13_client(ClientOffer offer) { return std::make_unique<Tls13Client>(std::move(offer)); }
 
 }  // namespace tlspp::handshake

@@ -1,4 +1,4 @@
-#include "handshake/tls13_server.h"
+#include "handshake/server.h"
 
 #include <algorithm>
 #include <bitset>

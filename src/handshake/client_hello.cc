@@ -1,0 +1,194 @@
+#include "handshake/client_hello.h"
+
+#include <algorithm>
+
+#include "handshake/common.h"
+#include "keysched/tls13.h"
+#include "wire/extensions.h"
+#include "wire/messages.h"
+
+namespace tlspp::handshake {
+
+using wire::ExtensionType;
+
+ClientOffer::ClientOffer(std::shared_ptr<const ClientConfig> c, ServerName name)
+    : config(std::move(c)), opts(config->options()), server_name(std::move(name)) {
+  offer_tls13 = opts.min_version <= ProtocolVersion::tls13 && opts.max_version >= ProtocolVersion::tls13;
+  offer_tls12 = opts.min_version <= ProtocolVersion::tls12 && opts.max_version >= ProtocolVersion::tls12;
+}
+
+bool ClientOffer::suite_offered(CipherSuite s) const {
+  if (tls13_suite(s) ? !offer_tls13 : !(tls12_suite(s) && offer_tls12)) return false;
+  return std::find(opts.cipher_suites.begin(), opts.cipher_suites.end(), s) != opts.cipher_suites.end();
+}
+
+namespace {
+
+// RFC 8446 §4.6.1: "Clients MUST only resume if the new SNI value is valid for the server
+// certificate presented in the original session, and SHOULD only resume if the SNI value
+// matches the one used in the original session." tlspp requires the same name, which also
+// keys a session store. The session must be alive, of a version and suite still offered
+// (whose hash a TLS 1.3 PSK belongs to), with its ALPN protocol still configured, and at
+// least as verified as this configuration would verify a new session: a resumed connection
+// reports the session's identity, so an unverified session must not resume as verified.
+// RFC 7627 §5.3: a TLS 1.2 session without the extended master secret is not resumed.
+bool resumable(const ClientOffer& o, const SessionTicket& t) {
+  if (!o.suite_offered(t.cipher_suite)) return false;
+  if (t.version == ProtocolVersion::tls13) {
+    const auto params = tls13_suite(t.cipher_suite);
+    if (!params || t.ticket.empty() || t.resumption_secret.size() != crypto::hash_len(params->hash)) return false;
+  } else if (t.version == ProtocolVersion::tls12) {
+    if (!tls12_suite(t.cipher_suite) || (t.ticket.empty() && t.session_id.empty()) ||
+        t.resumption_secret.size() != 48 || !t.extended_master_secret)
+      return false;
+  } else {
+    return false;
+  }
+  if (o.now < t.received_at || o.now - t.received_at >= static_cast<std::time_t>(t.lifetime_seconds)) return false;
+  if (t.server_name != o.server_name.str()) return false;
+  if (!t.alpn.empty() && std::find(o.opts.alpn.begin(), o.opts.alpn.end(), t.alpn) == o.opts.alpn.end()) return false;
+  const bool verifying = !o.opts.insecure_skip_verification && !o.opts.verify_chain_only;
+  return t.peer_verified || !verifying;
+}
+
+Status add_psk_binder(ClientOffer& o, Bytes& msg) {
+  // RFC 8446 §4.2.11.2: the binder is the Finished construction, keyed from the PSK's
+  // binder key, over the transcript up to the ClientHello truncated before the binders
+  // (after a retry, that transcript starts with message_hash and the HelloRetryRequest).
+  auto offset = wire::client_hello_binders_offset(msg);
+  if (!offset) return fail(offset.error());
+  const ByteView prefix = ByteView(msg).first(*offset);
+  const crypto::Digest h =
+      o.transcript.has_hash() ? o.transcript.hash_with(prefix) : crypto::HashCtx::digest(o.psk_hash, prefix);
+  const auto early = keysched::EarlySecret::with_psk(o.psk_hash, o.ticket->resumption_secret.view());
+  const auto binder = keysched::finished_verify_data(o.psk_hash, early.binder_key(false).view(), h.view());
+  const ByteView binders[1] = {binder.view()};
+  return wire::patch_psk_binders(msg, binders);
+}
+
+}  // namespace
+
+Status send_first_client_hello(Io& io, ClientOffer& o, const SessionTicket* session) {
+  o.now = io.now();
+  if (!o.offer_tls13 && !o.offer_tls12) return fail(Error::config("no protocol version in the configured range"));
+  io.random().fill(o.random);
+  if (session && resumable(o, *session)) {
+    o.ticket = *session;
+    if (session->version == ProtocolVersion::tls13) o.psk_hash = tls13_suite(session->cipher_suite)->hash;
+  }
+  if (o.ticket && o.ticket->version == ProtocolVersion::tls12 && !o.ticket->session_id.empty() &&
+      o.ticket->session_id.size() <= 32) {
+    // RFC 5246 §7.4.1.2: the ID of the session to resume.
+    o.session_id_len = o.ticket->session_id.size();
+    std::copy(o.ticket->session_id.begin(), o.ticket->session_id.end(), o.session_id);
+  } else if ((o.offer_tls13 && o.opts.middlebox_compat) || (o.ticket && o.ticket->version == ProtocolVersion::tls12)) {
+    // RFC 8446 Appendix D.4: a non-empty legacy_session_id puts middleboxes in "resumption"
+    // mode, where they let the rest of the handshake pass. RFC 5077 §3.4: with a ticket, a
+    // session ID the server echoes to say it accepted the ticket.
+    o.session_id_len = 32;
+    io.random().fill(MutByteView(o.session_id, o.session_id_len));
+  }
+  if (o.offer_tls13) {
+    if (o.opts.groups.empty()) return fail(Error::config("no key exchange groups configured"));
+    auto share = crypto::KeyShare::generate(o.opts.groups.front(), io.random());
+    if (!share) return fail(share.error());
+    o.share.emplace(std::move(*share));
+  }
+  io.set_client_random(ByteView(o.random, 32));
+  io.negotiated().server_name = o.server_name.str();
+  return send_client_hello(io, o);
+}
+
+Status send_client_hello(Io& io, ClientOffer& o) {
+  const ClientOptions& opts = o.opts;
+  wire::ClientHello ch;
+  ch.random = ByteView(o.random, 32);
+  ch.legacy_session_id = o.session_id_view();
+  for (auto s : opts.cipher_suites)
+    if (o.suite_offered(s)) ch.cipher_suites.push_back(s);
+  if (ch.cipher_suites.empty()) return fail(Error::config("no cipher suite of an offered protocol version is configured"));
+  static const uint8_t kNullCompression[1] = {0};
+  ch.legacy_compression_methods = kNullCompression;
+  const bool tls13_psk = o.ticket && o.ticket->version == ProtocolVersion::tls13;
+  const bool tls12_session = o.ticket && o.ticket->version == ProtocolVersion::tls12;
+
+  wire::ExtensionsBuilder b;
+  // RFC 6066 §3: IP address literals are not sent as SNI.
+  const std::string_view sni_name = o.server_name.sni();
+  const bool send_sni = !sni_name.empty();
+  if (send_sni) {
+    wire::ServerNameList sni;
+    sni.names.push_back({wire::ServerNameList::kHostName,
+                         ByteView(reinterpret_cast<const uint8_t*>(sni_name.data()), sni_name.size())});
+    b.add(ExtensionType::server_name, sni);
+  }
+  b.add(ExtensionType::supported_groups, wire::SupportedGroups{opts.groups});
+  const std::vector<SignatureScheme>& schemes = opts.signature_schemes;
+  b.add(ExtensionType::signature_algorithms, wire::SignatureSchemeList{schemes});
+  std::vector<ProtocolVersion> versions;
+  if (o.offer_tls13) versions.push_back(ProtocolVersion::tls13);
+  if (o.offer_tls12) versions.push_back(ProtocolVersion::tls12);
+  if (o.offer_tls13) {
+    // RFC 8446 §4.2.1: TLS 1.3 is offered only here; legacy_version stays 0x0303.
+    b.add(ExtensionType::supported_versions, wire::SupportedVersionsList{versions});
+    wire::KeyShareClientHello ks;
+    ks.client_shares.push_back({o.share->group(), o.share->public_bytes()});
+    b.add(ExtensionType::key_share, ks);
+  }
+  if (o.offer_tls12) {
+    // RFC 8422 §5.1.2: uncompressed points only. RFC 7627 §5.1: extended_master_secret.
+    // RFC 5746 §3.4: an empty renegotiation_info on the initial handshake. RFC 5077 §3.2:
+    // session_ticket, empty to ask for one or holding the ticket to resume.
+    static const uint8_t kUncompressed[1] = {wire::EcPointFormats::kUncompressed};
+    b.add(ExtensionType::ec_point_formats, wire::EcPointFormats{kUncompressed});
+    b.add(ExtensionType::extended_master_secret, wire::EmptyExtension{});
+    b.add(ExtensionType::renegotiation_info, wire::RenegotiationInfo{});
+    b.add(ExtensionType::session_ticket,
+          wire::SessionTicket{tls12_session ? ByteView(o.ticket->ticket) : ByteView()});
+  }
+  std::vector<ByteView> alpn_names;
+  for (const auto& p : opts.alpn) alpn_names.push_back(ByteView(reinterpret_cast<const uint8_t*>(p.data()), p.size()));
+  if (!alpn_names.empty())
+    b.add(ExtensionType::application_layer_protocol_negotiation, wire::ProtocolNameList{alpn_names});
+  if (!o.cookie.empty()) b.add(ExtensionType::cookie, wire::Cookie{o.cookie});
+  const Bytes zero_binder(tls13_psk ? crypto::hash_len(o.psk_hash) : 0, 0);
+  if (tls13_psk) {
+    // §4.2.9: only PSK with (EC)DHE, which keeps forward secrecy. §4.2.11: pre_shared_key
+    // is the last extension; its binder is patched in once the rest is encoded.
+    b.add(ExtensionType::psk_key_exchange_modes, wire::PskKeyExchangeModes{{wire::PskKeyExchangeMode::psk_dhe_ke}});
+    const uint32_t age_ms = static_cast<uint32_t>((o.now - o.ticket->received_at) * 1000);
+    wire::OfferedPsks psks;
+    psks.identities.push_back({o.ticket->ticket, age_ms + o.ticket->age_add});
+    psks.binders.push_back(zero_binder);
+    b.add(ExtensionType::pre_shared_key, psks);
+  }
+  TLSPP_TRY_ASSIGN(ch.extensions, b.list());
+
+  o.offered.clear();
+  for (const auto& e : ch.extensions) o.offered.push_back(e.type);
+  TLSPP_TRY_ASSIGN(Bytes msg, wire::encode_message(ch));
+  if (tls13_psk) TLSPP_TRY(add_psk_binder(o, msg));
+  o.transcript.add(msg);
+  Details d;
+  if (io.tracing()) {
+    d = Details{{"versions", join_names(versions, protocol_version_name)},
+                {"cipher_suites", join_names(ch.cipher_suites, cipher_suite_name)},
+                {"groups", join_names(opts.groups, named_group_name)}};
+    if (o.share) d.emplace_back("key_share", std::string(named_group_name(o.share->group())));
+    d.emplace_back("signature_algorithms", join_names(schemes, signature_scheme_name));
+    if (send_sni) d.emplace_back("server_name", std::string(sni_name));
+    if (!alpn_names.empty()) d.emplace_back("alpn", alpn_list(alpn_names));
+    if (!o.cookie.empty()) d.emplace_back("cookie", std::to_string(o.cookie.size()) + " bytes");
+    if (tls13_psk)
+      d.emplace_back("pre_shared_key", "1 ticket (" + std::to_string(o.ticket->ticket.size()) + " bytes), psk_dhe_ke");
+    if (tls12_session && !o.ticket->ticket.empty())
+      d.emplace_back("session_ticket", std::to_string(o.ticket->ticket.size()) + " bytes");
+    if (tls12_session && !o.ticket->session_id.empty())
+      d.emplace_back("session_id", hex_string(o.ticket->session_id));
+  }
+  io.send_message({MessageType::client_hello, o.retried}, msg, std::move(d));
+  o.client_hello = std::move(msg);
+  return {};
+}
+
+}  // namespace tlspp::handshake

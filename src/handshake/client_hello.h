@@ -1,0 +1,59 @@
+// The client's first flight, shared by both protocol versions (RFC 8446 §4.1.2, RFC 5246
+// §7.4.1.2): one ClientHello builder for everything the configuration offers, and the record
+// of what was offered, which the version the server picks continues from.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "crypto/hash.h"
+#include "crypto/kx.h"
+#include "handshake/io.h"
+#include "keysched/transcript.h"
+#include "tlspp/config.h"
+#include "tlspp/server_name.h"
+
+namespace tlspp::handshake {
+
+// What the client offered, and the state both versions' continuations start from.
+struct ClientOffer {
+  ClientOffer(std::shared_ptr<const ClientConfig> c, ServerName name);
+  std::shared_ptr<const ClientConfig> config;
+  const ClientOptions& opts;
+  ServerName server_name;
+  bool offer_tls13 = true, offer_tls12 = true;  // within the configured version range
+  uint8_t random[32] = {};
+  uint8_t session_id[32] = {};
+  size_t session_id_len = 0;
+  std::optional<crypto::KeyShare> share;  // TLS 1.3 key share
+  Bytes cookie;                           // TLS 1.3 HelloRetryRequest cookie, echoed
+  bool retried = false;                   // the ClientHello after a HelloRetryRequest
+  bool ccs_sent = false;                  // RFC 8446 Appendix D.4 compatibility CCS
+  std::vector<uint16_t> offered;          // extension types of our ClientHello
+  // Resumption: a TLS 1.3 ticket (RFC 8446 §4.2.11) and its suite's hash, or a TLS 1.2
+  // session (session ID and/or RFC 5077 ticket).
+  std::optional<SessionTicket> ticket;
+  crypto::HashAlg psk_hash = crypto::HashAlg::sha256;
+  std::time_t now = 0;
+  keysched::Transcript transcript;  // holds the ClientHello (unhashed until a suite is known)
+  Bytes client_hello;               // the last ClientHello sent, for TLS 1.2's transcript
+
+  [[nodiscard]] ByteView session_id_view() const { return ByteView(session_id, session_id_len); }
+  [[nodiscard]] bool suite_offered(CipherSuite s) const;
+};
+
+// Prepares the offer (random, session ID, key share, the session to resume) and sends the
+// first ClientHello.
+[[nodiscard]] Status send_first_client_hello(Io& io, ClientOffer& offer, const SessionTicket* session);
+// Sends a ClientHello for the offer as it stands (also the second one after a
+// HelloRetryRequest, with offer.retried set).
+[[nodiscard]] Status send_client_hello(Io& io, ClientOffer& offer);
+
+// The TLS 1.3 and TLS 1.2 continuations, each starting in "expect ServerHello" with the
+// offer made (its ServerHello is the first message they handle).
+[[nodiscard]] std::unique_ptr<Handshake> make_tls13_client(ClientOffer offer);
+[[nodiscard]] std::unique_ptr<Handshake> make_tls12_client(ClientOffer offer);
+
+}  // namespace tlspp::handshake
