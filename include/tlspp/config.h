@@ -128,6 +128,11 @@ struct ServerOptions : CommonOptions {
   Bytes ticket_key;
   // Accept resumption (PSK with (EC)DHE, RFC 8446 §4.2.11) from tickets this server issued.
   bool accept_resumption = true;
+  // TLS 1.2 session IDs (RFC 5246 §7.4.1.2): sessions kept in memory for resumption, at most
+  // this many (the oldest go first; 0: no session IDs). Shared by every connection of the
+  // configuration. TLS 1.2 tickets (RFC 5077) follow `tickets` (any non-zero value: one
+  // ticket per full handshake when the client asks) and ticket_lifetime_seconds.
+  size_t session_cache_size = 1024;
 };
 
 class ClientConfig {

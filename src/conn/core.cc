@@ -362,10 +362,21 @@ Status Connection::Core::flush_handshake() {
   return {};
 }
 
+void Connection::Core::send_warning(AlertDescription alert) {
+  if (!flush_handshake()) return;
+  send_alert(alert, false);
+}
+
 void Connection::Core::send_change_cipher_spec() {
   if (!flush_handshake()) return;
   const uint8_t one = 1;
-  record::write_plaintext_record(out, ContentType::change_cipher_spec, ByteView(&one, 1));
+  // RFC 5246 §7.1: TLS 1.2's ChangeCipherSpec goes under the current (old) write keys;
+  // TLS 1.3's compatibility one is always in the clear (RFC 8446 Appendix D.4).
+  if (write_prot.active() && write_prot.form() == record::RecordForm::tls12) {
+    if (!write_prot.seal(ContentType::change_cipher_spec, ByteView(&one, 1), 0, out)) return;
+  } else {
+    record::write_plaintext_record(out, ContentType::change_cipher_spec, ByteView(&one, 1));
+  }
   if (tracing()) message_event(EventType::message_sent, {MessageType::change_cipher_spec}, 1, {});
 }
 

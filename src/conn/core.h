@@ -32,6 +32,7 @@ struct Connection::Core final : handshake::Io {
   // --- handshake::Io ---
   void send_message(MessageInfo what, ByteView message, handshake::Details details) override;
   void send_change_cipher_spec() override;
+  void send_warning(AlertDescription alert) override;
   [[nodiscard]] Status install_keys(Direction direction, const handshake::TrafficKeys& keys) override;
   void log_secret(std::string_view label, ByteView secret) override;
   void handshake_complete(std::unique_ptr<handshake::Connected> connected) override;

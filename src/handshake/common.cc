@@ -68,7 +68,10 @@ std::vector<SignatureScheme> schemes_for_key(crypto::KeyType type) {
     case crypto::KeyType::ec_p384: return {S::ecdsa_secp384r1_sha384};
     case crypto::KeyType::ec_p521: return {S::ecdsa_secp521r1_sha512};
     case crypto::KeyType::ed25519: return {S::ed25519};
-    case crypto::KeyType::rsa: return {S::rsa_pss_rsae_sha256, S::rsa_pss_rsae_sha384, S::rsa_pss_rsae_sha512};
+    // PKCS#1 v1.5 last: TLS 1.2 only (TLS 1.3 filters it out, RFC 8446 §4.2.3).
+    case crypto::KeyType::rsa:
+      return {S::rsa_pss_rsae_sha256, S::rsa_pss_rsae_sha384, S::rsa_pss_rsae_sha512,
+              S::rsa_pkcs1_sha256,    S::rsa_pkcs1_sha384,    S::rsa_pkcs1_sha512};
     case crypto::KeyType::rsa_pss: return {S::rsa_pss_pss_sha256, S::rsa_pss_pss_sha384, S::rsa_pss_pss_sha512};
     default: return {};
   }

@@ -53,6 +53,8 @@ class Io {
   // 1.2's real one) under the current write keys (none in TLS 1.3; TLS 1.2 sends it before
   // switching). Queued handshake messages go first.
   virtual void send_change_cipher_spec() = 0;
+  // Sends a warning alert under the current write keys (TLS 1.2's no_renegotiation).
+  virtual void send_warning(AlertDescription alert) = 0;
   // Switches a direction to new keys; messages queued so far go out under the old ones.
   [[nodiscard]] virtual Status install_keys(Direction direction, const TrafficKeys& keys) = 0;
   // Writes a key log line for a secret (EXPORTER_SECRET, TLS 1.2's CLIENT_RANDOM master

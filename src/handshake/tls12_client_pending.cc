@@ -1,7 +1,6 @@
 // Interim: the TLS 1.2 state machines are being written (issue 9). Until they land, a peer
 // that picks TLS 1.2 gets protocol_version and this sentence.
 #include "handshake/client_hello.h"
-#include "handshake/server.h"
 
 namespace tlspp::handshake {
 namespace {
@@ -19,7 +18,4 @@ class Tls12Unavailable final : public Handshake {
 }  // namespace
 
 std::unique_ptr<Handshake> make_tls12_client(ClientOffer) { return std::make_unique<Tls12Unavailable>(); }
-std::unique_ptr<Handshake> make_tls12_server(std::shared_ptr<const ServerConfig>, bool) {
-  return std::make_unique<Tls12Unavailable>();
-}
 }  // namespace tlspp::handshake
