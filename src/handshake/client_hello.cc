@@ -3,7 +3,10 @@
 #include <algorithm>
 
 #include "handshake/common.h"
+#include "handshake/config_impl.h"
 #include "keysched/tls13.h"
+#include "pki/certificate.h"
+#include "pki/verify.h"
 #include "wire/extensions.h"
 #include "wire/messages.h"
 
@@ -189,6 +192,39 @@ Status send_client_hello(Io& io, ClientOffer& o) {
   io.send_message({MessageType::client_hello, o.retried}, msg, std::move(d));
   o.client_hello = std::move(msg);
   return {};
+}
+
+Result<crypto::PublicKey> accept_server_chain(Io& io, const ClientOffer& o, std::span<const ByteView> chain) {
+  const ClientOptions& opts = o.opts;
+  auto& neg = io.negotiated();
+  const auto& impl = o.config->impl();
+  crypto::PublicKey key;
+  if (!opts.insecure_skip_verification) {
+    // verify_chain_only is the explicit way to skip the name check (pki skips it for an
+    // empty name); a ServerName is never empty.
+    auto verified = pki::verify_server_chain(*impl.trust, chain, opts.verify_chain_only ? "" : o.server_name.str(),
+                                             io.now(), pki::Purpose::server, opts.min_rsa_key_bits);
+    if (!verified) return fail(verified.error());
+    key = verified->leaf_key;
+    neg.peer_subject = verified->subject;
+    neg.peer_verified = !opts.verify_chain_only;
+  } else {
+    auto leaf = pki::parse_certificate(chain.front());
+    if (!leaf) return fail(leaf.error());
+    auto parsed = crypto::PublicKey::from_spki(leaf->spki);
+    if (!parsed)
+      return fail(Error{ErrorKind::bad_certificate, AlertDescription::unsupported_certificate,
+                        "server certificate key is unusable: " + parsed.error().message});
+    // Even unverified, a key is used for the handshake signature: its size is bounded.
+    TLSPP_TRY(pki::check_key_size(*parsed, "server certificate '" + leaf->subject_string() + "'",
+                                  opts.min_rsa_key_bits));
+    key = *parsed;
+    neg.peer_subject = leaf->subject_string();
+  }
+  neg.peer_key = key.describe();
+  neg.peer_certificates.clear();
+  for (ByteView c : chain) neg.peer_certificates.emplace_back(c.begin(), c.end());
+  return key;
 }
 
 }  // namespace tlspp::handshake

@@ -10,6 +10,7 @@
 
 #include "crypto/hash.h"
 #include "crypto/kx.h"
+#include "crypto/sig.h"
 #include "handshake/io.h"
 #include "keysched/transcript.h"
 #include "tlspp/config.h"
@@ -50,6 +51,12 @@ struct ClientOffer {
 // Sends a ClientHello for the offer as it stands (also the second one after a
 // HelloRetryRequest, with offer.retried set).
 [[nodiscard]] Status send_client_hello(Io& io, ClientOffer& offer);
+
+// The server's certificate chain (leaf first), verified as the configuration says (RFC 5280
+// path, host name, key size; with insecure_skip_verification only the leaf key's size), with
+// the Negotiated peer fields filled. Returns the leaf's key.
+[[nodiscard]] Result<crypto::PublicKey> accept_server_chain(Io& io, const ClientOffer& offer,
+                                                            std::span<const ByteView> chain);
 
 // The TLS 1.3 and TLS 1.2 continuations, each starting in "expect ServerHello" with the
 // offer made (its ServerHello is the first message they handle).

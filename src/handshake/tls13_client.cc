@@ -364,33 +364,8 @@ Status Tls13Client::on_certificate(Io& io, const wire::HandshakeMessage& m) {
     }
     chain.push_back(entry.cert_data);
   }
-  auto& neg = io.negotiated();
-  const auto& impl = config_->impl();
-  if (!opts_.insecure_skip_verification) {
-    // verify_chain_only is the explicit way to skip the name check (pki skips it for an
-    // empty name); a ServerName is never empty.
-    auto verified = pki::verify_server_chain(*impl.trust, chain, opts_.verify_chain_only ? "" : o_.server_name.str(),
-                                             io.now(), pki::Purpose::server, opts_.min_rsa_key_bits);
-    if (!verified) return fail(verified.error());
-    server_key_ = verified->leaf_key;
-    neg.peer_subject = verified->subject;
-    neg.peer_verified = !opts_.verify_chain_only;
-  } else {
-    auto leaf = pki::parse_certificate(chain.front());
-    if (!leaf) return fail(leaf.error());
-    auto key = crypto::PublicKey::from_spki(leaf->spki);
-    if (!key)
-      return fail(Error{ErrorKind::bad_certificate, AlertDescription::unsupported_certificate,
-                        "server certificate key is unusable: " + key.error().message});
-    // Even unverified, a key is used for CertificateVerify: its size is bounded.
-    TLSPP_TRY(pki::check_key_size(*key, "server certificate '" + leaf->subject_string() + "'",
-                                  opts_.min_rsa_key_bits));
-    server_key_ = *key;
-    neg.peer_subject = leaf->subject_string();
-  }
-  neg.peer_key = server_key_.describe();
-  neg.peer_certificates.clear();
-  for (ByteView c : chain) neg.peer_certificates.emplace_back(c.begin(), c.end());
+  TLSPP_TRY_ASSIGN(server_key_, accept_server_chain(io, o_, chain));
+  const auto& neg = io.negotiated();
   transcript_.add(m.whole);
   io.message_received({MessageType::certificate}, m.whole.size(),
            io.tracing() ? Details{{"certificates", std::to_string(chain.size())},
