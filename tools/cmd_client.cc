@@ -26,7 +26,7 @@ int run(const std::vector<std::string>& argv);
 const Command kClient{
     "client",
     "client HOST:PORT [--servername NAME] [--ca FILE ... | --insecure] [--alpn LIST] [--groups LIST] "
-    "[--ciphers LIST] [--request STRING] [--timeout SECONDS | --stay-open] [--summary] [--keylog FILE] "
+    "[--tls1.2 | --tls1.3 | --min-version V --max-version V] [--ciphers LIST] [--request STRING] [--timeout SECONDS | --stay-open] [--summary] [--keylog FILE] "
     "[--cert FILE --key FILE] [--trace[=text|mermaid]]",
     "connect to a TLS server; send stdin (or --request) and print what comes back", &run};
 const Registration reg{kClient};
@@ -45,9 +45,10 @@ const FlagSpec kFlags[] = {
     {"--alpn", true, false, "LIST", "offer these ALPN protocols, comma-separated, most preferred first (h2,http/1.1)."},
     {"--groups", true, false, "LIST",
      "key exchange groups to offer, most preferred first (x25519, secp256r1 or P-256, secp384r1 or P-384)."},
+    TLSPP_CLI_VERSION_FLAGS,
     {"--ciphers", true, false, "LIST",
-     "TLS 1.3 cipher suites to offer, most preferred first (TLS_AES_128_GCM_SHA256, TLS_AES_256_GCM_SHA384, "
-     "TLS_CHACHA20_POLY1305_SHA256)."},
+     "cipher suites to offer, most preferred first, TLS 1.3 and TLS 1.2 ones (IANA names, e.g. TLS_AES_128_GCM_SHA256, "
+     "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256)."},
     {"--request", true, false, "STRING",
      "send STRING (\\r and \\n become CR and LF) instead of reading stdin, then print the reply until the server "
      "closes."},
@@ -67,8 +68,8 @@ const FlagSpec kFlags[] = {
 };
 
 const char kAbout[] =
-    "Connects to HOST:PORT over TCP, runs a TLS 1.3 handshake (verifying the server's certificate\n"
-    "chain and name), then sends stdin, or --request, and copies what the server sends to stdout.";
+    "Connects to HOST:PORT over TCP, runs a TLS handshake (TLS 1.3, or TLS 1.2 with a server that\n"
+    "speaks no 1.3; verifying the server's certificate chain and name), then sends stdin, or --request, and copies what the server sends to stdout.";
 const char kNotes[] =
     "Closing: with --request the client sends nothing more and reads until the server closes, so a\n"
     "server that answers one request and hangs up finds no unread data (which would make its kernel\n"

@@ -40,7 +40,9 @@ const FlagSpec kFlags[] = {
      "ALPN protocols to accept, comma-separated, most preferred first; --http accepts only http/1.1 and http/1.0."},
     {"--groups", true, false, "LIST",
      "key exchange groups to accept, most preferred first (x25519, secp256r1 or P-256, secp384r1 or P-384)."},
-    {"--ciphers", true, false, "LIST", "TLS 1.3 cipher suites to accept, most preferred first (IANA names)."},
+    TLSPP_CLI_VERSION_FLAGS,
+    {"--ciphers", true, false, "LIST",
+     "cipher suites to accept, most preferred first, TLS 1.3 and TLS 1.2 ones (IANA names)."},
     {"--http", false, false, "",
      "answer each HTTP/1.x request with the connection's parameters as text/plain, then close (the default)."},
     {"--echo", false, false, "", "send back everything each client sends, until it closes (any ALPN protocol)."},
@@ -58,7 +60,7 @@ const FlagSpec kFlags[] = {
 };
 
 const char kAbout[] =
-    "Serves TLS 1.3 on ADDR:PORT from one event loop (no thread per connection). Prints\n"
+    "Serves TLS 1.3 and TLS 1.2 on ADDR:PORT from one event loop (no thread per connection). Prints\n"
     "\"listening on ADDR:PORT\" to stderr once ready, then one line per connection that ended:\n"
     "  tlspp server: PEER VERSION SUITE GROUP sni=NAME alpn=PROTOCOL resumed=yes|no in=BYTES out=BYTES ok\n"
     "with error=SENTENCE instead of ok when it failed (VERSION SUITE GROUP are - when the handshake\n"
@@ -72,7 +74,7 @@ const char kNotes[] =
 const Command kServer{
     "server",
     "server [--listen ADDR:PORT] --cert FILE --key FILE [--cert FILE --key FILE ...] [--alpn LIST] "
-    "[--groups LIST] [--ciphers LIST] [--http | --echo] [--keylog FILE] "
+    "[--groups LIST] [--tls1.2 | --tls1.3 | --min-version V --max-version V] [--ciphers LIST] [--http | --echo] [--keylog FILE] "
     "[--client-auth optional|required --client-ca FILE ...] [--max-connections N] [--exit-after N] [--trace] "
     "[--quiet]",
     "serve TLS on ADDR:PORT (default 127.0.0.1:8443) from one event loop; answer HTTP with the "

@@ -114,8 +114,15 @@ std::vector<std::string> split_list(std::string_view list) {
 }
 
 Result<std::vector<CipherSuite>> parse_cipher_suites(std::string_view list) {
-  static constexpr CipherSuite kKnown[] = {CipherSuite::TLS_AES_128_GCM_SHA256, CipherSuite::TLS_AES_256_GCM_SHA384,
-                                           CipherSuite::TLS_CHACHA20_POLY1305_SHA256};
+  static constexpr CipherSuite kKnown[] = {CipherSuite::TLS_AES_128_GCM_SHA256,
+                                           CipherSuite::TLS_AES_256_GCM_SHA384,
+                                           CipherSuite::TLS_CHACHA20_POLY1305_SHA256,
+                                           CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+                                           CipherSuite::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+                                           CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+                                           CipherSuite::TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+                                           CipherSuite::TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+                                           CipherSuite::TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256};
   std::vector<CipherSuite> out;
   for (const auto& item : split_list(list)) {
     const auto* found = std::find_if(std::begin(kKnown), std::end(kKnown),
@@ -123,7 +130,9 @@ Result<std::vector<CipherSuite>> parse_cipher_suites(std::string_view list) {
     if (found == std::end(kKnown))
       return fail(Error::config("unknown cipher suite '" + item +
                                 "' (known: TLS_AES_128_GCM_SHA256, TLS_AES_256_GCM_SHA384, "
-                                "TLS_CHACHA20_POLY1305_SHA256)"));
+                                "TLS_CHACHA20_POLY1305_SHA256 and the TLS 1.2 suites "
+                                "TLS_ECDHE_{ECDSA,RSA}_WITH_{AES_128_GCM_SHA256,AES_256_GCM_SHA384,"
+                                "CHACHA20_POLY1305_SHA256})"));
     out.push_back(*found);
   }
   if (out.empty()) return fail(Error::config("empty cipher suite list"));
@@ -180,7 +189,34 @@ std::string unescape_crlf(std::string_view text) {
   return out;
 }
 
+Result<ProtocolVersion> parse_version(std::string_view text, std::string_view flag) {
+  std::string t(text);
+  for (auto& c : t) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (t == "1.2" || t == "tls1.2" || t == "tlsv1.2") return ProtocolVersion::tls12;
+  if (t == "1.3" || t == "tls1.3" || t == "tlsv1.3") return ProtocolVersion::tls13;
+  return fail(Error::config(std::string(flag) + " takes 1.2 or 1.3, not '" + std::string(text) + "'"));
+}
+
+Status apply_version_options(const Args& args, CommonOptions& options) {
+  const bool only12 = args.has("--tls1.2"), only13 = args.has("--tls1.3");
+  const bool range = args.has("--min-version") || args.has("--max-version");
+  if (only12 && only13) return fail(Error::config("--tls1.2 and --tls1.3 each allow only one version; give one"));
+  if ((only12 || only13) && range)
+    return fail(Error::config("--tls1.2/--tls1.3 set the version exactly; --min-version/--max-version would not be used"));
+  if (only12 || only13) options.min_version = options.max_version = only12 ? ProtocolVersion::tls12 : ProtocolVersion::tls13;
+  for (auto [flag, field] : {std::pair{"--min-version", &options.min_version}, std::pair{"--max-version", &options.max_version}})
+    if (auto v = args.value(flag)) {
+      auto parsed = parse_version(*v, flag);
+      if (!parsed) return fail(parsed.error());
+      *field = *parsed;
+    }
+  if (options.min_version > options.max_version)
+    return fail(Error::config("--min-version is above --max-version"));
+  return {};
+}
+
 Status apply_common_options(const Args& args, CommonOptions& options) {
+  TLSPP_TRY(apply_version_options(args, options));
   if (auto v = args.value("--alpn")) {
     options.alpn = split_list(*v);
     if (options.alpn.empty()) return fail(Error::config("empty ALPN list"));

@@ -63,7 +63,13 @@ int print_help(const Command& command, std::span<const FlagSpec> spec, const cha
 // The two-character sequences \r and \n become CR and LF; everything else is kept.
 [[nodiscard]] std::string unescape_crlf(std::string_view text);
 
-// Applies --alpn, --groups, --ciphers and --keylog (or $SSLKEYLOGFILE) to `options`.
+// The protocol version flags every command with connections takes.
+#define TLSPP_CLI_VERSION_FLAGS                                                                                \
+  {"--tls1.2", false, false, "", "speak only TLS 1.2."}, {"--tls1.3", false, false, "", "speak only TLS 1.3."}, \
+      {"--min-version", true, false, "1.2|1.3", "the lowest protocol version to accept (default 1.2)."},         \
+      {"--max-version", true, false, "1.2|1.3", "the highest protocol version to offer (default 1.3)."}
+
+// Applies --tls1.2, --tls1.3, --min-version, --max-version, --alpn, --groups, --ciphers and --keylog (or $SSLKEYLOGFILE) to `options`.
 [[nodiscard]] Status apply_common_options(const Args& args, CommonOptions& options);
 
 // One line for a human: the alert name only where one was involved.
