@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# tlspp key log, proven with a third-party tool: loopback TLS 1.3 sessions between the
+# tlspp key log, proven with a third-party tool: loopback TLS 1.3 and TLS 1.2 sessions between the
 # `tlspp` command and real peers are captured with tshark and decrypted with the NSS key
 # log that tlspp wrote; the HTTP request and response must be readable in the decrypted
 # capture, and must not be without the key log.
@@ -11,6 +11,7 @@
 #   1. tlspp client --keylog          -> openssl s_server -www   (TLS_AES_256_GCM_SHA384)
 #   2. curl (no key log of its own)   -> tlspp server --http --keylog
 #   3. tlspp client, $SSLKEYLOGFILE   -> openssl s_server -www   (TLS_CHACHA20_POLY1305_SHA256)
+#   4. tlspp client --keylog          -> openssl s_server -tls1_2 (ECDHE-ECDSA-AES256-GCM-SHA384)
 #
 # Like tests/interop, the script re-executes itself in a new network namespace holding
 # only `lo`, so that the capture sees the test's traffic alone and none leaves the machine.
@@ -197,19 +198,24 @@ read_capture() {
 
 # --- checks ----------------------------------------------------------------------------------
 
-# check_keylog FILE: the NSS key log format of a TLS 1.3 connection (one connection: each
-# label once, one client random, which must be the ClientHello's random in the capture, and
-# secrets as long as the hash of the negotiated suite).
+# check_keylog FILE [1.2]: the NSS key log format of one connection: for TLS 1.3 each of the
+# five labels once, for TLS 1.2 one CLIENT_RANDOM line (the 48-byte master secret, RFC 5246
+# §8.1); one client random, which must be the ClientHello's random in the capture; secrets as
+# long as the negotiated suite's hash (TLS 1.3) or 48 bytes (TLS 1.2).
 check_keylog() {
-  local file=$1 labels expected bad randoms hello_random suite secret_hex
+  local file=$1 version=${2:-1.3} labels expected bad randoms hello_random suite secret_hex
   if [ ! -s "$file" ]; then
     fail "key log written" "tlspp wrote no key log to ${file#"$work"/}"
     return
   fi
   labels=$(awk '{print $1}' "$file" | sort | tr '\n' ' ')
-  expected="CLIENT_HANDSHAKE_TRAFFIC_SECRET CLIENT_TRAFFIC_SECRET_0 EXPORTER_SECRET SERVER_HANDSHAKE_TRAFFIC_SECRET SERVER_TRAFFIC_SECRET_0 "
+  if [ "$version" = 1.2 ]; then
+    expected="CLIENT_RANDOM "
+  else
+    expected="CLIENT_HANDSHAKE_TRAFFIC_SECRET CLIENT_TRAFFIC_SECRET_0 EXPORTER_SECRET SERVER_HANDSHAKE_TRAFFIC_SECRET SERVER_TRAFFIC_SECRET_0 "
+  fi
   if [ "$labels" = "$expected" ]; then
-    pass "key log has the 5 TLS 1.3 labels, each once"
+    pass "key log has the TLS $version labels ($expected), each once"
   else
     fail "key log labels" "expected one line each of: $expected; found: $labels" "$file"
   fi
@@ -219,13 +225,14 @@ check_keylog() {
   read_capture "$sdir/server-hello.txt" "" -- -Y 'tls.handshake.type == 2' -T fields -e tls.handshake.ciphersuite
   hello_random=$(head -n1 "$sdir/hello.txt" | tr -d ':' | tr 'A-F' 'a-f')
   suite=$(head -n1 "$sdir/server-hello.txt")
-  case $suite in
-    0x1301|0x1303|0x1304|0x1305) secret_hex=64 ;;  # SHA-256 suites
-    0x1302) secret_hex=96 ;;                       # TLS_AES_256_GCM_SHA384
+  case $version/$suite in
+    1.3/0x1301|1.3/0x1303|1.3/0x1304|1.3/0x1305) secret_hex=64 ;;  # SHA-256 suites
+    1.3/0x1302) secret_hex=96 ;;                                 # TLS_AES_256_GCM_SHA384
+    1.2/0xc0*|1.2/0xcca*) secret_hex=96 ;;                       # the master secret
     *) secret_hex="" ;;
   esac
   if [ -z "$secret_hex" ]; then
-    fail "key log secret lengths" "no TLS 1.3 cipher suite in the captured ServerHello ('$suite')" \
+    fail "key log secret lengths" "no TLS $version cipher suite in the captured ServerHello ('$suite')" \
       "$sdir/server-hello.txt" "$sdir/tshark-read.err"
   else
     bad=$(grep -Evx "[A-Z_0-9]+ [0-9a-fA-F]{64} [0-9a-fA-F]{$secret_hex}" "$file")
@@ -247,12 +254,12 @@ check_keylog() {
   fi
 }
 
-# check_decryption KEYLOG: with KEYLOG, tshark must decrypt the handshake (both Finished
-# messages need both handshake traffic secrets) and the HTTP exchange (both application
-# traffic secrets); without it, none of that may be visible, while the capture does hold
-# the session's ClientHello.
+# check_decryption KEYLOG [1.2]: with KEYLOG, tshark must decrypt the handshake (both Finished
+# messages need both handshake traffic secrets; in TLS 1.2 the master secret) and the HTTP
+# exchange (both application traffic secrets); without it, none of that may be visible,
+# while the capture does hold the session's ClientHello.
 check_decryption() {
-  local keylog=$1 types types_plain
+  local keylog=$1 version=${2:-1.3} types types_plain want want_plain
   read_capture "$sdir/hs.txt" "$keylog" -- -Y tls.handshake -T fields -e tls.handshake.type
   read_capture "$sdir/http.tsv" "$keylog" -- -Y http -T fields -e http.request.method -e http.request.uri -e http.response.code
   read_capture "$sdir/http.txt" "$keylog" -- -Y http
@@ -265,10 +272,19 @@ check_decryption() {
   # client's under the client handshake secret).
   types=$(tr ',' '\n' <"$sdir/hs.txt" | sed '/^$/d' | sort -n | uniq -c | awk '{printf "%s:%s ", $2, $1}')
   types_plain=$(tr ',' '\n' <"$sdir/hs-plain.txt" | sed '/^$/d' | sort -n | uniq -c | awk '{printf "%s:%s ", $2, $1}')
-  if [[ " $types" == *" 8:1 11:1 15:1 20:2 "* ]]; then
-    pass "decrypted handshake: EncryptedExtensions, Certificate, CertificateVerify, 2 Finished"
+  # RFC 5246 §7.3: in TLS 1.2 only the two Finished are encrypted; Certificate (11),
+  # ServerKeyExchange (12), ServerHelloDone (14) and ClientKeyExchange (16) are in the clear.
+  if [ "$version" = 1.2 ]; then
+    want="1:1 2:1 11:1 12:1 14:1 16:1 20:2 "
+    want_plain="1:1 2:1 11:1 12:1 14:1 16:1 "
   else
-    fail "decrypted handshake" "handshake types (type:count) with the key log: '$types'; expected 8:1 11:1 15:1 20:2" \
+    want="8:1 11:1 15:1 20:2 "
+    want_plain="1:1 2:1 "
+  fi
+  if [[ " $types" == *" $want"* ]]; then
+    pass "decrypted handshake: types $want(type:count), both Finished"
+  else
+    fail "decrypted handshake" "handshake types (type:count) with the key log: '$types'; expected $want" \
       "$sdir/hs.txt" "$sdir/tshark-read.err"
   fi
 
@@ -285,10 +301,10 @@ check_decryption() {
       "$sdir/http.tsv" "$sdir/tshark-read.err"
   fi
 
-  if [ -s "$sdir/tls-plain.txt" ] && [ ! -s "$sdir/http-plain.txt" ] && [ "$types_plain" = "1:1 2:1 " ]; then
-    pass "without the key log: TLS only (ClientHello, ServerHello), no HTTP"
+  if [ -s "$sdir/tls-plain.txt" ] && [ ! -s "$sdir/http-plain.txt" ] && [ "$types_plain" = "$want_plain" ]; then
+    pass "without the key log: TLS only (handshake types $want_plain), no HTTP"
   else
-    fail "negative control" "without a key log expected TLS records, handshake types '1:1 2:1 ' and no HTTP; got types '$types_plain' and $(wc -l <"$sdir/http-plain.txt") HTTP frames" \
+    fail "negative control" "without a key log expected TLS records, handshake types '$want_plain' and no HTTP; got types '$types_plain' and $(wc -l <"$sdir/http-plain.txt") HTTP frames" \
       "$sdir/http-plain.txt" "$sdir/tls-plain.txt"
   fi
 
@@ -309,10 +325,14 @@ begin_session() {
 # ($SSLKEYLOGFILE, for tlspp only). s_server writes its own key log too: both ends of one
 # connection must have logged the same secrets.
 session_tlspp_client() {
-  local port=$1 suite=$2 how=$3 keylog srv_pid rc
+  local port=$1 suite=$2 how=$3 version=${4:-1.3} keylog srv_pid rc
   keylog=$sdir/tlspp.keylog
+  local suite_args=(-tls1_3 -ciphersuites "$suite")
+  # -no_ticket: the TLS 1.2 handshake types checked below are those of a session without
+  # a NewSessionTicket.
+  [ "$version" = 1.2 ] && suite_args=(-tls1_2 -cipher "$suite" -no_ticket)
   start_bg s_server openssl s_server -accept "127.0.0.1:$port" -cert "$pki/ecdsa.pem" -key "$pki/ecdsa.key" \
-    -tls1_3 -ciphersuites "$suite" -www -naccept 1 -keylogfile "$sdir/openssl.keylog"
+    "${suite_args[@]}" -www -naccept 1 -keylogfile "$sdir/openssl.keylog"
   srv_pid=$bg_pid
   if ! wait_port "$port" "$srv_pid"; then
     fail "s_server listening" "openssl s_server did not listen on 127.0.0.1:$port" "$sdir/s_server.err"
@@ -340,13 +360,13 @@ session_tlspp_client() {
   else
     fail "session" "tlspp client exited $rc; expected 0 and the s_server status page" "$sdir/tlspp.out" "$sdir/tlspp.err" "$sdir/s_server.err"
   fi
-  check_keylog "$keylog"
+  check_keylog "$keylog" "$version"
   if [ -s "$sdir/openssl.keylog" ] && diff <(grep -v '^#' "$sdir/openssl.keylog" | sort) <(sort "$keylog") >"$sdir/keylog.diff"; then
     pass "key log = openssl s_server's key log of the same connection"
   else
     fail "key log vs openssl" "tlspp's key log differs from s_server -keylogfile" "$sdir/keylog.diff" "$sdir/openssl.keylog"
   fi
-  check_decryption "$keylog"
+  check_decryption "$keylog" "$version"
 }
 
 # curl -> tlspp server --http --keylog: the key log comes from the server; curl writes none.
@@ -396,6 +416,8 @@ begin_session 2 "curl -> tlspp server --keylog"
 session_tlspp_server
 begin_session 3 "tlspp client \$SSLKEYLOGFILE -> s_server"
 session_tlspp_client 20102 TLS_CHACHA20_POLY1305_SHA256 env
+begin_session 4 "tlspp client --keylog -> s_server -tls1_2"
+session_tlspp_client 20103 ECDHE-ECDSA-AES256-GCM-SHA384 option 1.2
 
 echo
 echo "keylog took $(( $(date +%s) - started )) s"
