@@ -422,7 +422,7 @@ TEST(ChangeCipherSpec, AfterTheHandshakeToTheClient) {
   ASSERT_TRUE(m);
   (void)m->deliver_raw(Dir::to_client, test::raw_record(ContentType::change_cipher_spec, Bytes{1}));
   m->run();
-  test::expect_fatal(*m, Side::client, A::unexpected_message, "ChangeCipherSpec received outside the handshake");
+  test::expect_fatal(*m, Side::client, A::unexpected_message, "ChangeCipherSpec received after the handshake");
 }
 
 TEST(ChangeCipherSpec, AfterTheHandshakeToTheServer) {
@@ -430,7 +430,7 @@ TEST(ChangeCipherSpec, AfterTheHandshakeToTheServer) {
   ASSERT_TRUE(m);
   (void)m->deliver_raw(Dir::to_server, test::raw_record(ContentType::change_cipher_spec, Bytes{1}));
   m->run();
-  test::expect_fatal(*m, Side::server, A::unexpected_message, "ChangeCipherSpec received outside the handshake");
+  test::expect_fatal(*m, Side::server, A::unexpected_message, "ChangeCipherSpec received after the handshake");
 }
 
 TEST(ChangeCipherSpec, BeforeTheClientHello) {

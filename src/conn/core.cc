@@ -179,9 +179,10 @@ Status Connection::Core::process_change_cipher_spec(const record::Record& rec) {
   // before the peer's Finished and switches its keys. Anything else is fatal.
   if (rec.body.size() != 1 || rec.body[0] != 1)
     return fail(Error::unexpected("ChangeCipherSpec record with invalid contents"));
-  if (handshake_done || !hs || !hs->ccs_allowed() || !hs_in.empty() ||
-      (read_prot.active() && read_prot.form() == record::RecordForm::tls12))
-    return fail(Error::unexpected("ChangeCipherSpec received outside the handshake"));
+  if (handshake_done || !hs) return fail(Error::unexpected("ChangeCipherSpec received after the handshake"));
+  if (!hs->ccs_allowed() || !hs_in.empty() || (read_prot.active() && read_prot.form() == record::RecordForm::tls12))
+    return fail(Error::unexpected("ChangeCipherSpec received in state " + std::string(hs->state_name()) +
+                                  (hs_in.empty() ? "" : ", within a fragmented handshake message")));
   if (++empty_records > kMaxEmptyRecords) return fail(Error::unexpected("too many ChangeCipherSpec records"));
   if (tracing()) message_event(EventType::message_received, {MessageType::change_cipher_spec}, 1, {});
   return hs->change_cipher_spec(*this);

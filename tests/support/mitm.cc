@@ -7,6 +7,7 @@
 
 #include "crypto/aead.h"
 #include "handshake/common.h"
+#include "keysched/tls12.h"
 #include "keysched/tls13.h"
 #include "support/record_keys.h"
 #include "wire/messages.h"
@@ -204,6 +205,12 @@ void Mitm::on_keylog(Side logger, const std::string& line) {
     return;
   }
   const std::string label = line.substr(0, sp1);
+  if (label == "CLIENT_RANDOM") {
+    // TLS 1.2: one master secret for both directions, whichever side logs it.
+    auto master = unhex(std::string_view(line).substr(sp2 + 1));
+    if (master) master_ = std::move(*master);
+    return;
+  }
   const std::string prefix = logger == Side::client ? "CLIENT_" : "SERVER_";
   if (!label.starts_with(prefix)) return;
   auto secret = unhex(std::string_view(line).substr(sp2 + 1));
@@ -234,10 +241,30 @@ std::optional<crypto::Secret> Mitm::secret(Dir dir, unsigned epoch) {
 }
 
 void Mitm::learn_suite(const Item& item) {
+  if (item.is(HandshakeType::client_hello) && item.body().size() >= 34)
+    client_random_.assign(item.body().begin() + 2, item.body().begin() + 34);
   // The suite of a HelloRetryRequest is the suite of the ServerHello (RFC 8446 §4.1.4).
   if (!item.is(HandshakeType::server_hello)) return;
   auto sh = wire::ServerHello::decode(item.body());
   if (sh && handshake::tls13_suite(sh->cipher_suite)) suite_ = sh->cipher_suite;
+  if (sh && handshake::tls12_suite(sh->cipher_suite) &&
+      !wire::find_extension(sh->extensions, wire::ExtensionType::supported_versions)) {
+    tls12_ = true;
+    suite_ = sh->cipher_suite;
+    server_random_.assign(sh->random.begin(), sh->random.end());
+  }
+}
+
+bool Mitm::install12(Dir dir, record::Protection& prot) const {
+  if (!suite_ || master_.empty() || client_random_.size() != 32 || server_random_.size() != 32) return false;
+  const auto p = handshake::tls12_suite(*suite_);
+  if (!p) return false;
+  const auto kb = keysched::tls12::key_block(p->hash, p->aead, master_, client_random_, server_random_);
+  const bool client = dir == Dir::to_server;
+  return prot
+      .install(p->aead, (client ? kb.client_write_key : kb.server_write_key).view(),
+               (client ? kb.client_write_iv : kb.server_write_iv).view(), record::RecordForm::tls12)
+      .has_value();
 }
 
 void Mitm::take_handshake(Dir dir, ByteView data, std::vector<Item>& out) {
@@ -252,10 +279,10 @@ void Mitm::take_handshake(Dir dir, ByteView data, std::vector<Item>& out) {
                                      in.hs_buffer.begin() + static_cast<ptrdiff_t>(used + 4 + len)),
                                in.epoch);
     used += 4 + len;
-    if (dir == Dir::to_client) learn_suite(item);
+    learn_suite(item);
     // RFC 8446 §4.4.4 / §4.6.3: the sender switches its write keys right after its own
-    // Finished and after each KeyUpdate.
-    const bool switches = item.is(HandshakeType::finished) || item.is(HandshakeType::key_update);
+    // Finished and after each KeyUpdate (TLS 1.2 switches at ChangeCipherSpec instead).
+    const bool switches = !tls12_ && (item.is(HandshakeType::finished) || item.is(HandshakeType::key_update));
     out.push_back(std::move(item));
     if (switches) {
       if (used != in.hs_buffer.size())
@@ -282,8 +309,17 @@ void Mitm::parse(Dir dir, ByteView bytes, std::vector<Item>& out) {
     if (!*next) return;
     const record::Record& rec = **next;
     const Bytes body(rec.body.begin(), rec.body.end());
-    switch (rec.type) {
+    // TLS 1.2 records keep their true type under protection (RFC 5246 §6.2.3.3).
+    const bool protected12 = tls12_ && in.epoch != kPlaintext;
+    switch (protected12 ? ContentType::invalid : rec.type) {
       case ContentType::change_cipher_spec:
+        out.push_back(record_item(rec.type, body, kPlaintext));
+        // RFC 5246 §7.1: the sender's next records use the new keys.
+        if (tls12_) {
+          in.epoch = kApplicationKeys;
+          if (!install12(dir, in.prot)) ADD_FAILURE() << dir_name(dir) << ": no TLS 1.2 keys at ChangeCipherSpec";
+        }
+        continue;
       case ContentType::alert:
         out.push_back(record_item(rec.type, body, kPlaintext));
         continue;
@@ -295,7 +331,7 @@ void Mitm::parse(Dir dir, ByteView bytes, std::vector<Item>& out) {
         break;
     }
     // A protected record. The first one uses the handshake traffic keys (RFC 8446 §7.1).
-    if (in.epoch == kPlaintext) {
+    if (!tls12_ && in.epoch == kPlaintext) {
       in.epoch = kHandshakeKeys;
       auto s = secret(dir, in.epoch);
       if (!s || !suite_ ||
@@ -331,6 +367,13 @@ void Mitm::seal_into(Dir dir, unsigned epoch, ContentType type, ByteView data, s
   inner.resize(inner.size() + padding, 0);
   if (inner.size() <= record::kMaxInnerPlaintext) {
     auto& slot = out_[idx(dir)][epoch];
+    if (!slot && tls12_) {
+      slot = std::make_unique<record::Protection>();
+      if (!install12(dir, *slot)) {
+        ADD_FAILURE() << dir_name(dir) << ": no TLS 1.2 keys to forward records";
+        return;
+      }
+    }
     if (!slot) {
       auto s = secret(dir, epoch);
       slot = std::make_unique<record::Protection>();
@@ -354,6 +397,10 @@ void Mitm::seal_into(Dir dir, unsigned epoch, ContentType type, ByteView data, s
 
 Bytes Mitm::seal_raw(Dir dir, unsigned epoch, ByteView inner) {
   // Like Protection::seal, without its limits: the record a broken peer could send.
+  if (tls12_) {
+    ADD_FAILURE() << dir_name(dir) << ": oversized protected records are only forged for TLS 1.3";
+    return {};
+  }
   auto& slot = out_[idx(dir)][epoch];
   auto s = secret(dir, epoch);
   if (!s || !suite_) {

@@ -46,7 +46,8 @@ enum class Dir : uint8_t { to_server, to_client };
 [[nodiscard]] inline Dir reverse(Dir d) { return d == Dir::to_server ? Dir::to_client : Dir::to_server; }
 [[nodiscard]] inline Dir from(Side sender) { return sender == Side::client ? Dir::to_server : Dir::to_client; }
 
-// Key epochs of one direction, numbered as the harness sees them.
+// Key epochs of one direction, numbered as the harness sees them. In TLS 1.2 a sender's
+// records are plaintext until its ChangeCipherSpec and kApplicationKeys after it.
 inline constexpr unsigned kPlaintext = 0;
 inline constexpr unsigned kHandshakeKeys = 1;    // *_HANDSHAKE_TRAFFIC_SECRET
 inline constexpr unsigned kApplicationKeys = 2;  // *_TRAFFIC_SECRET_0; 3, 4, ... after KeyUpdates
@@ -155,6 +156,9 @@ class Mitm {
   void on_keylog(Side logger, const std::string& line);
   [[nodiscard]] std::optional<crypto::Secret> secret(Dir dir, unsigned epoch);
   void learn_suite(const Item& item);
+  // TLS 1.2 (RFC 5246 §6.3): keys come from the master secret (the CLIENT_RANDOM key log
+  // line) and both randoms; installs the write keys of `dir`'s sender.
+  [[nodiscard]] bool install12(Dir dir, record::Protection& prot) const;
   void parse(Dir dir, ByteView bytes, std::vector<Item>& out);
   void take_handshake(Dir dir, ByteView data, std::vector<Item>& out);
   [[nodiscard]] std::vector<Bytes> encode(Dir dir, const std::vector<Item>& items);
@@ -176,6 +180,8 @@ class Mitm {
   std::array<std::map<std::string, Bytes>, 2> logged_;
   std::array<std::map<unsigned, Bytes>, 2> derived_;  // epochs after KeyUpdates
   std::optional<CipherSuite> suite_;
+  bool tls12_ = false;  // the ServerHello chose TLS 1.2
+  Bytes client_random_, server_random_, master_;
   std::array<Inbound, 2> in_;
   std::array<std::map<unsigned, std::unique_ptr<record::Protection>>, 2> out_;
   std::array<std::vector<Item>, 2> forwarded_, original_;
