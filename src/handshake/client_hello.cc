@@ -16,8 +16,15 @@ using wire::ExtensionType;
 
 ClientOffer::ClientOffer(std::shared_ptr<const ClientConfig> c, ServerName name)
     : config(std::move(c)), opts(config->options()), server_name(std::move(name)) {
-  offer_tls13 = opts.min_version <= ProtocolVersion::tls13 && opts.max_version >= ProtocolVersion::tls13;
-  offer_tls12 = opts.min_version <= ProtocolVersion::tls12 && opts.max_version >= ProtocolVersion::tls12;
+  // A version is offered when it is in the configured range and some suite of it is
+  // configured (a ClientHello for TLS 1.3 suites only carries no TLS 1.2 extensions).
+  const auto has = [&](bool tls13) {
+    return std::any_of(opts.cipher_suites.begin(), opts.cipher_suites.end(), [&](CipherSuite s) {
+      return tls13 ? tls13_suite(s).has_value() : tls12_suite(s).has_value();
+    });
+  };
+  offer_tls13 = opts.min_version <= ProtocolVersion::tls13 && opts.max_version >= ProtocolVersion::tls13 && has(true);
+  offer_tls12 = opts.min_version <= ProtocolVersion::tls12 && opts.max_version >= ProtocolVersion::tls12 && has(false);
 }
 
 bool ClientOffer::suite_offered(CipherSuite s) const {
@@ -73,7 +80,8 @@ Status add_psk_binder(ClientOffer& o, Bytes& msg) {
 
 Status send_first_client_hello(Io& io, ClientOffer& o, const SessionTicket* session) {
   o.now = io.now();
-  if (!o.offer_tls13 && !o.offer_tls12) return fail(Error::config("no protocol version in the configured range"));
+  if (!o.offer_tls13 && !o.offer_tls12)
+    return fail(Error::config("no protocol version in the configured range has a configured cipher suite"));
   io.random().fill(o.random);
   if (session && resumable(o, *session)) {
     o.ticket = *session;

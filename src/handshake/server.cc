@@ -22,7 +22,13 @@ struct VersionChoice {
 // server picks the highest it supports; without the extension, legacy_version is the highest
 // version the client speaks (RFC 5246 Appendix E.1).
 Result<VersionChoice> choose_version(const ServerOptions& opts, const wire::ClientHello& ch, ByteView body) {
-  const auto allowed = [&](ProtocolVersion v) { return v >= opts.min_version && v <= opts.max_version; };
+  // A version is spoken when it is in the configured range and some suite of it is configured.
+  const auto allowed = [&](ProtocolVersion v) {
+    if (v < opts.min_version || v > opts.max_version) return false;
+    return std::any_of(opts.cipher_suites.begin(), opts.cipher_suites.end(), [&](CipherSuite s) {
+      return v == ProtocolVersion::tls13 ? tls13_suite(s).has_value() : tls12_suite(s).has_value();
+    });
+  };
   const bool speaks13 = allowed(ProtocolVersion::tls13);
   // Appendix D.5: "Any endpoint receiving a Hello message with ClientHello.legacy_version ...
   // set to 0x0300 MUST abort the handshake with a "protocol_version" alert" (and anything
