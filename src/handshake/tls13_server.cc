@@ -3,12 +3,12 @@
 #include <algorithm>
 #include <bitset>
 #include <cctype>
-#include <cstring>
 #include <optional>
 
 #include "crypto/kx.h"
 #include "handshake/config_impl.h"
 #include "handshake/common.h"
+#include "handshake/sessions.h"
 #include "handshake/tls13_connected.h"
 #include "keysched/tls13.h"
 #include "keysched/transcript.h"
@@ -91,13 +91,6 @@ class Tls13Server final : public Handshake {
   Status on_certificate_verify(Io& io, const wire::HandshakeMessage& m);
   Status on_finished(Io& io, const wire::HandshakeMessage& m);
   Status send_tickets(Io& io, ByteView resumption_master);
-  Bytes seal_ticket(Io& io, ByteView psk, std::string_view sni) const;
-  struct TicketState {
-    CipherSuite suite{};
-    crypto::Secret psk;
-    std::string sni;  // the server name the session was made under ("" without SNI)
-  };
-  std::optional<TicketState> open_ticket(Io& io, ByteView ticket) const;
   Result<std::optional<crypto::Secret>> choose_psk(Io& io, const wire::ClientHello& ch, ByteView ch_whole,
                                                    std::string_view sni, uint16_t& selected);
   Bytes make_cookie(ByteView ch1_hash, CipherSuite suite, NamedGroup group) const;
@@ -175,66 +168,9 @@ Result<Bytes> Tls13Server::open_cookie(ByteView cookie, CipherSuite suite, Named
   return Bytes(h->begin(), h->end());
 }
 
-// Session tickets are the session itself, sealed: version, suite, issue time, lifetime, the
-// PSK and the SNI of the session under AES-256-GCM with the configuration's ticket key, so
-// the server stores nothing (RFC 8446 §4.6.1 leaves the format to the server).
-// ticket = nonce || sealed.
-constexpr uint8_t kTicketVersion = 2;
-constexpr std::string_view kTicketAad = "tlspp ticket v2";
-
-Bytes Tls13Server::seal_ticket(Io& io, ByteView psk, std::string_view sni) const {
-  Bytes plain;
-  wire::Writer w(plain);
-  w.u8(kTicketVersion);
-  w.u16(static_cast<uint16_t>(suite_id_));
-  w.u64(static_cast<uint64_t>(io.now()));
-  w.u32(opts_.ticket_lifetime_seconds);
-  w.vec8(psk);
-  w.vec16(ByteView(reinterpret_cast<const uint8_t*>(sni.data()), sni.size()));
-  if (!w.ok()) return {};
-  Bytes ticket(crypto::kAeadNonceLen + plain.size() + crypto::kAeadTagLen);
-  uint8_t nonce[crypto::kAeadNonceLen];
-  io.random().fill(nonce);
-  std::memcpy(ticket.data(), nonce, sizeof nonce);
-  crypto::AeadCtx ctx;
-  const ByteView aad(reinterpret_cast<const uint8_t*>(kTicketAad.data()), kTicketAad.size());
-  if (!ctx.set_key(crypto::AeadAlg::aes256gcm, config_->impl().ticket_key.view()) ||
-      !ctx.seal(nonce, aad, plain, MutByteView(ticket).subspan(sizeof nonce)))
-    ticket.clear();
-  crypto::secure_wipe(plain.data(), plain.size());
-  return ticket;
-}
-
-std::optional<Tls13Server::TicketState> Tls13Server::open_ticket(Io& io, ByteView ticket) const {
-  if (ticket.size() < crypto::kAeadNonceLen + crypto::kAeadTagLen + 1) return std::nullopt;
-  uint8_t nonce[crypto::kAeadNonceLen];
-  std::memcpy(nonce, ticket.data(), sizeof nonce);
-  const ByteView sealed = ticket.subspan(sizeof nonce);
-  Bytes plain(sealed.size() - crypto::kAeadTagLen);
-  crypto::AeadCtx ctx;
-  const ByteView aad(reinterpret_cast<const uint8_t*>(kTicketAad.data()), kTicketAad.size());
-  if (!ctx.set_key(crypto::AeadAlg::aes256gcm, config_->impl().ticket_key.view()) ||
-      !ctx.open(nonce, aad, sealed, plain))
-    return std::nullopt;  // not ours, or tampered with: ignored, a full handshake follows
-  wire::Reader r(plain);
-  auto version = r.u8("ticket version");
-  auto suite = r.u16("ticket suite");
-  auto issued = r.u64("ticket time");
-  auto lifetime = r.u32("ticket lifetime");
-  auto psk = r.vec8("ticket psk");
-  auto sni = r.vec16("ticket sni");
-  std::optional<TicketState> out;
-  if (version && *version == kTicketVersion && suite && issued && lifetime && psk && psk->size() <= crypto::Secret::kMax &&
-      sni && r.expect_end("ticket")) {
-    const auto now = static_cast<uint64_t>(io.now());
-    if (now >= *issued && now - *issued <= *lifetime)
-      out = TicketState{static_cast<CipherSuite>(*suite), crypto::Secret(*psk),
-                        std::string(reinterpret_cast<const char*>(sni->data()), sni->size())};
-  }
-  crypto::secure_wipe(plain.data(), plain.size());
-  return out;
-}
-
+// Session tickets are the session itself, sealed (handshake/sessions.h): the suite, issue
+// time, lifetime, the PSK and the SNI of the session, so the server stores nothing (RFC
+// 8446 §4.6.1 leaves the format to the server).
 // RFC 8446 §4.2.11: the first offered ticket that is ours, alive and for the selected
 // suite's hash, if its binder verifies. A binder that fails is fatal (decrypt_error).
 Result<std::optional<crypto::Secret>> Tls13Server::choose_psk(Io& io, const wire::ClientHello& ch, ByteView ch_whole,
@@ -253,21 +189,22 @@ Result<std::optional<crypto::Secret>> Tls13Server::choose_psk(Io& io, const wire
       !modes->offers(wire::PskKeyExchangeMode::psk_dhe_ke))
     return std::optional<crypto::Secret>();
   for (size_t i = 0; i < offered->identities.size(); ++i) {
-    auto state = open_ticket(io, offered->identities[i].identity);
+    auto state = open_ticket(config_->impl().ticket_key.view(), TicketKind::tls13, io.now(),
+                             offered->identities[i].identity);
     if (!state) continue;
     const auto params = tls13_suite(state->suite);
     if (!params || params->hash != suite_.hash) continue;
     // RFC 8446 §4.2.11 / §4.6.1: a session made under one server name does not resume under
     // another (a certificate chosen by SNI may not cover it); a full handshake follows.
-    if (state->sni != sni) continue;
+    if (state->server_name != sni) continue;
     auto offset = wire::client_hello_binders_offset(ch_whole);
     if (!offset) return fail(offset.error());
     const auto h = transcript_.hash_with(ch_whole.first(*offset));
-    const auto early = keysched::EarlySecret::with_psk(suite_.hash, state->psk.view());
+    const auto early = keysched::EarlySecret::with_psk(suite_.hash, state->secret.view());
     if (!keysched::finished_matches(suite_.hash, early.binder_key(false).view(), h.view(), offered->binders[i]))
       return fail(Error::crypto(AlertDescription::decrypt_error, "PSK binder of the offered ticket does not verify"));
     selected = static_cast<uint16_t>(i);
-    return std::optional<crypto::Secret>(std::move(state->psk));
+    return std::optional<crypto::Secret>(std::move(state->secret));
   }
   return std::optional<crypto::Secret>();
 }
@@ -667,7 +604,13 @@ Status Tls13Server::send_tickets(Io& io, ByteView resumption_master) {
     io.random().fill(age_add);
     const uint8_t nonce[1] = {static_cast<uint8_t>(i)};
     const auto psk = keysched::resumption_psk(suite_.hash, resumption_master, nonce);
-    const Bytes ticket = seal_ticket(io, psk.view(), io.negotiated().server_name);
+    StoredSession session;
+    session.suite = suite_id_;
+    session.secret = psk;
+    session.server_name = io.negotiated().server_name;
+    session.created = io.now();
+    session.lifetime = opts_.ticket_lifetime_seconds;
+    const Bytes ticket = seal_ticket(config_->impl().ticket_key.view(), io.random(), TicketKind::tls13, session);
     if (ticket.empty()) return fail(Error::internal("could not seal a session ticket"));
     wire::NewSessionTicket nst;
     nst.ticket_lifetime = opts_.ticket_lifetime_seconds;
