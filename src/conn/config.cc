@@ -177,6 +177,8 @@ Result<std::shared_ptr<const ServerConfig>> ServerConfig::create(ServerOptions o
     c->impl_->ticket_key = crypto::Secret::zeros(32);
     c->impl_->random->fill(c->impl_->ticket_key.data());
   }
+  if (options.session_cache_size > 0)
+    c->impl_->session_cache = std::make_unique<handshake::SessionCache>(options.session_cache_size);
   wipe_key_material(options.certificates);
   c->options_ = std::move(options);
   return std::shared_ptr<const ServerConfig>(std::move(c));

@@ -103,7 +103,8 @@ bool certificate_signature_accepted(pki::SignatureAlgorithm alg, std::span<const
 std::optional<CertificateChoice> choose_certificate(std::span<const LoadedCertificate> certs, std::string_view sni,
                                                     std::span<const SignatureScheme> sig_algs,
                                                     std::span<const SignatureScheme> sig_algs_cert,
-                                                    bool (*usable)(SignatureScheme)) {
+                                                    bool (*usable)(SignatureScheme),
+                                                    const std::function<bool(const LoadedCertificate&)>& fits) {
   const auto named = [&](const LoadedCertificate& c) {
     return std::any_of(c.dns_names.begin(), c.dns_names.end(),
                        [&](const std::string& p) { return pki::dns_name_matches(p, sni); });
@@ -112,7 +113,7 @@ std::optional<CertificateChoice> choose_certificate(std::span<const LoadedCertif
   const auto cert_algs = sig_algs_cert.empty() ? sig_algs : sig_algs_cert;
   std::optional<CertificateChoice> fallback;
   for (const LoadedCertificate& c : certs) {
-    if (any_named && !named(c)) continue;
+    if ((any_named && !named(c)) || (fits && !fits(c))) continue;
     std::optional<SignatureScheme> scheme;
     for (auto s : schemes_for_key(c.key_type))
       if (usable(s) && std::find(sig_algs.begin(), sig_algs.end(), s) != sig_algs.end()) {
@@ -127,6 +128,17 @@ std::optional<CertificateChoice> choose_certificate(std::span<const LoadedCertif
     if (!fallback) fallback = CertificateChoice{&c, *scheme};
   }
   return fallback;
+}
+
+Result<wire::HandshakeMessage> read_expected_message(ByteView message, std::optional<wire::HandshakeType> expected,
+                                                     std::string_view state) {
+  wire::Reader r(message);
+  auto m = wire::read_handshake(r);
+  if (!m) return fail(m.error());
+  if (!expected || m->type != *expected)
+    return fail(Error::unexpected(std::string(wire::handshake_type_name(m->type)) + " received in state " +
+                                  std::string(state)));
+  return *m;
 }
 
 std::string hex_string(ByteView b) {

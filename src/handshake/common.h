@@ -1,6 +1,7 @@
 // Pieces both TLS 1.3 state machines use.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -14,6 +15,7 @@
 #include "pki/certificate.h"
 #include "tlspp/types.h"
 #include "wire/extensions.h"
+#include "wire/messages.h"
 
 namespace tlspp::handshake {
 
@@ -58,12 +60,20 @@ struct CertificateChoice {
 // can sign with a scheme in `sig_algs` (filtered by `usable`) and whose chain is signed
 // with algorithms in `sig_algs_cert` (or `sig_algs` when the client sent no
 // signature_algorithms_cert); failing that, the first whose key can sign at all (the RFC
-// lets the server send a chain of its choice). Nothing when no key can sign.
-[[nodiscard]] std::optional<CertificateChoice> choose_certificate(std::span<const LoadedCertificate> certs,
-                                                                  std::string_view sni,
-                                                                  std::span<const SignatureScheme> sig_algs,
-                                                                  std::span<const SignatureScheme> sig_algs_cert,
-                                                                  bool (*usable)(SignatureScheme));
+// lets the server send a chain of its choice). Nothing when no key can sign. `fits`, when
+// given, rules certificates out beforehand (TLS 1.2: an ECDSA key on a curve the client
+// does not list, RFC 8422 §5.3).
+[[nodiscard]] std::optional<CertificateChoice> choose_certificate(
+    std::span<const LoadedCertificate> certs, std::string_view sni, std::span<const SignatureScheme> sig_algs,
+    std::span<const SignatureScheme> sig_algs_cert, bool (*usable)(SignatureScheme),
+    const std::function<bool(const LoadedCertificate&)>& fits = {});
+
+// Reads one whole handshake message, which must be of the type the current state waits for
+// (`expected`; nothing: no message may come now). Anything else is unexpected_message:
+// "finished received in state ExpectClientKeyExchange".
+[[nodiscard]] Result<wire::HandshakeMessage> read_expected_message(ByteView message,
+                                                                   std::optional<wire::HandshakeType> expected,
+                                                                   std::string_view state);
 
 // "a, b, c" of the names of a list, for event details.
 template <class T, class NameFn>

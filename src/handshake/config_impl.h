@@ -10,6 +10,7 @@
 
 #include "crypto/hash.h"
 #include "crypto/sig.h"
+#include "handshake/sessions.h"
 #include "pki/verify.h"
 #include "tlspp/config.h"
 
@@ -42,6 +43,9 @@ struct ServerConfig::Impl {
   crypto::Secret cookie_key;
   // Key sealing session tickets (ServerOptions::ticket_key or random).
   crypto::Secret ticket_key;
+  // TLS 1.2 sessions by session ID (ServerOptions::session_cache_size entries), shared by
+  // every connection of the configuration; null when the size is 0.
+  std::unique_ptr<handshake::SessionCache> session_cache;
 };
 
 }  // namespace tlspp

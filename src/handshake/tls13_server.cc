@@ -2,18 +2,16 @@
 
 #include <algorithm>
 #include <bitset>
-#include <cctype>
-#include <cstring>
 #include <optional>
 
 #include "crypto/kx.h"
 #include "handshake/config_impl.h"
 #include "handshake/common.h"
+#include "handshake/server_common.h"
+#include "handshake/sessions.h"
 #include "handshake/tls13_connected.h"
 #include "keysched/tls13.h"
 #include "keysched/transcript.h"
-#include "pki/hostname.h"
-#include "pki/verify.h"
 #include "wire/messages.h"
 
 namespace tlspp::handshake {
@@ -50,11 +48,21 @@ std::string_view state_name_of(State s) {
   return "?";
 }
 
+// The message each state waits for (nothing: none may come).
+std::optional<HandshakeType> expected_in(State s) {
+  switch (s) {
+    case State::expect_client_hello:
+    case State::expect_client_hello_2: return HandshakeType::client_hello;
+    case State::expect_certificate: return HandshakeType::certificate;
+    case State::expect_certificate_verify: return HandshakeType::certificate_verify;
+    case State::expect_finished: return HandshakeType::finished;
+    case State::connected: break;
+  }
+  return std::nullopt;
+}
+
 Error missing(std::string what) {
   return Error{ErrorKind::peer_misbehaved, AlertDescription::missing_extension, std::move(what)};
-}
-Error handshake_failure(std::string what) {
-  return Error{ErrorKind::peer_incompatible, AlertDescription::handshake_failure, std::move(what)};
 }
 
 // RFC 8446 §4.1.4: a HelloRetryRequest is a function of the session id it echoes, the suite,
@@ -91,13 +99,6 @@ class Tls13Server final : public Handshake {
   Status on_certificate_verify(Io& io, const wire::HandshakeMessage& m);
   Status on_finished(Io& io, const wire::HandshakeMessage& m);
   Status send_tickets(Io& io, ByteView resumption_master);
-  Bytes seal_ticket(Io& io, ByteView psk, std::string_view sni) const;
-  struct TicketState {
-    CipherSuite suite{};
-    crypto::Secret psk;
-    std::string sni;  // the server name the session was made under ("" without SNI)
-  };
-  std::optional<TicketState> open_ticket(Io& io, ByteView ticket) const;
   Result<std::optional<crypto::Secret>> choose_psk(Io& io, const wire::ClientHello& ch, ByteView ch_whole,
                                                    std::string_view sni, uint16_t& selected);
   Bytes make_cookie(ByteView ch1_hash, CipherSuite suite, NamedGroup group) const;
@@ -119,30 +120,16 @@ class Tls13Server final : public Handshake {
 };
 
 Status Tls13Server::handle(Io& io, ByteView message) {
-  wire::Reader r(message);
-  auto m = wire::read_handshake(r);
-  if (!m) return fail(m.error());
-  const auto unexpected = [&] {
-    return fail(Error::unexpected(std::string(wire::handshake_type_name(m->type)) + " received in state " +
-                                  std::string(state_name())));
-  };
+  TLSPP_TRY_ASSIGN(const wire::HandshakeMessage m, read_expected_message(message, expected_in(state_), state_name()));
   switch (state_) {
     case State::expect_client_hello:
-    case State::expect_client_hello_2:
-      if (m->type != HandshakeType::client_hello) return unexpected();
-      return on_client_hello(io, *m);
-    case State::expect_certificate:
-      if (m->type != HandshakeType::certificate) return unexpected();
-      return on_certificate(io, *m);
-    case State::expect_certificate_verify:
-      if (m->type != HandshakeType::certificate_verify) return unexpected();
-      return on_certificate_verify(io, *m);
-    case State::expect_finished:
-      if (m->type != HandshakeType::finished) return unexpected();
-      return on_finished(io, *m);
-    default:
-      return unexpected();
+    case State::expect_client_hello_2: return on_client_hello(io, m);
+    case State::expect_certificate: return on_certificate(io, m);
+    case State::expect_certificate_verify: return on_certificate_verify(io, m);
+    case State::expect_finished: return on_finished(io, m);
+    case State::connected: break;
   }
+  return fail(Error::internal("no handshake message is expected in state " + std::string(state_name())));
 }
 
 // RFC 8446 §4.2.2: the cookie carries what the server needs to rebuild the transcript after
@@ -175,66 +162,9 @@ Result<Bytes> Tls13Server::open_cookie(ByteView cookie, CipherSuite suite, Named
   return Bytes(h->begin(), h->end());
 }
 
-// Session tickets are the session itself, sealed: version, suite, issue time, lifetime, the
-// PSK and the SNI of the session under AES-256-GCM with the configuration's ticket key, so
-// the server stores nothing (RFC 8446 §4.6.1 leaves the format to the server).
-// ticket = nonce || sealed.
-constexpr uint8_t kTicketVersion = 2;
-constexpr std::string_view kTicketAad = "tlspp ticket v2";
-
-Bytes Tls13Server::seal_ticket(Io& io, ByteView psk, std::string_view sni) const {
-  Bytes plain;
-  wire::Writer w(plain);
-  w.u8(kTicketVersion);
-  w.u16(static_cast<uint16_t>(suite_id_));
-  w.u64(static_cast<uint64_t>(io.now()));
-  w.u32(opts_.ticket_lifetime_seconds);
-  w.vec8(psk);
-  w.vec16(ByteView(reinterpret_cast<const uint8_t*>(sni.data()), sni.size()));
-  if (!w.ok()) return {};
-  Bytes ticket(crypto::kAeadNonceLen + plain.size() + crypto::kAeadTagLen);
-  uint8_t nonce[crypto::kAeadNonceLen];
-  io.random().fill(nonce);
-  std::memcpy(ticket.data(), nonce, sizeof nonce);
-  crypto::AeadCtx ctx;
-  const ByteView aad(reinterpret_cast<const uint8_t*>(kTicketAad.data()), kTicketAad.size());
-  if (!ctx.set_key(crypto::AeadAlg::aes256gcm, config_->impl().ticket_key.view()) ||
-      !ctx.seal(nonce, aad, plain, MutByteView(ticket).subspan(sizeof nonce)))
-    ticket.clear();
-  crypto::secure_wipe(plain.data(), plain.size());
-  return ticket;
-}
-
-std::optional<Tls13Server::TicketState> Tls13Server::open_ticket(Io& io, ByteView ticket) const {
-  if (ticket.size() < crypto::kAeadNonceLen + crypto::kAeadTagLen + 1) return std::nullopt;
-  uint8_t nonce[crypto::kAeadNonceLen];
-  std::memcpy(nonce, ticket.data(), sizeof nonce);
-  const ByteView sealed = ticket.subspan(sizeof nonce);
-  Bytes plain(sealed.size() - crypto::kAeadTagLen);
-  crypto::AeadCtx ctx;
-  const ByteView aad(reinterpret_cast<const uint8_t*>(kTicketAad.data()), kTicketAad.size());
-  if (!ctx.set_key(crypto::AeadAlg::aes256gcm, config_->impl().ticket_key.view()) ||
-      !ctx.open(nonce, aad, sealed, plain))
-    return std::nullopt;  // not ours, or tampered with: ignored, a full handshake follows
-  wire::Reader r(plain);
-  auto version = r.u8("ticket version");
-  auto suite = r.u16("ticket suite");
-  auto issued = r.u64("ticket time");
-  auto lifetime = r.u32("ticket lifetime");
-  auto psk = r.vec8("ticket psk");
-  auto sni = r.vec16("ticket sni");
-  std::optional<TicketState> out;
-  if (version && *version == kTicketVersion && suite && issued && lifetime && psk && psk->size() <= crypto::Secret::kMax &&
-      sni && r.expect_end("ticket")) {
-    const auto now = static_cast<uint64_t>(io.now());
-    if (now >= *issued && now - *issued <= *lifetime)
-      out = TicketState{static_cast<CipherSuite>(*suite), crypto::Secret(*psk),
-                        std::string(reinterpret_cast<const char*>(sni->data()), sni->size())};
-  }
-  crypto::secure_wipe(plain.data(), plain.size());
-  return out;
-}
-
+// Session tickets are the session itself, sealed (handshake/sessions.h): the suite, issue
+// time, lifetime, the PSK and the SNI of the session, so the server stores nothing (RFC
+// 8446 §4.6.1 leaves the format to the server).
 // RFC 8446 §4.2.11: the first offered ticket that is ours, alive and for the selected
 // suite's hash, if its binder verifies. A binder that fails is fatal (decrypt_error).
 Result<std::optional<crypto::Secret>> Tls13Server::choose_psk(Io& io, const wire::ClientHello& ch, ByteView ch_whole,
@@ -253,21 +183,22 @@ Result<std::optional<crypto::Secret>> Tls13Server::choose_psk(Io& io, const wire
       !modes->offers(wire::PskKeyExchangeMode::psk_dhe_ke))
     return std::optional<crypto::Secret>();
   for (size_t i = 0; i < offered->identities.size(); ++i) {
-    auto state = open_ticket(io, offered->identities[i].identity);
+    auto state = open_ticket(config_->impl().ticket_key.view(), TicketKind::tls13, io.now(),
+                             offered->identities[i].identity);
     if (!state) continue;
     const auto params = tls13_suite(state->suite);
     if (!params || params->hash != suite_.hash) continue;
     // RFC 8446 §4.2.11 / §4.6.1: a session made under one server name does not resume under
     // another (a certificate chosen by SNI may not cover it); a full handshake follows.
-    if (state->sni != sni) continue;
+    if (state->server_name != sni) continue;
     auto offset = wire::client_hello_binders_offset(ch_whole);
     if (!offset) return fail(offset.error());
     const auto h = transcript_.hash_with(ch_whole.first(*offset));
-    const auto early = keysched::EarlySecret::with_psk(suite_.hash, state->psk.view());
+    const auto early = keysched::EarlySecret::with_psk(suite_.hash, state->secret.view());
     if (!keysched::finished_matches(suite_.hash, early.binder_key(false).view(), h.view(), offered->binders[i]))
       return fail(Error::crypto(AlertDescription::decrypt_error, "PSK binder of the offered ticket does not verify"));
     selected = static_cast<uint16_t>(i);
-    return std::optional<crypto::Secret>(std::move(state->psk));
+    return std::optional<crypto::Secret>(std::move(state->secret));
   }
   return std::optional<crypto::Secret>();
 }
@@ -324,31 +255,14 @@ Status Tls13Server::on_client_hello(Io& io, const wire::HandshakeMessage& m) {
                                  ", which is not in its supported_groups"));
 
   // Cipher suite: the preferred list's first entry the other list has too.
-  const auto& ours = opts_.cipher_suites;
-  const auto& theirs = ch->cipher_suites;
-  std::optional<CipherSuite> suite;
-  const auto& first = opts_.prefer_server_cipher_order ? ours : theirs;
-  const auto& second = opts_.prefer_server_cipher_order ? theirs : ours;
-  for (auto s : first)
-    if (tls13_suite(s) && std::find(second.begin(), second.end(), s) != second.end()) {
-      suite = s;
-      break;
-    }
-  if (!suite) return fail(handshake_failure("no TLS 1.3 cipher suite in common with the client"));
-  if (retry && *suite != suite_id_)
+  const auto suites =
+      common_suites(opts_, ch->cipher_suites, [](CipherSuite s) { return tls13_suite(s).has_value(); });
+  if (suites.empty()) return fail(handshake_failure("no TLS 1.3 cipher suite in common with the client"));
+  const CipherSuite suite = suites.front();
+  if (retry && suite != suite_id_)
     return fail(Error::illegal("ClientHello after HelloRetryRequest changed the cipher suites"));
 
-  std::string sni;
-  if (const auto* e = find(ExtensionType::server_name)) {
-    auto names = wire::ServerNameList::decode(e->data);
-    if (!names) return fail(names.error());
-    // RFC 6066 §3: host names compare case-insensitively; keep one form.
-    if (auto h = names->host_name()) {
-      sni = std::string(*h);
-      std::transform(sni.begin(), sni.end(), sni.begin(),
-                     [](char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); });
-    }
-  }
+  TLSPP_TRY_ASSIGN(const std::string sni, client_server_name(*ch));
   Details cd;
   if (io.tracing())
     cd = Details{{"versions", join_names(versions->versions, protocol_version_name)},
@@ -375,8 +289,8 @@ Status Tls13Server::on_client_hello(Io& io, const wire::HandshakeMessage& m) {
         break;
       }
     if (!group) return fail(handshake_failure("no key exchange group in common with the client"));
-    suite_id_ = *suite;
-    suite_ = *tls13_suite(*suite);
+    suite_id_ = suite;
+    suite_ = *tls13_suite(suite);
     return send_hello_retry_request(io, *ch, m.whole, *group);
   }
   if (retry && share->group != hrr_group_)
@@ -392,45 +306,29 @@ Status Tls13Server::on_client_hello(Io& io, const wire::HandshakeMessage& m) {
   }
   const auto& certs = config_->impl().certificates;
   const auto choice = choose_certificate(certs, sni, sig_algs->schemes, sig_algs_cert, tls13_handshake_scheme);
-  if (!choice) {
-    std::string keys;
-    for (const auto& c : certs) keys += (keys.empty() ? "" : ", ") + std::string(crypto::key_type_name(c.key_type));
-    return fail(handshake_failure("client accepts no signature scheme for the server's certificate keys (" + keys +
-                                  ")"));
-  }
+  if (!choice)
+    return fail(handshake_failure("client accepts no signature scheme for the server's certificate keys (" +
+                                  certificate_key_types(certs) + ")"));
   const LoadedCertificate* cert = choice->certificate;
   const std::optional<SignatureScheme> scheme = choice->scheme;
 
   // ALPN (RFC 7301 §3.2): the server's most preferred protocol the client offers.
-  std::string alpn;
-  if (const auto* e = find(ExtensionType::application_layer_protocol_negotiation); e && !opts_.alpn.empty()) {
-    auto offered = wire::ProtocolNameList::decode(e->data, ExtensionContext::client_hello);
-    if (!offered) return fail(offered.error());
-    for (const auto& p : opts_.alpn)
-      if (std::any_of(offered->names.begin(), offered->names.end(), [&](ByteView n) { return to_string(n) == p; })) {
-        alpn = p;
-        break;
-      }
-    if (alpn.empty() && opts_.require_alpn_match)
-      return fail(
-          Error{ErrorKind::peer_incompatible, AlertDescription::no_application_protocol,
-                "client offers ALPN protocols " + alpn_list(offered->names) + ", none of which this server speaks"});
-  }
+  TLSPP_TRY_ASSIGN(const std::string alpn, choose_alpn(opts_, *ch));
 
   // Transcript: after a retry it is rebuilt from the cookie (§4.4.1: message_hash of
   // ClientHello1, then the HelloRetryRequest), so nothing but the cookie links the hellos.
-  suite_id_ = *suite;
-  suite_ = *tls13_suite(*suite);
+  suite_id_ = suite;
+  suite_ = *tls13_suite(suite);
   if (retry) {
     const auto* ce = find(ExtensionType::cookie);
     if (!ce) return fail(Error::illegal("ClientHello after HelloRetryRequest has no cookie"));
     auto cookie = wire::Cookie::decode(ce->data);
     if (!cookie) return fail(cookie.error());
-    auto ch1_hash = open_cookie(cookie->cookie, *suite, hrr_group_);
+    auto ch1_hash = open_cookie(cookie->cookie, suite, hrr_group_);
     if (!ch1_hash) return fail(ch1_hash.error());
     transcript_ = keysched::Transcript(suite_.hash);
     transcript_.add(wire::message_hash(*ch1_hash));
-    TLSPP_TRY_ASSIGN(const Bytes hrr, encode_hello_retry_request(ch->legacy_session_id, *suite, hrr_group_,
+    TLSPP_TRY_ASSIGN(const Bytes hrr, encode_hello_retry_request(ch->legacy_session_id, suite, hrr_group_,
                                                                  cookie->cookie));
     transcript_.add(hrr);
   } else {
@@ -444,7 +342,7 @@ Status Tls13Server::on_client_hello(Io& io, const wire::HandshakeMessage& m) {
 
   auto& neg = io.negotiated();
   neg.version = ProtocolVersion::tls13;
-  neg.cipher_suite = *suite;
+  neg.cipher_suite = suite;
   neg.group = share->group;
   neg.signature_scheme = *scheme;
   neg.alpn = alpn;
@@ -462,7 +360,7 @@ Status Tls13Server::on_client_hello(Io& io, const wire::HandshakeMessage& m) {
   wire::ServerHello sh;
   sh.random = ByteView(random, 32);
   sh.legacy_session_id_echo = ch->legacy_session_id;
-  sh.cipher_suite = *suite;
+  sh.cipher_suite = suite;
   wire::ExtensionsBuilder b;
   b.add(ExtensionType::supported_versions, wire::SupportedVersionSelected{ProtocolVersion::tls13});
   b.add(ExtensionType::key_share, wire::KeyShareServerHello{{share->group, server_share->public_bytes()}});
@@ -473,7 +371,7 @@ Status Tls13Server::on_client_hello(Io& io, const wire::HandshakeMessage& m) {
   Details shd;
   if (io.tracing())
     shd = Details{{"version", "TLSv1.3"},
-                  {"cipher_suite", std::string(cipher_suite_name(*suite))},
+                  {"cipher_suite", std::string(cipher_suite_name(suite))},
                   {"key_share", std::string(named_group_name(share->group))}};
   if (io.tracing() && resumed) shd.emplace_back("pre_shared_key", "accepted (resumption)");
   io.send_message({MessageType::server_hello}, sh_msg, std::move(shd));
@@ -511,6 +409,10 @@ Status Tls13Server::on_client_hello(Io& io, const wire::HandshakeMessage& m) {
       if (tls13_handshake_scheme(s)) requested_schemes_.push_back(s);
     wire::ExtensionsBuilder rb;
     rb.add(ExtensionType::signature_algorithms, wire::SignatureSchemeList{requested_schemes_});
+    // §4.2.4: the CAs whose certificates the server accepts, so that a client holding
+    // several can pick.
+    if (auto names = client_ca_names(*config_); !names.empty())
+      rb.add(ExtensionType::certificate_authorities, wire::CertificateAuthorities{std::move(names)});
     wire::CertificateRequest cr;
     TLSPP_TRY_ASSIGN(cr.extensions, rb.list());
     TLSPP_TRY_ASSIGN(const Bytes cr_msg, wire::encode_message(cr));
@@ -602,17 +504,8 @@ Status Tls13Server::on_certificate(Io& io, const wire::HandshakeMessage& m) {
                         "client certificate entry carries an unsolicited extension"});
     chain.push_back(e.cert_data);
   }
-  const auto& trust = config_->impl().client_trust;
-  if (!trust) return fail(Error::internal("client certificates requested without a trust store"));
-  auto verified =
-      pki::verify_server_chain(*trust, chain, "", io.now(), pki::Purpose::client, opts_.min_rsa_key_bits);
-  if (!verified) return fail(verified.error());
-  client_key_ = verified->leaf_key;
-  auto& neg = io.negotiated();
-  neg.peer_subject = verified->subject;
-  neg.peer_key = client_key_.describe();
-  neg.peer_verified = true;
-  for (ByteView c : chain) neg.peer_certificates.emplace_back(c.begin(), c.end());
+  TLSPP_TRY_ASSIGN(client_key_, verify_client_chain(io, *config_, chain));
+  const auto& neg = io.negotiated();
   io.message_received({MessageType::certificate}, m.whole.size(),
            io.tracing() ? Details{{"certificates", std::to_string(chain.size())},
                                   {"subject", neg.peer_subject},
@@ -667,7 +560,13 @@ Status Tls13Server::send_tickets(Io& io, ByteView resumption_master) {
     io.random().fill(age_add);
     const uint8_t nonce[1] = {static_cast<uint8_t>(i)};
     const auto psk = keysched::resumption_psk(suite_.hash, resumption_master, nonce);
-    const Bytes ticket = seal_ticket(io, psk.view(), io.negotiated().server_name);
+    StoredSession session;
+    session.suite = suite_id_;
+    session.secret = psk;
+    session.server_name = io.negotiated().server_name;
+    session.created = io.now();
+    session.lifetime = opts_.ticket_lifetime_seconds;
+    const Bytes ticket = seal_ticket(config_->impl().ticket_key.view(), io.random(), TicketKind::tls13, session);
     if (ticket.empty()) return fail(Error::internal("could not seal a session ticket"));
     wire::NewSessionTicket nst;
     nst.ticket_lifetime = opts_.ticket_lifetime_seconds;
