@@ -219,6 +219,7 @@ Status Connection::Core::process_protected(const record::Record& rec) {
     if (opened->plaintext.data() != dst.data()) std::memmove(dst.data(), opened->plaintext.data(), n);
     app_in.trim_tail(dst.size() - n);
     empty_records = 0;
+    warning_alerts = 0;
     if (connected) connected->application_data_received();
     if (tracing()) event(EventType::application_data_received, "application data", n);
     return {};
@@ -250,6 +251,7 @@ Status Connection::Core::process_content(ContentType type, ByteView body) {
     case ContentType::handshake:
       return process_handshake_bytes(body);
     case ContentType::application_data:
+      warning_alerts = 0;
       if (connected) connected->application_data_received();
       app_in.append(body);
       if (tracing()) event(EventType::application_data_received, "application data", body.size());
@@ -271,6 +273,13 @@ Status Connection::Core::process_alert(ByteView body) {
   if (desc == AlertDescription::user_canceled) {
     // §6.1: user_canceled is followed by close_notify; it is the only non-fatal alert.
     if (++warning_alerts > kMaxWarningAlerts) return fail(Error::unexpected("too many warning alerts"));
+    return {};
+  }
+  if (body[0] == 1 && negotiated_.version == ProtocolVersion::tls12) {
+    // RFC 5246 §7.2: in TLS 1.2 a warning (no_renegotiation, unrecognized_name, ...) does not
+    // end the connection; a peer sending them without end does.
+    if (++warning_alerts > kMaxWarningAlerts)
+      return fail(Error::unexpected("too many warning alerts without application data"));
     return {};
   }
   // §6: in TLS 1.3 every other alert is fatal whatever its level says.

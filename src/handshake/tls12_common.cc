@@ -70,8 +70,10 @@ crypto::Digest tls12_transcript_hash(crypto::HashAlg hash, ByteView messages) {
 namespace {
 
 // Renegotiation attempts a peer may make without application data between them before we
-// call it a flood. Each is refused with a warning and costs us nothing else.
-constexpr unsigned kMaxRenegotiationAttempts = 32;
+// call it a flood. Each is refused with a warning and costs us nothing else. No more than
+// the warnings a TLS 1.2 peer accepts in a row (conn/core.cc, kMaxWarningAlerts), so that a
+// tlspp peer is never the one to give up first.
+constexpr unsigned kMaxRenegotiationAttempts = 4;
 
 class Tls12Connected final : public Connected {
  public:
