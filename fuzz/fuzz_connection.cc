@@ -1,7 +1,7 @@
 // libFuzzer target: whole tlspp connections fed hostile bytes.
 //
-// Byte 0 of the input chooses the victim (bits 0-2, modulo 5) and how the rest is cut into
-// receive() calls (bits 3-7: 0 feeds it whole, n feeds chunks of n bytes):
+// Byte 0 of the input chooses the victim (bits 0-2) and how the rest is cut into receive()
+// calls (bits 3-7: 0 feeds it whole, n feeds chunks of n bytes):
 //   0: a server (no client authentication, one session ticket), fed the rest as what the
 //      client sent;
 //   1: a server that asks for an optional client certificate and verifies it;
@@ -10,7 +10,12 @@
 //   3: a server that accepts only secp384r1, so an ordinary ClientHello gets a
 //      HelloRetryRequest and a cookie;
 //   4: a client offering to resume a session (pre_shared_key with a ticket server 0
-//      issued), fed the rest as what the server sent.
+//      issued), fed the rest as what the server sent;
+//   5: a TLS 1.2-only server (optional client certificate, session IDs and RFC 5077
+//      tickets), fed the rest as what the client sent;
+//   6: a TLS 1.2-only client that has sent its ClientHello;
+//   7: a TLS 1.2-only client offering to resume a session (session ID and ticket) that
+//      server 5 issued.
 // Servers 0 and 1 accept resumption with tickets sealed under one fixed key.
 // Everything a connection depends on is fixed: Ed25519 keys from constant seeds,
 // certificates with fixed serials and validity (Ed25519 signatures are deterministic),
@@ -90,9 +95,10 @@ T check(Result<T> r) {
 struct World {
   std::shared_ptr<ReplayRandom> client_random = std::make_shared<ReplayRandom>();
   std::shared_ptr<ReplayRandom> server_random = std::make_shared<ReplayRandom>();
-  std::shared_ptr<const ServerConfig> server[4];
-  std::shared_ptr<const ClientConfig> client;
-  SessionTicket ticket;  // from a full handshake with server 0, for mode 4
+  std::shared_ptr<const ServerConfig> server[6];
+  std::shared_ptr<const ClientConfig> client, client12;
+  SessionTicket ticket;    // from a full handshake with server 0, for mode 4
+  SessionTicket session12; // from a full TLS 1.2 handshake with server 5, for mode 7
 
   World() {
     const auto root_key = ed25519_key(1), server_key = ed25519_key(2), client_key = ed25519_key(3);
@@ -114,7 +120,7 @@ struct World {
     CertificateKeyPair server_pair{"", "", pem("CERTIFICATE", server_cert), pem("PRIVATE KEY", server_key.pkcs8_der())};
     CertificateKeyPair client_pair{"", "", pem("CERTIFICATE", client_cert), pem("PRIVATE KEY", client_key.pkcs8_der())};
 
-    for (int mode : {0, 1, 3}) {
+    for (int mode : {0, 1, 3, 5}) {
       ServerOptions s;
       s.certificates = {server_pair};
       s.random = server_random;
@@ -123,10 +129,11 @@ struct World {
       s.alpn = {"h2", "http/1.1"};
       s.require_alpn_match = false;
       s.ticket_key = Bytes(32, 0x42);
-      if (mode == 1) {
+      if (mode == 1 || mode == 5) {
         s.client_auth = ClientAuth::optional;
         s.client_ca_files = {root_file};
       }
+      if (mode == 5) s.max_version = ProtocolVersion::tls12;
       if (mode == 3) s.groups = {NamedGroup::secp384r1};
       server_random->restart();  // the cookie key is drawn from it
       server[mode] = check(ServerConfig::create(s));
@@ -139,21 +146,28 @@ struct World {
     c.clock = [] { return kNow; };
     c.alpn = {"h2"};
     client = check(ClientConfig::create(c));
+    c.min_version = c.max_version = ProtocolVersion::tls12;
+    client12 = check(ClientConfig::create(c));
     std::remove(root_file.c_str());
   }
 
-  ClientConnection new_resuming_client() {
+  ClientConnection new_resuming_client(bool tls12 = false) {
     client_random->restart();
-    return check(ClientConnection::create(client, *ServerName::parse("localhost"), ticket));
+    return check(ClientConnection::create(tls12 ? client12 : client, *ServerName::parse("localhost"),
+                                          tls12 ? session12 : ticket));
   }
 
   ServerConnection new_server(int mode) {
     server_random->restart();
     return check(ServerConnection::create(server[mode]));
   }
-  ClientConnection new_client() {
+  ClientConnection new_client(bool tls12 = false) {
     client_random->restart();
-    return check(ClientConnection::create(client, *ServerName::parse("localhost")));
+    return check(ClientConnection::create(tls12 ? client12 : client, *ServerName::parse("localhost")));
+  }
+  // The client of a mode: 2 and 4 speak TLS 1.3 (and 1.2), 6 and 7 only TLS 1.2.
+  ClientConnection new_client_for(int mode) {
+    return mode == 4 || mode == 7 ? new_resuming_client(mode == 7) : new_client(mode == 6);
   }
 };
 
@@ -226,9 +240,12 @@ bool move_bytes(Connection& from, Connection& to, std::vector<Bytes>& log) {
   return true;
 }
 
+bool is_client_mode(int mode) { return mode == 2 || mode == 4 || mode == 6 || mode == 7; }
+
 Recording record(int server_mode, bool resume = false, SessionTicket* ticket_out = nullptr) {
   Recording r;
-  auto client = resume ? world().new_resuming_client() : world().new_client();
+  const bool tls12 = server_mode == 5;
+  auto client = resume ? world().new_resuming_client(tls12) : world().new_client(tls12);
   auto server = world().new_server(server_mode);
   const auto pump = [&] {
     for (int i = 0; i < 20; ++i) {
@@ -256,7 +273,7 @@ Recording record(int server_mode, bool resume = false, SessionTicket* ticket_out
   const uint8_t hello[] = {'h', 'e', 'l', 'l', 'o'};
   (void)client.write(hello);
   (void)server.write(hello);
-  (void)client.key_update(true);
+  if (!tls12) (void)client.key_update(true);
   pump();
   client.close();
   server.close();
@@ -267,9 +284,9 @@ Recording record(int server_mode, bool resume = false, SessionTicket* ticket_out
 // Replays a recorded input into a fresh connection; the recording is only useful if it
 // reaches the end of the handshake again.
 void expect_replay(uint8_t mode_byte, const Bytes& input) {
-  const int mode = (mode_byte & 7) % 5;
-  if (mode == 2 || mode == 4) {
-    auto c = mode == 2 ? world().new_client() : world().new_resuming_client();
+  const int mode = mode_byte & 7;
+  if (is_client_mode(mode)) {
+    auto c = world().new_client_for(mode);
     c.consume_output(c.pending_output().size());
     if (!c.receive(input) || !c.handshake_done()) broken("recorded server flight does not replay");
   } else {
@@ -280,6 +297,7 @@ void expect_replay(uint8_t mode_byte, const Bytes& input) {
 
 void write_seeds(const std::string& dir) {
   const Recording plain = record(0), auth = record(1), hrr = record(3), resumed = record(0, true);
+  const Recording plain12 = record(5), resumed12 = record(5, true);
   const struct {
     const char* name;
     uint8_t mode;
@@ -298,6 +316,13 @@ void write_seeds(const std::string& dir) {
       {"client-resumed-full", 4, Recording::join(resumed.to_client)},
       {"client-cert-request-full", 2, Recording::join(auth.to_client)},
       {"client-hrr-full", 2, Recording::join(hrr.to_client)},
+      {"server12-client-hello", 5, plain12.to_server.front()},
+      {"server12-full", 5, Recording::join(plain12.to_server)},
+      {"server12-full-chunked-3", 5 | (3 << 3), Recording::join(plain12.to_server)},
+      {"server12-resumed-full", 5, Recording::join(resumed12.to_server)},
+      {"client12-server-flight", 6, plain12.to_client.front()},
+      {"client12-full", 6, Recording::join(plain12.to_client)},
+      {"client12-resumed-full", 7, Recording::join(resumed12.to_client)},
   };
   for (const auto& s : seeds) {
     write_file(dir, s.name, s.mode, s.bytes);
@@ -310,17 +335,18 @@ void write_seeds(const std::string& dir) {
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
   (void)record(0, false, &world().ticket);
+  (void)record(5, false, &world().session12);
   if (const char* dir = std::getenv("TLSPP_WRITE_SEEDS"); dir && *dir) write_seeds(dir);
   return 0;
 }
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 1) return 0;
-  const int mode = (data[0] & 7) % 5;
+  const int mode = data[0] & 7;
   const size_t chunk = data[0] >> 3;
   ++data, --size;
-  if (mode == 2 || mode == 4) {
-    auto client = mode == 2 ? world().new_client() : world().new_resuming_client();
+  if (is_client_mode(mode)) {
+    auto client = world().new_client_for(mode);
     feed(client, data, size, chunk);
   } else {
     auto server = world().new_server(mode);
