@@ -64,7 +64,8 @@ const char kAbout[] =
     "\"listening on ADDR:PORT\" to stderr once ready, then one line per connection that ended:\n"
     "  tlspp server: PEER VERSION SUITE GROUP sni=NAME alpn=PROTOCOL resumed=yes|no in=BYTES out=BYTES ok\n"
     "with error=SENTENCE instead of ok when it failed (VERSION SUITE GROUP are - when the handshake\n"
-    "did not finish); in and out count the bytes received and sent on the socket.";
+    "did not finish; GROUP is none for a resumed TLS 1.2 session, which has no key exchange); in and\n"
+    "out count the bytes received and sent on the socket.";
 const char kNotes[] =
     "--http never selects h2 or another protocol it does not speak: those in --alpn are not offered\n"
     "(a note on stderr says which), and --alpn with none of http/1.1 and http/1.0 is a usage error.\n"
@@ -118,7 +119,8 @@ std::string connection_line(const Client& c) {
   std::string line = c.peer;
   if (c.conn.handshake_done())
     line += " " + std::string(protocol_version_name(n.version)) + " " + std::string(cipher_suite_name(n.cipher_suite)) +
-            " " + std::string(named_group_name(n.group));
+            // A resumed TLS 1.2 session has no key exchange, hence no group.
+            " " + (n.group == NamedGroup{} ? std::string("none") : std::string(named_group_name(n.group)));
   else
     line += " - - -";
   line += " sni=" + (n.server_name.empty() ? std::string("none") : n.server_name);
