@@ -88,9 +88,11 @@ class Server final : public Handshake {
     auto ch = wire::ClientHello::decode(m->body);
     if (!ch) return fail(ch.error());
     TLSPP_TRY_ASSIGN(const VersionChoice v, choose_version(config_->options(), *ch, m->body));
-    next_ = v.version == ProtocolVersion::tls13 ? make_tls13_server(config_) : make_tls12_server(config_, v.downgrade);
+    auto next = v.version == ProtocolVersion::tls13 ? make_tls13_server(config_) : make_tls12_server(config_, v.downgrade);
     config_.reset();
-    return next_->handle(io, message);
+    const Status s = next->first_client_hello(io, *m, *ch);
+    next_ = std::move(next);
+    return s;
   }
 
   bool done() const override { return next_ && next_->done(); }

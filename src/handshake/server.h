@@ -9,15 +9,25 @@
 
 #include "handshake/io.h"
 #include "tlspp/config.h"
+#include "wire/messages.h"
 
 namespace tlspp::handshake {
 
 [[nodiscard]] std::unique_ptr<Handshake> make_server(std::shared_ptr<const ServerConfig> config);
 
-// The continuations, each starting in ExpectClientHello (the first ClientHello is the first
-// message they handle). `downgrade`: the TLS 1.2 server writes the RFC 8446 §4.1.3 sentinel
+// A version's server machine. The dispatcher hands it the first ClientHello already
+// decoded, so that a hello is parsed once; every later message arrives through handle().
+class ServerHandshake : public Handshake {
+ public:
+  Status start(Io&) override { return {}; }
+  [[nodiscard]] virtual Status first_client_hello(Io& io, const wire::HandshakeMessage& m,
+                                                  const wire::ClientHello& ch) = 0;
+};
+
+// The continuations. `downgrade`: the TLS 1.2 server writes the RFC 8446 §4.1.3 sentinel
 // because it could have spoken TLS 1.3.
-[[nodiscard]] std::unique_ptr<Handshake> make_tls13_server(std::shared_ptr<const ServerConfig> config);
-[[nodiscard]] std::unique_ptr<Handshake> make_tls12_server(std::shared_ptr<const ServerConfig> config, bool downgrade);
+[[nodiscard]] std::unique_ptr<ServerHandshake> make_tls13_server(std::shared_ptr<const ServerConfig> config);
+[[nodiscard]] std::unique_ptr<ServerHandshake> make_tls12_server(std::shared_ptr<const ServerConfig> config,
+                                                                 bool downgrade);
 
 }  // namespace tlspp::handshake

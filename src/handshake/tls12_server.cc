@@ -252,13 +252,13 @@ struct SuiteChoice {
          (opts.client_auth != ClientAuth::required || s.peer.verified);
 }
 
-class Tls12Server final : public Handshake {
+class Tls12Server final : public ServerHandshake {
  public:
   Tls12Server(std::shared_ptr<const ServerConfig> config, bool downgrade)
       : config_(std::move(config)), opts_(config_->options()), downgrade_(downgrade) {}
 
-  Status start(Io&) override { return {}; }
   Status handle(Io& io, ByteView message) override;
+  Status first_client_hello(Io& io, const wire::HandshakeMessage& m, const wire::ClientHello& ch) override;
   bool done() const override { return state_ == State::connected; }
   // RFC 5246 §7.1, §7.4.9: the client's ChangeCipherSpec comes right before its Finished.
   bool ccs_allowed() const override { return state_ == State::expect_change_cipher_spec; }
@@ -266,7 +266,6 @@ class Tls12Server final : public Handshake {
   std::string_view state_name() const override { return state_name_of(state_); }
 
  private:
-  [[nodiscard]] Status on_client_hello(Io& io, const wire::HandshakeMessage& m);
   [[nodiscard]] Result<std::optional<StoredSession>> find_session(Io& io, const wire::ClientHello& ch, const Offer& o) const;
   [[nodiscard]] Status resume(Io& io, const wire::ClientHello& ch, ByteView ch_whole, const Offer& o, StoredSession s);
   [[nodiscard]] Status start_full(Io& io, const wire::ClientHello& ch, ByteView ch_whole, const Offer& o);
@@ -309,7 +308,11 @@ void Tls12Server::add(ByteView message) {
 Status Tls12Server::handle(Io& io, ByteView message) {
   TLSPP_TRY_ASSIGN(const wire::HandshakeMessage m, read_expected_message(message, expected_in(state_), state_name()));
   switch (state_) {
-    case State::expect_client_hello: return on_client_hello(io, m);
+    case State::expect_client_hello: {
+      auto ch = wire::ClientHello::decode(m.body);
+      if (!ch) return fail(ch.error());
+      return first_client_hello(io, m, *ch);
+    }
     case State::expect_certificate: return on_certificate(io, m);
     case State::expect_client_key_exchange: return on_client_key_exchange(io, m);
     case State::expect_certificate_verify: return on_certificate_verify(io, m);
@@ -320,9 +323,8 @@ Status Tls12Server::handle(Io& io, ByteView message) {
   return fail(Error::internal("no handshake message is expected in state " + std::string(state_name())));
 }
 
-Status Tls12Server::on_client_hello(Io& io, const wire::HandshakeMessage& m) {
-  auto ch = wire::ClientHello::decode(m.body);
-  if (!ch) return fail(ch.error());
+Status Tls12Server::first_client_hello(Io& io, const wire::HandshakeMessage& m, const wire::ClientHello& hello) {
+  const wire::ClientHello* ch = &hello;
   io.set_client_random(ch->random);
   std::memcpy(session_.client_random, ch->random.data(), sizeof session_.client_random);
   TLSPP_TRY_ASSIGN(const Offer offer, read_offer(opts_, *ch));
@@ -655,7 +657,7 @@ Status Tls12Server::send_change_cipher_spec_and_finished(Io& io) {
 
 }  // namespace
 
-std::unique_ptr<Handshake> make_tls12_server(std::shared_ptr<const ServerConfig> config, bool downgrade) {
+std::unique_ptr<ServerHandshake> make_tls12_server(std::shared_ptr<const ServerConfig> config, bool downgrade) {
   return std::make_unique<Tls12Server>(std::move(config), downgrade);
 }
 

@@ -80,20 +80,46 @@ Result<Bytes> encode_hello_retry_request(ByteView session_id, CipherSuite suite,
   return wire::encode_message(hrr);
 }
 
-class Tls13Server final : public Handshake {
+// What a ClientHello offers, read and checked once (RFC 8446 §4.1.2, §4.2, §9.2): the facts
+// the rest of the server's first flight is built from.
+struct Hello13 {
+  std::vector<ProtocolVersion> versions;
+  std::vector<SignatureScheme> sig_algs, sig_algs_cert;
+  std::vector<NamedGroup> groups;
+  std::bitset<65536> offered_groups;  // membership in linear time, whatever the list's length
+  wire::KeyShareClientHello shares;
+  CipherSuite suite{};
+  std::string sni;
+};
+
+class Tls13Server final : public ServerHandshake {
  public:
   explicit Tls13Server(std::shared_ptr<const ServerConfig> config)
       : config_(std::move(config)), opts_(config_->options()) {}
 
-  Status start(Io&) override { return {}; }
   Status handle(Io& io, ByteView message) override;
+  Status first_client_hello(Io& io, const wire::HandshakeMessage& m, const wire::ClientHello& ch) override {
+    return on_client_hello(io, m, ch);
+  }
   bool done() const override { return state_ == State::connected; }
   // RFC 8446 §5: only after the first ClientHello and before the client's Finished.
   bool ccs_allowed() const override { return state_ != State::expect_client_hello && state_ != State::connected; }
   std::string_view state_name() const override { return state_name_of(state_); }
 
  private:
-  Status on_client_hello(Io& io, const wire::HandshakeMessage& m);
+  // The steps of the first flight, each a few dozen lines: read the hello, pick a key share
+  // (or ask for one), a certificate, the transcript, a PSK, then send ServerHello,
+  // EncryptedExtensions, [CertificateRequest], [Certificate, CertificateVerify], Finished.
+  Status on_client_hello(Io& io, const wire::HandshakeMessage& m, const wire::ClientHello& ch);
+  Result<Hello13> read_client_hello(Io& io, const wire::HandshakeMessage& m, const wire::ClientHello& ch, bool retry);
+  Result<CertificateChoice> choose_server_certificate(const Hello13& h) const;
+  Status start_transcript(const wire::ClientHello& ch, bool retry);
+  Result<crypto::Secret> send_server_hello(Io& io, const wire::ClientHello& ch, const wire::KeyShareEntry& share,
+                                           std::optional<uint16_t> psk_identity, bool retry);
+  Status send_encrypted_extensions(Io& io, const std::string& alpn);
+  Status send_certificate_request(Io& io);
+  Status send_certificate(Io& io, const CertificateChoice& choice);
+  Status send_finished(Io& io, keysched::HandshakeSecret hs, ByteView server_hs);
   Status send_hello_retry_request(Io& io, const wire::ClientHello& ch, ByteView ch_whole, NamedGroup group);
   Status on_certificate(Io& io, const wire::HandshakeMessage& m);
   Status on_certificate_verify(Io& io, const wire::HandshakeMessage& m);
@@ -123,7 +149,11 @@ Status Tls13Server::handle(Io& io, ByteView message) {
   TLSPP_TRY_ASSIGN(const wire::HandshakeMessage m, read_expected_message(message, expected_in(state_), state_name()));
   switch (state_) {
     case State::expect_client_hello:
-    case State::expect_client_hello_2: return on_client_hello(io, m);
+    case State::expect_client_hello_2: {
+      auto ch = wire::ClientHello::decode(m.body);
+      if (!ch) return fail(ch.error());
+      return on_client_hello(io, m, *ch);
+    }
     case State::expect_certificate: return on_certificate(io, m);
     case State::expect_certificate_verify: return on_certificate_verify(io, m);
     case State::expect_finished: return on_finished(io, m);
@@ -203,35 +233,34 @@ Result<std::optional<crypto::Secret>> Tls13Server::choose_psk(Io& io, const wire
   return std::optional<crypto::Secret>();
 }
 
-Status Tls13Server::on_client_hello(Io& io, const wire::HandshakeMessage& m) {
-  auto ch = wire::ClientHello::decode(m.body);
-  if (!ch) return fail(ch.error());
-  const bool retry = state_ == State::expect_client_hello_2;
-  const auto find = [&](ExtensionType t) { return wire::find_extension(ch->extensions, t); };
-
-  // RFC 8446 §4.2.1: TLS 1.3 is negotiated only through supported_versions.
+Result<Hello13> Tls13Server::read_client_hello(Io& io, const wire::HandshakeMessage& m, const wire::ClientHello& ch,
+                                               bool retry) {
+  Hello13 h;
+  const auto find = [&](ExtensionType t) { return wire::find_extension(ch.extensions, t); };
+  // RFC 8446 §4.2.1: TLS 1.3 is negotiated only through supported_versions (the dispatcher
+  // chose TLS 1.3 from it; the hello after a HelloRetryRequest must offer it again).
   const auto* sv = find(ExtensionType::supported_versions);
   if (!sv)
     return fail(Error{ErrorKind::peer_incompatible, AlertDescription::protocol_version,
-                      "client offers only " + std::string(protocol_version_name(ch->legacy_version)) +
+                      "client offers only " + std::string(protocol_version_name(ch.legacy_version)) +
                           "; this server requires TLS 1.3"});
   auto versions = wire::SupportedVersionsList::decode(sv->data);
   if (!versions) return fail(versions.error());
-  if (std::find(versions->versions.begin(), versions->versions.end(), ProtocolVersion::tls13) ==
-      versions->versions.end())
+  h.versions = std::move(versions->versions);
+  if (std::find(h.versions.begin(), h.versions.end(), ProtocolVersion::tls13) == h.versions.end())
     return fail(
         Error{ErrorKind::peer_incompatible, AlertDescription::protocol_version, "client does not offer TLS 1.3"});
   // Appendix D.5: "Any endpoint receiving a Hello message with ClientHello.legacy_version ...
   // set to 0x0300 MUST abort the handshake with a "protocol_version" alert" (and anything
   // older is no TLS at all). Otherwise legacy_version is ignored (§4.2.1).
-  if (static_cast<uint16_t>(ch->legacy_version) <= 0x0300)
+  if (static_cast<uint16_t>(ch.legacy_version) <= 0x0300)
     return fail(Error{ErrorKind::peer_incompatible, AlertDescription::protocol_version,
                       "ClientHello legacy_version 0x" + hex_string(ByteView(m.body.data(), 2)) +
                           " is SSL 3.0 or older, which is refused (RFC 8446 Appendix D.5)"});
   // §4.1.2: exactly the null compression method.
-  if (ch->legacy_compression_methods.size() != 1 || ch->legacy_compression_methods[0] != 0)
+  if (ch.legacy_compression_methods.size() != 1 || ch.legacy_compression_methods[0] != 0)
     return fail(Error::illegal("TLS 1.3 ClientHello offers compression methods"));
-  if (!retry) io.set_client_random(ch->random);
+  if (!retry) io.set_client_random(ch.random);
 
   // §9.2: without a PSK, signature_algorithms, supported_groups and key_share are mandatory.
   const auto* sa_ext = find(ExtensionType::signature_algorithms);
@@ -242,155 +271,181 @@ Status Tls13Server::on_client_hello(Io& io, const wire::HandshakeMessage& m) {
   if (!ks_ext) return fail(missing("ClientHello has no key_share extension"));
   auto sig_algs = wire::SignatureSchemeList::decode(sa_ext->data);
   if (!sig_algs) return fail(sig_algs.error());
+  h.sig_algs = std::move(sig_algs->schemes);
+  if (const auto* e = find(ExtensionType::signature_algorithms_cert)) {
+    auto list = wire::SignatureSchemeList::decode(e->data);
+    if (!list) return fail(list.error());
+    h.sig_algs_cert = std::move(list->schemes);
+  }
   auto groups = wire::SupportedGroups::decode(sg_ext->data);
   if (!groups) return fail(groups.error());
+  h.groups = std::move(groups->groups);
   auto shares = wire::KeyShareClientHello::decode(ks_ext->data);
   if (!shares) return fail(shares.error());
-  // Peers may list thousands of (mostly unknown) groups: membership by bitset, linear time.
-  std::bitset<65536> offered_groups;
-  for (auto g : groups->groups) offered_groups.set(static_cast<uint16_t>(g));
-  for (const auto& s : shares->client_shares)
-    if (!offered_groups.test(static_cast<uint16_t>(s.group)))
-      return fail(Error::illegal("ClientHello key share for " + std::string(named_group_name(s.group)) +
+  h.shares = std::move(*shares);
+  for (auto g : h.groups) h.offered_groups.set(static_cast<uint16_t>(g));
+  for (const auto& e : h.shares.client_shares)
+    if (!h.offered_groups.test(static_cast<uint16_t>(e.group)))
+      return fail(Error::illegal("ClientHello key share for " + std::string(named_group_name(e.group)) +
                                  ", which is not in its supported_groups"));
 
   // Cipher suite: the preferred list's first entry the other list has too.
-  const auto suites =
-      common_suites(opts_, ch->cipher_suites, [](CipherSuite s) { return tls13_suite(s).has_value(); });
+  const auto suites = common_suites(opts_, ch.cipher_suites, [](CipherSuite c) { return tls13_suite(c).has_value(); });
   if (suites.empty()) return fail(handshake_failure("no TLS 1.3 cipher suite in common with the client"));
-  const CipherSuite suite = suites.front();
-  if (retry && suite != suite_id_)
+  h.suite = suites.front();
+  if (retry && h.suite != suite_id_)
     return fail(Error::illegal("ClientHello after HelloRetryRequest changed the cipher suites"));
+  TLSPP_TRY_ASSIGN(h.sni, client_server_name(ch));
 
-  TLSPP_TRY_ASSIGN(const std::string sni, client_server_name(*ch));
   Details cd;
-  if (io.tracing())
-    cd = Details{{"versions", join_names(versions->versions, protocol_version_name)},
-                 {"cipher_suites", join_names(ch->cipher_suites, cipher_suite_name)},
-                 {"groups", join_names(groups->groups, named_group_name)},
-                 {"key_shares", join_names(shares->client_shares,
+  if (io.tracing()) {
+    cd = Details{{"versions", join_names(h.versions, protocol_version_name)},
+                 {"cipher_suites", join_names(ch.cipher_suites, cipher_suite_name)},
+                 {"groups", join_names(h.groups, named_group_name)},
+                 {"key_shares", join_names(h.shares.client_shares,
                                            [](const wire::KeyShareEntry& e) { return named_group_name(e.group); })},
-                 {"signature_algorithms", join_names(sig_algs->schemes, signature_scheme_name)}};
-  if (io.tracing() && !sni.empty()) cd.emplace_back("server_name", sni);
+                 {"signature_algorithms", join_names(h.sig_algs, signature_scheme_name)}};
+    if (!h.sni.empty()) cd.emplace_back("server_name", h.sni);
+  }
   io.message_received({MessageType::client_hello, retry}, m.whole.size(), std::move(cd));
+  return h;
+}
+
+Result<CertificateChoice> Tls13Server::choose_server_certificate(const Hello13& h) const {
+  // RFC 8446 §4.4.2.2: by SNI, then by what the client can verify, in configured order.
+  const auto& certs = config_->impl().certificates;
+  const auto choice = choose_certificate(certs, h.sni, h.sig_algs, h.sig_algs_cert, tls13_handshake_scheme);
+  if (!choice)
+    return fail(handshake_failure("client accepts no signature scheme for the server's certificate keys (" +
+                                  certificate_key_types(certs) + ")"));
+  return *choice;
+}
+
+Status Tls13Server::start_transcript(const wire::ClientHello& ch, bool retry) {
+  // After a retry the transcript is rebuilt from the cookie (§4.4.1: message_hash of
+  // ClientHello1, then the HelloRetryRequest), so nothing but the cookie links the hellos.
+  if (!retry) {
+    transcript_.set_hash(suite_.hash);
+    return {};
+  }
+  const auto* ce = wire::find_extension(ch.extensions, ExtensionType::cookie);
+  if (!ce) return fail(Error::illegal("ClientHello after HelloRetryRequest has no cookie"));
+  auto cookie = wire::Cookie::decode(ce->data);
+  if (!cookie) return fail(cookie.error());
+  auto ch1_hash = open_cookie(cookie->cookie, suite_id_, hrr_group_);
+  if (!ch1_hash) return fail(ch1_hash.error());
+  transcript_ = keysched::Transcript(suite_.hash);
+  transcript_.add(wire::message_hash(*ch1_hash));
+  TLSPP_TRY_ASSIGN(const Bytes hrr, encode_hello_retry_request(ch.legacy_session_id, suite_id_, hrr_group_,
+                                                               cookie->cookie));
+  transcript_.add(hrr);
+  return {};
+}
+
+Status Tls13Server::on_client_hello(Io& io, const wire::HandshakeMessage& m, const wire::ClientHello& ch) {
+  const bool retry = state_ == State::expect_client_hello_2;
+  TLSPP_TRY_ASSIGN(const Hello13 h, read_client_hello(io, m, ch, retry));
 
   // Group: one the client sent a share for if we accept it, otherwise ask for one.
   const wire::KeyShareEntry* share = nullptr;
   for (auto g : opts_.groups)
-    if ((share = shares->find(g))) break;
+    if ((share = h.shares.find(g))) break;
   if (!share) {
     if (retry)
       return fail(Error::illegal("ClientHello after HelloRetryRequest has no key share for " +
                                  std::string(named_group_name(hrr_group_))));
-    std::optional<NamedGroup> group;
-    for (auto g : opts_.groups)
-      if (offered_groups.test(static_cast<uint16_t>(g))) {
-        group = g;
-        break;
-      }
-    if (!group) return fail(handshake_failure("no key exchange group in common with the client"));
-    suite_id_ = suite;
-    suite_ = *tls13_suite(suite);
-    return send_hello_retry_request(io, *ch, m.whole, *group);
+    const auto group = std::find_if(opts_.groups.begin(), opts_.groups.end(),
+                                    [&](NamedGroup g) { return h.offered_groups.test(static_cast<uint16_t>(g)); });
+    if (group == opts_.groups.end()) return fail(handshake_failure("no key exchange group in common with the client"));
+    suite_id_ = h.suite;
+    suite_ = *tls13_suite(h.suite);
+    return send_hello_retry_request(io, ch, m.whole, *group);
   }
   if (retry && share->group != hrr_group_)
     return fail(Error::illegal("ClientHello after HelloRetryRequest has a key share for the wrong group"));
 
-  // Certificate and signature scheme (RFC 8446 §4.4.2.2): by SNI, then by what the client
-  // can verify, in configured order.
-  std::vector<SignatureScheme> sig_algs_cert;
-  if (const auto* e = find(ExtensionType::signature_algorithms_cert)) {
-    auto list = wire::SignatureSchemeList::decode(e->data);
-    if (!list) return fail(list.error());
-    sig_algs_cert = std::move(list->schemes);
-  }
-  const auto& certs = config_->impl().certificates;
-  const auto choice = choose_certificate(certs, sni, sig_algs->schemes, sig_algs_cert, tls13_handshake_scheme);
-  if (!choice)
-    return fail(handshake_failure("client accepts no signature scheme for the server's certificate keys (" +
-                                  certificate_key_types(certs) + ")"));
-  const LoadedCertificate* cert = choice->certificate;
-  const std::optional<SignatureScheme> scheme = choice->scheme;
-
+  TLSPP_TRY_ASSIGN(const CertificateChoice cert, choose_server_certificate(h));
   // ALPN (RFC 7301 §3.2): the server's most preferred protocol the client offers.
-  TLSPP_TRY_ASSIGN(const std::string alpn, choose_alpn(opts_, *ch));
-
-  // Transcript: after a retry it is rebuilt from the cookie (§4.4.1: message_hash of
-  // ClientHello1, then the HelloRetryRequest), so nothing but the cookie links the hellos.
-  suite_id_ = suite;
-  suite_ = *tls13_suite(suite);
-  if (retry) {
-    const auto* ce = find(ExtensionType::cookie);
-    if (!ce) return fail(Error::illegal("ClientHello after HelloRetryRequest has no cookie"));
-    auto cookie = wire::Cookie::decode(ce->data);
-    if (!cookie) return fail(cookie.error());
-    auto ch1_hash = open_cookie(cookie->cookie, suite, hrr_group_);
-    if (!ch1_hash) return fail(ch1_hash.error());
-    transcript_ = keysched::Transcript(suite_.hash);
-    transcript_.add(wire::message_hash(*ch1_hash));
-    TLSPP_TRY_ASSIGN(const Bytes hrr, encode_hello_retry_request(ch->legacy_session_id, suite, hrr_group_,
-                                                                 cookie->cookie));
-    transcript_.add(hrr);
-  } else {
-    transcript_.set_hash(suite_.hash);
-  }
+  TLSPP_TRY_ASSIGN(const std::string alpn, choose_alpn(opts_, ch));
+  suite_id_ = h.suite;
+  suite_ = *tls13_suite(h.suite);
+  TLSPP_TRY(start_transcript(ch, retry));
   uint16_t psk_identity = 0;
-  auto psk = choose_psk(io, *ch, m.whole, sni, psk_identity);
+  auto psk = choose_psk(io, ch, m.whole, h.sni, psk_identity);
   if (!psk) return fail(psk.error());
   const bool resumed = psk->has_value();
   transcript_.add(m.whole);
 
   auto& neg = io.negotiated();
   neg.version = ProtocolVersion::tls13;
-  neg.cipher_suite = suite;
+  neg.cipher_suite = h.suite;
   neg.group = share->group;
-  neg.signature_scheme = *scheme;
+  neg.signature_scheme = cert.scheme;
   neg.alpn = alpn;
-  neg.server_name = sni;
+  neg.server_name = h.sni;
   neg.hello_retry_request = retry;
   neg.resumed = resumed;
 
-  // ServerHello with our key share.
-  auto server_share = crypto::KeyShare::generate(share->group, io.random());
+  TLSPP_TRY_ASSIGN(const crypto::Secret shared,
+                   send_server_hello(io, ch, *share, resumed ? std::optional<uint16_t>(psk_identity) : std::nullopt,
+                                     retry));
+  // RFC 8446 §7.1: the handshake secret and traffic keys over ClientHello..ServerHello.
+  auto early = resumed ? keysched::EarlySecret::with_psk(suite_.hash, (*psk)->view())
+                       : keysched::EarlySecret::without_psk(suite_.hash);
+  auto hs = std::move(early).into_handshake(shared.view());
+  const auto th = transcript_.hash();
+  client_hs_ = hs.client_handshake_traffic_secret(th.view());
+  const auto server_hs = hs.server_handshake_traffic_secret(th.view());
+  TLSPP_TRY(install_tls13_keys(io, Direction::write, KeyEpoch::handshake, suite_.aead, suite_.hash, server_hs.view(),
+                               "SERVER_HANDSHAKE_TRAFFIC_SECRET"));
+  TLSPP_TRY(install_tls13_keys(io, Direction::read, KeyEpoch::handshake, suite_.aead, suite_.hash, client_hs_.view(),
+                               "CLIENT_HANDSHAKE_TRAFFIC_SECRET"));
+
+  TLSPP_TRY(send_encrypted_extensions(io, alpn));
+  const bool ask_for_certificate = !resumed && opts_.client_auth != ClientAuth::none;
+  if (ask_for_certificate) TLSPP_TRY(send_certificate_request(io));
+  if (!resumed) TLSPP_TRY(send_certificate(io, cert));
+  TLSPP_TRY(send_finished(io, std::move(hs), server_hs.view()));
+  state_ = ask_for_certificate ? State::expect_certificate : State::expect_finished;
+  return {};
+}
+
+Result<crypto::Secret> Tls13Server::send_server_hello(Io& io, const wire::ClientHello& ch,
+                                                      const wire::KeyShareEntry& share,
+                                                      std::optional<uint16_t> psk_identity, bool retry) {
+  // §4.1.3 with our key share (§4.2.8) and the PSK chosen (§4.2.11).
+  auto server_share = crypto::KeyShare::generate(share.group, io.random());
   if (!server_share) return fail(server_share.error());
-  auto shared = server_share->agree(share->key_exchange);
+  auto shared = server_share->agree(share.key_exchange);
   if (!shared) return fail(shared.error());
   uint8_t random[32];
   io.random().fill(random);
   wire::ServerHello sh;
   sh.random = ByteView(random, 32);
-  sh.legacy_session_id_echo = ch->legacy_session_id;
-  sh.cipher_suite = suite;
+  sh.legacy_session_id_echo = ch.legacy_session_id;
+  sh.cipher_suite = suite_id_;
   wire::ExtensionsBuilder b;
   b.add(ExtensionType::supported_versions, wire::SupportedVersionSelected{ProtocolVersion::tls13});
-  b.add(ExtensionType::key_share, wire::KeyShareServerHello{{share->group, server_share->public_bytes()}});
-  if (resumed) b.add(ExtensionType::pre_shared_key, wire::PreSharedKeySelected{psk_identity});
+  b.add(ExtensionType::key_share, wire::KeyShareServerHello{{share.group, server_share->public_bytes()}});
+  if (psk_identity) b.add(ExtensionType::pre_shared_key, wire::PreSharedKeySelected{*psk_identity});
   TLSPP_TRY_ASSIGN(sh.extensions, b.list());
   TLSPP_TRY_ASSIGN(const Bytes sh_msg, wire::encode_message(sh));
   transcript_.add(sh_msg);
   Details shd;
-  if (io.tracing())
+  if (io.tracing()) {
     shd = Details{{"version", "TLSv1.3"},
-                  {"cipher_suite", std::string(cipher_suite_name(suite))},
-                  {"key_share", std::string(named_group_name(share->group))}};
-  if (io.tracing() && resumed) shd.emplace_back("pre_shared_key", "accepted (resumption)");
+                  {"cipher_suite", std::string(cipher_suite_name(suite_id_))},
+                  {"key_share", std::string(named_group_name(share.group))}};
+    if (psk_identity) shd.emplace_back("pre_shared_key", "accepted (resumption)");
+  }
   io.send_message({MessageType::server_hello}, sh_msg, std::move(shd));
   // Appendix D.4: after the first handshake message, when the client asked for
   // compatibility mode by sending a session id (after a retry it was sent already).
-  if (!ch->legacy_session_id.empty() && !retry) io.send_change_cipher_spec();
+  if (!ch.legacy_session_id.empty() && !retry) io.send_change_cipher_spec();
+  return std::move(*shared);
+}
 
-  auto early = resumed ? keysched::EarlySecret::with_psk(suite_.hash, (*psk)->view())
-                       : keysched::EarlySecret::without_psk(suite_.hash);
-  auto hs = std::move(early).into_handshake(shared->view());
-  const auto th = transcript_.hash();
-  client_hs_ = hs.client_handshake_traffic_secret(th.view());
-  const auto server_hs = hs.server_handshake_traffic_secret(th.view());
-  TLSPP_TRY(install_tls13_keys(io, Direction::write, KeyEpoch::handshake, suite_.aead, suite_.hash, server_hs.view(),
-                                  "SERVER_HANDSHAKE_TRAFFIC_SECRET"));
-  TLSPP_TRY(install_tls13_keys(io, Direction::read, KeyEpoch::handshake, suite_.aead, suite_.hash, client_hs_.view(),
-                                 "CLIENT_HANDSHAKE_TRAFFIC_SECRET"));
-
-  // EncryptedExtensions.
+Status Tls13Server::send_encrypted_extensions(Io& io, const std::string& alpn) {
   wire::ExtensionsBuilder eb;
   Details ed;
   if (!alpn.empty()) {
@@ -403,63 +458,69 @@ Status Tls13Server::on_client_hello(Io& io, const wire::HandshakeMessage& m) {
   TLSPP_TRY_ASSIGN(const Bytes ee_msg, wire::encode_message(ee));
   transcript_.add(ee_msg);
   io.send_message({MessageType::encrypted_extensions}, ee_msg, std::move(ed));
+  return {};
+}
 
-  if (!resumed && opts_.client_auth != ClientAuth::none) {
-    for (auto s : opts_.signature_schemes)
-      if (tls13_handshake_scheme(s)) requested_schemes_.push_back(s);
-    wire::ExtensionsBuilder rb;
-    rb.add(ExtensionType::signature_algorithms, wire::SignatureSchemeList{requested_schemes_});
-    // §4.2.4: the CAs whose certificates the server accepts, so that a client holding
-    // several can pick.
-    if (auto names = client_ca_names(*config_); !names.empty())
-      rb.add(ExtensionType::certificate_authorities, wire::CertificateAuthorities{std::move(names)});
-    wire::CertificateRequest cr;
-    TLSPP_TRY_ASSIGN(cr.extensions, rb.list());
-    TLSPP_TRY_ASSIGN(const Bytes cr_msg, wire::encode_message(cr));
-    transcript_.add(cr_msg);
-    io.send_message({MessageType::certificate_request}, cr_msg,
-                    io.tracing()
-                        ? Details{{"signature_algorithms", join_names(requested_schemes_, signature_scheme_name)},
-                                  {"required", opts_.client_auth == ClientAuth::required ? "yes" : "no"}}
-                        : Details{});
-  }
+Status Tls13Server::send_certificate_request(Io& io) {
+  // §4.3.2.
+  for (auto sch : opts_.signature_schemes)
+    if (tls13_handshake_scheme(sch)) requested_schemes_.push_back(sch);
+  wire::ExtensionsBuilder rb;
+  rb.add(ExtensionType::signature_algorithms, wire::SignatureSchemeList{requested_schemes_});
+  // §4.2.4: the CAs whose certificates the server accepts, so that a client holding
+  // several can pick.
+  if (auto names = client_ca_names(*config_); !names.empty())
+    rb.add(ExtensionType::certificate_authorities, wire::CertificateAuthorities{std::move(names)});
+  wire::CertificateRequest cr;
+  TLSPP_TRY_ASSIGN(cr.extensions, rb.list());
+  TLSPP_TRY_ASSIGN(const Bytes cr_msg, wire::encode_message(cr));
+  transcript_.add(cr_msg);
+  io.send_message({MessageType::certificate_request}, cr_msg,
+                  io.tracing() ? Details{{"signature_algorithms", join_names(requested_schemes_, signature_scheme_name)},
+                                         {"required", opts_.client_auth == ClientAuth::required ? "yes" : "no"}}
+                               : Details{});
+  return {};
+}
 
-  if (!resumed) {
-    wire::Certificate certificate;
-    for (const auto& der : cert->chain) certificate.certificate_list.push_back({der, {}});
-    TLSPP_TRY_ASSIGN(const Bytes cert_msg, wire::encode_message(certificate));
-    transcript_.add(cert_msg);
-    io.send_message({MessageType::certificate}, cert_msg,
-                    io.tracing() ? Details{{"certificates", std::to_string(cert->chain.size())},
-                                           {"subject", cert->subject},
-                                           {"key", std::string(crypto::key_type_name(cert->key_type))}}
-                                 : Details{});
+Status Tls13Server::send_certificate(Io& io, const CertificateChoice& choice) {
+  // §4.4.2 and §4.4.3: the chain, then the signature over the transcript so far.
+  const LoadedCertificate& cert = *choice.certificate;
+  wire::Certificate certificate;
+  for (const auto& der : cert.chain) certificate.certificate_list.push_back({der, {}});
+  TLSPP_TRY_ASSIGN(const Bytes cert_msg, wire::encode_message(certificate));
+  transcript_.add(cert_msg);
+  io.send_message({MessageType::certificate}, cert_msg,
+                  io.tracing() ? Details{{"certificates", std::to_string(cert.chain.size())},
+                                         {"subject", cert.subject},
+                                         {"key", std::string(crypto::key_type_name(cert.key_type))}}
+                               : Details{});
+  const Bytes content = certificate_verify_content(true, transcript_.hash().view());
+  auto sig = crypto::sign(cert.key, choice.scheme, content);
+  if (!sig) return fail(sig.error());
+  TLSPP_TRY_ASSIGN(const Bytes cv_msg, wire::encode_message(wire::CertificateVerify{choice.scheme, *sig}));
+  transcript_.add(cv_msg);
+  io.send_message({MessageType::certificate_verify}, cv_msg,
+                  io.tracing() ? Details{{"signature_scheme", std::string(signature_scheme_name(choice.scheme))}}
+                               : Details{});
+  return {};
+}
 
-    const Bytes content = certificate_verify_content(true, transcript_.hash().view());
-    auto sig = crypto::sign(cert->key, *scheme, content);
-    if (!sig) return fail(sig.error());
-    const wire::CertificateVerify cv{*scheme, *sig};
-    TLSPP_TRY_ASSIGN(const Bytes cv_msg, wire::encode_message(cv));
-    transcript_.add(cv_msg);
-    io.send_message({MessageType::certificate_verify}, cv_msg,
-        io.tracing() ? Details{{"signature_scheme", std::string(signature_scheme_name(*scheme))}} : Details{});
-  }
-
-  const auto verify = keysched::finished_verify_data(suite_.hash, server_hs.view(), transcript_.hash().view());
+Status Tls13Server::send_finished(Io& io, keysched::HandshakeSecret hs, ByteView server_hs) {
+  // §4.4.4, then the application secrets over ClientHello..server Finished (§7.1): the
+  // server may write at once.
+  const auto verify = keysched::finished_verify_data(suite_.hash, server_hs, transcript_.hash().view());
   TLSPP_TRY_ASSIGN(const Bytes fin_msg, wire::encode_message(wire::Finished{verify.view()}));
   transcript_.add(fin_msg);
-  io.send_message({MessageType::finished}, fin_msg, io.tracing() ? Details{{"verify_data", hex_string(verify.view())}} : Details{});
-
-  // Application secrets over ClientHello..server Finished; the server may write at once.
+  io.send_message({MessageType::finished}, fin_msg,
+                  io.tracing() ? Details{{"verify_data", hex_string(verify.view())}} : Details{});
   master_.emplace(std::move(hs).into_master());
-  const auto th2 = transcript_.hash();
-  client_ap_ = master_->client_application_traffic_secret_0(th2.view());
-  server_ap_ = master_->server_application_traffic_secret_0(th2.view());
-  exporter_ = master_->exporter_master_secret(th2.view());
-  TLSPP_TRY(install_tls13_keys(io, Direction::write, KeyEpoch::application, suite_.aead, suite_.hash, server_ap_.view(),
-                                  "SERVER_TRAFFIC_SECRET_0"));
+  const auto th = transcript_.hash();
+  client_ap_ = master_->client_application_traffic_secret_0(th.view());
+  server_ap_ = master_->server_application_traffic_secret_0(th.view());
+  exporter_ = master_->exporter_master_secret(th.view());
+  TLSPP_TRY(install_tls13_keys(io, Direction::write, KeyEpoch::application, suite_.aead, suite_.hash,
+                               server_ap_.view(), "SERVER_TRAFFIC_SECRET_0"));
   io.log_secret("EXPORTER_SECRET", exporter_.view());
-  state_ = !resumed && opts_.client_auth != ClientAuth::none ? State::expect_certificate : State::expect_finished;
   return {};
 }
 
@@ -585,7 +646,7 @@ Status Tls13Server::send_tickets(Io& io, ByteView resumption_master) {
 
 }  // namespace
 
-std::unique_ptr<Handshake> make_tls13_server(std::shared_ptr<const ServerConfig> config) {
+std::unique_ptr<ServerHandshake> make_tls13_server(std::shared_ptr<const ServerConfig> config) {
   return std::make_unique<Tls13Server>(std::move(config));
 }
 
