@@ -359,7 +359,7 @@ TEST(DemoTls12, FullHandshakeTakesTwoRoundTrips) {
   const auto* ske = arrow(d, "Server", "ServerKeyExchange");
   ASSERT_NE(ske, nullptr);
   EXPECT_TRUE(has(ske->text, ", plaintext")) << ske->text;
-  EXPECT_TRUE(has(ske->text, "<br/>group: x25519")) << ske->text;
+  EXPECT_TRUE(has(ske->text, ": x25519")) << ske->text;
   // Each side's Finished is the first message under the keys its ChangeCipherSpec switched to.
   for (const std::string side : {"Client", "Server"}) {
     const auto* fin = arrow(d, side, "Finished");
@@ -433,7 +433,7 @@ void expect_abbreviated(const test::MermaidDiagram& d) {
                                                                 {"Client", "Finished"}}));
   const auto* sh = arrow(d, "Server", "ServerHello");
   ASSERT_NE(sh, nullptr);
-  EXPECT_TRUE(has(sh->text, "<br/>session: resumed")) << sh->text;
+  EXPECT_TRUE(has(sh->text, "resumed")) << sh->text;
   EXPECT_TRUE(has_note(d, "Server: " + kResumedNote + "write server_write_key")) << ::testing::PrintToString(d.notes);
   EXPECT_TRUE(has_note(d, "Client: " + kResumedNote + "read server_write_key")) << ::testing::PrintToString(d.notes);
   EXPECT_TRUE(has_note(d, "Client: key block: write client_write_key")) << ::testing::PrintToString(d.notes);

@@ -246,7 +246,7 @@ Script tls12_full_handshake() {
       .add(155, S, sent, "Certificate", 990, false,
            {{"certificates", "2"}, {"subject", "CN=localhost, O=tlspp test"}, {"key", "ECDSA P-256"}})
       .add(230, S, sent, "ServerKeyExchange", 116, false,
-           {{"group", "x25519"}, {"signature_scheme", "ecdsa_secp256r1_sha256"}})
+           {{"named_curve", "x25519"}, {"signature_scheme", "ecdsa_secp256r1_sha256"}})
       .add(232, S, sent, "ServerHelloDone", 4, false)
       .add(400, C, received, "ServerHello", 81, false, server_hello12_details())
       .add(700, C, received, "Certificate", 990, false,
@@ -940,7 +940,7 @@ TEST(TraceTls12, AFullHandshakeTakesTwoRoundTrips) {
   EXPECT_EQ(s.round_trips, 3);
   EXPECT_EQ(s.version, "TLSv1.2");
   EXPECT_EQ(s.cipher_suite, "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256");
-  EXPECT_EQ(s.group, "x25519");  // from the ServerKeyExchange
+  EXPECT_EQ(s.group, "x25519");  // from the server's ServerKeyExchange, which calls it named_curve
   EXPECT_EQ(s.server_signature, "ecdsa_secp256r1_sha256");
   EXPECT_EQ(s.alpn, "http/1.1");  // from the ServerHello
   const auto text = trace::render_text(events, plain(100));

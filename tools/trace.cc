@@ -478,7 +478,9 @@ void KeyNotes::observe(const Event& e) {
   if (e.type != EventType::message_sent && e.type != EventType::message_received) return;
   if (e.message.type == MessageType::server_key_exchange || e.message.type == MessageType::client_key_exchange) {
     ecdhe_ = true;
-    if (const auto* g = find_detail(e.details, "group"); g && group_.empty()) group_ = *g;
+    // The client names the group "group"; a server may call it "named_curve" (RFC 8422 §5.4).
+    for (const char* key : {"group", "named_curve"})
+      if (const auto* g = find_detail(e.details, key); g && group_.empty()) group_ = *g;
   } else if (e.message.type == MessageType::server_hello) {
     if (const auto* v = find_detail(e.details, "extended_master_secret")) ems_ = *v;
   }
@@ -691,6 +693,7 @@ Summary summarize(const std::vector<Step>& steps, const std::vector<Event>& even
         case MessageType::server_key_exchange:
           // TLS 1.2: the server's ECDHE group and its signature over it (RFC 8422 §5.4).
           if (s.group.empty()) s.group = detail(*a, "group");
+          if (s.group.empty()) s.group = detail(*a, "named_curve");
           s.server_signature = detail(*a, "signature_scheme");
           break;
         case MessageType::hello_retry_request:
