@@ -99,13 +99,14 @@ struct Summary {
 // ("handshake traffic keys: write SERVER_HANDSHAKE_TRAFFIC_SECRET"). TLS 1.2 keys (application
 // keys that are no update and have no key log label) come from the key block (RFC 5246
 // §6.3): a side's first such note tells how its key block came to be, from what that side's
-// messages showed before it: an ECDHE exchange (a ServerKeyExchange or ClientKeyExchange)
-// feeding the master secret, extended (RFC 7627) when the ServerHello says so; no exchange:
-// a resumed session's master secret. Its later notes only name the keys
-// ("key block: read server_write_key").
+// messages showed before it: an ECDHE exchange (a ServerKeyExchange or ClientKeyExchange,
+// by their typed message type) feeding the master secret; no exchange: a resumed session's
+// master secret. Like the summary, the note quotes display details for what the typed
+// fields do not carry: the group, and whether the ServerHello agreed to the extended master
+// secret (RFC 7627). Its later notes only name the keys ("key block: read server_write_key").
 class KeyNotes {
  public:
-  // Every event of the side, in order, before the keys events they precede.
+  // Every event of the side, in order (message events matter; others are ignored).
   void observe(const Event& e);
   // The start of a note that begins with these keys.
   [[nodiscard]] std::string head(const KeysInfo& k);
