@@ -1,7 +1,8 @@
 // `tlspp demo` end to end: the built command (TLSPP_CLI_PATH) runs a real client and server
 // on 127.0.0.1; its Mermaid output must be valid for the subset we emit and show the
-// messages in the order RFC 8446 §2 gives them, its text output must follow the terminal
-// rules, and the variants that do not exist yet must say so and exit 2.
+// messages in the order RFC 8446 §2 gives them (RFC 5246 §7.3 with --tls1.2), its text
+// output must follow the terminal rules, and the variants that do not exist yet must say so
+// and exit 2.
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/wait.h>
@@ -295,18 +296,200 @@ TEST(Demo, ResumedHandshakeHasNoCertificateMessages) {
 }
 
 TEST(Demo, VariantsThatDoNotExistYetSaySo) {
-  for (const std::string& flag : std::vector<std::string>{"--0rtt", "--tls1.2"}) {
-    const auto r = run_demo({flag});
-    EXPECT_EQ(r.status, 2) << flag;
-    EXPECT_TRUE(r.out.empty()) << flag << ": " << r.out;
-    EXPECT_TRUE(has(r.err, flag + " is not available yet")) << r.err;
-  }
+  const auto z = run_demo({"--0rtt"});
+  EXPECT_EQ(z.status, 2);
+  EXPECT_TRUE(z.out.empty()) << z.out;
+  EXPECT_TRUE(has(z.err, "--0rtt is not available yet")) << z.err;
   const auto r = run_demo({"--bogus"});
   EXPECT_EQ(r.status, 2);
   EXPECT_TRUE(has(r.err, "unknown option '--bogus'")) << r.err;
   const auto h = run_demo({"--help"});
   EXPECT_EQ(h.status, 0);
   EXPECT_TRUE(has(h.out, "--client-auth")) << h.out;
+  EXPECT_TRUE(has(h.out, "--tls1.2")) << h.out;
+  EXPECT_TRUE(has(h.out, "--session-id")) << h.out;
+  EXPECT_TRUE(has(h.out, "usage: tlspp demo [--tls1.2] [--hrr] [--client-auth] [--resume [--session-id]]")) << h.out;
+}
+
+// --- TLS 1.2 (RFC 5246 §7.3) ---
+
+// The TLS 1.2 messages without the data, tickets and alerts around them (the
+// ChangeCipherSpecs stay: in TLS 1.2 they switch the keys).
+std::vector<Message> tls12_handshake(const std::vector<Message>& all) {
+  std::vector<Message> out;
+  std::copy_if(all.begin(), all.end(), std::back_inserter(out), [](const Message& m) {
+    return m.name != "application data" && m.name != "NewSessionTicket" && m.name != "close_notify";
+  });
+  return out;
+}
+
+bool has_note(const test::MermaidDiagram& d, const std::string& text) {
+  return std::find(d.notes.begin(), d.notes.end(), text) != d.notes.end();
+}
+bool note_has(const test::MermaidDiagram& d, const std::string& text) {
+  return std::any_of(d.notes.begin(), d.notes.end(), [&](const std::string& n) { return has(n, text); });
+}
+
+const std::string kEcdheNote =
+    "ECDHE (x25519) premaster secret → extended master secret over the session hash (RFC 7627) → key block "
+    "(RFC 5246 §6.3): ";
+const std::string kResumedNote =
+    "the resumed session's master secret → key block over the new randoms (RFC 5246 §6.3): ";
+
+TEST(DemoTls12, FullHandshakeTakesTwoRoundTrips) {
+  const auto d = mermaid_of({"--tls1.2"});
+  // RFC 5246 §7.3, Figure 1, with the ticket of RFC 5077 §3.1, the request and response and
+  // the closure around it.
+  const std::vector<Message> expected = {
+      {"Client", "ClientHello"},       {"Server", "ServerHello"},      {"Server", "Certificate"},
+      {"Server", "ServerKeyExchange"}, {"Server", "ServerHelloDone"},  {"Client", "ClientKeyExchange"},
+      {"Client", "ChangeCipherSpec"},  {"Client", "Finished"},         {"Server", "NewSessionTicket"},
+      {"Server", "ChangeCipherSpec"},  {"Server", "Finished"},         {"Client", "application data"},
+      {"Server", "application data"},  {"Server", "close_notify"},     {"Client", "close_notify"},
+  };
+  EXPECT_EQ(messages(d), expected);
+  for (const auto& a : d.arrows) EXPECT_EQ(a.dashed, a.from == "Server") << a.text;
+  const auto* ch = arrow(d, "Client", "ClientHello");
+  ASSERT_NE(ch, nullptr);
+  EXPECT_TRUE(has(ch->text, "<br/>versions: TLSv1.2")) << ch->text;
+  const auto* sh = arrow(d, "Server", "ServerHello");
+  ASSERT_NE(sh, nullptr);
+  EXPECT_TRUE(has(sh->text, "<br/>version: TLSv1.2")) << sh->text;
+  EXPECT_TRUE(has(sh->text, "<br/>extended_master_secret: yes")) << sh->text;
+  const auto* ske = arrow(d, "Server", "ServerKeyExchange");
+  ASSERT_NE(ske, nullptr);
+  EXPECT_TRUE(has(ske->text, ", plaintext")) << ske->text;
+  EXPECT_TRUE(has(ske->text, ": x25519")) << ske->text;
+  // Each side's Finished is the first message under the keys its ChangeCipherSpec switched to.
+  for (const std::string side : {"Client", "Server"}) {
+    const auto* fin = arrow(d, side, "Finished");
+    ASSERT_NE(fin, nullptr);
+    EXPECT_TRUE(has(fin->text, "encrypted (application keys)")) << fin->text;
+    const auto* ccs = arrow(d, side, "ChangeCipherSpec");
+    ASSERT_NE(ccs, nullptr);
+    EXPECT_TRUE(has(ccs->text, ", plaintext")) << ccs->text;
+  }
+  // The key notes tell how each side's key block came to be, then name the keys.
+  EXPECT_TRUE(has_note(d, "Client: " + kEcdheNote + "write client_write_key")) << ::testing::PrintToString(d.notes);
+  EXPECT_TRUE(has_note(d, "Client: key block: read server_write_key")) << ::testing::PrintToString(d.notes);
+  EXPECT_TRUE(has_note(d, "Server: " + kEcdheNote + "read client_write_key")) << ::testing::PrintToString(d.notes);
+  EXPECT_TRUE(has_note(d, "Server: key block: write server_write_key")) << ::testing::PrintToString(d.notes);
+  EXPECT_FALSE(note_has(d, "TRAFFIC_SECRET")) << ::testing::PrintToString(d.notes);
+  EXPECT_TRUE(note_has(d, "round trips: 2 for the handshake, 3 in all")) << ::testing::PrintToString(d.notes);
+  EXPECT_TRUE(note_has(d, "TLSv1.2, TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, key exchange x25519, ALPN http/1.1"))
+      << ::testing::PrintToString(d.notes);
+}
+
+TEST(DemoTls12, TextDiagram) {
+  const auto r = run_demo({"--tls1.2", "--ascii"}, {{"LANG", "C.UTF-8"}, {"LC_ALL", nullptr}, {"NO_COLOR", nullptr}});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_TRUE(std::all_of(r.out.begin(), r.out.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; }));
+  EXPECT_TRUE(has(r.out, "(TLS 1.2 only, ephemeral CA, server certificate for localhost)")) << r.out;
+  EXPECT_TRUE(has(r.out, "| ServerKeyExchange ")) << r.out;
+  EXPECT_TRUE(has(r.out, "| ClientKeyExchange ")) << r.out;
+  EXPECT_TRUE(has(r.out, "-> extended master secret over the session hash (RFC 7627)")) << r.out;
+  EXPECT_TRUE(has(r.out, "-> key block (RFC 5246 section 6.3): write client_write_key")) << r.out;
+  EXPECT_TRUE(has(r.out, "round trip 2")) << r.out;
+  EXPECT_FALSE(has(r.out, "round trip 4")) << r.out;
+  EXPECT_TRUE(has(r.out, "round trips: 2 for the handshake, 3 in all")) << r.out;
+  EXPECT_TRUE(has(r.out, "exchanged: \"GET / HTTP/1.1\" -> \"HTTP/1.1 200 OK\"")) << r.out;
+  EXPECT_TRUE(r.err.empty()) << r.err;
+}
+
+TEST(DemoTls12, ClientAuthentication) {
+  const auto d = mermaid_of({"--tls1.2", "--client-auth"});
+  EXPECT_EQ(tls12_handshake(messages(d)), (std::vector<Message>{{"Client", "ClientHello"},
+                                                                {"Server", "ServerHello"},
+                                                                {"Server", "Certificate"},
+                                                                {"Server", "ServerKeyExchange"},
+                                                                {"Server", "CertificateRequest"},
+                                                                {"Server", "ServerHelloDone"},
+                                                                {"Client", "Certificate"},
+                                                                {"Client", "ClientKeyExchange"},
+                                                                {"Client", "CertificateVerify"},
+                                                                {"Client", "ChangeCipherSpec"},
+                                                                {"Client", "Finished"},
+                                                                {"Server", "ChangeCipherSpec"},
+                                                                {"Server", "Finished"}}));
+  const auto* cert = arrow(d, "Client", "Certificate");
+  ASSERT_NE(cert, nullptr);
+  EXPECT_TRUE(has(cert->text, ", plaintext")) << cert->text;
+  EXPECT_TRUE(has(cert->text, "<br/>subject: CN=tlspp demo client")) << cert->text;
+  const auto* cv = arrow(d, "Client", "CertificateVerify");
+  ASSERT_NE(cv, nullptr);
+  EXPECT_TRUE(has(cv->text, "<br/>signature_scheme: ecdsa_secp256r1_sha256")) << cv->text;
+  EXPECT_TRUE(note_has(d, "round trips: 2 for the handshake, 3 in all")) << ::testing::PrintToString(d.notes);
+  EXPECT_TRUE(note_has(d, "client certificate: CN=tlspp demo client")) << ::testing::PrintToString(d.notes);
+}
+
+// RFC 5246 §7.3 and RFC 5077 §3.1: the abbreviated handshake; the server finishes first,
+// and there is no certificate, no key exchange and no signature.
+void expect_abbreviated(const test::MermaidDiagram& d) {
+  EXPECT_EQ(tls12_handshake(messages(d)), (std::vector<Message>{{"Client", "ClientHello"},
+                                                                {"Server", "ServerHello"},
+                                                                {"Server", "ChangeCipherSpec"},
+                                                                {"Server", "Finished"},
+                                                                {"Client", "ChangeCipherSpec"},
+                                                                {"Client", "Finished"}}));
+  const auto* sh = arrow(d, "Server", "ServerHello");
+  ASSERT_NE(sh, nullptr);
+  EXPECT_TRUE(has(sh->text, "resumed")) << sh->text;
+  EXPECT_TRUE(has_note(d, "Server: " + kResumedNote + "write server_write_key")) << ::testing::PrintToString(d.notes);
+  EXPECT_TRUE(has_note(d, "Client: " + kResumedNote + "read server_write_key")) << ::testing::PrintToString(d.notes);
+  EXPECT_TRUE(has_note(d, "Client: key block: write client_write_key")) << ::testing::PrintToString(d.notes);
+  EXPECT_TRUE(has_note(d, "Server: key block: read client_write_key")) << ::testing::PrintToString(d.notes);
+  EXPECT_FALSE(note_has(d, "premaster")) << ::testing::PrintToString(d.notes);
+  EXPECT_TRUE(note_has(d, "round trips: 1 for the handshake, 2 in all")) << ::testing::PrintToString(d.notes);
+}
+
+TEST(DemoTls12, ResumptionByTicket) {
+  const auto d = mermaid_of({"--tls1.2", "--resume"});
+  expect_abbreviated(d);
+  const auto* ch = arrow(d, "Client", "ClientHello");
+  ASSERT_NE(ch, nullptr);
+  EXPECT_TRUE(has(ch->text, "<br/>session_ticket: ")) << ch->text;
+  // The server keeps no session IDs here: the ticket alone resumes.
+  EXPECT_FALSE(has(ch->text, "<br/>session_id: ")) << ch->text;
+  // A renewed ticket, if any, comes before the server's ChangeCipherSpec (RFC 5077 §3.3).
+  const auto all = messages(d);
+  const auto nst = std::find(all.begin(), all.end(), Message{"Server", "NewSessionTicket"});
+  if (nst != all.end()) {
+    EXPECT_LT(nst, std::find(all.begin(), all.end(), Message{"Server", "ChangeCipherSpec"}));
+  }
+}
+
+TEST(DemoTls12, ResumptionBySessionId) {
+  const auto d = mermaid_of({"--tls1.2", "--resume", "--session-id"});
+  expect_abbreviated(d);
+  const auto* ch = arrow(d, "Client", "ClientHello");
+  ASSERT_NE(ch, nullptr);
+  EXPECT_TRUE(has(ch->text, "<br/>session_id: ")) << ch->text;
+  EXPECT_FALSE(has(ch->text, "<br/>session_ticket: ")) << ch->text;
+  EXPECT_EQ(arrow(d, "Server", "NewSessionTicket"), nullptr);  // the server's tickets are off
+  const auto r = run_demo({"--tls1.2", "--resume", "--session-id"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_TRUE(has(r.out, "resumes the session of a first, untraced full handshake by its session ID")) << r.out;
+  EXPECT_TRUE(has(r.out, "round trips: 1 for the handshake, 2 in all")) << r.out;
+}
+
+TEST(DemoTls12, UsageErrors) {
+  struct Case {
+    std::vector<std::string> args;
+    std::string says;
+  };
+  for (const auto& c : std::vector<Case>{
+           {{"--session-id"}, "--session-id needs --tls1.2 and --resume"},
+           {{"--resume", "--session-id"}, "--session-id needs --tls1.2 and --resume"},
+           {{"--tls1.2", "--session-id"}, "--session-id needs --tls1.2 and --resume"},
+           {{"--tls1.2", "--hrr"}, "TLS 1.2 has no HelloRetryRequest"},
+           {{"--hrr", "--tls1.2", "--resume"}, "TLS 1.2 has no HelloRetryRequest"},
+       }) {
+    const auto r = run_demo(c.args);
+    EXPECT_EQ(r.status, 2) << ::testing::PrintToString(c.args);
+    EXPECT_TRUE(r.out.empty()) << r.out;
+    EXPECT_TRUE(has(r.err, c.says)) << r.err;
+    EXPECT_TRUE(has(r.err, "usage: tlspp demo")) << r.err;
+  }
 }
 
 }  // namespace

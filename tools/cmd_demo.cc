@@ -8,10 +8,13 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -30,7 +33,7 @@ namespace {
 
 constexpr int kTimeoutMs = 10000;
 constexpr const char* kUsage =
-    "demo [--hrr] [--client-auth] [--resume] [--mermaid] [--ascii]";
+    "demo [--tls1.2] [--hrr] [--client-auth] [--resume [--session-id]] [--mermaid] [--ascii]";
 
 const char kRequest[] = "GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
 const char kResponse[] =
@@ -38,6 +41,8 @@ const char kResponse[] =
     "hello from tlspp!\r\n";
 
 struct DemoOptions {
+  bool tls12 = false;       // both sides speak TLS 1.2 only
+  bool session_id = false;  // TLS 1.2 resumption by session ID instead of ticket
   bool hrr = false;
   bool client_auth = false;
   bool resume = false;
@@ -263,16 +268,33 @@ Result<DemoRun> run_demo(const DemoOptions& o, trace::TraceRecorder& recorder) {
   auto ca_file = dir.write("ca.pem", crypto::pem_encode("CERTIFICATE", pki->root));
   if (!ca_file) return fail(ca_file.error());
 
+  // Both sides record into `recorder` only while `recording` is set: the first session of
+  // --resume runs on the same configurations (a TLS 1.2 server keeps its session IDs in
+  // its configuration) but is not drawn.
+  auto recording = std::make_shared<std::atomic<bool>>(true);
+  const auto record = [recording, cb = recorder.callback()](const Event& e) {
+    if (recording->load()) cb(e);
+  };
   ServerOptions so;
   so.certificates = {CertificateKeyPair{{}, {}, to_bytes(pem_chain(pki->chain())),
                                         to_bytes(crypto::pem_encode("PRIVATE KEY", pki->leaf_key.pkcs8_der()))}};
   so.alpn = {"http/1.1"};
   so.tickets = 1;
-  so.on_event = recorder.callback();
+  so.on_event = record;
   ClientOptions co;
   co.ca_files = {*ca_file};
   co.alpn = {"h2", "http/1.1"};
-  co.on_event = recorder.callback();
+  co.on_event = record;
+  if (o.tls12) {
+    co.min_version = co.max_version = ProtocolVersion::tls12;
+    so.min_version = so.max_version = ProtocolVersion::tls12;
+    // One way to resume at a time: by session ID (RFC 5246 §7.4.1.2) with the server's
+    // tickets off, or by ticket (RFC 5077) with its session cache off.
+    if (o.session_id)
+      so.tickets = 0;
+    else
+      so.session_cache_size = 0;
+  }
   if (o.hrr) {
     // The client's first key share (x25519) is one the server does not take: RFC 8446
     // §4.1.4, the server asks again for secp384r1.
@@ -292,32 +314,24 @@ Result<DemoRun> run_demo(const DemoOptions& o, trace::TraceRecorder& recorder) {
     so.client_auth = ClientAuth::required;
     so.client_ca_files = {*ca_file};
   }
-  std::optional<SessionTicket> ticket;
-  if (o.resume) {
-    // A first, untraced full handshake leaves the client a ticket; the traced session
-    // resumes with it (RFC 8446 §2.2). Both servers seal tickets with the same key.
-    so.ticket_key.resize(32);
-    system_random()->fill(so.ticket_key);
-    ServerOptions first_so = so;
-    ClientOptions first_co = co;
-    first_so.on_event = nullptr;
-    first_co.on_event = nullptr;
-    auto first_server = ServerConfig::create(first_so);
-    if (!first_server) return fail(first_server.error());
-    auto first_client = ClientConfig::create(first_co);
-    if (!first_client) return fail(first_client.error());
-    DemoRun first;
-    std::vector<SessionTicket> tickets;
-    TLSPP_TRY(run_session(*first_server, *first_client, nullptr, first, tickets));
-    if (first.client_error) return fail(*first.client_error);
-    if (first.server_error) return fail(*first.server_error);
-    if (tickets.empty()) return fail(Error::internal("the first session brought no ticket"));
-    ticket = tickets.front();
-  }
   auto server_config = ServerConfig::create(so);
   if (!server_config) return fail(server_config.error());
   auto client_config = ClientConfig::create(co);
   if (!client_config) return fail(client_config.error());
+  std::optional<SessionTicket> ticket;
+  if (o.resume) {
+    // A first, untraced full handshake leaves the client a session to resume (RFC 8446
+    // §2.2; RFC 5246 §7.3 and RFC 5077 §3.1 in TLS 1.2), and the traced one resumes it.
+    recording->store(false);
+    DemoRun first;
+    std::vector<SessionTicket> tickets;
+    TLSPP_TRY(run_session(*server_config, *client_config, nullptr, first, tickets));
+    recording->store(true);
+    if (first.client_error) return fail(*first.client_error);
+    if (first.server_error) return fail(*first.server_error);
+    if (tickets.empty()) return fail(Error::internal("the first session left nothing to resume"));
+    ticket = tickets.front();
+  }
   DemoRun run;
   std::vector<SessionTicket> tickets;
   TLSPP_TRY(run_session(*server_config, *client_config, ticket ? &*ticket : nullptr, run, tickets));
@@ -356,16 +370,26 @@ Status run_session(const std::shared_ptr<const ServerConfig>& server_config,
 int run(const std::vector<std::string>& args);
 
 const Command kDemo{"demo", kUsage,
-                    "run a client and a server on 127.0.0.1 and draw the TLS 1.3 handshake as it happened", &run};
+                    "run a client and a server on 127.0.0.1 and draw the TLS 1.3 (or 1.2) handshake as it happened",
+                    &run};
 const Registration reg{kDemo};
 
 const FlagSpec kFlags[] = {
+    {"--tls1.2", false, false, "",
+     "both sides speak TLS 1.2 only (RFC 5246): the handshake of two round trips, with ServerKeyExchange, "
+     "ServerHelloDone, ClientKeyExchange and a ChangeCipherSpec before each Finished, and the key block's "
+     "derivation in the key notes."},
     {"--hrr", false, false, "",
      "make the client's first key share one the server does not accept (client groups x25519, secp384r1; server "
-     "group secp384r1), so that a HelloRetryRequest is drawn."},
+     "group secp384r1), so that a HelloRetryRequest is drawn (TLS 1.3 only: not with --tls1.2)."},
     {"--client-auth", false, false, "",
      "the server requests a client certificate and the client presents one from the same ephemeral CA."},
-    {"--resume", false, false, "", "a first full handshake leaves a ticket, and the handshake drawn resumes with it."},
+    {"--resume", false, false, "",
+     "a first full handshake leaves a ticket, and the handshake drawn resumes with it (with --tls1.2: an RFC 5077 "
+     "ticket, the server keeping no session IDs)."},
+    {"--session-id", false, false, "",
+     "with --tls1.2 --resume: the server issues no tickets, and the client resumes by the session ID of the first "
+     "handshake (RFC 5246, section 7.4.1.2)."},
     {"--mermaid", false, false, "", "print a Mermaid sequenceDiagram instead of text."},
     {"--ascii", false, false, "", "use ASCII instead of Unicode box drawing (the default without a UTF-8 locale)."},
 };
@@ -375,7 +399,9 @@ int usage_error(const std::string& message) { return cli::usage_error(kDemo, mes
 int run(const std::vector<std::string>& args) {
   DemoOptions o;
   for (const auto& a : args) {
-    if (a == "--hrr") {
+    if (a == "--tls1.2") {
+      o.tls12 = true;
+    } else if (a == "--hrr") {
       o.hrr = true;
     } else if (a == "--client-auth") {
       o.client_auth = true;
@@ -385,22 +411,27 @@ int run(const std::vector<std::string>& args) {
       o.ascii = true;
     } else if (a == "--help" || a == "-h") {
       return print_help(kDemo, kFlags,
-                        "Runs a TLS 1.3 connection between a tlspp client and a tlspp server on 127.0.0.1 in\n"
-                        "this process (ephemeral CA, server certificate for localhost), exchanges one request\n"
-                        "and response, closes, and prints the handshake as a sequence diagram built from both\n"
-                        "sides' protocol events.",
+                        "Runs a TLS 1.3 connection (TLS 1.2 with --tls1.2) between a tlspp client and a tlspp\n"
+                        "server on 127.0.0.1 in this process (ephemeral CA, server certificate for localhost),\n"
+                        "exchanges one request and response, closes, and prints the handshake as a sequence\n"
+                        "diagram built from both sides' protocol events: the messages, the keys each side\n"
+                        "installs and where they come from, and the round trips.",
                         "Colour is used on a terminal unless NO_COLOR is set.");
     } else if (a == "--resume") {
       o.resume = true;
-    } else if (a == "--0rtt" || a == "--tls1.2") {
-      const char* what = a == "--0rtt" ? "0-RTT early data"
-                                         : "TLS 1.2";
-      std::fprintf(stderr, "tlspp demo: %s is not available yet: tlspp does not implement %s.\n", a.c_str(), what);
+    } else if (a == "--session-id") {
+      o.session_id = true;
+    } else if (a == "--0rtt") {
+      std::fprintf(stderr, "tlspp demo: %s is not available yet: tlspp does not implement 0-RTT early data.\n",
+                   a.c_str());
       return 2;
     } else {
       return usage_error("unknown option '" + a + "'");
     }
   }
+  if (o.tls12 && o.hrr) return usage_error("--hrr cannot go with --tls1.2: TLS 1.2 has no HelloRetryRequest");
+  if (o.session_id && !(o.tls12 && o.resume))
+    return usage_error("--session-id needs --tls1.2 and --resume: it resumes a TLS 1.2 session by its session ID");
 
   trace::TraceRecorder recorder;
   auto r = run_demo(o, recorder);
@@ -415,12 +446,16 @@ int run(const std::vector<std::string>& args) {
     const auto opts = trace::terminal_options(STDOUT_FILENO, o.ascii);
     std::printf("tlspp demo: a tlspp client and a tlspp server over TCP on 127.0.0.1:%u, in one process\n",
                 static_cast<unsigned>(r->port));
-    std::printf("(ephemeral CA, server certificate for localhost%s%s)\n\n",
+    std::printf("(%sephemeral CA, server certificate for localhost%s%s)\n\n", o.tls12 ? "TLS 1.2 only, " : "",
                 o.client_auth ? ", client certificate from the same CA" : "",
                 o.hrr ? "; client groups x25519, secp384r1, server group secp384r1" : "");
-    if (o.resume)
+    if (o.resume && !o.tls12)
       std::printf("(the client resumes with the ticket of a first, untraced full handshake: no certificate, "
                   "no signature)\n\n");
+    else if (o.resume)
+      std::printf("(the client resumes the session of a first, untraced full handshake by its %s: no "
+                  "certificate, no key exchange, no signature)\n\n",
+                  o.session_id ? "session ID" : "ticket (RFC 5077)");
     const std::string t = recorder.render_text(opts);
     std::fwrite(t.data(), 1, t.size(), stdout);
     if (!r->response.empty())

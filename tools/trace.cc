@@ -73,14 +73,17 @@ void merge_peer_details(Arrow& a, const Details& received) {
   }
 }
 
-// A keys_installed event in a note: "write SERVER_HANDSHAKE_TRAFFIC_SECRET", "read, updated".
-std::string key_note_piece(const KeysInfo& k) {
-  std::string s(direction_name(k.direction));
-  if (k.update) s += ", updated";
-  if (!k.label.empty()) (s += " ") += k.label;
+// TLS 1.2 cuts its keys from the key block (RFC 5246 §6.3) instead of deriving them from a
+// traffic secret: they are application keys that are no update and have no key log label
+// (the key log holds the master secret instead, as CLIENT_RANDOM).
+bool from_key_block(const KeysInfo& k) { return k.epoch == KeyEpoch::application && !k.update && k.label.empty(); }
+
+// Without Unicode: the arrows and section signs of the notes in ASCII.
+std::string ascii_note(std::string s) {
+  for (const auto& [from, to] : {std::pair<std::string_view, std::string_view>{"→", "->"}, {"§", "section "}})
+    for (size_t at; (at = s.find(from)) != std::string::npos;) s.replace(at, from.size(), to);
   return s;
 }
-std::string key_note_head(const KeysInfo& k) { return std::string(key_epoch_name(k.epoch)) + " traffic keys: "; }
 
 std::string protection(const Arrow& a) {
   if (!a.encrypted) return "plaintext";
@@ -158,13 +161,24 @@ std::string repeat(const char* g, size_t n) {
 
 std::vector<std::string> wrap_words(const std::string& text, size_t width);
 
-// Breaks `text` into lines of at most `width` columns: after ", " where it can (list
-// items stay whole), else at spaces, else anywhere.
+// Breaks `text` into lines of at most `width` columns: after ", " or before the arrow of a
+// derivation (" → ", " -> ") where it can (list items and steps stay whole), else at spaces,
+// else anywhere.
 std::vector<std::string> wrap(const std::string& text, size_t width) {
   std::vector<std::string> items;
   size_t start = 0;
-  for (size_t at; (at = text.find(", ", start)) != std::string::npos; start = at + 2)
-    items.push_back(text.substr(start, at + 1 - start));
+  for (;;) {
+    const size_t comma = text.find(", ", start);
+    const size_t arrow = std::min(text.find(" → ", start), text.find(" -> ", start));
+    if (comma == std::string::npos && arrow == std::string::npos) break;
+    if (comma < arrow) {
+      items.push_back(text.substr(start, comma + 1 - start));
+      start = comma + 2;
+    } else {
+      items.push_back(text.substr(start, arrow - start));
+      start = arrow + 1;
+    }
+  }
   items.push_back(text.substr(start));
   std::vector<std::string> lines;
   std::string line;
@@ -284,7 +298,7 @@ class TextLayout {
     const char* bullet = n.kind == Note::Kind::keys ? g_.key_bullet : g_.done_bullet;
     const size_t room = inner_ - 5;
     std::string out;
-    const auto lines = wrap(n.text, room);
+    const auto lines = wrap(o_.unicode ? n.text : ascii_note(n.text), room);
     for (size_t i = 0; i < lines.size(); ++i) {
       const bool first = i == 0;
       if (n.side == Side::client) {
@@ -458,6 +472,46 @@ std::vector<std::string> summary_lines(const Summary& s, const std::string& sep)
 
 }  // namespace
 
+// --- key notes ---
+
+void KeyNotes::observe(const Event& e) {
+  if (e.type != EventType::message_sent && e.type != EventType::message_received) return;
+  if (e.message.type == MessageType::server_key_exchange || e.message.type == MessageType::client_key_exchange) {
+    ecdhe_ = true;
+    // The client names the group "group"; a server may call it "named_curve" (RFC 8422 §5.4).
+    for (const char* key : {"group", "named_curve"})
+      if (const auto* g = find_detail(e.details, key); g && group_.empty()) group_ = *g;
+  } else if (e.message.type == MessageType::server_hello) {
+    if (const auto* v = find_detail(e.details, "extended_master_secret")) ems_ = *v;
+  }
+}
+
+std::string KeyNotes::head(const KeysInfo& k) {
+  if (!from_key_block(k)) return std::string(key_epoch_name(k.epoch)) + " traffic keys: ";
+  if (told_) return "key block: ";
+  told_ = true;
+  if (!ecdhe_) return "the resumed session's master secret → key block over the new randoms (RFC 5246 §6.3): ";
+  std::string s = "ECDHE";
+  if (!group_.empty()) s += " (" + group_ + ")";
+  s += " premaster secret → ";
+  if (ems_ == "yes")
+    s += "extended master secret over the session hash (RFC 7627)";
+  else if (ems_ == "no")
+    s += "master secret over the randoms (RFC 5246 §8.1)";
+  else
+    s += "master secret";
+  return s + " → key block (RFC 5246 §6.3): ";
+}
+
+std::string KeyNotes::piece(const KeysInfo& k, Side side) {
+  std::string s(direction_name(k.direction));
+  if (k.update) s += ", updated";
+  if (!k.label.empty()) (s += " ") += k.label;
+  if (from_key_block(k))
+    s += (side == Side::client) == (k.direction == Direction::write) ? " client_write_key" : " server_write_key";
+  return s;
+}
+
 // --- the model ---
 
 std::vector<Step> build_steps(std::vector<Event> events) {
@@ -480,6 +534,7 @@ std::vector<Step> build_steps(std::vector<Event> events) {
   // The last keys note of each side, for folding "write" and "read" of one epoch together.
   std::optional<size_t> last_key_note[2];
   KeyEpoch last_key_epoch[2] = {};
+  KeyNotes key_notes[2];
 
   std::vector<Step> steps;
   const auto arrow_from_received = [&](const Event& e) {
@@ -491,6 +546,7 @@ std::vector<Step> build_steps(std::vector<Event> events) {
 
   for (const auto& e : events) {
     const int me = static_cast<int>(e.side);
+    key_notes[me].observe(e);
     if (is_sent(e.type)) {
       Arrow a = arrow_of(e, e.side, write_keys[me]);
       a.sent = e.when;
@@ -526,11 +582,11 @@ std::vector<Step> build_steps(std::vector<Event> events) {
     } else if (e.type == EventType::keys_installed) {
       const KeysInfo& k = e.keys;
       (k.direction == Direction::write ? write_keys : read_keys)[me] = k.epoch;
-      const std::string piece = key_note_piece(k);
+      const std::string piece = KeyNotes::piece(k, e.side);
       if (last_key_note[me] && *last_key_note[me] == steps.size() - 1 && last_key_epoch[me] == k.epoch) {
         std::get<Note>(steps.back()).text += ", " + piece;
       } else {
-        steps.emplace_back(Note{Note::Kind::keys, e.side, key_note_head(k) + piece, e.when});
+        steps.emplace_back(Note{Note::Kind::keys, e.side, key_notes[me].head(k) + piece, e.when});
         last_key_note[me] = steps.size() - 1;
         last_key_epoch[me] = k.epoch;
       }
@@ -631,6 +687,14 @@ Summary summarize(const std::vector<Step>& steps, const std::vector<Event>& even
           s.version = detail(*a, "version");
           s.cipher_suite = detail(*a, "cipher_suite");
           s.group = detail(*a, "key_share");
+          // TLS 1.2 agrees on ALPN in the ServerHello (there are no EncryptedExtensions).
+          if (s.alpn.empty()) s.alpn = detail(*a, "alpn");
+          break;
+        case MessageType::server_key_exchange:
+          // TLS 1.2: the server's ECDHE group and its signature over it (RFC 8422 §5.4).
+          if (s.group.empty()) s.group = detail(*a, "group");
+          if (s.group.empty()) s.group = detail(*a, "named_curve");
+          s.server_signature = detail(*a, "signature_scheme");
           break;
         case MessageType::hello_retry_request:
           s.hello_retry_request = true;
@@ -826,6 +890,7 @@ EventCallback TraceStream::callback() {
 void TraceStream::on_event(const Event& e) {
   std::lock_guard<std::mutex> lock(mutex_);
   if (e.side != self_ || !sink_) return;
+  key_notes_.observe(e);
   const TextLayout t(options_);
   std::string out;
   if (!start_) {
@@ -843,7 +908,7 @@ void TraceStream::on_event(const Event& e) {
   } else if (e.type == EventType::keys_installed) {
     const KeysInfo& k = e.keys;
     (k.direction == Direction::write ? keys_ : read_keys_) = k.epoch;
-    out += t.note(Note{Note::Kind::keys, self_, key_note_head(k) + key_note_piece(k), e.when});
+    out += t.note(Note{Note::Kind::keys, self_, key_notes_.head(k) + KeyNotes::piece(k, self_), e.when});
   } else if (e.type == EventType::handshake_done) {
     out += t.note(Note{Note::Kind::handshake_done, self_, e.name + ", " + format_ms(e.when - *start_), e.when});
   }

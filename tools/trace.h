@@ -95,6 +95,31 @@ struct Summary {
   std::string retry_group;  // the group the HelloRetryRequest asked for
 };
 
+// The text of one side's key notes. TLS 1.3 notes name the traffic secret behind the keys
+// ("handshake traffic keys: write SERVER_HANDSHAKE_TRAFFIC_SECRET"). TLS 1.2 keys (application
+// keys that are no update and have no key log label) come from the key block (RFC 5246
+// §6.3): a side's first such note tells how its key block came to be, from what that side's
+// messages showed before it: an ECDHE exchange (a ServerKeyExchange or ClientKeyExchange,
+// by their typed message type) feeding the master secret; no exchange: a resumed session's
+// master secret. Like the summary, the note quotes display details for what the typed
+// fields do not carry: the group, and whether the ServerHello agreed to the extended master
+// secret (RFC 7627). Its later notes only name the keys ("key block: read server_write_key").
+class KeyNotes {
+ public:
+  // Every event of the side, in order (message events matter; others are ignored).
+  void observe(const Event& e);
+  // The start of a note that begins with these keys.
+  [[nodiscard]] std::string head(const KeysInfo& k);
+  // One keys_installed event of `side` within a note: "write SERVER_HANDSHAKE_TRAFFIC_SECRET",
+  // "read, updated", "write client_write_key".
+  [[nodiscard]] static std::string piece(const KeysInfo& k, Side side);
+
+ private:
+  bool ecdhe_ = false;
+  std::string group_, ems_;
+  bool told_ = false;
+};
+
 // Orders the events by time (stably: events of the same instant keep their order), pairs
 // each received event with the sender's, and marks round trips.
 [[nodiscard]] std::vector<Step> build_steps(std::vector<Event> events);
@@ -145,6 +170,7 @@ class TraceStream {
   std::optional<std::chrono::steady_clock::time_point> start_;
   std::optional<KeyEpoch> keys_;  // the epoch `self` writes under, from its keys_installed events
   std::optional<KeyEpoch> read_keys_;
+  KeyNotes key_notes_;
   bool after_note_ = false;
 };
 
