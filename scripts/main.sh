@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job: installs what is missing, builds tlspp (Release) and runs `tlspp demo`: a
 # real TLS 1.3 client and server on 127.0.0.1 drawn as the sequence diagram of their
-# handshake. Arguments go to the demo (--hrr, --client-auth, --mermaid, --ascii).
+# handshake. Arguments go to the demo (--hrr, --client-auth, --resume, --tls1.2, --session-id,
+# --mermaid, --ascii).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
