@@ -91,6 +91,8 @@ class Tls12Client final : public Handshake {
  private:
   Status on_server_hello(Io& io, const wire::HandshakeMessage& m);
   Status check_server_hello(const wire::ServerHello& sh);
+  Status check_server_hello_extensions(Io& io, const wire::ServerHello& sh);
+  Status resume_session(Io& io, const wire::ServerHello& sh);
   Status on_certificate(Io& io, const wire::HandshakeMessage& m);
   Status on_server_key_exchange(Io& io, const wire::HandshakeMessage& m);
   Status on_certificate_request(Io& io, const wire::HandshakeMessage& m);
@@ -187,11 +189,8 @@ Status Tls12Client::check_server_hello(const wire::ServerHello& sh) {
   return {};
 }
 
-Status Tls12Client::on_server_hello(Io& io, const wire::HandshakeMessage& m) {
-  auto sh = wire::ServerHello::decode(m.body);
-  if (!sh) return fail(sh.error());
-  TLSPP_TRY(check_server_hello(*sh));
-  const auto find = [&](ExtensionType t) { return wire::find_extension(sh->extensions, t); };
+Status Tls12Client::check_server_hello_extensions(Io& io, const wire::ServerHello& sh) {
+  const auto find = [&](ExtensionType t) { return wire::find_extension(sh.extensions, t); };
   // RFC 5746 §3.4: the server must show it supports secure renegotiation with an empty
   // renegotiation_info; tlspp does not talk to servers that cannot (a prefix could be
   // spliced before this handshake, §1).
@@ -212,7 +211,6 @@ Status Tls12Client::on_server_hello(Io& io, const wire::HandshakeMessage& m) {
         formats->formats.end())
       return fail(Error::illegal("ServerHello ec_point_formats lacks the uncompressed format"));
   }
-  auto& neg = io.negotiated();
   if (const auto* e = find(ExtensionType::application_layer_protocol_negotiation)) {
     auto alpn = wire::ProtocolNameList::decode(e->data, wire::ExtensionContext::encrypted_extensions);
     if (!alpn) return fail(alpn.error());
@@ -220,8 +218,18 @@ Status Tls12Client::on_server_hello(Io& io, const wire::HandshakeMessage& m) {
     const std::string chosen = to_string(alpn->names.front());
     if (std::find(opts_.alpn.begin(), opts_.alpn.end(), chosen) == opts_.alpn.end())
       return fail(Error::illegal("server selected ALPN protocol '" + chosen + "', which was not offered"));
-    neg.alpn = chosen;
+    io.negotiated().alpn = chosen;
   }
+  return {};
+}
+
+Status Tls12Client::on_server_hello(Io& io, const wire::HandshakeMessage& m) {
+  auto sh = wire::ServerHello::decode(m.body);
+  if (!sh) return fail(sh.error());
+  TLSPP_TRY(check_server_hello(*sh));
+  const auto find = [&](ExtensionType t) { return wire::find_extension(sh->extensions, t); };
+  TLSPP_TRY(check_server_hello_extensions(io, *sh));
+  auto& neg = io.negotiated();
   s_.suite = sh->cipher_suite;
   s_.params = *tls12_suite(sh->cipher_suite);
   s_.extended_master_secret = find(ExtensionType::extended_master_secret) != nullptr;
@@ -235,23 +243,7 @@ Status Tls12Client::on_server_hello(Io& io, const wire::HandshakeMessage& m) {
              std::equal(sh->legacy_session_id_echo.begin(), sh->legacy_session_id_echo.end(), o_.session_id,
                         o_.session_id + o_.session_id_len) &&
              sh->legacy_session_id_echo.size() == o_.session_id_len;
-  if (resumed_) {
-    const SessionTicket& t = *o_.ticket;
-    if (t.cipher_suite != sh->cipher_suite)
-      return fail(Error::illegal("ServerHello resumed the session with a different cipher suite"));
-    // RFC 7627 §5.3: a session made with the extended master secret resumes only with it.
-    if (!s_.extended_master_secret)
-      return fail(Error{ErrorKind::peer_misbehaved, AlertDescription::handshake_failure,
-                        "the server resumed a session without the extended master secret it was made with"});
-    s_.master = crypto::Secret(t.resumption_secret.view());
-    neg.resumed = true;
-    neg.peer_subject = t.peer_subject;
-    neg.peer_key = t.peer_key;
-    neg.peer_verified = t.peer_verified;
-    if (!t.alpn.empty() && neg.alpn != t.alpn)
-      return fail(Error::illegal("the resumed session was made with ALPN '" + t.alpn + "', the server now chose '" +
-                                 neg.alpn + "'"));
-  }
+  if (resumed_) TLSPP_TRY(resume_session(io, *sh));
   neg.version = ProtocolVersion::tls12;
   neg.cipher_suite = sh->cipher_suite;
   add(m.whole);
@@ -270,6 +262,26 @@ Status Tls12Client::on_server_hello(Io& io, const wire::HandshakeMessage& m) {
   } else {
     state_ = State::expect_certificate;
   }
+  return {};
+}
+
+Status Tls12Client::resume_session(Io& io, const wire::ServerHello& sh) {
+  auto& neg = io.negotiated();
+  const SessionTicket& t = *o_.ticket;
+  if (t.cipher_suite != sh.cipher_suite)
+    return fail(Error::illegal("ServerHello resumed the session with a different cipher suite"));
+  // RFC 7627 §5.3: a session made with the extended master secret resumes only with it.
+  if (!s_.extended_master_secret)
+    return fail(Error{ErrorKind::peer_misbehaved, AlertDescription::handshake_failure,
+                      "the server resumed a session without the extended master secret it was made with"});
+  s_.master = crypto::Secret(t.resumption_secret.view());
+  neg.resumed = true;
+  neg.peer_subject = t.peer_subject;
+  neg.peer_key = t.peer_key;
+  neg.peer_verified = t.peer_verified;
+  if (!t.alpn.empty() && neg.alpn != t.alpn)
+    return fail(Error::illegal("the resumed session was made with ALPN '" + t.alpn + "', the server now chose '" +
+                               neg.alpn + "'"));
   return {};
 }
 
