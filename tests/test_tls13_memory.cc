@@ -13,21 +13,7 @@ namespace {
 using crypto::KeyType;
 using test::client_options_for;
 using test::server_options_for;
-
-Bytes transfer(Connection& from, Connection& to, ByteView data) {
-  EXPECT_TRUE(from.write(data));
-  Bytes got;
-  for (int i = 0; i < 1000 && got.size() < data.size(); ++i) {
-    const Bytes b(from.pending_output().begin(), from.pending_output().end());
-    from.consume_output(b.size());
-    auto s = to.receive(b);
-    EXPECT_TRUE(s) << s.error().to_string();
-    if (!s) break;
-    uint8_t buf[4096];
-    while (size_t n = to.read(buf)) got.insert(got.end(), buf, buf + n);
-  }
-  return got;
-}
+using test::transfer;
 
 class Matrix : public ::testing::TestWithParam<std::tuple<CipherSuite, NamedGroup, KeyType>> {};
 

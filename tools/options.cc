@@ -114,20 +114,13 @@ std::vector<std::string> split_list(std::string_view list) {
 }
 
 Result<std::vector<CipherSuite>> parse_cipher_suites(std::string_view list) {
-  static constexpr CipherSuite kKnown[] = {CipherSuite::TLS_AES_128_GCM_SHA256,
-                                           CipherSuite::TLS_AES_256_GCM_SHA384,
-                                           CipherSuite::TLS_CHACHA20_POLY1305_SHA256,
-                                           CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
-                                           CipherSuite::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
-                                           CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
-                                           CipherSuite::TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
-                                           CipherSuite::TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
-                                           CipherSuite::TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256};
+  // Every suite tlspp speaks is in the default list.
+  static const std::vector<CipherSuite> kKnown = CommonOptions{}.cipher_suites;
   std::vector<CipherSuite> out;
   for (const auto& item : split_list(list)) {
-    const auto* found = std::find_if(std::begin(kKnown), std::end(kKnown),
+    const auto found = std::find_if(kKnown.begin(), kKnown.end(),
                                      [&](CipherSuite s) { return iequals(item, cipher_suite_name(s)); });
-    if (found == std::end(kKnown))
+    if (found == kKnown.end())
       return fail(Error::config("unknown cipher suite '" + item +
                                 "' (known: TLS_AES_128_GCM_SHA256, TLS_AES_256_GCM_SHA384, "
                                 "TLS_CHACHA20_POLY1305_SHA256 and the TLS 1.2 suites "

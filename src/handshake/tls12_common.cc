@@ -30,28 +30,13 @@ Bytes server_key_exchange_content(ByteView client_random, ByteView server_random
 }
 
 bool tls12_ecdsa_scheme(SignatureScheme s) {
-  switch (s) {
-    case SignatureScheme::ecdsa_secp256r1_sha256:
-    case SignatureScheme::ecdsa_secp384r1_sha384:
-    case SignatureScheme::ecdsa_secp521r1_sha512:
-    case SignatureScheme::ed25519: return true;
-    default: return false;
-  }
+  using K = crypto::KeyType;
+  return crypto::scheme_matches_key(s, K::ec_p256) || crypto::scheme_matches_key(s, K::ec_p384) ||
+         crypto::scheme_matches_key(s, K::ec_p521) || crypto::scheme_matches_key(s, K::ed25519);
 }
 
 bool tls12_rsa_scheme(SignatureScheme s) {
-  switch (s) {
-    case SignatureScheme::rsa_pkcs1_sha256:
-    case SignatureScheme::rsa_pkcs1_sha384:
-    case SignatureScheme::rsa_pkcs1_sha512:
-    case SignatureScheme::rsa_pss_rsae_sha256:
-    case SignatureScheme::rsa_pss_rsae_sha384:
-    case SignatureScheme::rsa_pss_rsae_sha512:
-    case SignatureScheme::rsa_pss_pss_sha256:
-    case SignatureScheme::rsa_pss_pss_sha384:
-    case SignatureScheme::rsa_pss_pss_sha512: return true;
-    default: return false;
-  }
+  return crypto::scheme_matches_key(s, crypto::KeyType::rsa) || crypto::scheme_matches_key(s, crypto::KeyType::rsa_pss);
 }
 
 bool tls12_handshake_scheme(SignatureScheme s) { return tls12_ecdsa_scheme(s) || tls12_rsa_scheme(s); }

@@ -1,5 +1,7 @@
 #include "support/tls_pair.h"
 
+#include <gtest/gtest.h>
+
 #include <unistd.h>
 
 #include <cstdio>
@@ -76,6 +78,21 @@ ServerOptions server_options_for(crypto::KeyType type) {
   ServerOptions o;
   o.certificates = {pem_pair(shared_pki(type))};
   return o;
+}
+
+Bytes transfer(Connection& from, Connection& to, ByteView data) {
+  EXPECT_TRUE(from.write(data));
+  Bytes got;
+  for (int i = 0; i < 1000 && got.size() < data.size(); ++i) {
+    const Bytes b(from.pending_output().begin(), from.pending_output().end());
+    from.consume_output(b.size());
+    auto s = to.receive(b);
+    EXPECT_TRUE(s) << s.error().to_string();
+    if (!s) break;
+    uint8_t buf[4096];
+    while (size_t n = to.read(buf)) got.insert(got.end(), buf, buf + n);
+  }
+  return got;
 }
 
 Status pump(Connection& client, Connection& server, int max_rounds) {

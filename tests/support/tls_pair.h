@@ -37,6 +37,10 @@ struct PairOptions {
 // error of either side (the client's first), or success.
 Status pump(Connection& client, Connection& server, int max_rounds = 100);
 
+// Writes `data` on `from` and moves records to `to` until it has read as many bytes (or an
+// error); returns what `to` read. Records a test failure when `to` refuses a record.
+[[nodiscard]] Bytes transfer(Connection& from, Connection& to, ByteView data);
+
 // Runs a whole handshake; fails the test with the error on failure.
 struct Pair {
   ClientConnection client;
