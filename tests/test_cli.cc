@@ -1064,5 +1064,146 @@ TEST(Cli, QuietServerPrintsNoConnectionLines) {
   EXPECT_EQ(count_lines(server.log()), 1u) << server.log();  // "listening on ..."
 }
 
+// ---------------------------------------------------------------- --reconnect
+
+// Splits the client's stderr into its --summary blocks (each starts with "protocol: ").
+std::vector<std::string> summaries(const std::string& err) {
+  std::vector<std::string> out;
+  for (size_t at = err.find("protocol: "); at != std::string::npos;) {
+    const size_t next = err.find("\nprotocol: ", at);
+    out.push_back(err.substr(at, next == std::string::npos ? std::string::npos : next + 1 - at));
+    at = next == std::string::npos ? next : next + 1;
+  }
+  return out;
+}
+
+size_t count_of(const std::string& s, const std::string& what) {
+  size_t n = 0;
+  for (size_t at = s.find(what); at != std::string::npos; at = s.find(what, at + what.size())) ++n;
+  return n;
+}
+
+TEST(Cli, ReconnectMakesThatManyMoreConnections) {
+  // `tlspp server` issues no tickets, so nothing can be resumed: three full handshakes.
+  Server server({"--http"});
+  ASSERT_NE(server.port(), 0) << server.log();
+  const auto o = run_cli(client_args(server, {"--summary", "--reconnect", "2", "--request",
+                                              "GET / HTTP/1.0\\r\\n\\r\\n"}));
+  ASSERT_EQ(o.status, 0) << o.err;
+  // Three answers in turn on stdout, each the server's view of a fresh connection.
+  EXPECT_EQ(count_of(o.out, "HTTP/1.1 200 OK\r\n"), 3u) << o.out;
+  EXPECT_EQ(count_of(o.out, "\nresumed: no\n"), 3u) << o.out;
+  // Three summaries on stderr, each with its resumed line, and nothing else.
+  const auto blocks = summaries(o.err);
+  ASSERT_EQ(blocks.size(), 3u) << o.err;
+  for (const auto& b : blocks) {
+    EXPECT_NE(b.find("\nresumed: no\n"), std::string::npos) << b;
+    EXPECT_NE(b.find("\nverified: yes\n"), std::string::npos) << b;
+  }
+  EXPECT_EQ(o.err.rfind("protocol: ", 0), 0u) << o.err;
+  // The server saw three connections.
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(server.read_err_until(" resumed=no in=", 10s)) << i << ": " << server.log();
+}
+
+TEST(Cli, ReconnectStopsAtTheFirstFailure) {
+  // --exit-after 1: the second connection finds the server gone (refused, or reset if it
+  // was still queued when the server exited); the run ends there, with one line why.
+  Server server({"--http", "--exit-after", "1"});
+  ASSERT_NE(server.port(), 0) << server.log();
+  const auto o = run_cli(client_args(server, {"--reconnect", "3", "--request", "GET / HTTP/1.0\\r\\n\\r\\n"}));
+  EXPECT_EQ(o.status, 1) << o.err;
+  EXPECT_EQ(count_of(o.out, "HTTP/1.1 200 OK\r\n"), 1u) << o.out;
+  EXPECT_EQ(count_lines(o.err), 1u) << o.err;
+  EXPECT_EQ(o.err.rfind("tlspp client: ", 0), 0u) << o.err;
+  EXPECT_EQ(server.wait_exit(10s), 0) << server.log();
+}
+
+// A server in this process that issues session tickets (`tlspp server` has no option for
+// that): for each of `runs` connections it completes the handshake (its tickets follow
+// it), reads the request, answers whether the connection resumed a session, and closes.
+class TicketServer {
+ public:
+  explicit TicketServer(int runs) {
+    auto options = test::server_options_for(crypto::KeyType::ec_p256);
+    options.tickets = 2;
+    auto config = ServerConfig::create(options);
+    EXPECT_TRUE(config) << config.error().to_string();
+    auto l = io::listen_tcp("127.0.0.1", 0);
+    EXPECT_TRUE(l);
+    listener_ = l ? *l : -1;
+    auto p = io::local_port(listener_);
+    port_ = p ? *p : 0;
+    thread_ = std::thread([this, cfg = config ? *config : nullptr, runs] {
+      for (int i = 0; i < runs && cfg; ++i) {
+        const int fd = accept(listener_, nullptr, nullptr);
+        if (fd < 0) return;
+        auto s = Stream::accept(cfg, fd);
+        if (!s) continue;
+        uint8_t buf[512];
+        if (auto n = s->read(buf); !n || *n == 0) continue;
+        const std::string reply = std::string("HTTP/1.0 200 OK\r\n\r\nresumed: ") +
+                                  (s->connection().negotiated().resumed ? "yes" : "no") + "\n";
+        if (!s->write_all(ByteView(reinterpret_cast<const uint8_t*>(reply.data()), reply.size()))) continue;
+        if (!s->close()) continue;
+        while (auto n = s->read(buf)) {  // until the client's close_notify
+          if (*n == 0) break;
+        }
+      }
+    });
+  }
+  ~TicketServer() {
+    if (thread_.joinable()) thread_.join();
+    close(listener_);
+  }
+  TicketServer(const TicketServer&) = delete;
+  TicketServer& operator=(const TicketServer&) = delete;
+  [[nodiscard]] std::string addr() const { return "127.0.0.1:" + std::to_string(port_); }
+
+ private:
+  int listener_ = -1;
+  uint16_t port_ = 0;
+  std::thread thread_;
+};
+
+TEST(Cli, ReconnectResumesWithTheTicketItWasGiven) {
+  TicketServer server(3);
+  const auto o = run_cli({"client", server.addr(), "--servername", "localhost", "--ca", files().root, "--summary",
+                          "--reconnect", "2", "--request", "GET / HTTP/1.0\\r\\n\\r\\n"});
+  ASSERT_EQ(o.status, 0) << o.err;
+  EXPECT_EQ(o.out,
+            "HTTP/1.0 200 OK\r\n\r\nresumed: no\n"
+            "HTTP/1.0 200 OK\r\n\r\nresumed: yes\n"
+            "HTTP/1.0 200 OK\r\n\r\nresumed: yes\n");
+  const auto blocks = summaries(o.err);
+  ASSERT_EQ(blocks.size(), 3u) << o.err;
+  EXPECT_NE(blocks[0].find("\nresumed: no\n"), std::string::npos) << blocks[0];
+  for (size_t i = 1; i < 3; ++i) {
+    EXPECT_NE(blocks[i].find("\nresumed: yes\n"), std::string::npos) << blocks[i];
+    // No certificate is sent again: the summary names the one the session was made with.
+    EXPECT_NE(blocks[i].find("\npeer_certificate: CN=localhost"), std::string::npos) << blocks[i];
+    EXPECT_NE(blocks[i].find("\nverified: yes\n"), std::string::npos) << blocks[i];
+  }
+}
+
+TEST(Cli, ReconnectUsageErrors) {
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+      {{"client", "127.0.0.1:1", "--reconnect", "2"},
+       "tlspp client: --reconnect needs --request (stdin can be sent only once)"},
+      {{"client", "127.0.0.1:1", "--reconnect", "0", "--request", "x"}, "tlspp client: --reconnect must be between 1"},
+      {{"client", "127.0.0.1:1", "--reconnect", "1001", "--request", "x"},
+       "tlspp client: --reconnect must be between 1"},
+      {{"client", "127.0.0.1:1", "--reconnect", "two", "--request", "x"},
+       "tlspp client: --reconnect takes a number"},
+      {{"client", "127.0.0.1:1", "--reconnect", "", "--request", "x"}, "tlspp client: --reconnect takes a number"},
+  };
+  for (const auto& [args, says] : cases) {
+    const auto o = run_cli(args);
+    EXPECT_EQ(o.status, 2) << args[2] << " " << args[3] << "\n" << o.err;
+    EXPECT_EQ(o.err.rfind(says, 0), 0u) << o.err;
+    EXPECT_NE(o.err.find("\nusage: tlspp client"), std::string::npos) << o.err;
+    EXPECT_EQ(o.out, "");
+  }
+}
+
 }  // namespace
 }  // namespace tlspp

@@ -1,21 +1,26 @@
 // `tlspp client`: connects, handshakes, then copies stdin (or --request) to the server and
 // the server's data to stdout until the server closes (or, once the input has ended, stays
-// silent for --timeout).
+// silent for --timeout). With --reconnect N it then connects N more times, each time
+// offering the newest session the server gave it (a TLS 1.3 ticket, or a TLS 1.2 session
+// ID or ticket).
 #include <poll.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
-#include <optional>
 #include <csignal>
 #include <cstdio>
+#include <memory>
+#include <optional>
+#include <utility>
 
 #include "commands.h"
 #include "io/socket.h"
 #include "options.h"
 #include "summary.h"
-#include "tlspp/stream.h"
+#include "tlspp/connection.h"
 #include "trace.h"
 
 namespace tlspp::cli {
@@ -26,12 +31,14 @@ int run(const std::vector<std::string>& argv);
 const Command kClient{
     "client",
     "client HOST:PORT [--servername NAME] [--ca FILE ... | --insecure] [--alpn LIST] [--groups LIST] "
-    "[--tls1.2 | --tls1.3 | --min-version V --max-version V] [--ciphers LIST] [--request STRING] [--timeout SECONDS | --stay-open] [--summary] [--keylog FILE] "
+    "[--tls1.2 | --tls1.3 | --min-version V --max-version V] [--ciphers LIST] [--request STRING [--reconnect N]] "
+    "[--timeout SECONDS | --stay-open] [--summary] [--keylog FILE] "
     "[--cert FILE --key FILE] [--trace[=text|mermaid]]",
     "connect to a TLS server; send stdin (or --request) and print what comes back", &run};
 const Registration reg{kClient};
 
 constexpr long kDefaultTimeoutMs = 10000;
+constexpr long kMaxReconnects = 1000;
 
 const FlagSpec kFlags[] = {
     {"--servername", true, false, "NAME",
@@ -52,13 +59,17 @@ const FlagSpec kFlags[] = {
     {"--request", true, false, "STRING",
      "send STRING (\\r and \\n become CR and LF) instead of reading stdin, then print the reply until the server "
      "closes."},
+    {"--reconnect", true, false, "N",
+     "after the first connection ends cleanly, connect N more times (1 to 1000), sending --request again, each time "
+     "offering the newest session the server gave (needs --request)."},
     {"--timeout", true, false, "SECONDS",
      "once the input has ended, how long the server may stay silent before the client stops waiting for it to "
      "close (default 10; fractions allowed)."},
     {"--stay-open", false, false, "",
      "never close first: after the input ends, wait without a time limit until the server closes (excludes "
      "--timeout)."},
-    {"--summary", false, false, "", "print the negotiated parameters to stderr once the handshake is done."},
+    {"--summary", false, false, "",
+     "print the negotiated parameters to stderr once the handshake is done (for each connection)."},
     {"--keylog", true, false, "FILE",
      "append the session's secrets to FILE in the NSS key log format (default: $SSLKEYLOGFILE, if set)."},
     {"--cert", true, false, "FILE", "the client certificate chain (PEM) to present when the server asks for one."},
@@ -78,7 +89,118 @@ const char kNotes[] =
     "the client sends close_notify at once (a half-close: the answer is still read), so that echo\n"
     "servers know it is done. A server that ends TCP without close_notify may have had its data cut\n"
     "short by an attacker (RFC 8446 6.1): the client warns and exits 1.\n"
-    "Exit status: 0 after a clean close, 1 on any failure, 2 on a usage error.";
+    "Resumption: with --reconnect N, once a connection has ended cleanly the client opens the next\n"
+    "one, up to N more, offering the newest session received so far (stdin is read only once, so\n"
+    "--reconnect needs --request). Each connection's reply goes to stdout in turn, and with\n"
+    "--summary each prints its own summary, whose 'resumed:' line says whether the server took the\n"
+    "session. The first connection that fails ends the run.\n"
+    "Exit status: 0 after a clean close (of every connection), 1 on any failure, 2 on a usage error.";
+
+// Large enough for a whole maximum-size TLS record (2^14 + 256 + header) in one recv().
+constexpr size_t kRecvBuffer = 17 * 1024;
+
+// A client connection over a connected TCP socket, which it owns (closed when destroyed).
+// The same moves as tlspp::Stream, which has no way to offer a session: every call sends
+// what the connection has queued, an alert after an error included.
+class Link {
+ public:
+  // Runs the handshake on `fd`, offering `resume` when given (the library decides whether
+  // it may be offered to this server). Closes fd on failure.
+  static Result<Link> open(std::shared_ptr<const ClientConfig> config, int fd, const ServerName& name,
+                           const SessionTicket* resume) {
+    auto conn = resume ? ClientConnection::create(std::move(config), name, *resume)
+                       : ClientConnection::create(std::move(config), name);
+    if (!conn) {
+      ::close(fd);
+      return fail(conn.error());
+    }
+    Link link(std::move(*conn), fd);
+    while (!link.conn_.handshake_done()) {
+      TLSPP_TRY(link.flush());
+      TLSPP_TRY_ASSIGN(const size_t got, link.receive_once());
+      if (got == 0) {
+        TLSPP_TRY(link.conn_.transport_closed());  // fails: the handshake is unfinished
+        return fail(Error::internal("the peer closed the connection during the handshake"));
+      }
+    }
+    // Our last flight (the client's Finished) may still be queued.
+    TLSPP_TRY(link.flush());
+    return link;
+  }
+
+  Link(Link&& other) noexcept : conn_(std::move(other.conn_)), fd_(std::exchange(other.fd_, -1)), eof_(other.eof_) {}
+  Link& operator=(Link&&) = delete;
+  Link(const Link&) = delete;
+  Link& operator=(const Link&) = delete;
+  ~Link() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+
+  [[nodiscard]] Connection& connection() { return conn_; }
+  [[nodiscard]] int fd() const { return fd_; }
+
+  // One recv() fed to the connection, and whatever it answers sent. 0 at TCP end of stream.
+  [[nodiscard]] Result<size_t> receive_once() {
+    if (eof_) return size_t{0};
+    uint8_t buf[kRecvBuffer];
+    TLSPP_TRY_ASSIGN(const size_t got, io::recv_some(fd_, buf));
+    if (got == 0) {
+      eof_ = true;
+      return size_t{0};
+    }
+    const Status taken = conn_.receive(ByteView(buf, got));
+    const Status sent = flush();  // the reply, or the alert naming the error
+    if (!taken) return fail(taken.error());
+    if (!sent) return fail(sent.error());
+    return got;
+  }
+
+  [[nodiscard]] Status write_all(ByteView data) {
+    const Status queued = conn_.write(data);
+    const Status sent = flush();
+    if (!queued) return queued;
+    return sent;
+  }
+
+  // close_notify, then a TCP half-close: the server may still answer (RFC 8446 §6.1). A
+  // server that already answered and went away is no error here.
+  [[nodiscard]] Status close() {
+    conn_.close();
+    const Status sent = flush();
+    if (::shutdown(fd_, SHUT_WR) != 0 && errno != ENOTCONN && errno != EPIPE && errno != ECONNRESET)
+      return fail(io::io_error("shutdown", errno));
+    if (!sent && sent.error().kind != ErrorKind::io) return sent;
+    return {};
+  }
+
+ private:
+  Link(Connection conn, int fd) : conn_(std::move(conn)), fd_(fd) {}
+
+  [[nodiscard]] Status flush() {
+    while (conn_.wants_write()) {
+      const ByteView out = conn_.pending_output();
+      if (auto s = io::send_all(fd_, out); !s) return fail(peer_reason_or(std::move(s.error())));
+      conn_.consume_output(out.size());
+    }
+    return {};
+  }
+
+  // A server that refuses us sends an alert and closes, so our next send fails with a
+  // broken pipe; the alert, already received, is the better explanation.
+  [[nodiscard]] Error peer_reason_or(Error send_error) {
+    uint8_t buf[kRecvBuffer];
+    for (;;) {
+      const ssize_t n = ::recv(fd_, buf, sizeof buf, MSG_DONTWAIT);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) return send_error;
+      if (auto s = conn_.receive(ByteView(buf, static_cast<size_t>(n))); !s) return s.error();
+    }
+  }
+
+  Connection conn_;
+  int fd_ = -1;
+  bool eof_ = false;  // the server closed its sending half of TCP
+};
 
 // Writes all of `data` to stdout; false when stdout is gone.
 bool write_stdout(ByteView data) {
@@ -107,77 +229,36 @@ int fail_with(const std::string& line) {
   return 1;
 }
 
-int run(const std::vector<std::string>& argv) {
-  if (wants_help(argv)) return print_help(kClient, kFlags, kAbout, kNotes);
-  auto args = parse_args(argv, kFlags);
-  if (!args) return usage_error(kClient, args.error().message);
-  if (args->positional.size() != 1) return usage_error(kClient, "expected exactly one HOST:PORT");
-  auto endpoint = io::parse_endpoint(args->positional[0]);
-  if (!endpoint) return usage_error(kClient, endpoint.error().message);
-  if (args->has("--insecure") && args->has("--ca"))
-    return usage_error(kClient, "--insecure skips certificate verification, so --ca would not be used");
-  if (args->has("--stay-open") && args->has("--timeout"))
-    return usage_error(kClient, "--stay-open waits without a time limit, so --timeout would not be used");
+// How each connection runs, from the command line.
+struct Plan {
+  io::Endpoint endpoint;
+  std::optional<std::string> request;  // unescaped; none: copy stdin
+  bool summary = false;
+  bool stay_open = false;
   long timeout_ms = kDefaultTimeoutMs;
-  if (auto v = args->value("--timeout")) {
-    auto t = parse_seconds(*v, "--timeout");
-    if (!t) return usage_error(kClient, t.error().message);
-    timeout_ms = *t;
-  }
+};
 
-  ClientOptions options;
-  options.ca_files = args->values("--ca");
-  options.insecure_skip_verification = args->has("--insecure");
-  // A client certificate, sent only when the server asks (RFC 8446 §4.4.2).
-  if (args->has("--cert") != args->has("--key")) return usage_error(kClient, "--cert and --key go together");
-  if (auto cert = args->value("--cert")) {
-    CertificateKeyPair pair;
-    pair.cert_file = *cert;
-    pair.key_file = *args->value("--key");
-    options.client_certificates.push_back(std::move(pair));
-  }
-  if (auto s = apply_common_options(*args, options); !s) return usage_error(kClient, s.error().message);
-
-  // --trace[=text|mermaid]: the session drawn from the connection's events, on stderr
-  // when it ends (however it ends: a failed handshake is traced too).
-  std::string trace_format;
-  if (args->has("--trace")) {
-    trace_format = args->value("--trace").value_or("");
-    if (trace_format.empty()) trace_format = "text";
-    if (trace_format != "text" && trace_format != "mermaid")
-      return usage_error(kClient, "--trace takes text or mermaid, not '" + trace_format + "'");
-  }
-  trace::TraceRecorder recorder;
-  struct TracePrinter {
-    const trace::TraceRecorder& recorder;
-    const std::string& format;
-    ~TracePrinter() {
-      if (format.empty()) return;
-      const std::string out = format == "mermaid" ? recorder.render_mermaid()
-                                                  : recorder.render_text(trace::terminal_options(STDERR_FILENO, false));
-      std::fputs(out.c_str(), stderr);
-    }
-  } printer{recorder, trace_format};
-  if (!trace_format.empty()) options.on_event = recorder.callback();
-
-  auto config = ClientConfig::create(std::move(options));
-  if (!config) return fail_with(describe(config.error()));
-
-  // A peer that vanishes must surface as an error from write(), not kill us.
-  std::signal(SIGPIPE, SIG_IGN);
-
-  // --servername is both the SNI and the name verified (RFC 6125); by default the host.
-  const auto server_name = ServerName::parse(args->value("--servername").value_or(endpoint->host));
-  if (!server_name) return usage_error(kClient, describe(server_name.error()));
-  auto fd = io::connect_tcp(endpoint->host, endpoint->port);
+// One connection from connect to close. `resume` is offered when given; the sessions the
+// server handed out on this connection are appended to `sessions`. Returns the exit status.
+int converse(const std::shared_ptr<const ClientConfig>& config, const ServerName& server_name, const Plan& plan,
+             const SessionTicket* resume, std::vector<SessionTicket>& sessions) {
+  auto fd = io::connect_tcp(plan.endpoint.host, plan.endpoint.port);
   if (!fd) return fail_with(describe(fd.error()));
-  auto stream = Stream::connect_fd(*config, *fd, *server_name);
-  if (!stream) return fail_with("handshake failed: " + describe(stream.error()));
-  Connection& conn = stream->connection();
+  auto link = Link::open(config, *fd, server_name, resume);
+  if (!link) return fail_with("handshake failed: " + describe(link.error()));
+  Connection& conn = link->connection();
+  // Whatever way this connection ends, the sessions it brought are kept (TLS 1.3 tickets
+  // arrive after the handshake, with the data).
+  struct Keep {
+    Connection& conn;
+    std::vector<SessionTicket>& into;
+    ~Keep() {
+      for (auto& t : conn.take_session_tickets()) into.push_back(std::move(t));
+    }
+  } keep{conn, sessions};
 
-  if (args->has("--summary")) std::fputs(format_summary(summarize(conn, Side::client)).c_str(), stderr);
+  if (plan.summary) std::fputs(format_summary(summarize(conn, Side::client)).c_str(), stderr);
 
-  const bool stay_open = args->has("--stay-open");
   bool input_open = true;  // still reading stdin
   bool sent_close = false;
   // Once the input has ended the server has --timeout of silence to close (unless
@@ -185,16 +266,16 @@ int run(const std::vector<std::string>& argv) {
   using Clock = std::chrono::steady_clock;
   std::optional<Clock::time_point> deadline;
   auto restart_clock = [&] {
-    if (!input_open && !stay_open) deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
+    if (!input_open && !plan.stay_open) deadline = Clock::now() + std::chrono::milliseconds(plan.timeout_ms);
   };
   auto send_close = [&]() -> Status {
     sent_close = true;
-    return stream->close();
+    return link->close();
   };
 
-  if (auto request = args->value("--request")) {
-    const std::string data = unescape_crlf(*request);
-    if (auto s = stream->write_all(ByteView(reinterpret_cast<const uint8_t*>(data.data()), data.size())); !s)
+  if (plan.request) {
+    const std::string& data = *plan.request;
+    if (auto s = link->write_all(ByteView(reinterpret_cast<const uint8_t*>(data.data()), data.size())); !s)
       return fail_with("connection failed: " + describe(s.error()));
     // No close_notify yet: a server that reads one record, answers and closes would find
     // it unread, and closing a socket with unread input makes the kernel send a reset
@@ -209,7 +290,7 @@ int run(const std::vector<std::string>& argv) {
   // is full, we wait for the socket alone (still reading from it) until it drains.
   bool wait_writable = false;
   for (;;) {
-    pollfd fds[2] = {{stream->fd(), POLLIN, 0}, {STDIN_FILENO, POLLIN, 0}};
+    pollfd fds[2] = {{link->fd(), POLLIN, 0}, {STDIN_FILENO, POLLIN, 0}};
     nfds_t nfds = input_open ? 2 : 1;
     if (wait_writable) {
       fds[0].events = POLLIN | POLLOUT;
@@ -227,7 +308,7 @@ int run(const std::vector<std::string>& argv) {
     }
     if (ready == 0 && deadline && Clock::now() >= *deadline) {
       char waited[32];
-      std::snprintf(waited, sizeof waited, "%g s", static_cast<double>(timeout_ms) / 1000);
+      std::snprintf(waited, sizeof waited, "%g s", static_cast<double>(plan.timeout_ms) / 1000);
       if (sent_close)
         return fail_with(std::string("the server did not close the connection within ") + waited + " of our close_notify");
       // The server keeps the connection open (an echo server, HTTP keep-alive): we close.
@@ -237,7 +318,7 @@ int run(const std::vector<std::string>& argv) {
     }
     if (fds[0].revents & POLLOUT) wait_writable = false;
     if (fds[0].revents & ~POLLOUT) {
-      auto n = stream->receive_once();
+      auto n = link->receive_once();
       // Data that arrived before an error or a close is still the peer's output.
       if (!drain_to_stdout(conn)) break;
       if (!n) return fail_with("connection failed: " + describe(n.error()));
@@ -250,7 +331,7 @@ int run(const std::vector<std::string>& argv) {
       restart_clock();
     }
     if (nfds == 2 && fds[1].revents) {
-      pollfd out{stream->fd(), POLLOUT, 0};
+      pollfd out{link->fd(), POLLOUT, 0};
       if (::poll(&out, 1, 0) == 0) {
         wait_writable = true;
         continue;
@@ -262,17 +343,121 @@ int run(const std::vector<std::string>& argv) {
         // End of stdin: close_notify at once (RFC 8446 §6.1 half-close, like a TCP FIN
         // after EOF) so that echo-style servers know we are done; they may still answer.
         input_open = false;
-        if (!stay_open) {
+        if (!plan.stay_open) {
           if (auto s = send_close(); !s) return fail_with("connection failed: " + describe(s.error()));
           restart_clock();
         }
-      } else if (auto s = stream->write_all(ByteView(buf, static_cast<size_t>(n))); !s) {
+      } else if (auto s = link->write_all(ByteView(buf, static_cast<size_t>(n))); !s) {
         return fail_with("connection failed: " + describe(s.error()));
       }
     }
   }
   // Answer the peer's close_notify with ours; the peer may already be gone, which is fine.
-  if (!sent_close) (void)stream->close();
+  if (!sent_close) (void)link->close();
+  return 0;
+}
+
+// "--reconnect N": 1 to kMaxReconnects.
+Result<long> parse_reconnects(const std::string& text) {
+  long n = 0;
+  for (char ch : text) {
+    if (ch < '0' || ch > '9' || n > kMaxReconnects) return fail(Error::config("--reconnect takes a number of connections"));
+    n = n * 10 + (ch - '0');
+  }
+  if (text.empty()) return fail(Error::config("--reconnect takes a number of connections"));
+  if (n < 1 || n > kMaxReconnects)
+    return fail(Error::config("--reconnect must be between 1 and " + std::to_string(kMaxReconnects)));
+  return n;
+}
+
+int run(const std::vector<std::string>& argv) {
+  if (wants_help(argv)) return print_help(kClient, kFlags, kAbout, kNotes);
+  auto args = parse_args(argv, kFlags);
+  if (!args) return usage_error(kClient, args.error().message);
+  if (args->positional.size() != 1) return usage_error(kClient, "expected exactly one HOST:PORT");
+  auto endpoint = io::parse_endpoint(args->positional[0]);
+  if (!endpoint) return usage_error(kClient, endpoint.error().message);
+  if (args->has("--insecure") && args->has("--ca"))
+    return usage_error(kClient, "--insecure skips certificate verification, so --ca would not be used");
+  if (args->has("--stay-open") && args->has("--timeout"))
+    return usage_error(kClient, "--stay-open waits without a time limit, so --timeout would not be used");
+  Plan plan;
+  plan.endpoint = *endpoint;
+  plan.summary = args->has("--summary");
+  plan.stay_open = args->has("--stay-open");
+  if (auto v = args->value("--timeout")) {
+    auto t = parse_seconds(*v, "--timeout");
+    if (!t) return usage_error(kClient, t.error().message);
+    plan.timeout_ms = *t;
+  }
+  if (auto request = args->value("--request")) plan.request = unescape_crlf(*request);
+  long reconnects = 0;
+  if (auto v = args->value("--reconnect")) {
+    auto n = parse_reconnects(*v);
+    if (!n) return usage_error(kClient, n.error().message);
+    // stdin is one stream: only one connection could send it.
+    if (!plan.request) return usage_error(kClient, "--reconnect needs --request (stdin can be sent only once)");
+    reconnects = *n;
+  }
+
+  ClientOptions options;
+  options.ca_files = args->values("--ca");
+  options.insecure_skip_verification = args->has("--insecure");
+  // A client certificate, sent only when the server asks (RFC 8446 §4.4.2).
+  if (args->has("--cert") != args->has("--key")) return usage_error(kClient, "--cert and --key go together");
+  if (auto cert = args->value("--cert")) {
+    CertificateKeyPair pair;
+    pair.cert_file = *cert;
+    pair.key_file = *args->value("--key");
+    options.client_certificates.push_back(std::move(pair));
+  }
+  if (auto s = apply_common_options(*args, options); !s) return usage_error(kClient, s.error().message);
+
+  // --trace[=text|mermaid]: each session drawn from its connection's events, on stderr
+  // when it ends (however it ends: a failed handshake is traced too).
+  std::string trace_format;
+  if (args->has("--trace")) {
+    trace_format = args->value("--trace").value_or("");
+    if (trace_format.empty()) trace_format = "text";
+    if (trace_format != "text" && trace_format != "mermaid")
+      return usage_error(kClient, "--trace takes text or mermaid, not '" + trace_format + "'");
+  }
+  // One recorder per connection: the configuration's callback feeds the current one.
+  auto recorder = std::make_unique<trace::TraceRecorder>();
+  struct TracePrinter {
+    std::unique_ptr<trace::TraceRecorder>& recorder;
+    const std::string& format;
+    ~TracePrinter() {
+      if (format.empty()) return;
+      const std::string out = format == "mermaid" ? recorder->render_mermaid()
+                                                  : recorder->render_text(trace::terminal_options(STDERR_FILENO, false));
+      std::fputs(out.c_str(), stderr);
+      recorder = std::make_unique<trace::TraceRecorder>();
+    }
+  };
+  if (!trace_format.empty()) options.on_event = [&recorder](const Event& e) { recorder->on_event(e); };
+
+  auto config = ClientConfig::create(std::move(options));
+  if (!config) return fail_with(describe(config.error()));
+
+  // A peer that vanishes must surface as an error from write(), not kill us.
+  std::signal(SIGPIPE, SIG_IGN);
+
+  // --servername is both the SNI and the name verified (RFC 6125); by default the host.
+  const auto server_name = ServerName::parse(args->value("--servername").value_or(endpoint->host));
+  if (!server_name) return usage_error(kClient, describe(server_name.error()));
+
+  std::optional<SessionTicket> newest;  // the last session any connection received
+  for (long i = 0; i <= reconnects; ++i) {
+    std::vector<SessionTicket> sessions;
+    int rc;
+    {
+      const TracePrinter printer{recorder, trace_format};
+      rc = converse(*config, *server_name, plan, newest ? &*newest : nullptr, sessions);
+    }
+    if (rc != 0) return rc;
+    if (!sessions.empty()) newest = std::move(sessions.back());
+  }
   return 0;
 }
 

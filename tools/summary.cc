@@ -20,19 +20,26 @@ SummaryLines summarize(const Connection& conn, Side side) {
   SummaryLines out;
   out.emplace_back("protocol", std::string(protocol_version_name(n.version)));
   out.emplace_back("cipher", std::string(cipher_suite_name(n.cipher_suite)));
-  out.emplace_back("group", std::string(named_group_name(n.group)));
-  out.emplace_back("signature_scheme", std::string(signature_scheme_name(n.signature_scheme)));
+  // A resumed session may have had no key exchange (TLS 1.2) and has no signature: none.
+  out.emplace_back("group", n.group == NamedGroup{} ? "none" : std::string(named_group_name(n.group)));
+  out.emplace_back("signature_scheme", n.signature_scheme == SignatureScheme{}
+                                           ? "none"
+                                           : std::string(signature_scheme_name(n.signature_scheme)));
   out.emplace_back("alpn", or_none(n.alpn));
   // RFC 6066 §3: an IP literal is never sent as SNI, so a client connecting to one sent none.
   const bool sni_sent = side == Side::server || !is_ip_literal(n.server_name);
   out.emplace_back("sni", sni_sent ? or_none(n.server_name) : "none");
   out.emplace_back("hello_retry_request", n.hello_retry_request ? "yes" : "no");
-  out.emplace_back("peer_certificate", n.peer_certificates.empty() ? "none" : or_none(n.peer_subject));
-  if (!n.peer_certificates.empty()) out.emplace_back("peer_key", or_none(n.peer_key));
+  out.emplace_back("resumed", n.resumed ? "yes" : "no");
+  // A resumed session sends no certificate: the peer is who it proved to be when the
+  // session was made, which the session remembers.
+  const bool has_peer = !n.peer_certificates.empty() || (n.resumed && !n.peer_subject.empty());
+  out.emplace_back("peer_certificate", has_peer ? or_none(n.peer_subject) : "none");
+  if (has_peer) out.emplace_back("peer_key", or_none(n.peer_key));
   std::string verified;
   if (n.peer_verified)
     verified = "yes";
-  else if (n.peer_certificates.empty())
+  else if (!has_peer)
     verified = "no (no certificate)";
   else
     verified = "no (insecure)";

@@ -12,8 +12,10 @@ namespace tlspp::cli {
 
 using SummaryLines = std::vector<std::pair<std::string, std::string>>;
 
-// protocol, cipher, group, signature_scheme, alpn, sni, hello_retry_request,
-// peer_certificate, peer_key, verified. `side` is the side that owns `conn`.
+// protocol, cipher, group, signature_scheme, alpn, sni, hello_retry_request, resumed,
+// peer_certificate, peer_key, verified. `side` is the side that owns `conn`. For a
+// resumed session, peer_certificate and verified describe the certificate of the session's
+// first handshake (none is sent again).
 [[nodiscard]] SummaryLines summarize(const Connection& conn, Side side);
 // "protocol: TLSv1.3\ncipher: ...\n"
 [[nodiscard]] std::string format_summary(const SummaryLines& lines);
