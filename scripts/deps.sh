@@ -8,8 +8,8 @@ if [ "${1:-build}" = test ]; then
   # tests/interop: the peers, and a network namespace to run them in.
   want+=(gnutls-bin golang-go curl iproute2 util-linux)
   # More interop peers: NSS tstclnt/selfserv/certutil, headless Chromium, the wolfSSL server
-  # (built with cc), Node's tls and Python's ssl.
-  want+=(libnss3-tools chromium libwolfssl-dev nodejs python3)
+  # (built with cc), Node's tls and Python's ssl; Botan 2's botan command (TLS 1.2).
+  want+=(libnss3-tools chromium libwolfssl-dev nodejs python3 botan)
   # tests/keylog: tshark decrypts captures with the key logs tlspp writes.
   want+=(tshark)
 fi

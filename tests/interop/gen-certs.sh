@@ -4,6 +4,8 @@
 #   other-ca.pem             an unrelated root, to check that untrusted chains are refused
 #   {ecdsa,rsa,ed25519}.pem  leaf for localhost (SAN DNS:localhost, IP:127.0.0.1), signed by ca
 #   {ecdsa,rsa,ed25519}.key  its key: ECDSA P-256, RSA 2048, Ed25519 (PKCS#8 PEM)
+#   client.pem / client.key  a client certificate (CN=tlspp interop client, clientAuth only,
+#                            ECDSA P-256) signed by ca, for servers that require one
 # Usage: gen-certs.sh DIR
 set -euo pipefail
 dir=${1:?usage: gen-certs.sh DIR}
@@ -55,4 +57,18 @@ leaf() {  # leaf NAME KEY-USAGE genpkey-args...
 leaf ecdsa digitalSignature -algorithm EC -pkeyopt ec_paramgen_curve:P-256
 leaf rsa digitalSignature,keyEncipherment -algorithm RSA -pkeyopt rsa_keygen_bits:2048
 leaf ed25519 digitalSignature -algorithm ED25519
+
+# The client: no name to match, clientAuth only.
+ossl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out client.key
+ossl req -new -key client.key -out client.csr -subj "/CN=tlspp interop client"
+cat > client.ext <<'EXT'
+basicConstraints=critical,CA:FALSE
+extendedKeyUsage=clientAuth
+keyUsage=critical,digitalSignature
+subjectKeyIdentifier=hash
+authorityKeyIdentifier=keyid
+EXT
+ossl x509 -req -in client.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 30 -sha256 \
+  -extfile client.ext -out client.pem
+ossl verify -CAfile ca.pem -purpose sslclient client.pem
 rm -f ./*.csr ./*.ext ca.srl

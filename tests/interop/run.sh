@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # tlspp interoperability suite: the `tlspp` command against OpenSSL, GnuTLS, Go crypto/tls,
 # curl, NSS, Python ssl, Node tls, wolfSSL and headless Chromium on 127.0.0.1, in both
-# directions where the peer has both, over TLS 1.3.
+# directions where the peer has both, over TLS 1.3; then over TLS 1.2 against OpenSSL,
+# GnuTLS, Go, curl, NSS, Python and Botan 2 (rows "TLS 1.2 ...").
 #
 # Usage: tests/interop/run.sh PATH/TO/tlspp [REGEX]
 #   REGEX (optional) runs only the cases whose "peer/direction/variant/cert" matches.
@@ -37,7 +38,7 @@ source "$here/../lib/loopback.sh"
 loopback_netns interop "$self" "$@"
 
 for tool in openssl gnutls-serv gnutls-cli curl go ss timeout tstclnt selfserv certutil pk12util node cc \
-    chromium; do
+    chromium botan; do
   command -v "$tool" >/dev/null || echo "interop: '$tool' is missing (scripts/deps.sh test installs it); its cases will fail" >&2
 done
 
@@ -266,7 +267,7 @@ run_case() {
     passed=$((passed + 1))
   fi
   cell[$key|$cert]=$result
-  printf '%-4s  %-8s %-27s %-30s %-13s %5d ms\n' "$result" "$peer" "$direction" "$variant" "${cert_label[$cert]}" "$elapsed"
+  printf '%-4s  %-8s %-28s %-35s %-13s %5d ms\n' "$result" "$peer" "$direction" "$variant" "${cert_label[$cert]}" "$elapsed"
   if [ "$result" = FAIL ]; then
     sed 's/^/        why: /' "$cdir/failures"
     sed 's/^/        ran: /' "$cdir/commands"
@@ -351,26 +352,6 @@ ossl_server_reject() {
   else
     expect s_server.err "SSL alert number"
   fi
-}
-
-# A server that speaks only TLS 1.2 (until tlspp has TLS 1.2): the handshake fails with one
-# line saying that the server does not do TLS 1.3, not just an alert's name (issue 8, item
-# 13). OpenSSL 3.0 closes without an alert; GnuTLS answers handshake_failure.
-tls12_only_server() {
-  local peer=$1 cert=$2 port=$((next_port++))
-  if [ "$peer" = openssl ]; then
-    start_server s_server openssl s_server -accept "127.0.0.1:$port" -cert "$pki/$cert.pem" -key "$pki/$cert.key" \
-      -tls1_2 -www -naccept 1
-  else
-    start_server gnutls-serv gnutls-serv -p "$port" --http --x509certfile "$pki/$cert.pem" \
-      --x509keyfile "$pki/$cert.key" --disable-client-cert --priority 'NORMAL:-VERS-TLS1.3'
-  fi
-  wait_port "$port" || return
-  client tlspp /dev/null "$tlspp" client "127.0.0.1:$port" --servername localhost --ca "$ca" \
-    --request "$http_request"
-  expect_rc tlspp 1
-  expect tlspp.err "tlspp client: handshake failed: the server"
-  expect tlspp.err "TLS 1.3"
 }
 
 # openssl s_client limited to one suite -> tlspp server --http.
@@ -769,13 +750,620 @@ chromium_case() {
   expect_line chromium.out "sni: localhost"
 }
 
+# --- TLS 1.2 -----------------------------------------------------------------------------
+#
+# The same machinery over TLS 1.2 (rows "TLS 1.2 ..."). tlspp speaks the six ECDHE AEAD
+# suites; the certificate column picks the signature half (RFC 8422 §5.1: an ECDSA or
+# Ed25519 certificate goes with the ECDHE_ECDSA suites, an RSA one with ECDHE_RSA), the row
+# the AEAD. Unless a case says otherwise tlspp offers TLS 1.3 and TLS 1.2, as by default,
+# and the peer is limited to TLS 1.2.
+
+aeads12=(AES_128_GCM_SHA256 AES_256_GCM_SHA384 CHACHA20_POLY1305_SHA256)
+# What each library calls the AEAD.
+declare -A gnutls_aead=([AES_128_GCM_SHA256]=AES-128-GCM [AES_256_GCM_SHA384]=AES-256-GCM
+                        [CHACHA20_POLY1305_SHA256]=CHACHA20-POLY1305)
+declare -A botan_aead=([AES_128_GCM_SHA256]=AES-128/GCM [AES_256_GCM_SHA384]=AES-256/GCM
+                       [CHACHA20_POLY1305_SHA256]=ChaCha20Poly1305)
+# NSS takes suites by number (tstclnt/selfserv -c :XXXX).
+declare -A nss_suite=([TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256]=C02B [TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384]=C02C
+                      [TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256]=C02F [TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384]=C030
+                      [TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256]=CCA8
+                      [TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256]=CCA9)
+gnutls12_priority='NORMAL:-VERS-ALL:+VERS-TLS1.2'
+
+# suite12 CERT AEAD: the IANA name of the suite for that certificate.
+suite12() {
+  local auth=ECDSA
+  [ "$1" = rsa ] && auth=RSA
+  echo "TLS_ECDHE_${auth}_WITH_$2"
+}
+# The row's name for an AEAD: "TLS 1.2 AES_128_GCM".
+row12() { echo "TLS 1.2 ${1%_SHA*}"; }
+# OpenSSL's name: TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384 -> ECDHE-RSA-AES256-GCM-SHA384,
+# ..._CHACHA20_POLY1305_SHA256 -> ...-CHACHA20-POLY1305.
+ossl12() {
+  local s=${1#TLS_}
+  s=${s/_WITH_/_}
+  s=${s/AES_128_GCM/AES128-GCM}
+  s=${s/AES_256_GCM/AES256-GCM}
+  s=${s/CHACHA20_POLY1305_SHA256/CHACHA20-POLY1305}
+  echo "${s//_/-}"
+}
+# GnuTLS's: TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256 -> ECDHE_ECDSA_AES_128_GCM_SHA256,
+# ..._CHACHA20_POLY1305_SHA256 -> ..._CHACHA20_POLY1305.
+gnutls12() {
+  local s=${1#TLS_}
+  s=${s/_WITH_/_}
+  echo "${s/CHACHA20_POLY1305_SHA256/CHACHA20_POLY1305}"
+}
+
+# The --summary lines of a tlspp client that verified a localhost certificate over TLS 1.2.
+# A resumed session signs nothing (signature_scheme none) and reports the certificate of
+# the handshake that made it.
+expect_tlspp12_summary() {  # FILE SUITE-or-empty RESUMED(yes/no) CERT-or-empty
+  expect_line "$1" "protocol: TLSv1.2"
+  if [ -n "$2" ]; then expect_line "$1" "cipher: $2"; else expect "$1" "cipher: TLS_ECDHE_"; fi
+  expect_line "$1" "verified: yes"
+  expect_line "$1" "sni: localhost"
+  expect_line "$1" "hello_retry_request: no"
+  expect_line "$1" "resumed: $3"
+  expect "$1" "peer_certificate: CN=localhost"
+  if [ "$3" = yes ]; then
+    expect_line "$1" "signature_scheme: none"
+  elif [ -n "${4:-}" ]; then
+    expect_line "$1" "signature_scheme: ${cert_scheme[$4]}"
+  fi
+}
+
+# split_summaries FILE: FILE.1, FILE.2, ... hold the --summary blocks of successive
+# connections (--reconnect); prints how many there are.
+split_summaries() {
+  awk -v out="$cdir/$1" '/^protocol: /{n++} n{print > (out "." n)} END{print n+0}' "$cdir/$1"
+}
+
+# A page or output holding the request line twice (--reconnect): how many times TEXT is there.
+count_in() { grep -cF -- "$2" "$cdir/$1" 2>/dev/null; }
+
+# tlspp_server12 ARGS...: a tlspp server limited to TLS 1.2 with the case's certificate
+# ($cert), started with ARGS; sets $port.
+tlspp_server12() {
+  start_server tlspp "$tlspp" server --listen 127.0.0.1:0 --cert "$pki/$cert.pem" --key "$pki/$cert.key" --tls1.2 "$@"
+  port=$(wait_listening "$cdir/tlspp.err")
+}
+
+# The page of tlspp server --http over TLS 1.2, as a client received it in FILE.
+expect_tlspp12_page() {  # FILE SUITE-or-empty RESUMED
+  expect_line "$1" "protocol: TLSv1.2"
+  if [ -n "$2" ]; then expect_line "$1" "cipher: $2"; else expect "$1" "cipher: TLS_ECDHE_"; fi
+  expect_line "$1" "sni: localhost"
+  expect_line "$1" "resumed: $3"
+}
+
+# -- OpenSSL, tlspp client -> s_server -tls1_2
+
+# s_server -tls1_2 limited to one suite; its -www status page names version and suite.
+ossl12_server_suite() {
+  local aead=$1 cert=$2 port=$((next_port++)) suite
+  suite=$(suite12 "$cert" "$aead")
+  start_server s_server openssl s_server -accept "127.0.0.1:$port" -cert "$pki/$cert.pem" -key "$pki/$cert.key" \
+    -tls1_2 -cipher "$(ossl12 "$suite")" -www -naccept 1
+  wait_port "$port" || return
+  client tlspp /dev/null "$tlspp" client "127.0.0.1:$port" --servername localhost --ca "$ca" \
+    --request "$http_request" --summary
+  expect_rc tlspp 0
+  expect tlspp.out "New, TLSv1.2, Cipher is $(ossl12 "$suite")"
+  expect_tlspp12_summary tlspp.err "$suite" no "$cert"
+}
+
+# s_server -rev over TLS 1.2: a line each way.
+ossl12_server_rev() {
+  local cert=$1 port=$((next_port++))
+  start_server s_server openssl s_server -accept "127.0.0.1:$port" -cert "$pki/$cert.pem" -key "$pki/$cert.key" \
+    -tls1_2 -rev -naccept 1
+  wait_port "$port" || return
+  client tlspp /dev/null "$tlspp" client "127.0.0.1:$port" --servername localhost --ca "$ca" \
+    --request 'hello from tlspp\nCLOSE\n' --summary
+  expect_rc tlspp 0
+  expect_line tlspp.out "ppslt morf olleh"
+  expect_tlspp12_summary tlspp.err "" no "$cert"
+  expect s_server.err "Protocol version: TLSv1.2"
+  expect s_server.err "CONNECTION CLOSED"
+}
+
+# s_server -Verify 1 requires a client certificate (verified against our root): tlspp
+# presents client.pem, which the status page names. Without --cert the handshake must
+# fail: OpenSSL answers the empty Certificate with handshake_failure (RFC 5246 §7.4.6
+# lets the server abort), and tlspp says so in one line.
+ossl12_server_client_auth() {
+  local with=$1 cert=$2 port=$((next_port++)) cli_args=()
+  [ "$with" = cert ] && cli_args=(--cert "$pki/client.pem" --key "$pki/client.key")
+  start_server s_server openssl s_server -accept "127.0.0.1:$port" -cert "$pki/$cert.pem" -key "$pki/$cert.key" \
+    -tls1_2 -Verify 1 -CAfile "$ca" -www -naccept 1
+  wait_port "$port" || return
+  client tlspp /dev/null "$tlspp" client "127.0.0.1:$port" --servername localhost --ca "$ca" \
+    --request "$http_request" --summary "${cli_args[@]}"
+  if [ "$with" = cert ]; then
+    expect_rc tlspp 0
+    expect tlspp.out "New, TLSv1.2, Cipher is "
+    expect tlspp.out "Subject: CN=tlspp interop client"
+    expect s_server.err "depth=0 CN = tlspp interop client"
+    expect_no s_server.err "error"
+    expect_tlspp12_summary tlspp.err "" no "$cert"
+  else
+    expect_rc tlspp 1
+    local lines
+    lines=$(wc -l <"$cdir/tlspp.err")
+    [ "$lines" = 1 ] || fail "tlspp.err has $lines lines, expected one line naming the error"
+    expect tlspp.err "tlspp client: handshake failed: peer sent fatal alert handshake_failure"
+    expect s_server.err "peer did not return a certificate"
+    expect_no tlspp.out "Cipher is"
+  fi
+}
+
+# tlspp client --reconnect 1: the second connection resumes the first one's session, by
+# session ID (s_server -no_ticket: RFC 5246 §7.4.1.2) or by ticket (RFC 5077; OpenSSL
+# then sends an empty session ID, so only the ticket can resume). s_server's -trace shows
+# which: a NewSessionTicket, and a second ClientHello whose session_ticket extension is not
+# empty.
+ossl12_server_resume() {
+  local how=$1 cert=$2 port=$((next_port++)) srv_args=() n
+  [ "$how" = session-id ] && srv_args=(-no_ticket)
+  start_server s_server openssl s_server -accept "127.0.0.1:$port" -cert "$pki/$cert.pem" -key "$pki/$cert.key" \
+    -tls1_2 "${srv_args[@]}" -www -naccept 2 -trace
+  wait_port "$port" || return
+  client tlspp /dev/null "$tlspp" client "127.0.0.1:$port" --servername localhost --ca "$ca" \
+    --request "$http_request" --summary --reconnect 1
+  expect_rc tlspp 0
+  expect tlspp.out "New, TLSv1.2, Cipher is "
+  expect tlspp.out "Reused, TLSv1.2, Cipher is "
+  n=$(split_summaries tlspp.err)
+  [ "$n" = 2 ] || fail "tlspp.err holds $n summaries, expected 2 (--reconnect 1)"
+  expect_tlspp12_summary tlspp.err.1 "" no "$cert"
+  expect_tlspp12_summary tlspp.err.2 "" yes
+  if [ "$how" = ticket ]; then
+    expect s_server.out "NewSessionTicket"
+    grep -Eq 'extension_type=session_ticket\(35\), length=[1-9]' "$cdir/s_server.out" ||
+      fail "s_server.out shows no ClientHello with a ticket in its session_ticket extension"
+  else
+    expect_no s_server.out "NewSessionTicket"
+  fi
+}
+
+# RFC 8446 §4.1.3: a TLS 1.3 server that negotiates TLS 1.2 ends ServerHello.random with
+# 44 4F 57 4E 47 52 44 01 ("DOWNGRD" 01), and a client that offered TLS 1.3 must abort
+# with illegal_parameter when it sees that: someone made a 1.3-capable server believe the
+# client could not do 1.3. What decides is whether the server can do TLS 1.3, not whether
+# the client offered it; OpenSSL writes the sentinel only when TLS 1.3 is enabled on its
+# side. So:
+#   server12: s_server -tls1_2 cannot speak 1.3 and writes no sentinel; tlspp, offering
+#     1.3 and 1.2, must accept (this is the plain "TLS 1.2-only server");
+#   client12: tlspp --tls1.2 against a 1.3-capable s_server gets the sentinel and must
+#     accept too: it offered no 1.3, and a TLS 1.2 client checks only for the TLS 1.1
+#     value DOWNGRD 00;
+#   attack: between tlspp (offering 1.3 and 1.2) and a 1.3-capable s_server, an attacker
+#     (python/downgrade.py) hides TLS 1.3 in the ClientHello; the server answers 1.2 with
+#     the sentinel, and tlspp must abort with illegal_parameter.
+# s_server's -trace prints the last 28 bytes of each random.
+ossl12_sentinel() {
+  local mode=$1 cert=$2 port=$((next_port++)) srv_args=() cli_args=() target tail proxy_pid
+  [ "$mode" = server12 ] && srv_args=(-tls1_2)
+  [ "$mode" = client12 ] && cli_args=(--tls1.2)
+  start_server s_server openssl s_server -accept "127.0.0.1:$port" -cert "$pki/$cert.pem" -key "$pki/$cert.key" \
+    "${srv_args[@]}" -www -naccept 1 -trace
+  wait_port "$port" || return
+  target=$port
+  if [ "$mode" = attack ]; then
+    # A second server process for this case: the proxy, stopped here by its PID.
+    log_cmd "$python" "$here/python/downgrade.py" --upstream "127.0.0.1:$port" "2>$cdir/proxy.err &"
+    timeout -k 1 30 "$python" "$here/python/downgrade.py" --upstream "127.0.0.1:$port" </dev/null \
+      >"$cdir/proxy.out" 2>"$cdir/proxy.err" &
+    proxy_pid=$!
+    live[$proxy_pid]=1
+    local i
+    for ((i = 0; i < 200; i++)); do
+      target=$(sed -n 's/^listening on 127\.0\.0\.1:\([0-9][0-9]*\)$/\1/p' "$cdir/proxy.err" | head -n1)
+      [ -n "$target" ] && break
+      sleep 0.025
+    done
+    [ -n "$target" ] || fail "the downgrade proxy never said where it listens"
+  fi
+  client tlspp /dev/null "$tlspp" client "127.0.0.1:$target" --servername localhost --ca "$ca" \
+    --request "$http_request" --summary "${cli_args[@]}"
+  if [ -n "${proxy_pid:-}" ]; then
+    kill "$proxy_pid" 2>/dev/null
+    wait "$proxy_pid" 2>/dev/null
+    unset "live[$proxy_pid]"
+  fi
+  tail=$(sed -n '/ServerHello, Length/,/random_bytes/s/.*random_bytes (len=28): //p' "$cdir/s_server.out" | head -n1)
+  [ -n "$tail" ] || fail "s_server.out (-trace) shows no ServerHello random"
+  case $mode in
+    server12)
+      [[ $tail == *444F574E4752440? ]] && fail "the ServerHello random of s_server -tls1_2 ends with a downgrade sentinel"
+      ;;
+    *)
+      [[ $tail == *444F574E47524401 ]] || fail "the ServerHello random does not end with DOWNGRD 01 ($tail)"
+      ;;
+  esac
+  if [ "$mode" = attack ]; then
+    expect proxy.err "supported_versions: removed TLS 1.3"
+    expect_rc tlspp 1
+    local lines
+    lines=$(wc -l <"$cdir/tlspp.err")
+    [ "$lines" = 1 ] || fail "tlspp.err has $lines lines, expected one line naming the error"
+    expect tlspp.err "tlspp client: handshake failed: illegal_parameter: "
+    expect tlspp.err "downgrade"
+    expect s_server.err "SSL alert number 47"  # illegal_parameter reached the server
+    expect_no tlspp.out "Cipher is"
+  else
+    expect_rc tlspp 0
+    expect tlspp.out "New, TLSv1.2, Cipher is "
+    expect_tlspp12_summary tlspp.err "" no "$cert"
+  fi
+}
+
+# A root tlspp does not trust, over TLS 1.2: exit 1, one line, unknown_ca to the server.
+ossl12_server_untrusted() {
+  local cert=$1 port=$((next_port++))
+  start_server s_server openssl s_server -accept "127.0.0.1:$port" -cert "$pki/$cert.pem" -key "$pki/$cert.key" \
+    -tls1_2 -www -naccept 1
+  wait_port "$port" || return
+  client tlspp /dev/null "$tlspp" client "127.0.0.1:$port" --servername localhost --ca "$other_ca" \
+    --request "$http_request" --summary
+  expect_rc tlspp 1
+  local lines
+  lines=$(wc -l <"$cdir/tlspp.err")
+  [ "$lines" = 1 ] || fail "tlspp.err has $lines lines, expected one line naming the error"
+  expect tlspp.err "unknown_ca"
+  expect_no tlspp.out "Cipher is"
+  expect s_server.err "SSL alert number 48"
+}
+
+# -- OpenSSL, s_client -tls1_2 -> tlspp server
+
+# s_client limited to one suite -> tlspp server --http (TLS 1.2 only).
+ossl12_client_suite() {
+  local aead=$1 cert=$2 port suite
+  suite=$(suite12 "$cert" "$aead")
+  tlspp_server12 --http || return
+  client s_client "$work/http-request" openssl s_client -connect "127.0.0.1:$port" -servername localhost \
+    -tls1_2 -cipher "$(ossl12 "$suite")" -CAfile "$ca" -verify_return_error -ign_eof
+  expect_rc s_client 0
+  expect s_client.out "New, TLSv1.2, Cipher is $(ossl12 "$suite")"
+  expect s_client.out "Verify return code: 0 (ok)"
+  expect s_client.out " 200 OK"
+  expect_tlspp12_page s_client.out "$suite" no
+}
+
+# s_client offering TLS 1.3 and 1.2 -> tlspp server --tls1.2: TLS 1.2, and no downgrade
+# sentinel (tlspp cannot speak 1.3 here, RFC 8446 §4.1.3), or OpenSSL would abort.
+ossl12_client_offers13() {
+  local cert=$1 port
+  tlspp_server12 --http || return
+  client s_client "$work/http-request" openssl s_client -connect "127.0.0.1:$port" -servername localhost \
+    -CAfile "$ca" -verify_return_error -ign_eof
+  expect_rc s_client 0
+  expect s_client.out "New, TLSv1.2, Cipher is ECDHE-"
+  expect s_client.out "Verify return code: 0 (ok)"
+  expect_tlspp12_page s_client.out "" no
+}
+
+# Resumption by session ID, which tlspp server keeps by default (it sends no tickets):
+# s_client -sess_out saves the first session, -sess_in offers it to a second s_client.
+# -reconnect: one s_client makes a full handshake, then five more offering the session.
+ossl12_client_resume() {
+  local how=$1 cert=$2 port
+  tlspp_server12 --http || return
+  if [ "$how" = sess ]; then
+    client s_client-1 "$work/http-request" openssl s_client -connect "127.0.0.1:$port" -servername localhost \
+      -tls1_2 -CAfile "$ca" -verify_return_error -ign_eof -sess_out "$cdir/session.pem"
+    client s_client-2 "$work/http-request" openssl s_client -connect "127.0.0.1:$port" -servername localhost \
+      -tls1_2 -CAfile "$ca" -verify_return_error -ign_eof -sess_in "$cdir/session.pem"
+    expect_rc s_client-1 0
+    expect_rc s_client-2 0
+    expect s_client-1.out "New, TLSv1.2, Cipher is ECDHE-"
+    expect s_client-2.out "Reused, TLSv1.2, Cipher is ECDHE-"
+    expect_tlspp12_page s_client-1.out "" no
+    expect_tlspp12_page s_client-2.out "" yes
+  else
+    client s_client "$work/http-request" openssl s_client -connect "127.0.0.1:$port" -servername localhost \
+      -tls1_2 -CAfile "$ca" -verify_return_error -reconnect
+    expect_rc s_client 0
+    local reused
+    reused=$(count_in s_client.out "Reused, TLSv1.2, Cipher is ECDHE-")
+    [ "$reused" = 5 ] || fail "s_client.out shows $reused reused sessions, expected 5 (-reconnect)"
+  fi
+  local resumed
+  resumed=$(grep -c ' TLSv1.2 .* resumed=yes ' "$cdir/tlspp.err")
+  [ "$resumed" -ge 1 ] || fail "tlspp.err logs no connection with resumed=yes"
+}
+
+# tlspp server --client-auth required over TLS 1.2: s_client presents client.pem.
+ossl12_client_auth() {
+  local cert=$1 port
+  tlspp_server12 --http --client-auth required --client-ca "$ca" || return
+  client s_client "$work/http-request" openssl s_client -connect "127.0.0.1:$port" -servername localhost \
+    -tls1_2 -cert "$pki/client.pem" -key "$pki/client.key" -CAfile "$ca" -verify_return_error -ign_eof
+  expect_rc s_client 0
+  expect s_client.out "New, TLSv1.2, Cipher is ECDHE-"
+  expect_tlspp12_page s_client.out "" no
+  expect s_client.out "peer_certificate: CN=tlspp interop client"
+  expect_line s_client.out "verified: yes"
+}
+
+# -- GnuTLS
+
+# tlspp client -> gnutls-serv --http limited to TLS 1.2 and one AEAD.
+gnutls12_server_suite() {
+  local aead=$1 cert=$2 port=$((next_port++)) suite
+  suite=$(suite12 "$cert" "$aead")
+  start_server gnutls-serv gnutls-serv -p "$port" --http --x509certfile "$pki/$cert.pem" \
+    --x509keyfile "$pki/$cert.key" --disable-client-cert \
+    --priority "$gnutls12_priority:-CIPHER-ALL:+${gnutls_aead[$aead]}"
+  wait_port "$port" || return
+  client tlspp /dev/null "$tlspp" client "127.0.0.1:$port" --servername localhost --ca "$ca" \
+    --request "$http_request" --summary
+  expect_rc tlspp 0
+  expect tlspp.out "<TD>Protocol version:</TD><TD>TLS1.2</TD>"
+  expect tlspp.out "<TD>Ciphersuite</TD><TD>$(gnutls12 "$suite")</TD>"
+  expect tlspp.out "<p>Server Name: localhost</p>"
+  expect_tlspp12_summary tlspp.err "$suite" no "$cert"
+}
+
+# gnutls-serv with TLS 1.3 disabled (its other versions as NORMAL has them), tlspp
+# offering 1.3 and 1.2: TLS 1.2, without a downgrade sentinel (GnuTLS, like OpenSSL,
+# writes it only when it could have spoken 1.3). This was "TLS 1.2-only server: says so".
+# Then --reconnect 1 resumes (GnuTLS sends a ticket).
+gnutls12_server_resume() {
+  local cert=$1 port=$((next_port++)) n
+  start_server gnutls-serv gnutls-serv -p "$port" --http --x509certfile "$pki/$cert.pem" \
+    --x509keyfile "$pki/$cert.key" --disable-client-cert --priority 'NORMAL:-VERS-TLS1.3'
+  wait_port "$port" || return
+  client tlspp /dev/null "$tlspp" client "127.0.0.1:$port" --servername localhost --ca "$ca" \
+    --request "$http_request" --summary --reconnect 1
+  expect_rc tlspp 0
+  [ "$(count_in tlspp.out "<TD>Protocol version:</TD><TD>TLS1.2</TD>")" = 2 ] ||
+    fail "tlspp.out lacks two GnuTLS pages saying TLS1.2"
+  n=$(split_summaries tlspp.err)
+  [ "$n" = 2 ] || fail "tlspp.err holds $n summaries, expected 2 (--reconnect 1)"
+  expect_tlspp12_summary tlspp.err.1 "" no "$cert"
+  expect_tlspp12_summary tlspp.err.2 "" yes
+}
+
+# gnutls-cli limited to TLS 1.2 and one AEAD -> tlspp server --http.
+gnutls12_client_suite() {
+  local aead=$1 cert=$2 port suite
+  suite=$(suite12 "$cert" "$aead")
+  tlspp_server12 --http || return
+  client gnutls-cli "$work/http-request" gnutls-cli -p "$port" --x509cafile "$ca" \
+    --priority "$gnutls12_priority:-CIPHER-ALL:+${gnutls_aead[$aead]}" localhost
+  expect_rc gnutls-cli 0
+  expect gnutls-cli.out "- Status: The certificate is trusted."
+  expect gnutls-cli.out "- Description: (TLS1.2-X.509)-"
+  expect gnutls-cli.out "-(${gnutls_aead[$aead]})"
+  expect gnutls-cli.out "- Handshake was completed"
+  expect gnutls-cli.out " 200 OK"
+  expect_tlspp12_page gnutls-cli.out "$suite" no
+}
+
+# gnutls-cli --resume: a second connection offering the first one's session (tlspp server
+# resumes by session ID).
+gnutls12_client_resume() {
+  local cert=$1 port
+  tlspp_server12 --http || return
+  client gnutls-cli "$work/http-request" gnutls-cli -p "$port" --x509cafile "$ca" --priority "$gnutls12_priority" \
+    --resume localhost
+  expect_rc gnutls-cli 0
+  expect gnutls-cli.out "- Description: (TLS1.2-X.509)-"
+  expect gnutls-cli.out "*** This is a resumed session"
+  expect gnutls-cli.out " 200 OK"
+  local resumed
+  resumed=$(grep -c ' TLSv1.2 .* resumed=yes ' "$cdir/tlspp.err")
+  [ "$resumed" -ge 1 ] || fail "tlspp.err logs no connection with resumed=yes"
+}
+
+# -- Go crypto/tls (-max-version 1.2)
+
+# tlspp client -> Go server limited to TLS 1.2 and one suite; the server answers with what
+# it negotiated. "no-ems": --reconnect 1 must not resume. Go 1.19 has no extended master
+# secret (RFC 7627; crypto/tls added it in Go 1.21), and a session without it is open to
+# the triple handshake attack, so tlspp keeps no such session (RFC 7627 §5.3) and the
+# second connection is a full handshake too, although Go sent a ticket.
+go12_server_case() {
+  local variant=$1 cert=$2 port suite="" srv_args=() cli_args=() n
+  case $variant in
+    no-ems) cli_args=(--reconnect 1) ;;
+    *) suite=$(suite12 "$cert" "$variant"); srv_args=(-ciphers "$suite") ;;
+  esac
+  start_server go-server "$gopeer" server -listen 127.0.0.1:0 -cert "$pki/$cert.pem" -key "$pki/$cert.key" \
+    -max-version 1.2 "${srv_args[@]}"
+  port=$(wait_listening "$cdir/go-server.err") || return
+  client tlspp /dev/null "$tlspp" client "127.0.0.1:$port" --servername localhost --ca "$ca" \
+    --request 'hello from tlspp\n' --summary "${cli_args[@]}"
+  expect_rc tlspp 0
+  expect_line tlspp.out "protocol: TLSv1.2"
+  [ -n "$suite" ] && expect_line tlspp.out "cipher: $suite"
+  expect_line tlspp.out "sni: localhost"
+  expect_line tlspp.out "request: hello from tlspp"
+  if [ "$variant" = no-ems ]; then
+    [ "$(count_in tlspp.out "resumed: no")" = 2 ] || fail "tlspp.out lacks the Go server's 'resumed: no' twice"
+    expect_no tlspp.out "resumed: yes"
+    n=$(split_summaries tlspp.err)
+    [ "$n" = 2 ] || fail "tlspp.err holds $n summaries, expected 2 (--reconnect 1)"
+    expect_tlspp12_summary tlspp.err.1 "" no "$cert"
+    expect_tlspp12_summary tlspp.err.2 "" no "$cert"
+  else
+    expect_line tlspp.out "resumed: no"
+    expect_tlspp12_summary tlspp.err "$suite" no "$cert"
+  fi
+}
+
+# Go client limited to TLS 1.2 and one suite -> tlspp server --http.
+go12_client_case() {
+  local aead=$1 cert=$2 port suite
+  suite=$(suite12 "$cert" "$aead")
+  tlspp_server12 --http || return
+  client go-client /dev/null "$gopeer" client -connect "127.0.0.1:$port" -servername localhost -ca "$ca" \
+    -max-version 1.2 -ciphers "$suite" -request "$http_request"
+  expect_rc go-client 0
+  expect_line go-client.out "protocol: TLSv1.2"
+  expect_line go-client.out "cipher: $suite"
+  expect_line go-client.out "verified: yes"
+  expect go-client.out " 200 OK"
+  expect_tlspp12_page go-client.out "$suite" no
+}
+
+# -- curl --tls-max 1.2 -> tlspp server --http
+
+curl12_case() {
+  local aead=$1 cert=$2 port suite
+  suite=$(suite12 "$cert" "$aead")
+  tlspp_server12 --http || return
+  client curl /dev/null curl -sS -v --max-time 10 --cacert "$ca" --resolve "localhost:$port:127.0.0.1" \
+    --tls-max 1.2 --ciphers "$(ossl12 "$suite")" "https://localhost:$port/"
+  expect_rc curl 0
+  expect curl.err "SSL certificate verify ok."
+  expect curl.err "SSL connection using TLSv1.2 / $(ossl12 "$suite")"
+  expect_tlspp12_page curl.out "$suite" no
+}
+
+# -- NSS (ECDSA and RSA only)
+
+# tstclnt -V tls1.2:tls1.2 with one suite -> tlspp server --http.
+nss12_client_case() {
+  local aead=$1 cert=$2 port suite
+  suite=$(suite12 "$cert" "$aead")
+  tlspp_server12 --http || return
+  client tstclnt "$work/http-request" tstclnt -4 -h 127.0.0.1 -p "$port" -a localhost -d "sql:$nssdb/ca" \
+    -V tls1.2:tls1.2 -c ":${nss_suite[$suite]}"
+  expect_rc tstclnt 0
+  expect tstclnt.out " 200 OK"
+  expect_tlspp12_page tstclnt.out "$suite" no
+  expect_line tstclnt.out "signature_scheme: ${cert_scheme[$cert]}"
+}
+
+# tlspp client -> selfserv -V tls1.2:tls1.2 limited to one suite (-c), which echoes the
+# request as the body of its answer.
+nss12_server_case() {
+  local aead=$1 cert=$2 port=$((next_port++)) suite srv_args=()
+  suite=$(suite12 "$cert" "$aead")
+  case $cert in
+    ecdsa) srv_args=(-e ecdsa) ;;
+    rsa) srv_args=(-n rsa) ;;
+  esac
+  start_server selfserv selfserv -d "sql:$nssdb/$cert" -p "$port" -V tls1.2:tls1.2 -v "${srv_args[@]}" \
+    -c ":${nss_suite[$suite]}"
+  wait_port "$port" || return
+  client tlspp /dev/null "$tlspp" client "127.0.0.1:$port" --servername localhost --ca "$ca" \
+    --request "$http_request" --summary
+  expect_rc tlspp 0
+  expect tlspp.out "Server: Generic Web Server"
+  expect tlspp.out $'\r\n\r\nGET / HTTP/1.0\r\nHost: localhost\r\n'
+  expect_tlspp12_summary tlspp.err "$suite" no "$cert"
+  expect selfserv.err "selfserv: SSL version 3.3 using"  # 3.3 is TLS 1.2
+}
+
+# -- Python ssl (--max-version 1.2)
+
+# tlspp client -> the one-record Python server limited to TLS 1.2 and one suite.
+py12_server_case() {
+  local aead=$1 cert=$2 port suite
+  suite=$(suite12 "$cert" "$aead")
+  start_server server "$python" "$pypeer" server --cert "$pki/$cert.pem" --key "$pki/$cert.key" \
+    --max-version 1.2 --ciphers "$(ossl12 "$suite")"
+  port=$(wait_listening "$cdir/server.err") || return
+  client tlspp /dev/null "$tlspp" client "127.0.0.1:$port" --servername localhost --ca "$ca" \
+    --request "$http_request" --summary
+  expect_rc tlspp 0
+  expect tlspp.out "HTTP/1.0 200 OK"
+  expect_line tlspp.out "python server: TLSv1.2 $(ossl12 "$suite")"
+  expect_line tlspp.out "request: GET / HTTP/1.0"
+  expect_tlspp12_summary tlspp.err "$suite" no "$cert"
+}
+
+# Python client limited to TLS 1.2 and one suite -> tlspp server --http.
+py12_client_case() {
+  local aead=$1 cert=$2 port suite
+  suite=$(suite12 "$cert" "$aead")
+  tlspp_server12 --http || return
+  client py-client /dev/null "$python" "$pypeer" client --connect "127.0.0.1:$port" --ca "$ca" \
+    --servername localhost --request "$http_request" --max-version 1.2 --ciphers "$(ossl12 "$suite")"
+  expect_rc py-client 0
+  expect_line py-client.out "protocol: TLSv1.2"
+  expect_line py-client.out "cipher: $(ossl12 "$suite")"
+  expect py-client.out " 200 OK"
+  expect_tlspp12_page py-client.out "$suite" no
+}
+
+# -- Botan 2 (TLS 1.2 at most; no Ed25519 in TLS)
+
+# botan_policy AEAD: a Botan text policy allowing TLS 1.2 and that AEAD only; prints its path.
+botan_policy() {
+  local f="$cdir/botan-policy.txt"
+  printf 'allow_tls10 = false\nallow_tls11 = false\nallow_tls12 = true\nciphers = %s\n' "${botan_aead[$1]}" >"$f"
+  echo "$f"
+}
+
+# tlspp client -> botan tls_server (an echo server) with one AEAD: the line comes back;
+# tlspp closes after --timeout of silence, and Botan answers close_notify.
+botan12_server_case() {
+  local aead=$1 cert=$2 port=$((next_port++)) suite policy
+  suite=$(suite12 "$cert" "$aead")
+  policy=$(botan_policy "$aead")
+  start_server botan-server botan tls_server "$pki/$cert.pem" "$pki/$cert.key" --port="$port" --policy="$policy"
+  wait_port "$port" || return
+  client tlspp /dev/null "$tlspp" client "127.0.0.1:$port" --servername localhost --ca "$ca" \
+    --request 'hello from tlspp\n' --timeout 0.5 --summary
+  expect_rc tlspp 0
+  expect_line tlspp.out "hello from tlspp"
+  # Botan signs with SHA-384 whatever the key (ecdsa_secp384r1_sha384 with a P-256 key,
+  # rsa_pss_rsae_sha384): TLS 1.2 ties no curve to the scheme. Only the kind of key counts.
+  expect_tlspp12_summary tlspp.err "$suite" no
+  case $cert in
+    ecdsa) expect_line tlspp.err "signature_scheme: ecdsa_secp384r1_sha384" ;;
+    rsa) expect_line tlspp.err "signature_scheme: rsa_pss_rsae_sha384" ;;
+  esac
+  expect botan-server.out "Handshake complete, TLS v1.2 using ${suite#TLS_}"
+}
+
+# botan tls_client with one AEAD -> tlspp server --http. Botan's client stops at the end of
+# its stdin (without waiting for the answer), so stdin is a FIFO held open until the page
+# has arrived.
+botan12_client_case() {
+  local aead=$1 cert=$2 port suite policy fd i cpid
+  suite=$(suite12 "$cert" "$aead")
+  policy=$(botan_policy "$aead")
+  tlspp_server12 --http || return
+  mkfifo "$cdir/botan-client.in"
+  log_cmd timeout 10 botan tls_client localhost --port="$port" --trusted-cas="$ca" --skip-system-cert-store \
+    --policy="$policy" "<FIFO: the request, held open until the page has arrived>"
+  timeout -k 2 10 botan tls_client localhost --port="$port" --trusted-cas="$ca" --skip-system-cert-store \
+    --policy="$policy" <"$cdir/botan-client.in" >"$cdir/botan-client.out" 2>"$cdir/botan-client.err" &
+  cpid=$!
+  exec {fd}>"$cdir/botan-client.in"
+  cat "$work/http-request" >&"$fd"
+  for ((i = 0; i < 400; i++)); do
+    grep -qx 'verified: .*' "$cdir/botan-client.out" && break
+    kill -0 "$cpid" 2>/dev/null || break
+    sleep 0.025
+  done
+  exec {fd}>&-
+  wait "$cpid"
+  echo $? >"$cdir/botan-client.rc"
+  echo 10 >"$cdir/botan-client.limit"
+  expect_rc botan-client 0
+  expect botan-client.out "Certificate validation status: Verified"
+  expect botan-client.out "Handshake complete, TLS v1.2 using ${suite#TLS_}"
+  expect botan-client.out " 200 OK"
+  expect_tlspp12_page botan-client.out "$suite" no
+}
+
 # --- the matrix --------------------------------------------------------------------------
 
 echo "tlspp interop: $tlspp"
 echo "peers: $(openssl version 2>/dev/null | cut -d' ' -f1-2), GnuTLS $(gnutls-cli --version 2>/dev/null | sed -n 's/^gnutls-cli \([0-9.]*\).*/\1/p'), $(go version 2>/dev/null | cut -d' ' -f3), $(curl --version 2>/dev/null | head -n1 | cut -d' ' -f1-2),"
-echo "       NSS $(dpkg-query -W -f='${Version}' libnss3 2>/dev/null | sed 's/^[0-9]*://; s/-.*//'), $("$python" --version 2>&1), Node $(node --version 2>/dev/null), wolfSSL $(dpkg-query -W -f='${Version}' libwolfssl-dev 2>/dev/null | sed 's/-.*//'), $(chromium --version 2>/dev/null | cut -d' ' -f1-2)"
+echo "       NSS $(dpkg-query -W -f='${Version}' libnss3 2>/dev/null | sed 's/^[0-9]*://; s/-.*//'), $("$python" --version 2>&1), Node $(node --version 2>/dev/null), wolfSSL $(dpkg-query -W -f='${Version}' libwolfssl-dev 2>/dev/null | sed 's/-.*//'), $(chromium --version 2>/dev/null | cut -d' ' -f1-2), Botan $(botan version 2>/dev/null)"
 echo
-printf '%-4s  %-8s %-27s %-30s %-13s %8s\n' result peer direction variant certificate time
+printf '%-4s  %-8s %-28s %-35s %-13s %8s\n' result peer direction variant certificate time
 
 for cert in "${certs[@]}"; do
   for suite in "${suites[@]}"; do
@@ -785,7 +1373,6 @@ for cert in "${certs[@]}"; do
   run_case openssl "tlspp-client -> s_server" "data (-rev)" "$cert" ossl_server_rev
   run_case openssl "tlspp-client -> s_server" "untrusted root: must fail" "$cert" ossl_server_reject untrusted
   run_case openssl "tlspp-client -> s_server" "wrong name: must fail" "$cert" ossl_server_reject name
-  run_case openssl "tlspp-client -> s_server" "TLS 1.2-only server: says so" "$cert" tls12_only_server openssl
   for suite in "${suites[@]}"; do
     run_case openssl "s_client -> tlspp-server" "$suite" "$cert" ossl_client_suite "$suite"
   done
@@ -796,7 +1383,6 @@ for cert in "${certs[@]}"; do
     run_case gnutls "tlspp-client -> gnutls-serv" "$suite" "$cert" gnutls_server_suite "$suite"
   done
   run_case gnutls "tlspp-client -> gnutls-serv" "HRR (server secp384r1)" "$cert" gnutls_server_hrr
-  run_case gnutls "tlspp-client -> gnutls-serv" "TLS 1.2-only server: says so" "$cert" tls12_only_server gnutls
   for suite in "${suites[@]}"; do
     run_case gnutls "gnutls-cli -> tlspp-server" "$suite" "$cert" gnutls_client_suite "$suite"
   done
@@ -851,14 +1437,81 @@ run_case chromium "chromium -> tlspp-server" "page (--http)" rsa chromium_case h
 run_case chromium "chromium -> tlspp-server" "ALPN h2,http/1.1 (--http)" ecdsa chromium_case alpn
 run_case chromium "chromium -> tlspp-server" "both certs, Ed25519 first" both chromium_case http
 
+# TLS 1.2: each peer limited to TLS 1.2 (tlspp too, as a server: --tls1.2).
+for cert in "${certs[@]}"; do
+  for aead in "${aeads12[@]}"; do
+    run_case openssl "tlspp-client -> s_server" "$(row12 "$aead")" "$cert" ossl12_server_suite "$aead"
+  done
+  run_case openssl "tlspp-client -> s_server" "TLS 1.2 data (-rev)" "$cert" ossl12_server_rev
+  run_case openssl "tlspp-client -> s_server" "TLS 1.2 client cert required" "$cert" ossl12_server_client_auth cert
+  run_case openssl "tlspp-client -> s_server" "TLS 1.2 no client cert: must fail" "$cert" ossl12_server_client_auth none
+  run_case openssl "tlspp-client -> s_server" "TLS 1.2 resume by session ID" "$cert" ossl12_server_resume session-id
+  run_case openssl "tlspp-client -> s_server" "TLS 1.2 resume by ticket" "$cert" ossl12_server_resume ticket
+  run_case openssl "tlspp-client -> s_server" "TLS 1.2-only server, 1.3 offered" "$cert" ossl12_sentinel server12
+  run_case openssl "tlspp-client -> s_server" "TLS 1.2 client, 1.3 server" "$cert" ossl12_sentinel client12
+  run_case openssl "tlspp-client -> s_server" "TLS 1.2 downgrade attack: must fail" "$cert" ossl12_sentinel attack
+  run_case openssl "tlspp-client -> s_server" "TLS 1.2 untrusted root: must fail" "$cert" ossl12_server_untrusted
+  for aead in "${aeads12[@]}"; do
+    run_case openssl "s_client -> tlspp-server" "$(row12 "$aead")" "$cert" ossl12_client_suite "$aead"
+  done
+  run_case openssl "s_client -> tlspp-server" "TLS 1.2 server, 1.3 offered" "$cert" ossl12_client_offers13
+  run_case openssl "s_client -> tlspp-server" "TLS 1.2 resume (-sess_out/-sess_in)" "$cert" ossl12_client_resume sess
+  run_case openssl "s_client -> tlspp-server" "TLS 1.2 resume (-reconnect)" "$cert" ossl12_client_resume reconnect
+  run_case openssl "s_client -> tlspp-server" "TLS 1.2 client cert required" "$cert" ossl12_client_auth
+
+  for aead in "${aeads12[@]}"; do
+    run_case gnutls "tlspp-client -> gnutls-serv" "$(row12 "$aead")" "$cert" gnutls12_server_suite "$aead"
+  done
+  run_case gnutls "tlspp-client -> gnutls-serv" "TLS 1.2-only server, resume" "$cert" gnutls12_server_resume
+  for aead in "${aeads12[@]}"; do
+    run_case gnutls "gnutls-cli -> tlspp-server" "$(row12 "$aead")" "$cert" gnutls12_client_suite "$aead"
+  done
+  run_case gnutls "gnutls-cli -> tlspp-server" "TLS 1.2 resume (--resume)" "$cert" gnutls12_client_resume
+
+  for aead in "${aeads12[@]}"; do
+    run_case go "tlspp-client -> go-server" "$(row12 "$aead")" "$cert" go12_server_case "$aead"
+  done
+  run_case go "tlspp-client -> go-server" "TLS 1.2 no EMS: no resumption" "$cert" go12_server_case no-ems
+  for aead in "${aeads12[@]}"; do
+    run_case go "go-client -> tlspp-server" "$(row12 "$aead")" "$cert" go12_client_case "$aead"
+  done
+
+  for aead in "${aeads12[@]}"; do
+    run_case curl "curl -> tlspp-server" "$(row12 "$aead")" "$cert" curl12_case "$aead"
+  done
+
+  for aead in "${aeads12[@]}"; do
+    run_case python "tlspp-client -> py-server" "$(row12 "$aead")" "$cert" py12_server_case "$aead"
+  done
+  for aead in "${aeads12[@]}"; do
+    run_case python "py-client -> tlspp-server" "$(row12 "$aead")" "$cert" py12_client_case "$aead"
+  done
+done
+
+# NSS and Botan 2 have no Ed25519 in TLS.
+for cert in ecdsa rsa; do
+  for aead in "${aeads12[@]}"; do
+    run_case nss "tstclnt -> tlspp-server" "$(row12 "$aead")" "$cert" nss12_client_case "$aead"
+  done
+  for aead in "${aeads12[@]}"; do
+    run_case nss "tlspp-client -> selfserv" "$(row12 "$aead")" "$cert" nss12_server_case "$aead"
+  done
+  for aead in "${aeads12[@]}"; do
+    run_case botan "tlspp-client -> botan-server" "$(row12 "$aead")" "$cert" botan12_server_case "$aead"
+  done
+  for aead in "${aeads12[@]}"; do
+    run_case botan "botan-client -> tlspp-server" "$(row12 "$aead")" "$cert" botan12_client_case "$aead"
+  done
+done
+
 echo
-echo "interop matrix (TLS 1.3 on 127.0.0.1):"
-printf '%-8s %-27s %-30s' peer direction variant
+echo "interop matrix (TLS 1.3 and TLS 1.2 on 127.0.0.1):"
+printf '%-8s %-28s %-35s' peer direction variant
 for cert in "${columns[@]}"; do printf ' %-13s' "${cert_label[$cert]}"; done
 printf '\n'
 for key in "${rows[@]}"; do
   IFS='|' read -r peer direction variant <<<"$key"
-  printf '%-8s %-27s %-30s' "$peer" "$direction" "$variant"
+  printf '%-8s %-28s %-35s' "$peer" "$direction" "$variant"
   for cert in "${columns[@]}"; do printf ' %-13s' "${cell[$key|$cert]:--}"; done
   printf '\n'
 done

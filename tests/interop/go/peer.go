@@ -1,15 +1,21 @@
 // Go crypto/tls peer for the tlspp interop suite (standard library only, Go 1.19).
 //
 //	peer server -listen 127.0.0.1:0 -cert C -key K [-curves LIST] [-alpn LIST]
+//	    [-max-version 1.2|1.3] [-ciphers LIST]
 //	    Prints "listening on ADDR" to stderr, then serves until killed: for each
 //	    connection it completes the handshake, reads one line, answers with key: value
 //	    lines describing the connection (and the line it read), and closes with
 //	    close_notify.
 //	peer client -connect ADDR -ca CA [-servername NAME] [-curves LIST] [-alpn LIST]
-//	    [-request STRING]
+//	    [-max-version 1.2|1.3] [-ciphers LIST] [-request STRING]
 //	    Verifies the server's chain against CA and the name, prints the same key: value
 //	    lines, sends the request ("\r" and "\n" escapes are decoded), then prints "---"
 //	    and everything the server sends until it closes. Exits 1 on any failure.
+//
+// -max-version 1.2 makes the peer speak TLS 1.2 only (MinVersion and MaxVersion); the
+// default is TLS 1.3 only. -ciphers limits the TLS 1.2 suites (IANA names; crypto/tls has
+// no way to limit the TLS 1.3 ones). A server keeps crypto/tls's default session tickets,
+// so a TLS 1.2 client can resume ("resumed: yes").
 //
 // Both sides report hello_retry_request: yes|no by looking at the first plaintext record
 // the server sent: RFC 8446 §4.1.3 marks a HelloRetryRequest by a ServerHello whose random
@@ -130,10 +136,42 @@ func splitList(list string) []string {
 	return strings.Split(list, ",")
 }
 
+// versions turns -max-version into the MinVersion and MaxVersion of a tls.Config.
+func versions(max string) (uint16, uint16, error) {
+	switch max {
+	case "1.3":
+		return tls.VersionTLS13, tls.VersionTLS13, nil
+	case "1.2":
+		return tls.VersionTLS12, tls.VersionTLS12, nil
+	}
+	return 0, 0, fmt.Errorf("-max-version takes 1.2 or 1.3, not %q", max)
+}
+
+// parseSuites turns IANA names into crypto/tls suite IDs (nil: the defaults).
+func parseSuites(list string) ([]uint16, error) {
+	if list == "" {
+		return nil, nil
+	}
+	known := map[string]uint16{}
+	for _, cs := range tls.CipherSuites() {
+		known[cs.Name] = cs.ID
+	}
+	var out []uint16
+	for _, name := range strings.Split(list, ",") {
+		id, ok := known[name]
+		if !ok {
+			return nil, fmt.Errorf("unknown cipher suite %q", name)
+		}
+		out = append(out, id)
+	}
+	return out, nil
+}
+
 func describe(w io.Writer, st tls.ConnectionState, hrr bool) {
 	fmt.Fprintf(w, "protocol: %s\n", versionName(st.Version))
 	fmt.Fprintf(w, "cipher: %s\n", tls.CipherSuiteName(st.CipherSuite))
 	fmt.Fprintf(w, "hello_retry_request: %s\n", yesNo(hrr))
+	fmt.Fprintf(w, "resumed: %s\n", yesNo(st.DidResume))
 	fmt.Fprintf(w, "alpn: %s\n", st.NegotiatedProtocol)
 	fmt.Fprintf(w, "sni: %s\n", st.ServerName)
 	if len(st.PeerCertificates) > 0 {
@@ -153,7 +191,17 @@ func server(args []string) {
 	keyFile := fs.String("key", "", "private key PEM")
 	curves := fs.String("curves", "", "groups, comma-separated")
 	alpn := fs.String("alpn", "", "ALPN protocols, comma-separated")
+	maxVersion := fs.String("max-version", "1.3", "1.3 (TLS 1.3 only) or 1.2 (TLS 1.2 only)")
+	ciphers := fs.String("ciphers", "", "TLS 1.2 cipher suites, IANA names, comma-separated")
 	_ = fs.Parse(args)
+	minV, maxV, err := versions(*maxVersion)
+	if err != nil {
+		fatal("%v", err)
+	}
+	suites, err := parseSuites(*ciphers)
+	if err != nil {
+		fatal("%v", err)
+	}
 
 	cert, err := tls.LoadX509KeyPair(*certFile, *keyFile)
 	if err != nil {
@@ -165,7 +213,9 @@ func server(args []string) {
 	}
 	config := &tls.Config{
 		Certificates:     []tls.Certificate{cert},
-		MinVersion:       tls.VersionTLS13,
+		MinVersion:       minV,
+		MaxVersion:       maxV,
+		CipherSuites:     suites,
 		CurvePreferences: prefs,
 		NextProtos:       splitList(*alpn),
 	}
@@ -218,7 +268,17 @@ func client(args []string) {
 	curves := fs.String("curves", "", "groups, comma-separated")
 	alpn := fs.String("alpn", "", "ALPN protocols, comma-separated")
 	request := fs.String("request", "", `data to send; \r and \n are decoded`)
+	maxVersion := fs.String("max-version", "1.3", "1.3 (TLS 1.3 only) or 1.2 (TLS 1.2 only)")
+	ciphers := fs.String("ciphers", "", "TLS 1.2 cipher suites, IANA names, comma-separated")
 	_ = fs.Parse(args)
+	minV, maxV, err := versions(*maxVersion)
+	if err != nil {
+		fatal("%v", err)
+	}
+	suites, err := parseSuites(*ciphers)
+	if err != nil {
+		fatal("%v", err)
+	}
 
 	caPEM, err := os.ReadFile(*caFile)
 	if err != nil {
@@ -235,7 +295,9 @@ func client(args []string) {
 	config := &tls.Config{
 		RootCAs:          roots,
 		ServerName:       *serverName,
-		MinVersion:       tls.VersionTLS13,
+		MinVersion:       minV,
+		MaxVersion:       maxV,
+		CipherSuites:     suites,
 		CurvePreferences: prefs,
 		NextProtos:       splitList(*alpn),
 	}

@@ -1,7 +1,7 @@
 """Python `ssl` peer for the tlspp interop suite (standard library only; run it with
 Debian's /usr/bin/python3, whose ssl module is OpenSSL 3.0).
 
-    peer.py server --cert C --key K [--count N]
+    peer.py server --cert C --key K [--count N] [--max-version 1.2|1.3] [--ciphers LIST]
         Listens on 127.0.0.1 (a free port), prints "listening on 127.0.0.1:PORT" to
         stderr, then serves N connections (default 1), one after the other, the way a
         simple server does: for each it completes the
@@ -12,10 +12,15 @@ Debian's /usr/bin/python3, whose ssl module is OpenSSL 3.0).
         the connection: a client that sent close_notify before reading the answer can
         lose it.
     peer.py client --connect HOST:PORT --ca CA [--servername NAME] [--request STRING]
-        TLS 1.3 only; verifies the server's chain against CA and the name. Prints
+            [--max-version 1.2|1.3] [--ciphers LIST]
+        Verifies the server's chain against CA and the name. Prints
         "protocol: ...", "cipher: ..." and "---", sends the request ("\\r" and "\\n"
         escapes are decoded), then prints everything the server sends until it closes.
         Exits 1 on any failure.
+
+Both speak TLS 1.3 only by default; --max-version 1.2 makes them speak TLS 1.2 only
+(minimum_version and maximum_version), and --ciphers limits the TLS 1.2 suites (OpenSSL
+names, SSLContext.set_ciphers).
 """
 import argparse
 import socket
@@ -70,9 +75,17 @@ def serve_one(ctx, raw):
     raw.sendall(outgoing.read())
 
 
+def limit(ctx, args):
+    version = ssl.TLSVersion.TLSv1_2 if args.max_version == "1.2" else ssl.TLSVersion.TLSv1_3
+    ctx.minimum_version = version
+    ctx.maximum_version = version
+    if args.ciphers:
+        ctx.set_ciphers(args.ciphers)
+
+
 def server(args):
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    ctx.minimum_version = ssl.TLSVersion.TLSv1_3
+    limit(ctx, args)
     ctx.load_cert_chain(args.cert, args.key)
     with socket.create_server(("127.0.0.1", 0)) as ln:
         print(f"listening on 127.0.0.1:{ln.getsockname()[1]}", file=sys.stderr, flush=True)
@@ -89,7 +102,7 @@ def server(args):
 def client(args):
     host, port = args.connect.rsplit(":", 1)
     ctx = ssl.create_default_context(cafile=args.ca)
-    ctx.minimum_version = ssl.TLSVersion.TLSv1_3
+    limit(ctx, args)
     with socket.create_connection((host, int(port)), timeout=10) as raw:
         with ctx.wrap_socket(raw, server_hostname=args.servername) as conn:
             print(f"protocol: {conn.version()}")
@@ -116,6 +129,9 @@ def main():
     c.add_argument("--ca", required=True)
     c.add_argument("--servername", default="localhost")
     c.add_argument("--request", default="")
+    for sp in (s, c):
+        sp.add_argument("--max-version", choices=("1.2", "1.3"), default="1.3")
+        sp.add_argument("--ciphers", default="")
     args = p.parse_args()
     try:
         server(args) if args.mode == "server" else client(args)
