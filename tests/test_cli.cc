@@ -1084,7 +1084,8 @@ size_t count_of(const std::string& s, const std::string& what) {
 }
 
 TEST(Cli, ReconnectMakesThatManyMoreConnections) {
-  // `tlspp server` issues no tickets, so nothing can be resumed: three full handshakes.
+  // Over TLS 1.3 `tlspp server` issues no tickets, so nothing can be resumed: three full
+  // handshakes.
   Server server({"--http"});
   ASSERT_NE(server.port(), 0) << server.log();
   const auto o = run_cli(client_args(server, {"--summary", "--reconnect", "2", "--request",
@@ -1103,6 +1104,33 @@ TEST(Cli, ReconnectMakesThatManyMoreConnections) {
   EXPECT_EQ(o.err.rfind("protocol: ", 0), 0u) << o.err;
   // The server saw three connections.
   for (int i = 0; i < 3; ++i) ASSERT_TRUE(server.read_err_until(" resumed=no in=", 10s)) << i << ": " << server.log();
+}
+
+TEST(Cli, ReconnectResumesATls12SessionById) {
+  // Over TLS 1.2 `tlspp server` keeps sessions by ID (no tickets needed): the second and
+  // third connections resume the first one's session.
+  Server server({"--http", "--tls1.2"});
+  ASSERT_NE(server.port(), 0) << server.log();
+  const auto o = run_cli(client_args(server, {"--summary", "--reconnect", "2", "--request",
+                                              "GET / HTTP/1.0\\r\\n\\r\\n"}));
+  ASSERT_EQ(o.status, 0) << o.err;
+  EXPECT_EQ(count_of(o.out, "\nprotocol: TLSv1.2\n"), 3u) << o.out;
+  EXPECT_EQ(count_of(o.out, "\nresumed: no\n"), 1u) << o.out;
+  EXPECT_EQ(count_of(o.out, "\nresumed: yes\n"), 2u) << o.out;
+  const auto blocks = summaries(o.err);
+  ASSERT_EQ(blocks.size(), 3u) << o.err;
+  EXPECT_NE(blocks[0].find("\nresumed: no\n"), std::string::npos) << blocks[0];
+  EXPECT_NE(blocks[0].find("\ngroup: x25519\n"), std::string::npos) << blocks[0];
+  for (size_t i = 1; i < 3; ++i) {
+    EXPECT_NE(blocks[i].find("\nresumed: yes\n"), std::string::npos) << blocks[i];
+    // An abbreviated handshake: no key exchange and no signature, the same server.
+    EXPECT_NE(blocks[i].find("\ngroup: none\n"), std::string::npos) << blocks[i];
+    EXPECT_NE(blocks[i].find("\nsignature_scheme: none\n"), std::string::npos) << blocks[i];
+    EXPECT_NE(blocks[i].find("\npeer_certificate: CN=localhost"), std::string::npos) << blocks[i];
+    EXPECT_NE(blocks[i].find("\nverified: yes\n"), std::string::npos) << blocks[i];
+  }
+  ASSERT_TRUE(server.read_err_until(" resumed=no in=", 10s)) << server.log();
+  for (int i = 0; i < 2; ++i) ASSERT_TRUE(server.read_err_until(" resumed=yes in=", 10s)) << i << ": " << server.log();
 }
 
 TEST(Cli, ReconnectStopsAtTheFirstFailure) {
