@@ -312,6 +312,31 @@ ossl_server_hrr() {
   expect s_server.out "$hrr_random_tail"
 }
 
+# tlspp client --reconnect 2 -> s_server -tls1_3, which sends two tickets after each
+# handshake: the second and third connections resume with the newest ticket received
+# (RFC 8446 §2.2, PSK with (EC)DHE), as s_server's status page ("Reused") and tlspp's
+# summaries say; a resumed handshake signs nothing.
+ossl_server_resume() {
+  local cert=$1 port=$((next_port++)) n i
+  start_server s_server openssl s_server -accept "127.0.0.1:$port" -cert "$pki/$cert.pem" -key "$pki/$cert.key" \
+    -tls1_3 -www -naccept 3
+  wait_port "$port" || return
+  client tlspp /dev/null "$tlspp" client "127.0.0.1:$port" --servername localhost --ca "$ca" \
+    --request "$http_request" --summary --reconnect 2
+  expect_rc tlspp 0
+  [ "$(count_in tlspp.out "New, TLSv1.3, Cipher is TLS_")" = 1 ] || fail "tlspp.out lacks one page saying New, TLSv1.3"
+  [ "$(count_in tlspp.out "Reused, TLSv1.3, Cipher is TLS_")" = 2 ] || fail "tlspp.out lacks two pages saying Reused, TLSv1.3"
+  n=$(split_summaries tlspp.err)
+  [ "$n" = 3 ] || fail "tlspp.err holds $n summaries, expected 3 (--reconnect 2)"
+  expect_tlspp_summary tlspp.err.1 "" no
+  expect_line tlspp.err.1 "resumed: no"
+  for i in 2 3; do
+    expect_tlspp_summary "tlspp.err.$i" "" no
+    expect_line "tlspp.err.$i" "resumed: yes"
+    expect_line "tlspp.err.$i" "signature_scheme: none"
+  done
+}
+
 # s_server -rev echoes each line reversed; "CLOSE" makes it hang up.
 ossl_server_rev() {
   local cert=$1 port=$((next_port++))
@@ -488,6 +513,7 @@ go_server_case() {
     TLS_*) suite=$variant; cli_args=(--ciphers "$suite") ;;
     hrr) srv_args=(-curves secp384r1); hrr=yes ;;
     alpn) srv_args=(-alpn http/1.1); cli_args=(--alpn h2,http/1.1) ;;
+    resume) cli_args=(--reconnect 1) ;;
   esac
   start_server go-server "$gopeer" server -listen 127.0.0.1:0 -cert "$pki/$cert.pem" -key "$pki/$cert.key" "${srv_args[@]}"
   port=$(wait_listening "$cdir/go-server.err") || return
@@ -503,6 +529,17 @@ go_server_case() {
   case $variant in
     hrr) expect_line tlspp.err "group: secp384r1" ;;
     alpn) expect_line tlspp.out "alpn: http/1.1"; expect_line tlspp.err "alpn: http/1.1" ;;
+    resume)
+      # The Go server's ticket: both sides see the second connection resumed. crypto/tls
+      # sends tickets only to a client that listed psk_dhe_ke in psk_key_exchange_modes
+      # (RFC 8446 §4.2.9: no tickets the client could not use), so a client must send
+      # that extension in its first ClientHello too, not only when it offers a PSK.
+      [ "$(count_in tlspp.out "resumed: no")" = 1 ] || fail "tlspp.out lacks the Go server's 'resumed: no' once"
+      [ "$(count_in tlspp.out "resumed: yes")" = 1 ] || fail "tlspp.out lacks the Go server's 'resumed: yes' once"
+      [ "$(split_summaries tlspp.err)" = 2 ] || fail "tlspp.err does not hold 2 summaries (--reconnect 1)"
+      expect_line tlspp.err.1 "resumed: no"
+      expect_line tlspp.err.2 "resumed: yes"
+      ;;
   esac
 }
 
@@ -821,7 +858,8 @@ split_summaries() {
   awk -v out="$cdir/$1" '/^protocol: /{n++} n{print > (out "." n)} END{print n+0}' "$cdir/$1"
 }
 
-# A page or output holding the request line twice (--reconnect): how many times TEXT is there.
+# count_in FILE TEXT: how many lines of FILE hold TEXT (a --reconnect output has one
+# answer per connection).
 count_in() { grep -cF -- "$2" "$cdir/$1" 2>/dev/null; }
 
 # tlspp_server12 ARGS...: a tlspp server limited to TLS 1.2 with the case's certificate
@@ -1112,7 +1150,7 @@ gnutls12_server_suite() {
 # gnutls-serv with TLS 1.3 disabled (its other versions as NORMAL has them), tlspp
 # offering 1.3 and 1.2: TLS 1.2, without a downgrade sentinel (GnuTLS, like OpenSSL,
 # writes it only when it could have spoken 1.3). This was "TLS 1.2-only server: says so".
-# Then --reconnect 1 resumes (GnuTLS sends a ticket).
+# Then --reconnect 1 resumes (by the ticket or the session ID gnutls-serv gave).
 gnutls12_server_resume() {
   local cert=$1 port=$((next_port++)) n
   start_server gnutls-serv gnutls-serv -p "$port" --http --x509certfile "$pki/$cert.pem" \
@@ -1371,6 +1409,7 @@ for cert in "${certs[@]}"; do
   done
   run_case openssl "tlspp-client -> s_server" "HRR (server secp384r1)" "$cert" ossl_server_hrr
   run_case openssl "tlspp-client -> s_server" "data (-rev)" "$cert" ossl_server_rev
+  run_case openssl "tlspp-client -> s_server" "resume by ticket (--reconnect 2)" "$cert" ossl_server_resume
   run_case openssl "tlspp-client -> s_server" "untrusted root: must fail" "$cert" ossl_server_reject untrusted
   run_case openssl "tlspp-client -> s_server" "wrong name: must fail" "$cert" ossl_server_reject name
   for suite in "${suites[@]}"; do
@@ -1393,6 +1432,7 @@ for cert in "${certs[@]}"; do
   done
   run_case go "tlspp-client -> go-server" "HRR (server secp384r1)" "$cert" go_server_case hrr
   run_case go "tlspp-client -> go-server" "ALPN http/1.1" "$cert" go_server_case alpn
+  run_case go "tlspp-client -> go-server" "resume by ticket (--reconnect 1)" "$cert" go_server_case resume
   for suite in "${suites[@]}"; do
     run_case go "go-client -> tlspp-server" "$suite" "$cert" go_client_case "$suite"
   done
