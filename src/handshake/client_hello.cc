@@ -162,11 +162,15 @@ Status send_client_hello(Io& io, ClientOffer& o) {
   if (!alpn_names.empty())
     b.add(ExtensionType::application_layer_protocol_negotiation, wire::ProtocolNameList{alpn_names});
   if (!o.cookie.empty()) b.add(ExtensionType::cookie, wire::Cookie{o.cookie});
+  // §4.2.9: only PSK with (EC)DHE, which keeps forward secrecy. Sent whenever TLS 1.3 is
+  // offered, not only with a PSK: servers issue tickets only to clients that list a mode
+  // (§4.6.1; Go's crypto/tls sends none otherwise).
+  if (o.offer_tls13)
+    b.add(ExtensionType::psk_key_exchange_modes, wire::PskKeyExchangeModes{{wire::PskKeyExchangeMode::psk_dhe_ke}});
   const Bytes zero_binder(tls13_psk ? crypto::hash_len(o.psk_hash) : 0, 0);
   if (tls13_psk) {
-    // §4.2.9: only PSK with (EC)DHE, which keeps forward secrecy. §4.2.11: pre_shared_key
-    // is the last extension; its binder is patched in once the rest is encoded.
-    b.add(ExtensionType::psk_key_exchange_modes, wire::PskKeyExchangeModes{{wire::PskKeyExchangeMode::psk_dhe_ke}});
+    // §4.2.11: pre_shared_key is the last extension; its binder is patched in once the rest
+    // is encoded.
     const uint32_t age_ms = static_cast<uint32_t>((o.now - o.ticket->received_at) * 1000);
     wire::OfferedPsks psks;
     psks.identities.push_back({o.ticket->ticket, age_ms + o.ticket->age_add});
