@@ -12,6 +12,7 @@
 #   2. curl (no key log of its own)   -> tlspp server --http --keylog
 #   3. tlspp client, $SSLKEYLOGFILE   -> openssl s_server -www   (TLS_CHACHA20_POLY1305_SHA256)
 #   4. tlspp client --keylog          -> openssl s_server -tls1_2 (ECDHE-ECDSA-AES256-GCM-SHA384)
+#   5. curl --tls-max 1.2             -> tlspp server --http --keylog (TLS 1.2)
 #
 # Like tests/interop, the script re-executes itself in a new network namespace holding
 # only `lo`, so that the capture sees the test's traffic alone and none leaves the machine.
@@ -371,7 +372,9 @@ session_tlspp_client() {
 
 # curl -> tlspp server --http --keylog: the key log comes from the server; curl writes none.
 session_tlspp_server() {
-  local keylog=$sdir/tlspp.keylog srv_pid port rc code
+  local version=${1:-1.3} keylog=$sdir/tlspp.keylog srv_pid port rc code
+  local curl_version=(--tlsv1.3)
+  [ "$version" = 1.2 ] && curl_version=(--tlsv1.2 --tls-max 1.2)
   start_bg tlspp "$tlspp" server --listen 127.0.0.1:0 --cert "$pki/ecdsa.pem" --key "$pki/ecdsa.key" \
     --http --keylog "$keylog"
   srv_pid=$bg_pid
@@ -386,7 +389,7 @@ session_tlspp_server() {
     stop_pid "$srv_pid"
     return
   fi
-  code=$(timeout -k 2 15 env -u SSLKEYLOGFILE curl -sS --max-time 10 --tlsv1.3 --cacert "$ca" \
+  code=$(timeout -k 2 15 env -u SSLKEYLOGFILE curl -sS --max-time 10 "${curl_version[@]}" --cacert "$ca" \
     --resolve "localhost:$port:127.0.0.1" -o "$sdir/curl.out" -w '%{http_code}' "https://localhost:$port/" \
     2>"$sdir/curl.err")
   rc=$?
@@ -396,14 +399,14 @@ session_tlspp_server() {
   else
     fail "tlspp server stop" "tlspp server was still running 5 s after SIGTERM" "$sdir/tlspp.err"
   fi
-  if [ "$rc" = 0 ] && [ "$code" = 200 ] && grep -qxF 'protocol: TLSv1.3' "$sdir/curl.out"; then
-    pass "session: curl got 200 and 'protocol: TLSv1.3'"
+  if [ "$rc" = 0 ] && [ "$code" = 200 ] && grep -qxF "protocol: TLSv$version" "$sdir/curl.out"; then
+    pass "session: curl got 200 and 'protocol: TLSv$version'"
   else
-    fail "session" "curl exited $rc with HTTP code '$code'; expected 0, 200 and 'protocol: TLSv1.3'" \
+    fail "session" "curl exited $rc with HTTP code '$code'; expected 0, 200 and 'protocol: TLSv$version'" \
       "$sdir/curl.out" "$sdir/curl.err" "$sdir/tlspp.err"
   fi
-  check_keylog "$keylog"
-  check_decryption "$keylog"
+  check_keylog "$keylog" "$version"
+  check_decryption "$keylog" "$version"
 }
 
 echo "tlspp key log with tshark: $tlspp"
@@ -418,6 +421,8 @@ begin_session 3 "tlspp client \$SSLKEYLOGFILE -> s_server"
 session_tlspp_client 20102 TLS_CHACHA20_POLY1305_SHA256 env
 begin_session 4 "tlspp client --keylog -> s_server -tls1_2"
 session_tlspp_client 20103 ECDHE-ECDSA-AES256-GCM-SHA384 option 1.2
+begin_session 5 "curl --tls-max 1.2 -> tlspp server --keylog"
+session_tlspp_server 1.2
 
 echo
 echo "keylog took $(( $(date +%s) - started )) s"
