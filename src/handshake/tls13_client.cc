@@ -67,6 +67,9 @@ class Tls13Client final : public Handshake {
  private:
   Status on_server_hello(Io& io, const wire::HandshakeMessage& m);
   Status on_hello_retry_request(Io& io, const wire::ServerHello& hrr, ByteView whole);
+  Result<crypto::Secret> agree_key_share(const wire::ServerHello& sh, NamedGroup& group);
+  Status check_psk_selected(const wire::ServerHello& sh);
+  Status enter_handshake_keys(Io& io, const crypto::Secret& shared);
   Status on_encrypted_extensions(Io& io, const wire::HandshakeMessage& m);
   Status on_certificate_request(Io& io, const wire::HandshakeMessage& m);
   Status on_certificate(Io& io, const wire::HandshakeMessage& m);
@@ -170,51 +173,34 @@ Status Tls13Client::on_server_hello(Io& io, const wire::HandshakeMessage& m) {
 
   if (hrr_suite_ && *hrr_suite_ != sh->cipher_suite)
     return fail(Error::illegal("ServerHello chose a different cipher suite than the HelloRetryRequest"));
-  const auto* ks_ext = wire::find_extension(sh->extensions, ExtensionType::key_share);
-  if (!ks_ext)
-    return fail(Error{ErrorKind::peer_misbehaved, AlertDescription::missing_extension,
-                      "ServerHello has no key_share extension"});
-  auto ks = wire::KeyShareServerHello::decode(ks_ext->data);
-  if (!ks) return fail(ks.error());
-  if (ks->server_share.group != o_.share->group())
-    return fail(Error::illegal("ServerHello key share is for group " +
-                               std::string(named_group_name(ks->server_share.group)) + ", but the client sent " +
-                               std::string(named_group_name(o_.share->group()))));
-  auto shared = o_.share->agree(ks->server_share.key_exchange);
-  if (!shared) return fail(shared.error());
-  o_.share.reset();
-
+  NamedGroup group{};
+  TLSPP_TRY_ASSIGN(const crypto::Secret shared, agree_key_share(*sh, group));
   suite_ = *tls13_suite(sh->cipher_suite);
-  if (const auto* e = wire::find_extension(sh->extensions, ExtensionType::pre_shared_key)) {
-    auto selected = wire::PreSharedKeySelected::decode(e->data);
-    if (!selected) return fail(selected.error());
-    // §4.2.11: the identity must be one offered, and the suite's hash the PSK's.
-    if (selected->selected_identity != 0)
-      return fail(Error::illegal("ServerHello selected PSK identity " + std::to_string(selected->selected_identity) +
-                                 ", but one was offered"));
-    if (suite_.hash != o_.psk_hash)
-      return fail(Error::illegal("ServerHello accepted the PSK with a cipher suite of another hash"));
-    psk_accepted_ = true;
-  }
+  TLSPP_TRY(check_psk_selected(*sh));
   transcript_.set_hash(suite_.hash);
   transcript_.add(m.whole);
   auto& neg = io.negotiated();
   neg.version = ProtocolVersion::tls13;
   neg.cipher_suite = sh->cipher_suite;
-  neg.group = ks->server_share.group;
+  neg.group = group;
   neg.hello_retry_request = o_.retried;
   Details shd;
   if (io.tracing())
     shd = Details{{"version", "TLSv1.3"},
                   {"cipher_suite", std::string(cipher_suite_name(sh->cipher_suite))},
-                  {"key_share", std::string(named_group_name(ks->server_share.group))}};
+                  {"key_share", std::string(named_group_name(group))}};
   if (io.tracing() && psk_accepted_) shd.emplace_back("pre_shared_key", "accepted (resumption)");
   io.message_received({MessageType::server_hello}, m.whole.size(), std::move(shd));
+  return enter_handshake_keys(io, shared);
+}
+
+Status Tls13Client::enter_handshake_keys(Io& io, const crypto::Secret& shared) {
+  auto& neg = io.negotiated();
 
   // RFC 8446 §7.1: handshake secret and traffic secrets over ClientHello..ServerHello.
   auto early = psk_accepted_ ? keysched::EarlySecret::with_psk(suite_.hash, o_.ticket->resumption_secret.view())
                              : keysched::EarlySecret::without_psk(suite_.hash);
-  hs_secret_.emplace(std::move(early).into_handshake(shared->view()));
+  hs_secret_.emplace(std::move(early).into_handshake(shared.view()));
   if (psk_accepted_) {
     // No certificate comes in a resumed handshake (§2.2): the identity is the one the
     // ticket was issued under.
@@ -237,6 +223,40 @@ Status Tls13Client::on_server_hello(Io& io, const wire::HandshakeMessage& m) {
   TLSPP_TRY(install_tls13_keys(io, Direction::write, KeyEpoch::handshake, suite_.aead, suite_.hash, client_hs_.view(),
                                   "CLIENT_HANDSHAKE_TRAFFIC_SECRET"));
   state_ = State::expect_encrypted_extensions;
+  return {};
+}
+
+Result<crypto::Secret> Tls13Client::agree_key_share(const wire::ServerHello& sh, NamedGroup& group) {
+  // RFC 8446 §4.2.8: the server's share, for the group of the client's share.
+  const auto* ks_ext = wire::find_extension(sh.extensions, ExtensionType::key_share);
+  if (!ks_ext)
+    return fail(Error{ErrorKind::peer_misbehaved, AlertDescription::missing_extension,
+                      "ServerHello has no key_share extension"});
+  auto ks = wire::KeyShareServerHello::decode(ks_ext->data);
+  if (!ks) return fail(ks.error());
+  if (ks->server_share.group != o_.share->group())
+    return fail(Error::illegal("ServerHello key share is for group " +
+                               std::string(named_group_name(ks->server_share.group)) + ", but the client sent " +
+                               std::string(named_group_name(o_.share->group()))));
+  auto shared = o_.share->agree(ks->server_share.key_exchange);
+  if (!shared) return fail(shared.error());
+  o_.share.reset();
+  group = ks->server_share.group;
+  return std::move(*shared);
+}
+
+Status Tls13Client::check_psk_selected(const wire::ServerHello& sh) {
+  if (const auto* e = wire::find_extension(sh.extensions, ExtensionType::pre_shared_key)) {
+    auto selected = wire::PreSharedKeySelected::decode(e->data);
+    if (!selected) return fail(selected.error());
+    // §4.2.11: the identity must be one offered, and the suite's hash the PSK's.
+    if (selected->selected_identity != 0)
+      return fail(Error::illegal("ServerHello selected PSK identity " + std::to_string(selected->selected_identity) +
+                                 ", but one was offered"));
+    if (suite_.hash != o_.psk_hash)
+      return fail(Error::illegal("ServerHello accepted the PSK with a cipher suite of another hash"));
+    psk_accepted_ = true;
+  }
   return {};
 }
 
