@@ -1115,17 +1115,30 @@ ossl12_client_resume() {
   [ "$resumed" -ge 1 ] || fail "tlspp.err logs no connection with resumed=yes"
 }
 
-# tlspp server --client-auth required over TLS 1.2: s_client presents client.pem.
+# tlspp server --client-auth MODE over TLS 1.2, s_client with or without client.pem:
+# required+cert and optional+cert verify the client; optional without one carries on with no
+# client certificate (as LDAP servers do for SASL EXTERNAL); required without one must fail.
 ossl12_client_auth() {
-  local cert=$1 port
-  tlspp_server12 --http --client-auth required --client-ca "$ca" || return
+  local mode=$1 with=$2 cert=$3 port cli_args=()
+  [ "$with" = cert ] && cli_args=(-cert "$pki/client.pem" -key "$pki/client.key")
+  tlspp_server12 --http --client-auth "$mode" --client-ca "$ca" || return
   client s_client "$work/http-request" openssl s_client -connect "127.0.0.1:$port" -servername localhost \
-    -tls1_2 -cert "$pki/client.pem" -key "$pki/client.key" -CAfile "$ca" -verify_return_error -ign_eof
+    -tls1_2 "${cli_args[@]}" -CAfile "$ca" -verify_return_error -ign_eof
+  if [ "$mode" = required ] && [ "$with" = none ]; then
+    expect_no s_client.out "HTTP/1.0 200"
+    expect tlspp.err "error="
+    expect tlspp.err "no certificate"
+    return
+  fi
   expect_rc s_client 0
   expect s_client.out "New, TLSv1.2, Cipher is ECDHE-"
   expect_tlspp12_page s_client.out "" no
-  expect s_client.out "peer_certificate: CN=tlspp interop client"
-  expect_line s_client.out "verified: yes"
+  if [ "$with" = cert ]; then
+    expect s_client.out "peer_certificate: CN=tlspp interop client"
+    expect_line s_client.out "verified: yes"
+  else
+    expect_line s_client.out "peer_certificate: none"
+  fi
 }
 
 # -- GnuTLS
@@ -1497,7 +1510,10 @@ for cert in "${certs[@]}"; do
   run_case openssl "s_client -> tlspp-server" "TLS 1.2 server, 1.3 offered" "$cert" ossl12_client_offers13
   run_case openssl "s_client -> tlspp-server" "TLS 1.2 resume (-sess_out/-sess_in)" "$cert" ossl12_client_resume sess
   run_case openssl "s_client -> tlspp-server" "TLS 1.2 resume (-reconnect)" "$cert" ossl12_client_resume reconnect
-  run_case openssl "s_client -> tlspp-server" "TLS 1.2 client cert required" "$cert" ossl12_client_auth
+  run_case openssl "s_client -> tlspp-server" "TLS 1.2 client cert required" "$cert" ossl12_client_auth required cert
+  run_case openssl "s_client -> tlspp-server" "TLS 1.2 required, none: must fail" "$cert" ossl12_client_auth required none
+  run_case openssl "s_client -> tlspp-server" "TLS 1.2 client cert optional" "$cert" ossl12_client_auth optional cert
+  run_case openssl "s_client -> tlspp-server" "TLS 1.2 optional, none sent" "$cert" ossl12_client_auth optional none
 
   for aead in "${aeads12[@]}"; do
     run_case gnutls "tlspp-client -> gnutls-serv" "$(row12 "$aead")" "$cert" gnutls12_server_suite "$aead"
