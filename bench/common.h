@@ -125,6 +125,18 @@ inline const tlspp::CipherSuite kSuites[] = {tlspp::CipherSuite::TLS_AES_128_GCM
                                              tlspp::CipherSuite::TLS_AES_256_GCM_SHA384,
                                              tlspp::CipherSuite::TLS_CHACHA20_POLY1305_SHA256};
 
+// The two TLS 1.2 suites of the tls12 bulk rows (RFC 5289, RFC 7905), ECDSA like the
+// handshake rows.
+inline const tlspp::CipherSuite kSuites12[] = {tlspp::CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+                                               tlspp::CipherSuite::TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256};
+// The suite of the tls12 handshake rows.
+inline constexpr tlspp::CipherSuite kSuite12 = tlspp::CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256;
+
+// Which protocol version a suite belongs to: every setup below follows its suite.
+[[nodiscard]] inline bool is_tls12(tlspp::CipherSuite s) {
+  return static_cast<uint16_t>(s) >> 8 != 0x13;
+}
+
 [[noreturn]] void die(const std::string& what);
 
 // Per-run results of one measurement, in the unit of its row.

@@ -22,10 +22,43 @@
 // Not in the floor: the ClientHello-independent constants (the no-PSK Early Secret and its
 // "derived" secret), ticket encryption (a server could keep a cache instead), host name
 // and certificate field checks (no cryptography).
+//
+// TLS 1.2 (RFC 5246 with RFC 8422 ECDHE, RFC 5288 AES-GCM, RFC 7627 extended master
+// secret), TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256 with X25519; the PRF is P_SHA256 made
+// of HMAC-SHA256 calls on one context, keyed once per secret (on OpenSSL 3.0 about a third
+// of the time of EVP_KDF "TLS1-PRF", whose context has to be reset and given digest,
+// secret and seed again for every derivation; the two are checked to agree at start-up).
+// Full handshake, per side:
+//   server: X25519 key generation; the ServerKeyExchange signature (ECDSA P-256 over
+//           client_random, server_random and the ECDH parameters); the X25519 shared secret
+//           from the ClientKeyExchange; the running transcript hash (SHA-256) with two
+//           snapshots: the session hash after ClientKeyExchange (which is also what the
+//           client's Finished covers) and the hash after the client's Finished; the PRF
+//           for the extended master secret over the session hash (2 output blocks: 4
+//           HMACs), the key block (40 bytes: 4 HMACs), the client's Finished checked and
+//           its own Finished made (1 block each: 2 HMACs); two AEAD key set-ups; open the
+//           client's Finished record, seal its own.
+//   client: X25519 key generation and shared secret; turn the leaf's public key into a key
+//           object; verify the leaf certificate's signature with the root key and the
+//           ServerKeyExchange signature with the leaf key; the same transcript snapshots
+//           and PRF calls (its Finished made, the server's checked); two AEAD key
+//           set-ups; seal its Finished record, open the server's.
+//   resumed (RFC 5077 ticket, abbreviated handshake): no ECDHE and no signatures; from
+//           the saved master secret the key block and both Finished (each side makes one
+//           and checks the other), two transcript snapshots (after ServerHello; after the
+//           server's Finished), two AEAD key set-ups, one Finished record each way. As in
+//           the TLS 1.3 floor, the ticket's own encryption and decryption are left out.
+//   Records (RFC 5246 §6.2.3.3): additional data is seq_num, type, version and length; the
+//   GCM nonce is the 4-byte salt from the key block and an 8-byte explicit part sent in the
+//   record (here the sequence number, as most implementations do); the ChaCha20-Poly1305
+//   nonce (RFC 7905 §2) is the 12-byte IV xor the sequence number, nothing sent.
+// Not in the TLS 1.2 floor either: the hello randoms (fixed here), the ChangeCipherSpec
+// messages, and the certificate checks that are not cryptography.
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/kdf.h>
 #include <openssl/param_build.h>
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
@@ -55,6 +88,14 @@ constexpr size_t kServerHello = 90;
 constexpr size_t kEncryptedExtensions = 6;
 constexpr size_t kFinished = 4 + kHashLen;
 constexpr size_t kBinders = 2 + 1 + kHashLen;
+// TLS 1.2 messages (RFC 5246 §7.4) the floor hashes as stand-ins, and the lengths it uses.
+constexpr size_t kTicket = 192;          // the RFC 5077 ticket a resuming ClientHello carries
+constexpr size_t kServerHelloDone = 4;
+constexpr size_t kClientKeyExchange = 4 + 1 + 32;  // RFC 8422 §5.7: one X25519 public value
+constexpr size_t kVerifyData = 12;       // RFC 5246 §7.4.9
+constexpr size_t kFinished12 = 4 + kVerifyData;
+constexpr size_t kMasterLen = 48;
+constexpr size_t kKeyBlock = 2 * 16 + 2 * 4;  // AES-128-GCM: two keys, two 4-byte salts
 
 struct Hmac {
   EVP_MAC* mac = nullptr;
@@ -77,6 +118,38 @@ struct Hmac {
     if (EVP_MAC_init(ctx, key, key_len, nullptr) != 1 || EVP_MAC_update(ctx, data, len) != 1 ||
         EVP_MAC_final(ctx, out, &out_len, kHashLen) != 1)
       fail("HMAC");
+  }
+  // RFC 5246 §5: PRF(secret, label, seed) = P_SHA256(secret, label + seed), where
+  // A(0) = label + seed, A(i) = HMAC(secret, A(i-1)) and the output is
+  // HMAC(secret, A(1) + label + seed) + HMAC(secret, A(2) + label + seed) + ...
+  // The key is set by the first HMAC only: EVP_MAC_init with a null key starts the next
+  // one from the same padded key, so each later HMAC costs no key set-up.
+  void prf(const uint8_t* secret, size_t secret_len, std::string_view label, const uint8_t* seed, size_t seed_len,
+           uint8_t* out, size_t len) {
+    uint8_t ls[64 + 64];
+    if (label.size() + seed_len > sizeof ls) fail("PRF seed");
+    std::memcpy(ls, label.data(), label.size());
+    std::memcpy(ls + label.size(), seed, seed_len);
+    const size_t ls_len = label.size() + seed_len;
+    bool keyed = false;
+    auto one = [&](const uint8_t* a, size_t a_len, const uint8_t* b, size_t b_len, uint8_t* o) {
+      size_t o_len = 0;
+      if (EVP_MAC_init(ctx, keyed ? nullptr : secret, keyed ? 0 : secret_len, nullptr) != 1 ||
+          EVP_MAC_update(ctx, a, a_len) != 1 || (b_len && EVP_MAC_update(ctx, b, b_len) != 1) ||
+          EVP_MAC_final(ctx, o, &o_len, kHashLen) != 1)
+        fail("PRF");
+      keyed = true;
+    };
+    uint8_t a[kHashLen], block[kHashLen];
+    one(ls, ls_len, nullptr, 0, a);  // A(1)
+    for (size_t done = 0;;) {
+      one(a, kHashLen, ls, ls_len, block);
+      const size_t take = len - done < kHashLen ? len - done : kHashLen;
+      std::memcpy(out + done, block, take);
+      done += take;
+      if (done == len) break;
+      one(a, kHashLen, nullptr, 0, a);  // A(i+1)
+    }
   }
 };
 
@@ -177,14 +250,108 @@ struct Direction {
   }
 };
 
+// One direction of TLS 1.2 record protection (RFC 5246 §6.2.3.3): a context created once,
+// re-keyed from the key block. GCM (RFC 5288 §3): nonce = 4-byte salt + 8-byte explicit
+// part carried in the record; ChaCha20-Poly1305 (RFC 7905 §2): nonce = 12-byte IV xor the
+// sequence number, nothing carried.
+struct Direction12 {
+  static constexpr size_t kExplicit = 8;
+  EVP_CIPHER_CTX* ctx = EVP_CIPHER_CTX_new();
+  uint8_t iv[kIvLen] = {};  // GCM: only the first 4 bytes (the salt)
+  uint64_t seq = 0;
+  bool encrypt;
+  bool gcm;
+  Direction12(const EVP_CIPHER* cipher, bool enc) : encrypt(enc) {
+    if (!ctx || EVP_CipherInit_ex(ctx, cipher, nullptr, nullptr, nullptr, enc ? 1 : 0) != 1) fail("cipher");
+    gcm = EVP_CIPHER_get_mode(cipher) == EVP_CIPH_GCM_MODE;
+  }
+  ~Direction12() { EVP_CIPHER_CTX_free(ctx); }
+  [[nodiscard]] size_t iv_len() const { return gcm ? 4 : kIvLen; }
+  [[nodiscard]] size_t overhead() const { return 5 + (gcm ? kExplicit : 0) + kTagLen; }
+  void install(const uint8_t* key, const uint8_t* new_iv) {
+    if (EVP_CipherInit_ex(ctx, nullptr, nullptr, key, nullptr, encrypt ? 1 : 0) != 1) fail("cipher key");
+    std::memcpy(iv, new_iv, iv_len());
+    seq = 0;
+  }
+  static void put64(uint8_t* p, uint64_t v) {
+    for (int i = 0; i < 8; ++i) p[i] = static_cast<uint8_t>(v >> (56 - 8 * i));
+  }
+  // The 13 bytes of additional data: seq_num, type, version, plaintext length.
+  void aad(uint8_t type, size_t len, uint8_t* out) const {
+    put64(out, seq);
+    out[8] = type;
+    out[9] = 3;
+    out[10] = 3;
+    out[11] = static_cast<uint8_t>(len >> 8);
+    out[12] = static_cast<uint8_t>(len);
+  }
+  // GCM: the nonce from the salt and the explicit part; ChaCha20: from the IV and seq.
+  void nonce(const uint8_t* explicit_part, uint8_t* out) const {
+    if (gcm) {
+      std::memcpy(out, iv, 4);
+      std::memcpy(out + 4, explicit_part, kExplicit);
+      return;
+    }
+    std::memcpy(out, iv, kIvLen);
+    for (int i = 0; i < 8; ++i) out[kIvLen - 1 - i] ^= static_cast<uint8_t>(seq >> (8 * i));
+  }
+  // Plaintext in, header + [explicit nonce] + ciphertext + tag out.
+  size_t seal(uint8_t type, const uint8_t* plain, size_t len, uint8_t* out) {
+    const size_t ex = gcm ? kExplicit : 0, body = ex + len + kTagLen;
+    out[0] = type;
+    out[1] = 3;
+    out[2] = 3;
+    out[3] = static_cast<uint8_t>(body >> 8);
+    out[4] = static_cast<uint8_t>(body);
+    if (gcm) put64(out + 5, seq);  // the explicit nonce: the sequence number
+    uint8_t n[kIvLen], ad[13];
+    nonce(out + 5, n);
+    aad(type, len, ad);
+    int l = 0, l2 = 0;
+    uint8_t* ct = out + 5 + ex;
+    if (EVP_EncryptInit_ex(ctx, nullptr, nullptr, nullptr, n) != 1 || EVP_EncryptUpdate(ctx, nullptr, &l, ad, 13) != 1 ||
+        EVP_EncryptUpdate(ctx, ct, &l, plain, static_cast<int>(len)) != 1 ||
+        EVP_EncryptFinal_ex(ctx, ct + l, &l2) != 1 ||
+        EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG, kTagLen, ct + len) != 1)
+      fail("seal");
+    ++seq;
+    return 5 + body;
+  }
+  // Opens a record made by seal(); returns the plaintext length.
+  size_t open(const uint8_t* record, size_t len, uint8_t* out) {
+    const size_t ex = gcm ? kExplicit : 0, plain_len = len - 5 - ex - kTagLen;
+    uint8_t n[kIvLen], ad[13];
+    nonce(record + 5, n);
+    aad(record[0], plain_len, ad);
+    const uint8_t* ct = record + 5 + ex;
+    int l = 0, l2 = 0;
+    if (EVP_DecryptInit_ex(ctx, nullptr, nullptr, nullptr, n) != 1 ||
+        EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_TAG, kTagLen, const_cast<uint8_t*>(ct + plain_len)) != 1 ||
+        EVP_DecryptUpdate(ctx, nullptr, &l, ad, 13) != 1 ||
+        EVP_DecryptUpdate(ctx, out, &l, ct, static_cast<int>(plain_len)) != 1 ||
+        EVP_DecryptFinal_ex(ctx, out + l, &l2) != 1)
+      fail("open: the TLS 1.2 record does not authenticate");
+    ++seq;
+    return plain_len;
+  }
+};
+
 struct Schedule {
   uint8_t hs[kHashLen], c_hs[kHashLen], s_hs[kHashLen], master[kHashLen], c_ap[kHashLen], s_ap[kHashLen];
 };
 
 const EVP_CIPHER* fetch_cipher(tlspp::CipherSuite s) {
-  const char* name = s == tlspp::CipherSuite::TLS_AES_128_GCM_SHA256   ? "AES-128-GCM"
-                     : s == tlspp::CipherSuite::TLS_AES_256_GCM_SHA384 ? "AES-256-GCM"
-                                                                       : "ChaCha20-Poly1305";
+  using tlspp::CipherSuite;
+  const char* name = nullptr;
+  switch (s) {
+    case CipherSuite::TLS_AES_128_GCM_SHA256:
+    case CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256:
+    case CipherSuite::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256: name = "AES-128-GCM"; break;
+    case CipherSuite::TLS_AES_256_GCM_SHA384:
+    case CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384:
+    case CipherSuite::TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384: name = "AES-256-GCM"; break;
+    default: name = "ChaCha20-Poly1305"; break;
+  }
   EVP_CIPHER* c = EVP_CIPHER_fetch(nullptr, name, nullptr);
   if (!c) fail("EVP_CIPHER_fetch");
   return c;
@@ -237,6 +404,9 @@ struct Floor::Impl {
   EVP_MD_CTX* verify_ctx = EVP_MD_CTX_new();
   Direction c_write{aes128gcm, true}, c_read{aes128gcm, false}, c_ap_write{aes128gcm, true}, c_ap_read{aes128gcm, false};
   Direction s_write{aes128gcm, true}, s_read{aes128gcm, false}, s_ap_write{aes128gcm, true}, s_ap_read{aes128gcm, false};
+  Direction12 c12_write{aes128gcm, true}, c12_read{aes128gcm, false}, s12_write{aes128gcm, true}, s12_read{aes128gcm, false};
+  uint8_t client_random[32], server_random[32];
+  uint8_t saved_master[kMasterLen];  // the master secret of the session a TLS 1.2 client resumes
   uint8_t empty_hash[kHashLen];
   uint8_t derived_early[kHashLen];  // the no-PSK Early Secret's "derived" secret: a constant
   uint8_t zeros[kHashLen] = {};
@@ -251,6 +421,12 @@ struct Floor::Impl {
     hmac(zeros, kHashLen, zeros, kHashLen, early);
     expand_label(hmac, early, "derived", empty_hash, kHashLen, kHashLen, derived_early);
     for (size_t i = 0; i < kHashLen; ++i) psk[i] = static_cast<uint8_t>(0xa5 ^ i);
+    for (size_t i = 0; i < 32; ++i) {
+      client_random[i] = static_cast<uint8_t>(0x10 + i);
+      server_random[i] = static_cast<uint8_t>(0x90 + i);
+    }
+    for (size_t i = 0; i < kMasterLen; ++i) saved_master[i] = static_cast<uint8_t>(0x3c ^ (i * 7));
+    check_prf();
     load(signers[0], ecdsa);
     load(signers[1], rsa);
   }
@@ -436,6 +612,206 @@ struct Floor::Impl {
     EVP_PKEY_free(peer);
   }
 
+  // Hmac::prf against libcrypto's own TLS 1.2 PRF (EVP_KDF "TLS1-PRF"), once: the floor's
+  // cheaper PRF must compute the same bytes.
+  void check_prf() {
+    uint8_t mine[kKeyBlock + 20], theirs[kKeyBlock + 20], seed[64];
+    std::memcpy(seed, server_random, 32);
+    std::memcpy(seed + 32, client_random, 32);
+    hmac.prf(saved_master, kMasterLen, "key expansion", seed, sizeof seed, mine, sizeof mine);
+    uint8_t label_seed[13 + 64];
+    std::memcpy(label_seed, "key expansion", 13);
+    std::memcpy(label_seed + 13, seed, 64);
+    EVP_KDF* kdf = EVP_KDF_fetch(nullptr, "TLS1-PRF", nullptr);
+    EVP_KDF_CTX* kctx = kdf ? EVP_KDF_CTX_new(kdf) : nullptr;
+    char digest[] = "SHA256";
+    const OSSL_PARAM params[] = {
+        OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, digest, 0),
+        OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SECRET, saved_master, kMasterLen),
+        OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SEED, label_seed, sizeof label_seed),
+        OSSL_PARAM_construct_end()};
+    if (!kctx || EVP_KDF_derive(kctx, theirs, sizeof theirs, params) != 1) fail("TLS1-PRF");
+    EVP_KDF_CTX_free(kctx);
+    EVP_KDF_free(kdf);
+    if (std::memcmp(mine, theirs, sizeof mine) != 0) fail("the floor's PRF disagrees with TLS1-PRF");
+  }
+
+  // RFC 5246 §6.3: the key block from the master secret; installs the two directions of
+  // one side (client: write with the client key, read with the server key).
+  void key_block(const uint8_t* master, Direction12& write, Direction12& read, bool client, uint8_t* kb) {
+    uint8_t seed[64];
+    std::memcpy(seed, server_random, 32);
+    std::memcpy(seed + 32, client_random, 32);
+    hmac.prf(master, kMasterLen, "key expansion", seed, sizeof seed, kb, kKeyBlock);
+    const uint8_t* c_key = kb;
+    const uint8_t* s_key = kb + 16;
+    const uint8_t* c_salt = kb + 32;
+    const uint8_t* s_salt = kb + 36;
+    write.install(client ? c_key : s_key, client ? c_salt : s_salt);
+    read.install(client ? s_key : c_key, client ? s_salt : c_salt);
+  }
+  // RFC 5246 §7.4.9: a Finished message (header and verify_data).
+  void finished12(const uint8_t* master, bool client, const uint8_t* th, uint8_t* msg) {
+    msg[0] = 20;
+    msg[1] = 0;
+    msg[2] = 0;
+    msg[3] = kVerifyData;
+    hmac.prf(master, kMasterLen, client ? "client finished" : "server finished", th, kHashLen, msg + 4, kVerifyData);
+  }
+  // RFC 8422 §5.4: what the ServerKeyExchange signature covers: both randoms and the
+  // ServerECDHParams (curve type, named curve, public value).
+  size_t ske_content(const uint8_t* params, uint8_t* out) const {
+    std::memcpy(out, client_random, 32);
+    std::memcpy(out + 32, server_random, 32);
+    std::memcpy(out + 64, params, 4 + 32);
+    return 64 + 4 + 32;
+  }
+
+  HandshakeResult run12(bool resumed, int64_t budget_ns, int min_count) {
+    const Signer& sg = signers[0];  // ECDSA P-256
+    std::vector<uint8_t> msg(4096, 0x42);  // message stand-ins: the sizes matter, the bytes do not
+    const size_t client_hello = kClientHello + (resumed ? kTicket : 0);
+    const size_t cert_msg = 4 + 3 + 3 + sg.leaf_len;  // RFC 5246 §7.4.2: one certificate
+    uint8_t ske[4 + 4 + 32 + 4 + 256];
+    uint8_t cke[kClientKeyExchange];
+    uint8_t c_rec[64], s_rec[64], opened[64];
+
+    int64_t client_ns = 0, server_ns = 0;
+    int n = 0;
+    const int64_t start = now_ns();
+    while (n < min_count || now_ns() - start < budget_ns) {
+      uint8_t c_pub[32], c_shared[32], s_shared[32], th[kHashLen], fin[kFinished12];
+      uint8_t c_master[kMasterLen], s_master[kMasterLen], c_kb[kKeyBlock], s_kb[kKeyBlock];
+      const uint8_t* c_ms = saved_master;
+      const uint8_t* s_ms = saved_master;
+      EVP_PKEY* s_key = nullptr;
+      size_t c_rec_len = 0, s_rec_len = 0, ske_len = 0;
+
+      // --- client: ClientHello ---
+      const int64_t t0 = cpu_ns();
+      client_th.start();
+      client_th.add(msg.data(), client_hello);
+      const int64_t t1 = cpu_ns();
+
+      // --- server: ServerHello, then Certificate, ServerKeyExchange, ServerHelloDone (full)
+      // or ChangeCipherSpec, Finished (resumed) ---
+      server_th.start();
+      server_th.add(msg.data(), client_hello);
+      server_th.add(msg.data(), kServerHello);
+      if (!resumed) {
+        server_th.add(msg.data(), cert_msg);
+        ske[0] = 12;
+        ske[4] = 3;  // named_curve
+        ske[5] = 0;
+        ske[6] = 0x1d;  // x25519
+        ske[7] = 32;
+        s_key = keypair(ske + 8);
+        ske[40] = 0x04;  // ecdsa_secp256r1_sha256
+        ske[41] = 0x03;
+        uint8_t content[100];
+        const size_t sig_len = sign(sg, content, ske_content(ske + 4, content), ske + 44, 256);
+        ske[42] = static_cast<uint8_t>(sig_len >> 8);
+        ske[43] = static_cast<uint8_t>(sig_len);
+        ske_len = 44 + sig_len;
+        ske[1] = 0;
+        ske[2] = static_cast<uint8_t>((ske_len - 4) >> 8);
+        ske[3] = static_cast<uint8_t>(ske_len - 4);
+        server_th.add(ske, ske_len);
+        server_th.add(msg.data(), kServerHelloDone);
+      } else {
+        server_th.hash(th);
+        key_block(s_ms, s12_write, s12_read, false, s_kb);
+        finished12(s_ms, false, th, fin);
+        server_th.add(fin, kFinished12);
+        s_rec_len = s12_write.seal(22, fin, kFinished12, s_rec);
+      }
+      const int64_t t2 = cpu_ns();
+
+      // --- client: the server's flight; ClientKeyExchange, ChangeCipherSpec, Finished ---
+      client_th.add(msg.data(), kServerHello);
+      if (!resumed) {
+        client_th.add(msg.data(), cert_msg);
+        EVP_PKEY* leaf = import_leaf_key(sg);
+        verify(sg.root_pub, sg.cert_sig_pss, sg.tbs.data(), sg.tbs.size(), sg.cert_sig.data(), sg.cert_sig.size(),
+               "the leaf certificate's signature does not verify");
+        uint8_t content[100];
+        const size_t sig_len = size_t{ske[42]} << 8 | ske[43];
+        verify(leaf, false, content, ske_content(ske + 4, content), ske + 44, sig_len,
+               "the ServerKeyExchange signature does not verify");
+        EVP_PKEY_free(leaf);
+        client_th.add(ske, 44 + sig_len);
+        client_th.add(msg.data(), kServerHelloDone);
+        EVP_PKEY* c_key = keypair(c_pub);
+        shared_secret(c_key, ske + 8, c_shared);
+        EVP_PKEY_free(c_key);
+        cke[0] = 16;
+        cke[1] = 0;
+        cke[2] = 0;
+        cke[3] = 33;
+        cke[4] = 32;
+        std::memcpy(cke + 5, c_pub, 32);
+        client_th.add(cke, kClientKeyExchange);
+        client_th.hash(th);  // the session hash; also what the client's Finished covers
+        hmac.prf(c_shared, 32, "extended master secret", th, kHashLen, c_master, kMasterLen);
+        c_ms = c_master;
+        key_block(c_ms, c12_write, c12_read, true, c_kb);
+        finished12(c_ms, true, th, fin);
+        client_th.add(fin, kFinished12);
+        c_rec_len = c12_write.seal(22, fin, kFinished12, c_rec);
+      } else {
+        key_block(c_ms, c12_write, c12_read, true, c_kb);
+        client_th.hash(th);
+        if (c12_read.open(s_rec, s_rec_len, opened) != kFinished12) fail("server Finished length");
+        finished12(c_ms, false, th, fin);
+        if (CRYPTO_memcmp(fin, opened, kFinished12) != 0) fail("server Finished mismatch");
+        client_th.add(opened, kFinished12);
+        client_th.hash(th);
+        finished12(c_ms, true, th, fin);
+        c_rec_len = c12_write.seal(22, fin, kFinished12, c_rec);
+      }
+      const int64_t t3 = cpu_ns();
+
+      // --- server: ClientKeyExchange and the client's Finished; its own Finished (full) ---
+      if (!resumed) {
+        server_th.add(cke, kClientKeyExchange);
+        shared_secret(s_key, cke + 5, s_shared);
+        EVP_PKEY_free(s_key);
+        server_th.hash(th);
+        hmac.prf(s_shared, 32, "extended master secret", th, kHashLen, s_master, kMasterLen);
+        s_ms = s_master;
+        key_block(s_ms, s12_write, s12_read, false, s_kb);
+        if (s12_read.open(c_rec, c_rec_len, opened) != kFinished12) fail("client Finished length");
+        finished12(s_ms, true, th, fin);
+        if (CRYPTO_memcmp(fin, opened, kFinished12) != 0) fail("client Finished mismatch");
+        server_th.add(opened, kFinished12);
+        server_th.hash(th);
+        finished12(s_ms, false, th, fin);
+        s_rec_len = s12_write.seal(22, fin, kFinished12, s_rec);
+      } else {
+        if (s12_read.open(c_rec, c_rec_len, opened) != kFinished12) fail("client Finished length");
+        server_th.hash(th);
+        finished12(s_ms, true, th, fin);
+        if (CRYPTO_memcmp(fin, opened, kFinished12) != 0) fail("client Finished mismatch");
+      }
+      const int64_t t4 = cpu_ns();
+
+      // --- client: the server's Finished (full) ---
+      if (!resumed) {
+        if (c12_read.open(s_rec, s_rec_len, opened) != kFinished12) fail("server Finished length");
+        client_th.hash(th);
+        finished12(c_ms, false, th, fin);
+        if (CRYPTO_memcmp(fin, opened, kFinished12) != 0) fail("server Finished mismatch");
+      }
+      const int64_t t5 = cpu_ns();
+
+      if (std::memcmp(c_kb, s_kb, kKeyBlock) != 0) fail("the two sides disagree on the TLS 1.2 key block");
+      client_ns += interval(t0, t1) + interval(t2, t3) + interval(t4, t5);
+      server_ns += interval(t1, t2) + interval(t3, t4);
+      ++n;
+    }
+    return handshake_result(client_ns, server_ns, n);
+  }
+
   HandshakeResult run(KeyKind kind, bool resumed, int64_t budget_ns, int min_count) {
     const Signer& sg = signers[kind == KeyKind::ecdsa_p256 ? 0 : 1];
     // Message stand-ins for the transcript: the sizes matter, the bytes do not.
@@ -587,7 +963,45 @@ HandshakeResult Floor::handshakes(KeyKind kind, bool resumed, int64_t budget_ns,
   return impl_->run(kind, resumed, budget_ns, min_count);
 }
 
+HandshakeResult Floor::tls12_handshakes(bool resumed, int64_t budget_ns, int min_count) {
+  return impl_->run12(resumed, budget_ns, min_count);
+}
+
+namespace {
+
+// TLS 1.2 bulk: 16 KiB application_data records, RFC 5246 additional data, the suite's
+// nonce form (Direction12).
+BulkResult bulk12(tlspp::CipherSuite suite, size_t bytes) {
+  const EVP_CIPHER* cipher = fetch_cipher(suite);
+  const int key_len = EVP_CIPHER_get_key_length(cipher);
+  std::vector<uint8_t> key(static_cast<size_t>(key_len), 0x11), iv(kIvLen, 0x22);
+  Direction12 sealer(cipher, true), opener(cipher, false);
+  sealer.install(key.data(), iv.data());
+  opener.install(key.data(), iv.data());
+  const size_t record_cap = kRecordPayload + sealer.overhead();
+  std::vector<uint8_t> plain(kRecordPayload, 0x5a), records(kBatchRecords * record_cap), out(kRecordPayload);
+  int64_t seal_ns = 0, open_ns = 0;
+  size_t done = 0;
+  while (done < bytes) {
+    size_t len = 0;
+    const int64_t t0 = cpu_ns();
+    for (size_t i = 0; i < kBatchRecords; ++i) len = sealer.seal(23, plain.data(), plain.size(), records.data() + i * record_cap);
+    const int64_t t1 = cpu_ns();
+    for (size_t i = 0; i < kBatchRecords; ++i) opener.open(records.data() + i * record_cap, len, out.data());
+    const int64_t t2 = cpu_ns();
+    seal_ns += interval(t0, t1);
+    open_ns += interval(t1, t2);
+    done += kBatchRecords * kRecordPayload;
+  }
+  if (out != plain) fail("TLS 1.2 bulk records opened to something else");
+  EVP_CIPHER_free(const_cast<EVP_CIPHER*>(cipher));
+  return {done / (seal_ns / 1e3), done / (open_ns / 1e3)};
+}
+
+}  // namespace
+
 BulkResult Floor::bulk(tlspp::CipherSuite suite, size_t bytes) {
+  if (is_tls12(suite)) return bulk12(suite, bytes);
   const EVP_CIPHER* cipher = fetch_cipher(suite);
   const int key_len = EVP_CIPHER_get_key_length(cipher);
   std::vector<uint8_t> key(static_cast<size_t>(key_len), 0x11), iv(kIvLen, 0x22);

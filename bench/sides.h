@@ -63,8 +63,13 @@ class Floor {
   // What a full (kind) or a resumed (PSK-DHE, no certificate) TLS 1.3 handshake with
   // X25519 and TLS_AES_128_GCM_SHA256 cannot avoid, per side.
   [[nodiscard]] HandshakeResult handshakes(KeyKind kind, bool resumed, int64_t budget_ns, int min_count);
-  // AEAD over 16 KiB records (plus the inner content type byte, with the record header as
-  // additional data and a per-record nonce), as a record layer must do.
+  // The same for TLS 1.2 with TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, X25519 and the
+  // extended master secret: a full ECDHE-ECDSA handshake, or an abbreviated one (resumed).
+  [[nodiscard]] HandshakeResult tls12_handshakes(bool resumed, int64_t budget_ns, int min_count);
+  // AEAD over 16 KiB records, as a record layer must do: TLS 1.3 suites with the inner
+  // content type byte, the record header as additional data and a per-record nonce; TLS
+  // 1.2 suites with RFC 5246 §6.2.3.3's additional data and the suite's nonce (RFC 5288:
+  // an explicit 8-byte nonce sent in each record; RFC 7905: the IV xor the sequence number).
   [[nodiscard]] BulkResult bulk(tlspp::CipherSuite suite, size_t bytes);
 
   struct Impl;
