@@ -1,6 +1,7 @@
-// OpenSSL's libssl, configured like the tlspp side: TLS 1.3 only, X25519 only, one suite,
-// the client verifies the chain (SSL_VERIFY_PEER) and the host name (SSL_set1_host), the
-// server sends no tickets unless asked to. Each SSL object talks through a minimal BIO
+// OpenSSL's libssl, configured like the tlspp side: one protocol version (TLS 1.3, or TLS
+// 1.2 for the tls12 rows), X25519 only, one suite, the client verifies the chain
+// (SSL_VERIFY_PEER) and the host name (SSL_set1_host), the server sends no tickets unless
+// asked to and keeps no session cache. Each SSL object talks through a minimal BIO
 // that reads and writes a Wire, as a socket BIO reads and writes a socket.
 #include <openssl/bio.h>
 #include <openssl/err.h>
@@ -114,10 +115,14 @@ bool step(SSL* ssl, const char* who) {
   die_ssl(std::string("SSL_do_handshake (") + who + ")");
 }
 
-void check_done(SSL* client, SSL* server, bool expect_resumed) {
+void check_done(SSL* client, SSL* server, bool expect_resumed, bool tls12 = false) {
   if (!SSL_is_init_finished(client) || !SSL_is_init_finished(server)) die("OpenSSL: handshake did not complete");
   if (SSL_get_verify_result(client) != X509_V_OK) die("OpenSSL: client did not verify the server");
-  if (SSL_version(client) != TLS1_3_VERSION) die("OpenSSL: not TLS 1.3");
+  if (SSL_version(client) != (tls12 ? TLS1_2_VERSION : TLS1_3_VERSION)) die(tls12 ? "OpenSSL: not TLS 1.2" : "OpenSSL: not TLS 1.3");
+  if (tls12 && (SSL_get_extms_support(client) != 1 || SSL_get_extms_support(server) != 1))
+    die("OpenSSL: TLS 1.2 without the extended master secret");
+  if (tls12 && !expect_resumed && (SSL_get_negotiated_group(client) != NID_X25519 || SSL_get_negotiated_group(server) != NID_X25519))
+    die("OpenSSL: TLS 1.2 ECDHE not with X25519");
   if (bool(SSL_session_reused(client)) != expect_resumed)
     die(expect_resumed ? "OpenSSL: session was not resumed" : "OpenSSL: unexpected resumption");
 }
@@ -142,6 +147,102 @@ void free_ssl(SSL* ssl) {
 }
 
 std::string suite_name(tlspp::CipherSuite s) { return std::string(tlspp::cipher_suite_name(s)); }
+
+// OpenSSL's own names for the TLS 1.2 suites (SSL_CTX_set_cipher_list).
+const char* openssl_tls12_name(tlspp::CipherSuite s) {
+  using tlspp::CipherSuite;
+  switch (s) {
+    case CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256: return "ECDHE-ECDSA-AES128-GCM-SHA256";
+    case CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384: return "ECDHE-ECDSA-AES256-GCM-SHA384";
+    case CipherSuite::TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256: return "ECDHE-ECDSA-CHACHA20-POLY1305";
+    case CipherSuite::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256: return "ECDHE-RSA-AES128-GCM-SHA256";
+    case CipherSuite::TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384: return "ECDHE-RSA-AES256-GCM-SHA384";
+    case CipherSuite::TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256: return "ECDHE-RSA-CHACHA20-POLY1305";
+    default: die("OpenSSL: no TLS 1.2 name for " + suite_name(s));
+  }
+}
+
+// An untimed handshake of either version: the two sides take turns, client first, until
+// both are done (TLS 1.3 and abbreviated TLS 1.2: four flights; full TLS 1.2: five).
+// Returns the number of flights.
+int pump(SSL* c, SSL* sv) {
+  bool c_done = step(c, "client"), s_done = false;
+  int flights = 1;
+  while (!(c_done && s_done)) {
+    if (++flights > 6) die("OpenSSL: handshake did not complete");
+    s_done = step(sv, "server");
+    if (c_done && s_done) break;
+    ++flights;
+    c_done = step(c, "client");
+  }
+  return flights;
+}
+
+// TLS 1.2, timed: the flights of pump(), each one's time going to the side that made it.
+// The session the client holds is resumed when there is one; the client keeps whichever
+// session it ends with (its own again unless the server renewed the ticket).
+HandshakeResult run_tls12_handshakes(const OpensslSetup& s, int64_t budget_ns, int min_count, bool resumed) {
+  Wire c2s, s2c;
+  Ends client_ends{&s2c, &c2s}, server_ends{&c2s, &s2c};
+  SSL_SESSION* session = nullptr;
+  if (resumed) {
+    SSL* c = new_client(s, &client_ends, nullptr);
+    SSL* sv = new_server(s, &server_ends);
+    pump(c, sv);
+    check_done(c, sv, false, true);
+    session = SSL_get1_session(c);
+    if (!session || !SSL_SESSION_is_resumable(session) || !SSL_SESSION_has_ticket(session))
+      die("OpenSSL: no TLS 1.2 session ticket to resume with");
+    free_ssl(c);
+    free_ssl(sv);
+  }
+  int64_t client_ns = 0, server_ns = 0;
+  int n = 0;
+  const int64_t start = now_ns();
+  while (n < min_count || now_ns() - start < budget_ns) {
+    SSL* c = nullptr;
+    SSL* sv = nullptr;
+    bool c_done = false, s_done = false;
+    const int64_t t0 = cpu_ns();
+    as_client([&] {
+      c = new_client(s, &client_ends, session);
+      c_done = step(c, "client");
+    });
+    client_ns += interval(t0, cpu_ns());
+    for (int flights = 1; !(c_done && s_done); ++flights) {
+      if (flights > 6) die("OpenSSL: TLS 1.2 handshake did not complete");
+      const int64_t a = cpu_ns();
+      if (flights % 2) {
+        as_server([&] {
+          if (!sv) sv = new_server(s, &server_ends);
+          s_done = step(sv, "server");
+        });
+        server_ns += interval(a, cpu_ns());
+      } else {
+        as_client([&] { c_done = step(c, "client"); });
+        client_ns += interval(a, cpu_ns());
+      }
+    }
+    check_done(c, sv, resumed, true);
+    if (!c2s.empty() || !s2c.empty()) die("OpenSSL: bytes left in flight after the handshake");
+    const int64_t t5 = cpu_ns();
+    as_client([&] {
+      if (resumed) {
+        SSL_SESSION_free(session);
+        session = SSL_get1_session(c);
+      }
+      free_ssl(c);
+    });
+    const int64_t t6 = cpu_ns();
+    as_server([&] { free_ssl(sv); });
+    const int64_t t7 = cpu_ns();
+    client_ns += interval(t5, t6);
+    server_ns += interval(t6, t7);
+    ++n;
+  }
+  if (session) SSL_SESSION_free(session);
+  return handshake_result(client_ns, server_ns, n);
+}
 
 HandshakeResult run_handshakes(const OpensslSetup& s, int64_t budget_ns, int min_count, bool resumed) {
   Wire c2s, s2c;
@@ -208,18 +309,34 @@ HandshakeResult run_handshakes(const OpensslSetup& s, int64_t budget_ns, int min
 
 const char* openssl_version() { return OpenSSL_version(OPENSSL_VERSION); }
 
-OpensslSetup::OpensslSetup(const Identity& id, const OpensslOptions& o) {
-  const std::string suite = suite_name(o.suite);
+OpensslSetup::OpensslSetup(const Identity& id, const OpensslOptions& o) : tls12_(is_tls12(o.suite)) {
+  const std::string suite = tls12_ ? openssl_tls12_name(o.suite) : suite_name(o.suite);
+  const int version = tls12_ ? TLS1_2_VERSION : TLS1_3_VERSION;
   SSL_CTX* c = SSL_CTX_new(TLS_client_method());
   SSL_CTX* s = SSL_CTX_new(TLS_server_method());
   if (!c || !s) die_ssl("SSL_CTX_new");
   client_ = c;
   server_ = s;
   for (SSL_CTX* x : {c, s}) {
-    if (SSL_CTX_set_min_proto_version(x, TLS1_3_VERSION) != 1 || SSL_CTX_set_max_proto_version(x, TLS1_3_VERSION) != 1)
+    if (SSL_CTX_set_min_proto_version(x, version) != 1 || SSL_CTX_set_max_proto_version(x, version) != 1)
       die_ssl("protocol version");
-    if (SSL_CTX_set_ciphersuites(x, suite.c_str()) != 1) die_ssl("SSL_CTX_set_ciphersuites " + suite);
-    if (SSL_CTX_set1_groups_list(x, "X25519") != 1) die_ssl("SSL_CTX_set1_groups_list");
+    if (tls12_) {
+      // The one TLS 1.2 suite; the extended master secret is OpenSSL's default (RFC 7627),
+      // and tickets (RFC 5077) are on only where the row resumes.
+      if (SSL_CTX_set_cipher_list(x, suite.c_str()) != 1) die_ssl("SSL_CTX_set_cipher_list " + suite);
+      if (SSL_CTX_get_options(x) & SSL_OP_NO_EXTENDED_MASTER_SECRET) die("OpenSSL: extended master secret is off");
+      if (o.tickets > 0)
+        SSL_CTX_clear_options(x, SSL_OP_NO_TICKET);
+      else
+        SSL_CTX_set_options(x, SSL_OP_NO_TICKET);
+    } else if (SSL_CTX_set_ciphersuites(x, suite.c_str()) != 1) {
+      die_ssl("SSL_CTX_set_ciphersuites " + suite);
+    }
+    // TLS 1.2 (RFC 8422 §5.1.1, §5.3): the client's supported_groups also name the curves
+    // of the ECDSA certificates it accepts, so a TLS 1.2 client lists P-256 after X25519
+    // (the server, X25519 only, still uses X25519 for ECDHE). The same on the tlspp side.
+    if (SSL_CTX_set1_groups_list(x, tls12_ && x == c ? "X25519:P-256" : "X25519") != 1)
+      die_ssl("SSL_CTX_set1_groups_list");
     if (o.release_buffers) SSL_CTX_set_mode(x, SSL_MODE_RELEASE_BUFFERS);
   }
   // Client: verify the chain against the root, and the name per connection (SSL_set1_host).
@@ -249,11 +366,11 @@ OpensslSetup::~OpensslSetup() {
 }
 
 HandshakeResult openssl_handshakes(const OpensslSetup& s, int64_t budget_ns, int min_count) {
-  return run_handshakes(s, budget_ns, min_count, false);
+  return s.tls12() ? run_tls12_handshakes(s, budget_ns, min_count, false) : run_handshakes(s, budget_ns, min_count, false);
 }
 
 HandshakeResult openssl_resumed_handshakes(const OpensslSetup& s, int64_t budget_ns, int min_count) {
-  return run_handshakes(s, budget_ns, min_count, true);
+  return s.tls12() ? run_tls12_handshakes(s, budget_ns, min_count, true) : run_handshakes(s, budget_ns, min_count, true);
 }
 
 BulkResult openssl_bulk(const OpensslSetup& s, size_t bytes) {
@@ -261,11 +378,9 @@ BulkResult openssl_bulk(const OpensslSetup& s, size_t bytes) {
   Ends client_ends{&s2c, &c2s}, server_ends{&c2s, &s2c};
   SSL* c = new_client(s, &client_ends, nullptr);
   SSL* sv = new_server(s, &server_ends);
-  step(c, "client");
-  step(sv, "server");
-  step(c, "client");
-  step(sv, "server");
-  check_done(c, sv, false);
+  pump(c, sv);
+  check_done(c, sv, false, s.tls12());
+  if (!s2c.empty() || !c2s.empty()) die("OpenSSL: bytes left in flight after the handshake");
 
   std::vector<uint8_t> data(kRecordPayload), got(kRecordPayload);
   for (size_t i = 0; i < data.size(); ++i) data[i] = static_cast<uint8_t>(i * 131 + 7);
@@ -319,21 +434,27 @@ MemoryResult openssl_memory(const OpensslSetup& s, int pairs) {
     client_ends[i] = {&s2c[i], &c2s[i]};
     server_ends[i] = {&c2s[i], &s2c[i]};
   }
+  std::vector<bool> done(pairs, false);  // made before counting starts, like the wires
   const alloc::Snapshot before = alloc::current();
   const uint64_t allocations_before = alloc::allocations();
   alloc::reset_peak();
-  for (int i = 0; i < pairs; ++i) {
-    clients[i] = new_client(s, &client_ends[i], nullptr);
-    step(clients[i], "client");
+  // Lockstep, as on the tlspp side: the flights alternate, client first, until every pair
+  // is done (four for TLS 1.3, five for a full TLS 1.2 handshake).
+  const int flights = s.tls12() ? 5 : 4;
+  for (int f = 0; f < flights; ++f) {
+    for (int i = 0; i < pairs; ++i) {
+      if (f % 2 == 0) {
+        if (f == 0) clients[i] = new_client(s, &client_ends[i], nullptr);
+        done[i] = step(clients[i], "client");
+      } else {
+        if (f == 1) servers[i] = new_server(s, &server_ends[i]);
+        done[i] = step(servers[i], "server");
+      }
+    }
   }
   for (int i = 0; i < pairs; ++i) {
-    servers[i] = new_server(s, &server_ends[i]);
-    step(servers[i], "server");
-  }
-  for (int i = 0; i < pairs; ++i) step(clients[i], "client");
-  for (int i = 0; i < pairs; ++i) {
-    step(servers[i], "server");
-    check_done(clients[i], servers[i], false);
+    if (!done[i]) die("OpenSSL: handshake took an unexpected number of flights");
+    check_done(clients[i], servers[i], false, s.tls12());
   }
   const int64_t peak = alloc::peak() - before.total();
   const alloc::Snapshot at_peak = alloc::at_peak();

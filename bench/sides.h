@@ -4,6 +4,7 @@
 #pragma once
 
 #include <memory>
+#include <string>
 
 #include "common.h"
 #include "tlspp/config.h"
@@ -14,21 +15,28 @@ namespace bench {
 struct TlsppSetup {
   std::shared_ptr<const tlspp::ClientConfig> client;
   std::shared_ptr<const tlspp::ServerConfig> server;
+  bool tls12 = false;  // the suite's version, the only one both sides speak
 };
-// Client trusts the identity's root and verifies "localhost"; X25519 only; `suite` only;
-// the server sends no tickets.
-// `tickets`: session tickets the server issues per connection (0 except for resumption).
+// Client trusts the identity's root and verifies "localhost"; X25519 only (a TLS 1.2 client
+// lists P-256 after it, for the certificate's sake); `suite` only; a TLS 1.2 suite's setup
+// speaks TLS 1.2 only and its server keeps no session cache; the server sends no tickets.
+// `tickets`: session tickets the server issues per connection (0 except for resumption;
+// for TLS 1.2 any non-zero value means one RFC 5077 ticket per full handshake).
 [[nodiscard]] TlsppSetup tlspp_setup(const Identity& id, tlspp::CipherSuite suite, unsigned tickets = 0);
+// Empty when one handshake of this setup completes, otherwise why not (a TLS 1.2 setup
+// before tlspp had a TLS 1.2 server, say).
+[[nodiscard]] std::string tlspp_handshake_error(const TlsppSetup& s);
 [[nodiscard]] HandshakeResult tlspp_handshakes(const TlsppSetup& s, int64_t budget_ns, int min_count);
-// Resumed handshakes (psk_dhe_ke), each with the ticket of the previous connection.
+// Resumed handshakes: TLS 1.3 psk_dhe_ke, each with the ticket of the previous connection;
+// TLS 1.2 abbreviated handshakes (RFC 5077), each with the session the client holds.
 [[nodiscard]] HandshakeResult tlspp_resumed_handshakes(const TlsppSetup& s, int64_t budget_ns, int min_count);
 [[nodiscard]] BulkResult tlspp_bulk(const TlsppSetup& s, size_t bytes);
 [[nodiscard]] MemoryResult tlspp_memory(const TlsppSetup& s, int pairs);
 
 // ---- OpenSSL libssl ----
 struct OpensslOptions {
-  tlspp::CipherSuite suite = tlspp::CipherSuite::TLS_AES_128_GCM_SHA256;
-  int tickets = 0;               // SSL_CTX_set_num_tickets on the server
+  tlspp::CipherSuite suite = tlspp::CipherSuite::TLS_AES_128_GCM_SHA256;  // and its version only
+  int tickets = 0;               // TLS 1.3: SSL_CTX_set_num_tickets; TLS 1.2: 0 sets SSL_OP_NO_TICKET
   bool release_buffers = false;  // SSL_MODE_RELEASE_BUFFERS on both sides
 };
 class OpensslSetup {
@@ -39,15 +47,18 @@ class OpensslSetup {
   OpensslSetup& operator=(const OpensslSetup&) = delete;
   [[nodiscard]] void* client_ctx() const { return client_; }  // SSL_CTX*
   [[nodiscard]] void* server_ctx() const { return server_; }
+  [[nodiscard]] bool tls12() const { return tls12_; }
 
  private:
   void* client_ = nullptr;
   void* server_ = nullptr;
+  bool tls12_ = false;
 };
 [[nodiscard]] HandshakeResult openssl_handshakes(const OpensslSetup& s, int64_t budget_ns, int min_count);
-// Resumed handshakes (PSK with (EC)DHE, RFC 8446 §4.2.9 psk_dhe_ke): each resumes with the
+// Resumed handshakes. TLS 1.3: PSK with (EC)DHE (RFC 8446 §4.2.9 psk_dhe_ke), each with the
 // ticket of the previous connection; the server (tickets >= 1) issues a fresh one each time
-// and the client's time includes reading it.
+// and the client's time includes reading it. TLS 1.2: abbreviated handshakes with the RFC
+// 5077 ticket of the session the client holds.
 [[nodiscard]] HandshakeResult openssl_resumed_handshakes(const OpensslSetup& s, int64_t budget_ns, int min_count);
 [[nodiscard]] BulkResult openssl_bulk(const OpensslSetup& s, size_t bytes);
 [[nodiscard]] MemoryResult openssl_memory(const OpensslSetup& s, int pairs);

@@ -1,6 +1,7 @@
 // tlspp through its public API only, joined to itself through Wires.
 #include <algorithm>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "alloc_count.h"
@@ -49,15 +50,63 @@ void check_done(const Connection& client, const Connection& server, const Wire& 
   if (!s2c.empty()) die("tlspp: server sent something after its handshake (a ticket?)");
 }
 
+// Both sides finished and nothing left in flight.
+bool settled(const Connection& client, const std::optional<ServerConnection>& server, const Wire& c2s,
+             const Wire& s2c) {
+  return client.handshake_done() && server && server->handshake_done() && c2s.empty() && s2c.empty();
+}
+
+// The most flights a handshake of either version takes here (TLS 1.2 full: five).
+constexpr int kMaxFlights = 6;
+
+// One flight of one side: what it received, then what it has to send. Returns the error
+// instead of dying, for tlspp_handshake_error.
+std::string step(Connection& c, Wire& in, Wire& out) {
+  if (!in.empty()) {
+    auto st = c.receive(in.view());
+    in.clear();
+    if (!st) return st.error().to_string();
+  }
+  drain(c, out);
+  return {};
+}
+
+// An untimed handshake of any version, flight by flight, server first (the client's
+// ClientHello is already in its pending output).
+std::string pump(ClientConnection& client, std::optional<ServerConnection>& server, const TlsppSetup& s, Wire& c2s,
+                 Wire& s2c) {
+  drain(client, c2s);
+  bool server_turn = true;
+  for (int flights = 1; !settled(client, server, c2s, s2c); ++flights, server_turn = !server_turn) {
+    if (flights > kMaxFlights) return "handshake did not complete";
+    if (server_turn && !server) server.emplace(new_server(s));
+    const std::string e = server_turn ? step(*server, c2s, s2c) : step(client, s2c, c2s);
+    if (!e.empty()) return std::string(server_turn ? "server: " : "client: ") + e;
+  }
+  return {};
+}
+
 }  // namespace
 
 TlsppSetup tlspp_setup(const Identity& id, tlspp::CipherSuite suite, unsigned tickets) {
+  const bool tls12 = is_tls12(suite);
   tlspp::ClientOptions c;
+  // The TLS 1.3 rows keep the default versions (a client offering TLS 1.2 as well), as
+  // they were measured before TLS 1.2 existed; the TLS 1.2 rows speak TLS 1.2 only.
+  if (tls12) c.min_version = c.max_version = tlspp::ProtocolVersion::tls12;
   c.ca_files = {id.root_pem_path};
   c.use_system_roots = false;
   c.cipher_suites = {suite};
   c.groups = {tlspp::NamedGroup::x25519};
+  // TLS 1.2 (RFC 8422 §5.1.1, §5.3): supported_groups also name the curves of the ECDSA
+  // certificates the client accepts, so P-256 follows X25519; the server's only group,
+  // X25519, is still the one ECDHE uses. The OpenSSL side does the same.
+  if (tls12) c.groups.push_back(tlspp::NamedGroup::secp256r1);
   tlspp::ServerOptions s;
+  if (tls12) {
+    s.min_version = s.max_version = tlspp::ProtocolVersion::tls12;
+    s.session_cache_size = 0;  // no session IDs: OpenSSL's server keeps no session cache either
+  }
   tlspp::CertificateKeyPair pair;
   pair.cert_pem.assign(id.chain_pem.begin(), id.chain_pem.end());
   pair.key_pem.assign(id.key_pem.begin(), id.key_pem.end());
@@ -69,7 +118,14 @@ TlsppSetup tlspp_setup(const Identity& id, tlspp::CipherSuite suite, unsigned ti
   if (!cc) die("tlspp client config: " + cc.error().to_string());
   auto sc = tlspp::ServerConfig::create(s);
   if (!sc) die("tlspp server config: " + sc.error().to_string());
-  return {*cc, *sc};
+  return {*cc, *sc, tls12};
+}
+
+std::string tlspp_handshake_error(const TlsppSetup& s) {
+  Wire c2s, s2c;
+  ClientConnection client = new_client(s);
+  std::optional<ServerConnection> server;
+  return pump(client, server, s, c2s, s2c);
 }
 
 namespace {
@@ -144,27 +200,100 @@ HandshakeResult run_handshakes(const TlsppSetup& s, int64_t budget_ns, int min_c
   return handshake_result(client_ns, server_ns, n);
 }
 
+// TLS 1.2: a full handshake takes five flights (the client finishes last, on the server's
+// ChangeCipherSpec and Finished), an abbreviated one four (the server finishes last), so
+// the flights are taken in turn until both sides are done rather than counted out. Each
+// flight's time goes to the side that made it.
+HandshakeResult run_tls12_handshakes(const TlsppSetup& s, int64_t budget_ns, int min_count, bool resume) {
+  Wire c2s, s2c;
+  std::optional<ClientConnection> client;
+  std::optional<ServerConnection> server;
+  std::optional<tlspp::SessionTicket> ticket;
+  if (resume) {
+    // The first session, untimed: the session every later connection resumes.
+    ClientConnection c = new_client(s);
+    if (const std::string e = pump(c, server, s, c2s, s2c); !e.empty()) die("tlspp: " + e);
+    server.reset();
+    auto t = c.take_session_tickets();
+    if (t.empty() || t.front().ticket.empty()) die("tlspp: no TLS 1.2 session ticket to resume with");
+    if (!t.front().extended_master_secret) die("tlspp: the TLS 1.2 session has no extended master secret");
+    ticket = std::move(t.front());
+  }
+  int64_t client_ns = 0, server_ns = 0;
+  int n = 0;
+  const int64_t start = now_ns();
+  while (n < min_count || now_ns() - start < budget_ns) {
+    const int64_t t0 = cpu_ns();
+    as_client([&] {
+      client.emplace(new_client(s, ticket ? &*ticket : nullptr));
+      drain(*client, c2s);
+    });
+    client_ns += interval(t0, cpu_ns());
+    bool server_turn = true;
+    for (int flights = 1; !settled(*client, server, c2s, s2c); ++flights, server_turn = !server_turn) {
+      if (flights > kMaxFlights) die("tlspp: TLS 1.2 handshake did not complete");
+      const int64_t a = cpu_ns();
+      if (server_turn) {
+        as_server([&] {
+          if (!server) server.emplace(new_server(s));
+          feed(*server, c2s, "server");
+          drain(*server, s2c);
+        });
+        server_ns += interval(a, cpu_ns());
+      } else {
+        as_client([&] {
+          feed(*client, s2c, "client");
+          drain(*client, c2s);
+        });
+        client_ns += interval(a, cpu_ns());
+      }
+    }
+    const tlspp::Negotiated& got = client->negotiated();
+    if (got.version != tlspp::ProtocolVersion::tls12 || server->negotiated().version != tlspp::ProtocolVersion::tls12)
+      die("tlspp: not TLS 1.2");
+    if (!resume && (got.group != tlspp::NamedGroup::x25519 || server->negotiated().group != tlspp::NamedGroup::x25519))
+      die("tlspp: TLS 1.2 ECDHE not with X25519");
+    if (got.resumed != resume || server->negotiated().resumed != resume)
+      die(resume ? "tlspp: session was not resumed" : "tlspp: unexpected resumption");
+    check_done(*client, *server, s2c);
+    const int64_t t5 = cpu_ns();
+    as_client([&] {
+      if (resume) {
+        // What a client keeps for its next connection: the session again, or a renewed one.
+        auto t = client->take_session_tickets();
+        if (!t.empty()) ticket = std::move(t.front());
+      }
+      client.reset();
+    });
+    const int64_t t6 = cpu_ns();
+    as_server([&] { server.reset(); });
+    const int64_t t7 = cpu_ns();
+    client_ns += interval(t5, t6);
+    server_ns += interval(t6, t7);
+    ++n;
+  }
+  return handshake_result(client_ns, server_ns, n);
+}
+
 }  // namespace
 
 HandshakeResult tlspp_handshakes(const TlsppSetup& s, int64_t budget_ns, int min_count) {
-  return run_handshakes(s, budget_ns, min_count, false);
+  return s.tls12 ? run_tls12_handshakes(s, budget_ns, min_count, false) : run_handshakes(s, budget_ns, min_count, false);
 }
 
 HandshakeResult tlspp_resumed_handshakes(const TlsppSetup& s, int64_t budget_ns, int min_count) {
-  return run_handshakes(s, budget_ns, min_count, true);
+  return s.tls12 ? run_tls12_handshakes(s, budget_ns, min_count, true) : run_handshakes(s, budget_ns, min_count, true);
 }
 
 BulkResult tlspp_bulk(const TlsppSetup& s, size_t bytes) {
   Wire c2s(kBulkWire), s2c;
   ClientConnection client = new_client(s);
-  ServerConnection server = new_server(s);
-  drain(client, c2s);
-  feed(server, c2s, "server");
-  drain(server, s2c);
-  feed(client, s2c, "client");
-  drain(client, c2s);
-  feed(server, c2s, "server");
+  std::optional<ServerConnection> server_slot;
+  if (const std::string e = pump(client, server_slot, s, c2s, s2c); !e.empty()) die("tlspp: " + e);
+  ServerConnection& server = *server_slot;
   check_done(client, server, s2c);
+  if (client.negotiated().cipher_suite != s.client->options().cipher_suites.front())
+    die("tlspp: bulk connection did not negotiate its suite");
 
   std::vector<uint8_t> data(kRecordPayload), got(kRecordPayload);
   for (size_t i = 0; i < data.size(); ++i) data[i] = static_cast<uint8_t>(i * 131 + 7);
@@ -216,25 +345,31 @@ MemoryResult tlspp_memory(const TlsppSetup& s, int pairs) {
   const uint64_t allocations_before = alloc::allocations();
   alloc::reset_peak();
   // Lockstep: every pair is at the same point of its handshake before any goes further,
-  // so the peak holds `pairs` handshakes in flight at their most expensive moment.
+  // so the peak holds `pairs` handshakes in flight at their most expensive moment. The
+  // flights alternate, server first, until every pair is done (four for TLS 1.3, five for
+  // a full TLS 1.2 handshake).
   for (int i = 0; i < pairs; ++i) {
     clients[i].emplace(new_client(s));
     drain(*clients[i], c2s[i]);
   }
-  for (int i = 0; i < pairs; ++i) {
-    servers[i].emplace(new_server(s));
-    feed(*servers[i], c2s[i], "server");
-    drain(*servers[i], s2c[i]);
+  bool server_turn = true;
+  for (int flights = 1;; ++flights, server_turn = !server_turn) {
+    bool all_done = true;
+    for (int i = 0; i < pairs && all_done; ++i) all_done = settled(*clients[i], servers[i], c2s[i], s2c[i]);
+    if (all_done) break;
+    if (flights > kMaxFlights) die("tlspp: handshakes did not complete");
+    for (int i = 0; i < pairs; ++i) {
+      if (server_turn) {
+        if (!servers[i]) servers[i].emplace(new_server(s));
+        feed(*servers[i], c2s[i], "server");
+        drain(*servers[i], s2c[i]);
+      } else {
+        feed(*clients[i], s2c[i], "client");
+        drain(*clients[i], c2s[i]);
+      }
+    }
   }
-  for (int i = 0; i < pairs; ++i) {
-    feed(*clients[i], s2c[i], "client");
-    drain(*clients[i], c2s[i]);
-  }
-  for (int i = 0; i < pairs; ++i) {
-    feed(*servers[i], c2s[i], "server");
-    drain(*servers[i], s2c[i]);
-    check_done(*clients[i], *servers[i], s2c[i]);
-  }
+  for (int i = 0; i < pairs; ++i) check_done(*clients[i], *servers[i], s2c[i]);
   const int64_t peak = alloc::peak() - before.total();
   const alloc::Snapshot at_peak = alloc::at_peak();
   const alloc::Snapshot idle = alloc::current();
