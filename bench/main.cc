@@ -21,8 +21,7 @@ namespace {
 
 const char* kUsage =
     "usage: tlspp-bench [--quick] [--json] [--pin CPU] [--runs N] [--seconds S] [--bulk-mib N]\n"
-    "                   [--pairs N] [--only ecdsa,rsa,resumed,bulk,memory] [--lib tlspp,openssl,floor]\n"
-    "                   [--suites NAME,...]\n"
+    "                   [--pairs N] [--only GROUP,...] [--lib tlspp,openssl,floor] [--suites NAME,...]\n"
     "\n"
     "  --quick        a smaller run (3 runs, short handshake loops, 32 MiB per bulk figure): < 30 s\n"
     "  --json         print one JSON object instead of the table\n"
@@ -31,9 +30,15 @@ const char* kUsage =
     "  --seconds S    minimum time of each handshake loop per run (default 0.4)\n"
     "  --bulk-mib N   bytes sent one way per bulk figure per run, in MiB (default 1024)\n"
     "  --pairs N      client+server pairs of the memory figure (default 1000)\n"
-    "  --only LIST    measure only these groups of figures\n"
+    "  --only LIST    measure only these groups of figures: TLS 1.3 ecdsa, rsa, resumed, bulk, memory;\n"
+    "                 TLS 1.2 tls12_ecdsa, tls12_resumed, tls12_bulk, tls12_memory; 'tls13' and 'tls12'\n"
+    "                 stand for all groups of that version (default: everything)\n"
     "  --lib LIST     measure only these columns (for profiling one library)\n"
-    "  --suites LIST  bulk figures for these suites only (IANA names; default all three)\n";
+    "  --suites LIST  bulk figures for these suites only (IANA names; default: the three TLS 1.3\n"
+    "                 suites and the two TLS 1.2 ones)\n";
+
+const char* const kGroups13[] = {"ecdsa", "rsa", "resumed", "bulk", "memory"};
+const char* const kGroups12[] = {"tls12_ecdsa", "tls12_resumed", "tls12_bulk", "tls12_memory"};
 
 struct Options {
   bool quick = false;
@@ -45,7 +50,8 @@ struct Options {
   int min_handshakes = 20;
   size_t bulk_bytes = size_t{1} << 30;
   int pairs = 1000;
-  std::set<std::string> only{"ecdsa", "rsa", "resumed", "bulk", "memory"};
+  std::set<std::string> only{"ecdsa",       "rsa",           "resumed",    "bulk",        "memory",
+                             "tls12_ecdsa", "tls12_resumed", "tls12_bulk", "tls12_memory"};
   std::set<std::string> libs{"tlspp", "openssl", "floor"};
   std::set<std::string> suites;  // empty: all
 };
@@ -87,7 +93,21 @@ Options parse(int argc, char** argv) {
     } else if (a == "--pairs") {
       o.pairs = std::max(1, std::atoi(value().c_str()));
     } else if (a == "--only") {
-      o.only = split(value());
+      o.only.clear();
+      for (const std::string& g : split(value())) {
+        if (g == "tls13") {
+          o.only.insert(std::begin(kGroups13), std::end(kGroups13));
+        } else if (g == "tls12") {
+          o.only.insert(std::begin(kGroups12), std::end(kGroups12));
+        } else if (std::find_if(std::begin(kGroups13), std::end(kGroups13), [&](const char* k) { return g == k; }) ==
+                       std::end(kGroups13) &&
+                   std::find_if(std::begin(kGroups12), std::end(kGroups12), [&](const char* k) { return g == k; }) ==
+                       std::end(kGroups12)) {
+          die("unknown group '" + g + "' in --only\n" + kUsage);
+        } else {
+          o.only.insert(g);
+        }
+      }
     } else if (a == "--lib") {
       o.libs = split(value());
     } else if (a == "--suites") {
@@ -191,7 +211,8 @@ std::string json_string(const std::string& s) {
 std::vector<std::string> method_notes(const Options& o) {
   return {
       "One process, one thread; client and server of each library joined by in-memory wires (no sockets). "
-      "Both libraries: TLS 1.3 only, X25519 only, TLS_AES_128_GCM_SHA256 for the handshake rows, the same "
+      "TLS 1.3 rows, both libraries: TLS 1.3 (OpenSSL limited to it; tlspp's client keeps its default of "
+      "offering TLS 1.2 as well, and its server picks TLS 1.3), X25519 only, TLS_AES_128_GCM_SHA256 for the handshake rows, the same "
       "certificates (made at start-up by pki::make_test_pki: a root and a leaf for 'localhost' signed by it, no "
       "intermediate), the client verifying the chain and the host name (OpenSSL: SSL_VERIFY_PEER + "
       "SSL_set1_host), no session tickets except in the resumed rows, no server session cache.",
@@ -229,6 +250,23 @@ std::vector<std::string> method_notes(const Options& o) {
       "signature but the PSK's early secret and binder (made by the client, checked by the server); ticket "
       "encryption is left out (a server could keep a cache instead). tlspp/floor is tlspp's figure divided "
       "by the floor's.",
+      "TLS 1.2 rows (tls12_): the same set-up with both libraries limited to TLS 1.2 (OpenSSL: "
+      "SSL_CTX_set_min/max_proto_version; tlspp: min_version = max_version = tls12), "
+      "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256 for the handshake and memory rows, ECDHE with X25519 (the "
+      "servers offer only X25519; the clients list P-256 after it, as RFC 8422 §5.3 wants for the P-256 "
+      "certificate to be acceptable), the extended master secret (RFC 7627) on both sides (checked on OpenSSL's), "
+      "no tickets (OpenSSL: SSL_OP_NO_TICKET) and no session cache (tlspp: session_cache_size = 0) except in "
+      "the resumed rows. A full TLS 1.2 handshake is five flights, the client finishing last on the server's "
+      "Finished; its time goes to the side that makes each flight, plus creation and destruction as above. "
+      "Resumed rows: RFC 5077 tickets; an untimed full handshake makes the session and every timed connection "
+      "resumes the session its client holds (an abbreviated handshake, four flights, no certificate, no ECDHE); "
+      "neither server renews the ticket on resumption (OpenSSL does not by default). The TLS 1.2 floor: X25519 "
+      "both sides, the ServerKeyExchange signature (server), the leaf certificate's and the "
+      "ServerKeyExchange's verification (client), the PRF (HMAC-SHA256, keyed once per secret) for the "
+      "extended master secret over the session hash, the key block and both Finished, the transcript "
+      "hashes, two AEAD key set-ups and one Finished record each way per side; resumed: key block and "
+      "Finished from the saved master secret, ticket encryption left out as in TLS 1.3. The bulk floor uses "
+      "TLS 1.2's additional data and nonces (RFC 5288 explicit nonce for AES-GCM, RFC 7905 for ChaCha20).",
       "Timed rows: min, median and max over " + std::to_string(o.runs) + (o.runs == 1 ? " run" : " runs") +
           "; memory rows over " + std::to_string(o.memory_runs) + ".",
   };
@@ -291,7 +329,28 @@ int run(int argc, char** argv) {
     t_bulk.push_back(tlspp_setup(ecdsa, s));
     o_bulk.push_back(std::make_unique<OpensslSetup>(ecdsa, OpensslOptions{s, 0, false}));
   }
+  // TLS 1.2: the ECDSA identity, TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256 for the handshake
+  // rows, tickets only for the resumed ones.
+  const TlsppSetup t12_ecdsa = tlspp_setup(ecdsa, kSuite12);
+  const TlsppSetup t12_resume = tlspp_setup(ecdsa, kSuite12, 1);
+  OpensslSetup o12_ecdsa(ecdsa, {kSuite12, 0, false});
+  OpensslSetup o12_resume(ecdsa, {kSuite12, 1, false});
+  OpensslSetup o12_release(ecdsa, {kSuite12, 0, true});
+  std::vector<TlsppSetup> t12_bulk;
+  std::vector<std::unique_ptr<OpensslSetup>> o12_bulk;
+  for (CipherSuite s : kSuites12) {
+    t12_bulk.push_back(tlspp_setup(ecdsa, s));
+    o12_bulk.push_back(std::make_unique<OpensslSetup>(ecdsa, OpensslOptions{s, 0, false}));
+  }
   Floor floor(ecdsa, rsa);
+
+  // tlspp's TLS 1.2 rows need its TLS 1.2 server: without it (a build from before it
+  // landed) they say so instead of failing the whole run.
+  bool any12 = false;
+  for (const char* g : kGroups12) any12 = any12 || want(g);
+  std::string tlspp12_error;
+  if (do_tlspp && any12) tlspp12_error = tlspp_handshake_error(t12_ecdsa);
+  const bool do_tlspp12 = do_tlspp && tlspp12_error.empty();
 
   Rows rows;
   for (const char* k : {"ecdsa", "rsa"}) {
@@ -310,6 +369,24 @@ int run(int argc, char** argv) {
   rows.add("memory_idle_bytes_per_conn", "bytes");
   rows.add("memory_peak_bytes_per_conn_release_buffers", "bytes");
   rows.add("memory_idle_bytes_per_conn_release_buffers", "bytes");
+  rows.add("tls12_full_ecdsa_server_us", "us");
+  rows.add("tls12_full_ecdsa_client_us", "us");
+  rows.add("tls12_full_ecdsa_handshakes_per_s", "handshakes/s");
+  rows.add("tls12_resumed_server_us", "us");
+  rows.add("tls12_resumed_client_us", "us");
+  rows.add("tls12_resumed_handshakes_per_s", "handshakes/s");
+  for (CipherSuite s : kSuites12) {
+    rows.add("tls12_bulk_seal_" + std::string(tlspp::cipher_suite_name(s)) + "_MBps", "MB/s");
+    rows.add("tls12_bulk_open_" + std::string(tlspp::cipher_suite_name(s)) + "_MBps", "MB/s");
+  }
+  rows.add("tls12_memory_peak_bytes_per_conn", "bytes");
+  rows.add("tls12_memory_idle_bytes_per_conn", "bytes");
+  rows.add("tls12_memory_peak_bytes_per_conn_release_buffers", "bytes");
+  rows.add("tls12_memory_idle_bytes_per_conn_release_buffers", "bytes");
+  if (do_tlspp && !do_tlspp12) {
+    for (Row& r : rows.all())
+      if (r.name.rfind("tls12_", 0) == 0) r.tlspp_missing = "not yet";
+  }
 
   // Warm-up, not recorded: lazy initialisation (provider loading, algorithm fetches, first
   // use of each configuration) must not land in the first run's figures or the memory rows.
@@ -318,6 +395,17 @@ int run(int argc, char** argv) {
     (void)tlspp_handshakes(t_rsa, 0, 3);
     (void)tlspp_resumed_handshakes(t_resume, 0, 3);
     for (const auto& t : t_bulk) (void)tlspp_bulk(t, 1 << 20);
+  }
+  if (do_tlspp12) {
+    (void)tlspp_handshakes(t12_ecdsa, 0, 3);
+    (void)tlspp_resumed_handshakes(t12_resume, 0, 3);
+    for (const auto& t : t12_bulk) (void)tlspp_bulk(t, 1 << 20);
+  }
+  if (do_openssl && any12) {
+    (void)openssl_handshakes(o12_ecdsa, 0, 3);
+    (void)openssl_resumed_handshakes(o12_resume, 0, 3);
+    (void)openssl_handshakes(o12_release, 0, 3);
+    for (const auto& s : o12_bulk) (void)openssl_bulk(*s, 1 << 20);
   }
   if (do_openssl) {
     (void)openssl_handshakes(o_ecdsa, 0, 3);
@@ -330,6 +418,8 @@ int run(int argc, char** argv) {
     (void)floor.handshakes(KeyKind::ecdsa_p256, false, 0, 3);
     (void)floor.handshakes(KeyKind::rsa_2048, false, 0, 3);
     (void)floor.handshakes(KeyKind::ecdsa_p256, true, 0, 3);
+    (void)floor.tls12_handshakes(false, 0, 3);
+    (void)floor.tls12_handshakes(true, 0, 3);
   }
 
   auto record_hs = [&](const std::string& prefix, Series Row::*col, const HandshakeResult& r) {
@@ -337,7 +427,7 @@ int run(int argc, char** argv) {
     (rows[prefix + "_client_us"].*col).v.push_back(r.client_us);
     (rows[prefix + "_handshakes_per_s"].*col).v.push_back(r.per_second);
   };
-  MemoryResult mem_t{}, mem_o{}, mem_r{};
+  MemoryResult mem_t{}, mem_o{}, mem_r{}, mem12_t{}, mem12_o{}, mem12_r{};
   for (int run_no = 0; run_no < o.runs; ++run_no) {
     if (!o.json) std::fprintf(stderr, "run %d/%d ...\n", run_no + 1, o.runs);
     // Who goes first changes from run to run, so that neither library always follows the other.
@@ -403,6 +493,70 @@ int run(int argc, char** argv) {
           rows["memory_idle_bytes_per_conn_release_buffers"].openssl.v.push_back(mem_r.idle_per_conn);
         });
     }
+    // TLS 1.2, after the TLS 1.3 rows, in the same way.
+    auto add_rotated = [&](std::vector<std::function<void()>> trio) {
+      std::rotate(trio.begin(), trio.begin() + (trio.empty() ? 0 : run_no % trio.size()), trio.end());
+      jobs.insert(jobs.end(), trio.begin(), trio.end());
+    };
+    if (want("tls12_ecdsa")) {
+      std::vector<std::function<void()>> trio;
+      if (do_tlspp12)
+        trio.push_back([&] { record_hs("tls12_full_ecdsa", &Row::tlspp, tlspp_handshakes(t12_ecdsa, budget, o.min_handshakes)); });
+      if (do_openssl)
+        trio.push_back(
+            [&] { record_hs("tls12_full_ecdsa", &Row::openssl, openssl_handshakes(o12_ecdsa, budget, o.min_handshakes)); });
+      if (do_floor)
+        trio.push_back(
+            [&] { record_hs("tls12_full_ecdsa", &Row::floor, floor.tls12_handshakes(false, budget, o.min_handshakes)); });
+      add_rotated(std::move(trio));
+    }
+    if (want("tls12_resumed")) {
+      std::vector<std::function<void()>> trio;
+      if (do_tlspp12)
+        trio.push_back(
+            [&] { record_hs("tls12_resumed", &Row::tlspp, tlspp_resumed_handshakes(t12_resume, budget, o.min_handshakes)); });
+      if (do_openssl)
+        trio.push_back([&] {
+          record_hs("tls12_resumed", &Row::openssl, openssl_resumed_handshakes(o12_resume, budget, o.min_handshakes));
+        });
+      if (do_floor)
+        trio.push_back([&] { record_hs("tls12_resumed", &Row::floor, floor.tls12_handshakes(true, budget, o.min_handshakes)); });
+      add_rotated(std::move(trio));
+    }
+    if (want("tls12_bulk")) {
+      for (size_t i = 0; i < std::size(kSuites12); ++i) {
+        const std::string name(tlspp::cipher_suite_name(kSuites12[i]));
+        if (!o.suites.empty() && !o.suites.count(name)) continue;
+        auto record = [&rows, name](Series Row::*col, const BulkResult& r) {
+          (rows["tls12_bulk_seal_" + name + "_MBps"].*col).v.push_back(r.seal_MBps);
+          (rows["tls12_bulk_open_" + name + "_MBps"].*col).v.push_back(r.open_MBps);
+        };
+        std::vector<std::function<void()>> trio;
+        if (do_tlspp12) trio.push_back([&, i, record] { record(&Row::tlspp, tlspp_bulk(t12_bulk[i], o.bulk_bytes)); });
+        if (do_openssl) trio.push_back([&, i, record] { record(&Row::openssl, openssl_bulk(*o12_bulk[i], o.bulk_bytes)); });
+        if (do_floor) trio.push_back([&, i, record] { record(&Row::floor, floor.bulk(kSuites12[i], o.bulk_bytes)); });
+        add_rotated(std::move(trio));
+      }
+    }
+    if (want("tls12_memory") && run_no < o.memory_runs) {
+      if (do_tlspp12)
+        jobs.push_back([&] {
+          mem12_t = tlspp_memory(t12_ecdsa, o.pairs);
+          for (const char* suffix : {"", "_release_buffers"}) {
+            rows[std::string("tls12_memory_peak_bytes_per_conn") + suffix].tlspp.v.push_back(mem12_t.peak_per_conn);
+            rows[std::string("tls12_memory_idle_bytes_per_conn") + suffix].tlspp.v.push_back(mem12_t.idle_per_conn);
+          }
+        });
+      if (do_openssl)
+        jobs.push_back([&] {
+          mem12_o = openssl_memory(o12_ecdsa, o.pairs);
+          rows["tls12_memory_peak_bytes_per_conn"].openssl.v.push_back(mem12_o.peak_per_conn);
+          rows["tls12_memory_idle_bytes_per_conn"].openssl.v.push_back(mem12_o.idle_per_conn);
+          mem12_r = openssl_memory(o12_release, o.pairs);
+          rows["tls12_memory_peak_bytes_per_conn_release_buffers"].openssl.v.push_back(mem12_r.peak_per_conn);
+          rows["tls12_memory_idle_bytes_per_conn_release_buffers"].openssl.v.push_back(mem12_r.idle_per_conn);
+        });
+    }
     for (auto& j : jobs) j();
   }
   const double elapsed = (now_ns() - wall_start) / 1e9;
@@ -434,10 +588,15 @@ int run(int argc, char** argv) {
                   json_number(r.floor, &Series::min).c_str(), json_number(r.floor, &Series::max).c_str());
     }
     std::printf("\n  ],\n");
-    std::printf("  \"memory_detail\": {\"tlspp\": %s, \"openssl\": %s, \"openssl_release_buffers\": %s},\n",
+    std::printf("  \"memory_detail\": {\"tlspp\": %s, \"openssl\": %s, \"openssl_release_buffers\": %s,\n",
                 want("memory") && do_tlspp ? memory_json(mem_t).c_str() : "null",
                 want("memory") && do_openssl ? memory_json(mem_o).c_str() : "null",
                 want("memory") && do_openssl ? memory_json(mem_r).c_str() : "null");
+    std::printf("    \"tls12_tlspp\": %s, \"tls12_openssl\": %s, \"tls12_openssl_release_buffers\": %s},\n",
+                want("tls12_memory") && do_tlspp12 ? memory_json(mem12_t).c_str() : "null",
+                want("tls12_memory") && do_openssl ? memory_json(mem12_o).c_str() : "null",
+                want("tls12_memory") && do_openssl ? memory_json(mem12_r).c_str() : "null");
+    if (!tlspp12_error.empty()) std::printf("  \"tls12_tlspp_unavailable\": %s,\n", json_string(tlspp12_error).c_str());
     std::printf("  \"notes\": [\n");
     for (size_t i = 0; i < notes.size(); ++i)
       std::printf("    %s%s\n", json_string(notes[i]).c_str(), i + 1 < notes.size() ? "," : "");
@@ -450,12 +609,17 @@ int run(int argc, char** argv) {
               o.pin >= 0 ? (", pinned to CPU " + std::to_string(o.pin)).c_str() : ", not pinned", elapsed,
               static_cast<long long>(cpu_clock_overhead_ns()));
   std::printf("cells: median [min..max]; us: lower is better; MB/s and handshakes/s: higher is better\n\n");
-  std::printf("%-46s %-13s %-28s %-28s %-13s %-28s %-11s\n", "figure", "unit", "tlspp", "OpenSSL", "tlspp/OpenSSL",
-              "floor", "tlspp/floor");
+  int name_width = 46;  // the widest name shown, at least the width the TLS 1.3 rows had
+  for (const Row& r : rows.all()) {
+    if (!(r.tlspp.empty() && r.openssl.empty() && r.floor.empty()))
+      name_width = std::max(name_width, static_cast<int>(r.name.size()));
+  }
+  std::printf("%-*s %-13s %-28s %-28s %-13s %-28s %-11s\n", name_width, "figure", "unit", "tlspp", "OpenSSL",
+              "tlspp/OpenSSL", "floor", "tlspp/floor");
   for (const Row& r : rows.all()) {
     if (r.tlspp.empty() && r.openssl.empty() && r.floor.empty()) continue;
     const std::string t = r.tlspp.empty() && r.tlspp_missing ? r.tlspp_missing : cell(r.tlspp);
-    std::printf("%-46s %-13s %-28s %-28s %-13s %-28s %-11s\n", r.name.c_str(), r.unit.c_str(), t.c_str(),
+    std::printf("%-*s %-13s %-28s %-28s %-13s %-28s %-11s\n", name_width, r.name.c_str(), r.unit.c_str(), t.c_str(),
                 cell(r.openssl).c_str(), ratio(r.tlspp, r.openssl).c_str(), cell(r.floor).c_str(),
                 ratio(r.tlspp, r.floor).c_str());
   }
@@ -467,6 +631,17 @@ int run(int argc, char** argv) {
       print_memory_detail("OpenSSL SSL_MODE_RELEASE_BUFFERS", mem_r);
     }
   }
+  if (want("tls12_memory") && (do_tlspp12 || do_openssl)) {
+    std::printf("\nTLS 1.2 memory per connection (last run), bytes:\n");
+    if (do_tlspp12) print_memory_detail("tlspp", mem12_t);
+    if (do_openssl) {
+      print_memory_detail("OpenSSL", mem12_o);
+      print_memory_detail("OpenSSL SSL_MODE_RELEASE_BUFFERS", mem12_r);
+    }
+  }
+  if (!tlspp12_error.empty())
+    std::printf("\ntlspp's TLS 1.2 rows say 'not yet': a TLS 1.2 handshake between tlspp's client and server fails "
+                "(%s)\n", tlspp12_error.c_str());
   std::printf("\nhow it is measured:\n");
   for (const auto& n : notes) std::printf("- %s\n", n.c_str());
   return 0;
