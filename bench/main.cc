@@ -211,8 +211,8 @@ std::string json_string(const std::string& s) {
 std::vector<std::string> method_notes(const Options& o) {
   return {
       "One process, one thread; client and server of each library joined by in-memory wires (no sockets). "
-      "TLS 1.3 rows, both libraries: TLS 1.3 (OpenSSL limited to it; tlspp's client keeps its default of "
-      "offering TLS 1.2 as well, and its server picks TLS 1.3), X25519 only, TLS_AES_128_GCM_SHA256 for the handshake rows, the same "
+      "TLS 1.3 rows, both libraries: TLS 1.3 only (OpenSSL limited to it; tlspp configured with TLS 1.3 suites "
+      "only, which it offers and accepts TLS 1.3 alone with), X25519 only, TLS_AES_128_GCM_SHA256 for the handshake rows, the same "
       "certificates (made at start-up by pki::make_test_pki: a root and a leaf for 'localhost' signed by it, no "
       "intermediate), the client verifying the chain and the host name (OpenSSL: SSL_VERIFY_PEER + "
       "SSL_set1_host), no session tickets except in the resumed rows, no server session cache.",

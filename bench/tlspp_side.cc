@@ -91,8 +91,9 @@ std::string pump(ClientConnection& client, std::optional<ServerConnection>& serv
 TlsppSetup tlspp_setup(const Identity& id, tlspp::CipherSuite suite, unsigned tickets) {
   const bool tls12 = is_tls12(suite);
   tlspp::ClientOptions c;
-  // The TLS 1.3 rows keep the default versions (a client offering TLS 1.2 as well), as
-  // they were measured before TLS 1.2 existed; the TLS 1.2 rows speak TLS 1.2 only.
+  // The TLS 1.3 rows keep the default version range, as they were measured before TLS 1.2
+  // existed: with only a TLS 1.3 suite configured, tlspp offers and accepts TLS 1.3 alone.
+  // The TLS 1.2 rows are limited to TLS 1.2 explicitly.
   if (tls12) c.min_version = c.max_version = tlspp::ProtocolVersion::tls12;
   c.ca_files = {id.root_pem_path};
   c.use_system_roots = false;
