@@ -6,9 +6,11 @@
 
 namespace tlspp::handshake {
 
-Status install_tls12_keys(Io& io, Direction direction, Side side, const Tls12Session& s) {
-  const auto kb = keysched::tls12::key_block(s.params.hash, s.params.aead, s.master.view(), ByteView(s.client_random),
-                                             ByteView(s.server_random));
+Status install_tls12_keys(Io& io, Direction direction, Side side, Tls12Session& s) {
+  if (!s.keys)
+    s.keys = keysched::tls12::key_block(s.params.hash, s.params.aead, s.master.view(), ByteView(s.client_random),
+                                        ByteView(s.server_random));
+  const keysched::tls12::KeyBlock& kb = *s.keys;
   const bool client_keys = (side == Side::client) == (direction == Direction::write);
   TrafficKeys t;
   t.epoch = KeyEpoch::application;
@@ -108,6 +110,7 @@ class Tls12Connected final : public Connected {
 }  // namespace
 
 std::unique_ptr<Connected> make_tls12_connected(Side side, Tls12Session session) {
+  session.keys.reset();  // both directions are installed
   return std::make_unique<Tls12Connected>(side, std::move(session));
 }
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 
 #include "crypto/secret.h"
 #include "crypto/sig.h"
@@ -22,11 +23,14 @@ struct Tls12Session {
   uint8_t client_random[32] = {};
   uint8_t server_random[32] = {};
   bool extended_master_secret = false;
+  // The key block (RFC 5246 §6.3), cut once for both directions and dropped (wiped) once
+  // the connection is established.
+  std::optional<keysched::tls12::KeyBlock> keys;
 };
 
 // RFC 5246 §6.3: cuts the key block and installs the keys `side` uses in `direction` (a
 // client writes with the client_write keys and reads with the server_write ones).
-[[nodiscard]] Status install_tls12_keys(Io& io, Direction direction, Side side, const Tls12Session& s);
+[[nodiscard]] Status install_tls12_keys(Io& io, Direction direction, Side side, Tls12Session& s);
 
 // RFC 8422 §5.4: the ServerKeyExchange signature covers client_random || server_random ||
 // ServerECDHParams.

@@ -6,27 +6,39 @@
 
 namespace tlspp::keysched::tls12 {
 
-namespace {
-
-ByteView text(std::string_view s) { return {reinterpret_cast<const uint8_t*>(s.data()), s.size()}; }
-
-}  // namespace
-
 void prf(HashAlg alg, ByteView secret, std::string_view label, std::initializer_list<ByteView> seeds,
          MutByteView out) {
   // RFC 5246 §5: P_hash(secret, seed) = HMAC(secret, A(1) + seed) + HMAC(secret, A(2) + seed)
-  // + ..., A(0) = seed, A(i) = HMAC(secret, A(i-1)); here seed = label + seeds.
-  Bytes seed(text(label).begin(), text(label).end());
-  for (ByteView s : seeds) seed.insert(seed.end(), s.begin(), s.end());
+  // + ..., A(0) = seed, A(i) = HMAC(secret, A(i-1)); here seed = label + seeds. The seeds of
+  // the handshake's own calls (labels, randoms, hashes) fit on the stack; a longer one (an
+  // exporter context) goes to the heap.
+  size_t seed_len = label.size();
+  for (ByteView s : seeds) seed_len += s.size();
+  uint8_t small[192];
+  Bytes large;
+  uint8_t* seed = small;
+  if (seed_len > sizeof small) {
+    large.resize(seed_len);
+    seed = large.data();
+  }
+  size_t at = 0;
+  std::memcpy(seed, label.data(), label.size());
+  at += label.size();
+  for (ByteView s : seeds) {
+    if (!s.empty()) std::memcpy(seed + at, s.data(), s.size());
+    at += s.size();
+  }
+  const ByteView seed_view(seed, seed_len);
   const crypto::Hmac mac(alg, secret);
-  crypto::Digest a = mac.compute(seed);
+  crypto::Digest a = mac.compute(seed_view);
   size_t done = 0;
-  while (done < out.size()) {
-    const crypto::Digest block = mac.compute(a.view(), seed);
+  for (;;) {
+    const crypto::Digest block = mac.compute(a.view(), seed_view);
     const size_t n = std::min(out.size() - done, size_t{block.len});
     std::memcpy(out.data() + done, block.bytes, n);
     done += n;
-    a = mac.compute(a.view());
+    if (done == out.size()) break;
+    a = mac.compute(a.view());  // A(i+1), only when another block is needed
   }
   crypto::secure_wipe(a.bytes, sizeof a.bytes);
 }
