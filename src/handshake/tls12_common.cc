@@ -8,8 +8,8 @@ namespace tlspp::handshake {
 
 Status install_tls12_keys(Io& io, Direction direction, Side side, Tls12Session& s) {
   if (!s.keys)
-    s.keys = keysched::tls12::key_block(s.params.hash, s.params.aead, s.master.view(), ByteView(s.client_random),
-                                        ByteView(s.server_random));
+    s.keys = std::make_unique<keysched::tls12::KeyBlock>(keysched::tls12::key_block(s.params.hash, s.params.aead, s.master.view(), ByteView(s.client_random),
+                                        ByteView(s.server_random)));
   const keysched::tls12::KeyBlock& kb = *s.keys;
   const bool client_keys = (side == Side::client) == (direction == Direction::write);
   TrafficKeys t;

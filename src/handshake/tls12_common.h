@@ -25,7 +25,9 @@ struct Tls12Session {
   bool extended_master_secret = false;
   // The key block (RFC 5246 §6.3), cut once for both directions and dropped (wiped) once
   // the connection is established.
-  std::optional<keysched::tls12::KeyBlock> keys;
+  // (On the heap: a connection keeps its session, and 300 bytes of inline storage per idle
+  // connection would cost more than the allocation.)
+  std::unique_ptr<keysched::tls12::KeyBlock> keys;
 };
 
 // RFC 5246 §6.3: cuts the key block and installs the keys `side` uses in `direction` (a
