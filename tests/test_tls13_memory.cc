@@ -44,14 +44,7 @@ TEST_P(Matrix, HandshakeAndDataBothWays) {
 std::string matrix_name(const ::testing::TestParamInfo<Matrix::ParamType>& info) {
   std::string s = std::string(cipher_suite_name(std::get<0>(info.param))) + "_" +
                   std::string(named_group_name(std::get<1>(info.param))) + "_";
-  switch (std::get<2>(info.param)) {
-    case KeyType::ec_p256: s += "P256"; break;
-    case KeyType::ec_p384: s += "P384"; break;
-    case KeyType::rsa: s += "RSA2048"; break;
-    case KeyType::ed25519: s += "Ed25519"; break;
-    default: s += "other";
-  }
-  return s;
+  return s + test::key_type_label(std::get<2>(info.param));
 }
 
 INSTANTIATE_TEST_SUITE_P(

@@ -801,7 +801,7 @@ declare -A gnutls_aead=([AES_128_GCM_SHA256]=AES-128-GCM [AES_256_GCM_SHA384]=AE
                         [CHACHA20_POLY1305_SHA256]=CHACHA20-POLY1305)
 declare -A botan_aead=([AES_128_GCM_SHA256]=AES-128/GCM [AES_256_GCM_SHA384]=AES-256/GCM
                        [CHACHA20_POLY1305_SHA256]=ChaCha20Poly1305)
-# NSS takes suites by number (tstclnt/selfserv -c :XXXX).
+# NSS takes suites by their hex code point (tstclnt/selfserv -c :c02b and so on).
 declare -A nss_suite=([TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256]=C02B [TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384]=C02C
                       [TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256]=C02F [TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384]=C030
                       [TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256]=CCA8

@@ -95,6 +95,16 @@ Bytes transfer(Connection& from, Connection& to, ByteView data) {
   return got;
 }
 
+std::string key_type_label(crypto::KeyType type) {
+  switch (type) {
+    case crypto::KeyType::ec_p256: return "P256";
+    case crypto::KeyType::ec_p384: return "P384";
+    case crypto::KeyType::rsa: return "RSA2048";
+    case crypto::KeyType::ed25519: return "Ed25519";
+    default: return "other";
+  }
+}
+
 Status pump(Connection& client, Connection& server, int max_rounds) {
   for (int i = 0; i < max_rounds; ++i) {
     bool moved = false;

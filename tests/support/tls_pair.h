@@ -24,6 +24,9 @@ namespace tlspp::test {
 // ServerName::parse for names a test knows are valid (aborts the test binary otherwise).
 [[nodiscard]] ServerName server_name(std::string_view name);
 
+// "P256", "P384", "RSA2048", "Ed25519" (for parameterized test names).
+[[nodiscard]] std::string key_type_label(crypto::KeyType type);
+
 struct PairOptions {
   crypto::KeyType key_type = crypto::KeyType::ec_p256;
 };
