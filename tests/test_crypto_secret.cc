@@ -1,6 +1,9 @@
 // Secret storage, constant-time comparison and the random sources.
 #include <gtest/gtest.h>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <thread>
 
 #include "crypto/secret.h"
@@ -74,6 +77,50 @@ TEST(SystemRandom, SafeFromSeveralThreads) {
   for (auto& t : threads) t.join();
   for (size_t i = 0; i < outs.size(); ++i)
     for (size_t j = i + 1; j < outs.size(); ++j) EXPECT_NE(outs[i], outs[j]) << i << " vs " << j;
+}
+
+// The per-thread pool (MADV_WIPEONFORK) must not hand a forked child the bytes the parent
+// hands out next: a child that reused them would repeat the parent's randoms and keys.
+TEST(SystemRandom, AForkedChildDrawsOtherBytesThanItsParent) {
+  auto rng = system_random();
+  Bytes warm(16);
+  rng->fill(warm);  // the pool now holds unused bytes
+  int pipe_fds[2];
+  ASSERT_EQ(pipe(pipe_fds), 0);
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    Bytes mine(32);
+    rng->fill(mine);
+    const bool ok = write(pipe_fds[1], mine.data(), mine.size()) == static_cast<ssize_t>(mine.size());
+    _exit(ok ? 0 : 1);
+  }
+  close(pipe_fds[1]);
+  Bytes parents(32), childs(32);
+  rng->fill(parents);
+  ASSERT_EQ(read(pipe_fds[0], childs.data(), childs.size()), static_cast<ssize_t>(childs.size()));
+  close(pipe_fds[0]);
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  EXPECT_NE(parents, childs);
+  EXPECT_NE(childs, Bytes(32, 0));
+}
+
+// Draws of every size the handshake makes, and a few larger than the pool serves, all differ.
+TEST(SystemRandom, SmallAndLargeDrawsAllDiffer) {
+  auto rng = system_random();
+  std::vector<Bytes> outs;
+  for (size_t n : {1u, 32u, 32u, 255u, 256u, 257u, 4096u, 5000u, 32u}) {
+    outs.emplace_back(n);
+    rng->fill(outs.back());
+  }
+  for (size_t i = 0; i < outs.size(); ++i)
+    for (size_t j = i + 1; j < outs.size(); ++j)
+      if (outs[i].size() == outs[j].size()) {
+        EXPECT_NE(outs[i], outs[j]) << i << " vs " << j;
+      }
+  EXPECT_NE(outs[7], Bytes(5000, 0));
 }
 
 TEST(FixedRandom, HandsOutQueuedBytesInOrderAcrossStrings) {

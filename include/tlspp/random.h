@@ -19,6 +19,8 @@ class RandomSource {
 };
 
 // The operating system's CSPRNG through libcrypto's RAND_bytes. The default everywhere.
+// Small requests (up to 256 bytes) are served from a per-thread page of RAND_bytes output
+// that a fork() wipes in the child (MADV_WIPEONFORK), each byte wiped as it is handed out.
 class SystemRandom final : public RandomSource {
  public:
   void fill(MutByteView out) override;

@@ -43,38 +43,11 @@ Connection::Core::Core(Side s, const CommonOptions& opts, std::unique_ptr<handsh
 
 Connection::Core::~Core() = default;
 
-namespace {
-
-class PooledRandom final : public RandomSource {
- public:
-  explicit PooledRandom(std::shared_ptr<RandomSource> source) : source_(std::move(source)) {}
-  ~PooledRandom() override { crypto::secure_wipe(buf_, sizeof buf_); }
-  void fill(MutByteView out) override {
-    if (out.size() > sizeof buf_) return source_->fill(out);
-    if (avail_ < out.size()) {
-      source_->fill(buf_);
-      avail_ = sizeof buf_;
-    }
-    // Bytes handed out are wiped from the pool at once.
-    uint8_t* from = buf_ + sizeof buf_ - avail_;
-    std::memcpy(out.data(), from, out.size());
-    crypto::secure_wipe(from, out.size());
-    avail_ -= out.size();
-  }
-
- private:
-  std::shared_ptr<RandomSource> source_;
-  uint8_t buf_[128];
-  size_t avail_ = 0;
-};
-
-}  // namespace
 
 RandomSource& Connection::Core::random() {
   if (options.random) return *options.random;
-  if (handshake_done) return *system_random();
-  if (!random_pool) random_pool = std::make_unique<PooledRandom>(system_random());
-  return *random_pool;
+  static SystemRandom system;  // stateless: its pool is per thread
+  return system;
 }
 
 std::time_t Connection::Core::now() { return options.clock ? options.clock() : std::time(nullptr); }
@@ -366,7 +339,6 @@ Status Connection::Core::finish_handshake() {
   // Nothing of the handshake is needed any more: transcript, keys, peer key, and the
   // buffers that held its messages.
   hs.reset();
-  random_pool.reset();
   TLSPP_TRY(flush_handshake());
   Bytes().swap(hs_out);
   if (tracing()) event(EventType::handshake_done, "handshake complete", 0);

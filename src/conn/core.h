@@ -51,10 +51,6 @@ struct Connection::Core final : handshake::Io {
   const CommonOptions& options;
   std::unique_ptr<handshake::Handshake> hs;  // freed when the handshake completes
   std::unique_ptr<handshake::Connected> connected;  // the version's post-handshake state
-  // The handshake's randomness from the system CSPRNG, drawn in one call rather than one per
-  // value (randoms, session ID, key shares): each RAND_bytes call costs a fork check and
-  // locks. Freed, wiped, when the handshake completes; unused for injected sources.
-  std::unique_ptr<RandomSource> random_pool;
   record::Deframer deframer;
   record::Protection read_prot, write_prot;
   uint64_t read_key_generation = 0;  // bumped at every read key change (§5.1 alignment)
