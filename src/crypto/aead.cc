@@ -19,10 +19,20 @@ EVP_CIPHER_CTX* as_ctx(void* p) { return static_cast<EVP_CIPHER_CTX*>(p); }
 
 // Explicit fetches, once per process: the implicit-fetch helpers (EVP_aes_128_gcm()) take
 // a lock and look the implementation up on every EVP_EncryptInit_ex in OpenSSL 3.
+// A cipher whose default IV length is not the 12 bytes set_key relies on counts as missing.
+EVP_CIPHER* fetch_with_12_byte_iv(const char* name) {
+  EVP_CIPHER* c = EVP_CIPHER_fetch(nullptr, name, nullptr);
+  if (c != nullptr && EVP_CIPHER_get_iv_length(c) != static_cast<int>(kAeadNonceLen)) {
+    EVP_CIPHER_free(c);
+    return nullptr;
+  }
+  return c;
+}
+
 const EVP_CIPHER* cipher_for(AeadAlg alg) {
-  static EVP_CIPHER* const aes128 = EVP_CIPHER_fetch(nullptr, "AES-128-GCM", nullptr);
-  static EVP_CIPHER* const aes256 = EVP_CIPHER_fetch(nullptr, "AES-256-GCM", nullptr);
-  static EVP_CIPHER* const chacha = EVP_CIPHER_fetch(nullptr, "ChaCha20-Poly1305", nullptr);
+  static EVP_CIPHER* const aes128 = fetch_with_12_byte_iv("AES-128-GCM");
+  static EVP_CIPHER* const aes256 = fetch_with_12_byte_iv("AES-256-GCM");
+  static EVP_CIPHER* const chacha = fetch_with_12_byte_iv("ChaCha20-Poly1305");
   switch (alg) {
     case AeadAlg::aes128gcm: return aes128;
     case AeadAlg::aes256gcm: return aes256;
@@ -97,12 +107,10 @@ Status AeadCtx::set_key(AeadAlg alg, ByteView key) {
   // Installing a cipher discards and recreates the provider context, so do it only when
   // the algorithm changes; re-keying the same algorithm keeps the context.
   if (EVP_CIPHER_CTX_get0_cipher(c) != cipher) {
+    // RFC 8446 §5.3 / RFC 5116 §3.2: 12-byte nonces, which is the default IV length of all
+    // three ciphers (no EVP_CTRL_AEAD_SET_IVLEN round trip through the parameter API).
     if (EVP_EncryptInit_ex(c, cipher, nullptr, nullptr, nullptr) != 1) {
       return fail(openssl_failure("cipher selection"));
-    }
-    // RFC 8446 §5.3 / RFC 5116 §3.2: 12-byte nonces.
-    if (EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_AEAD_SET_IVLEN, static_cast<int>(kAeadNonceLen), nullptr) != 1) {
-      return fail(openssl_failure("nonce length setup"));
     }
   }
   if (EVP_EncryptInit_ex(c, nullptr, nullptr, key.data(), nullptr) != 1) {
