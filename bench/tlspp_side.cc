@@ -26,8 +26,9 @@ void drain(Connection& c, Wire& w) {
 void feed(Connection& c, Wire& w, const char* who) {
   if (w.empty()) return;
   auto s = c.receive(w.view());
-  w.clear();
   if (!s) die(std::string("tlspp ") + who + ": " + s.error().to_string());
+  if (*s != w.size()) die(std::string("tlspp ") + who + ": receive() took only part of a flight");
+  w.clear();
 }
 
 ClientConnection new_client(const TlsppSetup& s, const tlspp::SessionTicket* ticket = nullptr) {
@@ -64,8 +65,9 @@ constexpr int kMaxFlights = 6;
 std::string step(Connection& c, Wire& in, Wire& out) {
   if (!in.empty()) {
     auto st = c.receive(in.view());
-    in.clear();
     if (!st) return st.error().to_string();
+    if (*st != in.size()) return "receive() took only part of a flight";
+    in.clear();
   }
   drain(c, out);
   return {};
@@ -315,8 +317,9 @@ BulkResult tlspp_bulk(const TlsppSetup& s, size_t bytes) {
       // One record per receive(), as a reader draining a socket would typically see them.
       while (!c2s.empty()) {
         const tlspp::ByteView record = c2s.view().first(std::min(record_len, c2s.size()));
-        if (auto st = server.receive(record); !st) die("tlspp server: " + st.error().to_string());
-        c2s.drop(record.size());
+        auto st = server.receive(record);
+        if (!st) die("tlspp server: " + st.error().to_string());
+        c2s.drop(*st);
         size_t chunk = 0;
         while (size_t k = server.read(tlspp::MutByteView(got).subspan(chunk))) chunk += k;
         batch_received += chunk;

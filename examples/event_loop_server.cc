@@ -16,6 +16,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <utility>
 #include <vector>
 
 #include "tlspp/config.h"
@@ -28,6 +29,9 @@ struct Peer {
   tlspp::ServerConnection tls;
   bool done = false;    // closed or failed: drop once the output is sent
   bool broken = false;  // the socket failed: drop at once
+  // Received bytes the connection did not take (our echo is backed up because the client
+  // does not read): no more recv() until they have been taken.
+  std::vector<uint8_t> backlog;
 };
 
 // Sends what the connection has queued, as far as the socket takes it without blocking.
@@ -42,7 +46,34 @@ bool send_pending(Peer& p) {
   return true;
 }
 
-// Feeds what the socket has to the connection and echoes any application data back.
+// Hands received bytes to the connection and echoes any application data back. receive()
+// takes only what fits (our queued echo is bounded); the rest waits in the backlog.
+void feed(Peer& p, tlspp::ByteView data) {
+  while (!data.empty()) {
+    // The handshake, alerts and KeyUpdates all happen inside receive(); on a fatal error it
+    // queues the alert in pending_output(), which the loop still sends before dropping us.
+    auto taken = p.tls.receive(data);
+    if (!taken) {
+      std::fprintf(stderr, "connection %d: %s\n", p.fd, taken.error().to_string().c_str());
+      p.done = true;
+      return;
+    }
+    data = data.subspan(*taken);
+    uint8_t plain[16384];
+    while (const size_t got = p.tls.read(plain)) (void)p.tls.write(tlspp::ByteView(plain, got));
+    if (p.tls.peer_closed()) {  // RFC 8446 §6.1: answer close_notify with our own
+      p.tls.close();
+      p.done = true;
+      return;
+    }
+    if (*taken == 0) {  // our output is full: keep the rest until the client reads
+      p.backlog.assign(data.begin(), data.end());
+      return;
+    }
+  }
+}
+
+// Feeds what the socket has to the connection.
 void on_readable(Peer& p) {
   uint8_t buf[17 * 1024];
   const ssize_t n = recv(p.fd, buf, sizeof buf, MSG_DONTWAIT);
@@ -51,19 +82,7 @@ void on_readable(Peer& p) {
     p.done = true;
     return;
   }
-  // The handshake, alerts and KeyUpdates all happen inside receive(); on a fatal error it
-  // queues the alert in pending_output(), which the loop still sends before dropping us.
-  if (auto s = p.tls.receive(tlspp::ByteView(buf, static_cast<size_t>(n))); !s) {
-    std::fprintf(stderr, "connection %d: %s\n", p.fd, s.error().to_string().c_str());
-    p.done = true;
-    return;
-  }
-  uint8_t data[16384];
-  while (const size_t got = p.tls.read(data)) (void)p.tls.write(tlspp::ByteView(data, got));
-  if (p.tls.peer_closed()) {  // RFC 8446 §6.1: answer close_notify with our own
-    p.tls.close();
-    p.done = true;
-  }
+  feed(p, tlspp::ByteView(buf, static_cast<size_t>(n)));
 }
 
 }  // namespace
@@ -106,13 +125,17 @@ int main(int argc, char** argv) {
     // room to send it.
     std::vector<pollfd> fds{{listener, POLLIN, 0}};
     for (const Peer& p : peers)
-      fds.push_back({p.fd, static_cast<short>((p.done ? 0 : POLLIN) | (p.tls.wants_write() ? POLLOUT : 0)), 0});
+      fds.push_back({p.fd, static_cast<short>((p.done || !p.backlog.empty() ? 0 : POLLIN) | (p.tls.wants_write() ? POLLOUT : 0)), 0});
     if (poll(fds.data(), fds.size(), -1) < 0 && errno != EINTR) return 1;
 
     // fds[i + 1] belongs to peers[i]; new peers are appended after this pass.
     for (size_t i = 0; i < peers.size(); ++i) {
       if (!peers[i].done && (fds[i + 1].revents & (POLLIN | POLLHUP | POLLERR))) on_readable(peers[i]);
       if (!send_pending(peers[i])) peers[i].broken = true;
+      if (!peers[i].backlog.empty() && !peers[i].tls.wants_write()) {
+        const std::vector<uint8_t> pending = std::exchange(peers[i].backlog, {});
+        feed(peers[i], pending);
+      }
     }
     // Drop the finished peers whose last bytes (echo, close_notify or alert) have left.
     std::erase_if(peers, [](const Peer& p) {
@@ -129,7 +152,7 @@ int main(int argc, char** argv) {
         close(fd);
         continue;
       }
-      peers.push_back({fd, std::move(*tls)});
+      peers.push_back({fd, std::move(*tls), false, false, {}});
     }
   }
 }

@@ -171,7 +171,7 @@ Status pump(OsslClient& c, ServerConnection& s) {
     if (c.first_flight.empty()) c.first_flight = out;
     if (!out.empty() && result) {
       moved = true;
-      result = s.receive(out);
+      result = test::offer_all(s, out);
     }
     if (s.wants_write()) {
       moved = true;
@@ -950,7 +950,7 @@ Fed feed(ByteView bytes, const ServerOptions& s = test::server_options_for(KeyTy
   auto server = ServerConnection::create(config_of(s));
   EXPECT_TRUE(server);
   Fed f{std::make_unique<ServerConnection>(std::move(*server)), {}};
-  f.status = f.server->receive(bytes);
+  f.status = test::offer_all(*f.server, bytes);
   return f;
 }
 

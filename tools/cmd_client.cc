@@ -21,6 +21,7 @@
 #include "options.h"
 #include "summary.h"
 #include "tlspp/connection.h"
+#include "tlspp/stream.h"
 #include "trace.h"
 
 namespace tlspp::cli {
@@ -96,111 +97,7 @@ const char kNotes[] =
     "session. The first connection that fails ends the run.\n"
     "Exit status: 0 after a clean close (of every connection), 1 on any failure, 2 on a usage error.";
 
-// Large enough for a whole maximum-size TLS record (2^14 + 256 + header) in one recv().
-constexpr size_t kRecvBuffer = 17 * 1024;
 
-// A client connection over a connected TCP socket, which it owns (closed when destroyed).
-// The same moves as tlspp::Stream, which has no way to offer a session: every call sends
-// what the connection has queued, an alert after an error included.
-class Link {
- public:
-  // Runs the handshake on `fd`, offering `resume` when given (the library decides whether
-  // it may be offered to this server). Closes fd on failure.
-  static Result<Link> open(std::shared_ptr<const ClientConfig> config, int fd, const ServerName& name,
-                           const SessionTicket* resume) {
-    auto conn = resume ? ClientConnection::create(std::move(config), name, *resume)
-                       : ClientConnection::create(std::move(config), name);
-    if (!conn) {
-      ::close(fd);
-      return fail(conn.error());
-    }
-    Link link(std::move(*conn), fd);
-    while (!link.conn_.handshake_done()) {
-      TLSPP_TRY(link.flush());
-      TLSPP_TRY_ASSIGN(const size_t got, link.receive_once());
-      if (got == 0) {
-        TLSPP_TRY(link.conn_.transport_closed());  // fails: the handshake is unfinished
-        return fail(Error::internal("the peer closed the connection during the handshake"));
-      }
-    }
-    // Our last flight (the client's Finished) may still be queued.
-    TLSPP_TRY(link.flush());
-    return link;
-  }
-
-  Link(Link&& other) noexcept : conn_(std::move(other.conn_)), fd_(std::exchange(other.fd_, -1)), eof_(other.eof_) {}
-  Link& operator=(Link&&) = delete;
-  Link(const Link&) = delete;
-  Link& operator=(const Link&) = delete;
-  ~Link() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-
-  [[nodiscard]] Connection& connection() { return conn_; }
-  [[nodiscard]] int fd() const { return fd_; }
-
-  // One recv() fed to the connection, and whatever it answers sent. 0 at TCP end of stream.
-  [[nodiscard]] Result<size_t> receive_once() {
-    if (eof_) return size_t{0};
-    uint8_t buf[kRecvBuffer];
-    TLSPP_TRY_ASSIGN(const size_t got, io::recv_some(fd_, buf));
-    if (got == 0) {
-      eof_ = true;
-      return size_t{0};
-    }
-    const Status taken = conn_.receive(ByteView(buf, got));
-    const Status sent = flush();  // the reply, or the alert naming the error
-    if (!taken) return fail(taken.error());
-    if (!sent) return fail(sent.error());
-    return got;
-  }
-
-  [[nodiscard]] Status write_all(ByteView data) {
-    const Status queued = conn_.write(data);
-    const Status sent = flush();
-    if (!queued) return queued;
-    return sent;
-  }
-
-  // close_notify, then a TCP half-close: the server may still answer (RFC 8446 §6.1). A
-  // server that already answered and went away is no error here.
-  [[nodiscard]] Status close() {
-    conn_.close();
-    const Status sent = flush();
-    if (::shutdown(fd_, SHUT_WR) != 0 && errno != ENOTCONN && errno != EPIPE && errno != ECONNRESET)
-      return fail(io::io_error("shutdown", errno));
-    if (!sent && sent.error().kind != ErrorKind::io) return sent;
-    return {};
-  }
-
- private:
-  Link(Connection conn, int fd) : conn_(std::move(conn)), fd_(fd) {}
-
-  [[nodiscard]] Status flush() {
-    while (conn_.wants_write()) {
-      const ByteView out = conn_.pending_output();
-      if (auto s = io::send_all(fd_, out); !s) return fail(peer_reason_or(std::move(s.error())));
-      conn_.consume_output(out.size());
-    }
-    return {};
-  }
-
-  // A server that refuses us sends an alert and closes, so our next send fails with a
-  // broken pipe; the alert, already received, is the better explanation.
-  [[nodiscard]] Error peer_reason_or(Error send_error) {
-    uint8_t buf[kRecvBuffer];
-    for (;;) {
-      const ssize_t n = ::recv(fd_, buf, sizeof buf, MSG_DONTWAIT);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) return send_error;
-      if (auto s = conn_.receive(ByteView(buf, static_cast<size_t>(n))); !s) return s.error();
-    }
-  }
-
-  Connection conn_;
-  int fd_ = -1;
-  bool eof_ = false;  // the server closed its sending half of TCP
-};
 
 // Writes all of `data` to stdout; false when stdout is gone.
 bool write_stdout(ByteView data) {
@@ -244,7 +141,8 @@ int converse(const std::shared_ptr<const ClientConfig>& config, const ServerName
              const SessionTicket* resume, std::vector<SessionTicket>& sessions) {
   auto fd = io::connect_tcp(plan.endpoint.host, plan.endpoint.port);
   if (!fd) return fail_with(describe(fd.error()));
-  auto link = Link::open(config, *fd, server_name, resume);
+  auto link = resume ? Stream::connect_fd(config, *fd, server_name, *resume)
+                     : Stream::connect_fd(config, *fd, server_name);
   if (!link) return fail_with("handshake failed: " + describe(link.error()));
   Connection& conn = link->connection();
   // Whatever way this connection ends, the sessions it brought are kept (TLS 1.3 tickets

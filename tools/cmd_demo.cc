@@ -136,11 +136,26 @@ Result<Bytes> read_some(int fd, int stop, const char* who) {
   }
 }
 
-// Feeds received bytes to the connection; when it fails, sends the alert that says why.
-Status deliver(Connection& conn, int fd, ByteView data) {
-  const Status s = conn.receive(data);
-  if (!s) (void)flush(conn, fd);
-  return s;
+void drain(Connection& conn, std::string& into) {
+  uint8_t buf[4096];
+  while (const size_t n = conn.read(buf)) into.append(reinterpret_cast<const char*>(buf), n);
+}
+
+// Feeds received bytes to the connection and the data it decrypts into `into`, until it
+// has taken them all (sending its answers only when it needs the room: what it queues
+// otherwise leaves with what the caller adds); when it fails, sends the alert that says why.
+Status deliver(Connection& conn, int fd, ByteView data, std::string& into) {
+  while (!data.empty()) {
+    auto taken = conn.receive(data);
+    if (!taken) {
+      (void)flush(conn, fd);
+      return fail(taken.error());
+    }
+    data = data.subspan(*taken);
+    drain(conn, into);
+    if (!data.empty()) TLSPP_TRY(flush(conn, fd));  // room for the rest
+  }
+  return {};
 }
 
 // TLS writes whole records: without this, Nagle's algorithm holds the server's second
@@ -149,11 +164,6 @@ Status deliver(Connection& conn, int fd, ByteView data) {
 void no_delay(int fd) {
   const int one = 1;
   (void)::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-}
-
-void drain(Connection& conn, std::string& into) {
-  uint8_t buf[4096];
-  while (const size_t n = conn.read(buf)) into.append(reinterpret_cast<const char*>(buf), n);
 }
 
 // The server: one connection; it answers the request, then closes (close_notify), and
@@ -171,8 +181,7 @@ Status serve_one(int listen_fd, int stop, const std::shared_ptr<const ServerConf
     auto data = read_some(fd.get(), stop, "server");
     if (!data) return fail(data.error());
     if (data->empty()) return fail(io_failure("server: the client closed TCP without close_notify"));
-    TLSPP_TRY(deliver(*conn, fd.get(), *data));
-    drain(*conn, request);
+    TLSPP_TRY(deliver(*conn, fd.get(), *data, request));
     if (!answered && request.find("\r\n\r\n") != std::string::npos) {
       const std::string_view r(kResponse);
       TLSPP_TRY(conn->write(ByteView(reinterpret_cast<const uint8_t*>(r.data()), r.size())));
@@ -207,7 +216,7 @@ Status run_client(uint16_t port, int stop, const std::shared_ptr<const ClientCon
     auto data = read_some(fd.get(), stop, "client");
     if (!data) return fail(data.error());
     if (data->empty()) return fail(io_failure("client: the server closed TCP without close_notify"));
-    TLSPP_TRY(deliver(*conn, fd.get(), *data));
+    TLSPP_TRY(deliver(*conn, fd.get(), *data, response));
     // The request is queued before the Finished leaves, so that both go out together.
     if (conn->handshake_done() && !requested) {
       const std::string_view r(kRequest);

@@ -18,6 +18,7 @@
 #include <optional>
 #include <memory>
 #include <string>
+#include <utility>
 
 #include "commands.h"
 #include "io/socket.h"
@@ -103,6 +104,7 @@ struct Client {
   std::string peer;
   ServerConnection conn;
   std::string request;        // --http: the request head read so far
+  Bytes backlog;              // received bytes the connection could not take yet
   bool closing = false;       // our close_notify is queued; FIN follows once it is sent
   bool shut_down = false;     // FIN sent; now only draining input until EOF or deadline
   bool eof = false;           // the client's FIN arrived; it may still be reading
@@ -241,7 +243,9 @@ class Server {
   void update_interest(Client& c) {
     const size_t pending = c.conn.pending_output().size();
     uint32_t want = 0;
-    if (!c.eof && (c.shut_down || pending < kMaxPendingOutput)) want |= EPOLLIN;
+    // No reading while the connection holds bytes it could not take (back-pressure: the
+    // kernel's receive window then stops the client) or while our output backs up.
+    if (!c.eof && c.backlog.empty() && (c.shut_down || pending < kMaxPendingOutput)) want |= EPOLLIN;
     if (pending && !c.shut_down) want |= EPOLLOUT;
     if (want == c.events) return;
     epoll_event ev{};
@@ -324,6 +328,12 @@ class Server {
   void service(Client& c, uint32_t events) {
     if (events & EPOLLOUT) {
       if (!flush(c)) return;
+      // Output drained: what the connection could not take before may fit now.
+      if (!c.backlog.empty()) {
+        const Bytes pending = std::exchange(c.backlog, {});
+        if (!offer(c, pending)) return;
+        if (!flush(c)) return;
+      }
     }
     if (!c.eof && (events & (EPOLLIN | EPOLLHUP | EPOLLERR))) read_input(c);
   }
@@ -342,20 +352,42 @@ class Server {
       }
       if (n == 0) return end_of_stream(c);
       c.bytes_in += static_cast<uint64_t>(n);
-      // After a failure the input no longer matters.
-      if (c.conn.error()) continue;
-      if (c.shut_down) {
-        // Draining after our close: still decrypted, so that the client's close_notify is
-        // seen (its line then says ok), but whatever data it sends is dropped.
-        if (c.conn.receive(ByteView(buf, static_cast<size_t>(n))))
-          while (c.conn.read(buf)) {
-          }
-        continue;
-      }
-      if (auto s = c.conn.receive(ByteView(buf, static_cast<size_t>(n))); !s) return fail_connection(c, s.error());
-      if (!serve(c)) return;
+      if (!offer(c, ByteView(buf, static_cast<size_t>(n)))) return;
+      if (!c.backlog.empty()) break;  // wait until the connection can take more
     }
     (void)flush(c);
+  }
+
+  // Hands received bytes to the connection and serves what it decrypts, for as long as it
+  // takes them; what it cannot take yet (its read buffer or our output is full) waits in
+  // c.backlog, and reading the socket pauses. Returns false when the client was dropped.
+  bool offer(Client& c, ByteView data) {
+    while (!data.empty()) {
+      // After a failure the input no longer matters.
+      if (c.conn.error()) return true;
+      auto taken = c.conn.receive(data);
+      if (!taken) {
+        if (c.shut_down) return true;
+        fail_connection(c, taken.error());
+        return false;
+      }
+      data = data.subspan(*taken);
+      if (c.closing) {
+        // Draining after our close: still decrypted, so that the client's close_notify is
+        // seen (its line then says ok), but whatever data it sends is dropped.
+        uint8_t sink[4096];
+        while (c.conn.read(sink)) {
+        }
+      } else if (!serve(c)) {
+        return false;
+      }
+      if (*taken == 0 && !data.empty() && c.conn.readable() == 0) {
+        // Our output is what is full: wait for the client to read it.
+        c.backlog.assign(data.begin(), data.end());
+        return true;
+      }
+    }
+    return true;
   }
 
   void end_of_stream(Client& c) {

@@ -74,6 +74,15 @@ struct CommonOptions {
   // Handshake messages longer than this are rejected with illegal_parameter (RFC 8446
   // sets no limit; this bounds the memory a peer can make us hold).
   size_t max_handshake_message = 64 * 1024;
+  // Back-pressure (what a peer can make us hold when the application does not keep up).
+  // receive() stops taking bytes, at a record boundary, while the application has
+  // read_buffer_limit bytes or more of received data unread, or while more than
+  // output_limit bytes wait in pending_output(); it says how much it took. So the read
+  // buffer never exceeds read_buffer_limit plus one record (2^14 bytes), and what the peer
+  // makes us send (KeyUpdate responses, alerts) stops growing when the peer does not read.
+  // A few records each by default. Data the application itself writes is always queued.
+  size_t read_buffer_limit = 32 * 1024;
+  size_t output_limit = 64 * 1024;
   // Randomness and time; tests inject fixed ones. Null means the system's.
   std::shared_ptr<RandomSource> random;
   std::function<std::time_t()> clock;

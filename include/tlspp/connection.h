@@ -80,9 +80,18 @@ class Connection {
   Connection& operator=(Connection&&) noexcept;
   ~Connection();
 
-  // Processes bytes received from the peer. On a fatal error returns it, queues the alert
-  // for the peer (send pending_output() before closing the socket), and stays failed.
-  [[nodiscard]] Status receive(ByteView data);
+  // Processes bytes received from the peer and returns how many it took: all of them,
+  // unless the application has CommonOptions::read_buffer_limit bytes unread or more than
+  // output_limit bytes wait in pending_output(). Then it stops at a record boundary and
+  // the rest must be offered again once read() or sending made room (stop reading the
+  // socket meanwhile: that is the back-pressure that bounds what a peer can make us hold).
+  // Bytes after the peer's close_notify are taken and ignored. On a fatal error returns it,
+  // queues the alert for the peer (send pending_output() before closing the socket), and
+  // stays failed.
+  [[nodiscard]] Result<size_t> receive(ByteView data);
+  // Received bytes held until the rest of their record or handshake message arrives (a
+  // server may put a deadline on a peer that stalls with a message half sent).
+  [[nodiscard]] size_t buffered_input() const;
   // Bytes waiting to be sent to the peer; valid until the next call on this connection.
   [[nodiscard]] ByteView pending_output() const;
   // Marks the first n bytes of pending_output() as sent.

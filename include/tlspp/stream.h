@@ -42,6 +42,10 @@ class Stream {
   // Runs a client handshake on `fd`, an already connected stream socket (takes it over).
   [[nodiscard]] static Result<Stream> connect_fd(std::shared_ptr<const ClientConfig> config, int fd,
                                                  const ServerName& server_name);
+  // The same, offering to resume `ticket`'s session (ClientConnection::create says when the
+  // ticket is offered; a full handshake follows when it is not, or when the server declines).
+  [[nodiscard]] static Result<Stream> connect_fd(std::shared_ptr<const ClientConfig> config, int fd,
+                                                 const ServerName& server_name, const SessionTicket& ticket);
   // Runs a server handshake on `fd`, an accepted stream socket (takes it over).
   [[nodiscard]] static Result<Stream> accept(std::shared_ptr<const ServerConfig> config, int fd);
 
@@ -78,10 +82,15 @@ class Stream {
   [[nodiscard]] static Result<Stream> handshake(Connection conn, int fd);
   [[nodiscard]] Status flush();
   [[nodiscard]] Error explain_send_failure(Error send_error);
+  // Hands received bytes to the connection; what it does not take waits in backlog_.
+  [[nodiscard]] Status offer(ByteView data);
 
   Connection conn_;
   int fd_ = -1;
   bool eof_ = false;  // the peer closed its sending half of TCP
+  // Received bytes the connection did not take yet (its read buffer was full): offered
+  // again, before any new recv(), once the application has read.
+  Bytes backlog_;
 };
 
 }  // namespace tlspp

@@ -148,23 +148,26 @@ Status Connection::Core::start() {
   return {};
 }
 
-Status Connection::Core::receive(ByteView data) {
+Result<size_t> Connection::Core::receive(ByteView data) {
   if (error) return std::unexpected(*error);
+  const size_t offered = data.size();
   // One path for every record. Once connected, whole records are read where the caller has
   // them and application data is decrypted straight into the read buffer; before that, and
   // for a record split across calls, the deframer buffers one record at a time.
   while (!peer_closed) {
+    // Back-pressure: no more records while the application is behind on reading or sending.
+    if (app_in.size() >= options.read_buffer_limit || out.size() > options.output_limit) break;
     auto next = deframer.next(data, handshake_done);
     if (!next) return fatal(next.error());
     if (!*next) break;
     if (auto s = process_record(**next); !s) return fatal(s.error());
     if (error) return std::unexpected(*error);
   }
-  // RFC 8446 §6.1: data received after a closure alert is ignored.
   if (auto s = flush_handshake(); !s) return fatal(s.error());
   // An idle connection keeps no receive buffer (DESIGN.md: quiet connections cost little).
   deframer.release_if_empty();
-  return {};
+  // RFC 8446 §6.1: data received after a closure alert is ignored (and so taken).
+  return peer_closed ? offered : offered - data.size();
 }
 
 Status Connection::Core::process_record(const record::Record& rec) {
@@ -365,6 +368,7 @@ Status Connection::Core::key_update(bool request_peer) {
 }
 
 void Connection::Core::send_message(MessageInfo what, ByteView message, handshake::Details details) {
+  if (what.type == MessageType::key_update) key_update_queued = true;
   hs_out.insert(hs_out.end(), message.begin(), message.end());
   if (tracing()) message_event(EventType::message_sent, what, message.size(), std::move(details));
 }
@@ -374,6 +378,10 @@ Status Connection::Core::flush_handshake() {
   // A flight leaves coalesced into as few records as the size limit allows.
   TLSPP_TRY(record::write_records(ContentType::handshake, hs_out, record::kMaxPlaintext, &write_prot, out));
   hs_out.clear();
+  if (key_update_queued) {
+    key_update_queued = false;
+    key_update_end = output_sent + out.size();
+  }
   return {};
 }
 
@@ -439,6 +447,7 @@ Status Connection::Core::maybe_auto_key_update() {
 }
 
 Status Connection::Core::write_app_records(ByteView data) {
+  if (connected && !data.empty()) connected->application_data_sent();
   while (!data.empty()) {
     TLSPP_TRY(maybe_auto_key_update());
     const size_t n = std::min(data.size(), record::kMaxPlaintext);
@@ -503,10 +512,13 @@ Connection::Connection(Connection&&) noexcept = default;
 Connection& Connection::operator=(Connection&&) noexcept = default;
 Connection::~Connection() = default;
 
-Status Connection::receive(ByteView data) { return core_->receive(data); }
+Result<size_t> Connection::receive(ByteView data) { return core_->receive(data); }
+size_t Connection::buffered_input() const { return core_->deframer.buffered() + core_->hs_in.size(); }
 ByteView Connection::pending_output() const { return core_->out.view(); }
 void Connection::consume_output(size_t n) {
-  core_->out.consume(std::min(n, core_->out.size()));
+  n = std::min(n, core_->out.size());
+  core_->output_sent += n;
+  core_->out.consume(n);
   core_->out.release_if_empty();
 }
 Status Connection::write(ByteView plaintext) { return core_->write(plaintext); }

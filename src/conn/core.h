@@ -20,7 +20,7 @@ struct Connection::Core final : handshake::Io {
   ~Core() override;
 
   // --- the public API, forwarded by Connection ---
-  [[nodiscard]] Status receive(ByteView data);
+  [[nodiscard]] Result<size_t> receive(ByteView data);
   [[nodiscard]] Status write(ByteView plaintext);
   [[nodiscard]] size_t read(MutByteView out);
   void close();
@@ -39,6 +39,9 @@ struct Connection::Core final : handshake::Io {
   void session_received(SessionTicket ticket) override { tickets.push_back(std::move(ticket)); }
   void message_received(MessageInfo what, size_t size, handshake::Details details) override;
   [[nodiscard]] bool tracing() const override { return static_cast<bool>(options.on_event); }
+  [[nodiscard]] bool key_update_unsent() const override {
+    return key_update_queued || key_update_end > output_sent;
+  }
   Negotiated& negotiated() override { return negotiated_; }
   RandomSource& random() override;
   [[nodiscard]] std::time_t now() override;
@@ -73,6 +76,11 @@ struct Connection::Core final : handshake::Io {
   unsigned empty_records = 0;      // consecutive records carrying nothing
   unsigned warning_alerts = 0;     // user_canceled alerts (the only non-fatal kind)
   uint64_t records_written_since_key = 0;
+  // Output bookkeeping for KeyUpdate coalescing: bytes of `out` handed to the network so
+  // far, and where in that stream our last KeyUpdate record ends.
+  uint64_t output_sent = 0;
+  uint64_t key_update_end = 0;
+  bool key_update_queued = false;  // in hs_out, not yet framed
 
  private:
   // Events, delivered to options.on_event when there is one. `event` fills what every

@@ -69,6 +69,8 @@ class Io {
   virtual void message_received(MessageInfo what, size_t size, Details details) = 0;
   // Whether anyone listens to events; details are only worth building when true.
   [[nodiscard]] virtual bool tracing() const = 0;
+  // Whether our last KeyUpdate is still waiting to be handed to the network.
+  [[nodiscard]] virtual bool key_update_unsent() const { return false; }
 
   virtual Negotiated& negotiated() = 0;
   virtual RandomSource& random() = 0;
@@ -116,6 +118,8 @@ class Connected {
   [[nodiscard]] virtual Status update_keys(Io& io, bool request_peer) = 0;
   // Application data arrived: the peer is making progress (resets flood limits).
   virtual void application_data_received() {}
+  // We sent application data (a KeyUpdate request after it needs a response of its own).
+  virtual void application_data_sent() {}
   // RFC 8446 §7.5 / RFC 5705.
   [[nodiscard]] virtual Status export_keying_material(std::string_view label, ByteView context,
                                                       MutByteView out) const = 0;

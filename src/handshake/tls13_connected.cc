@@ -59,11 +59,13 @@ class Tls13Connected final : public Connected {
                                           : wire::KeyUpdateRequest::update_not_requested};
     TLSPP_TRY_ASSIGN(const Bytes msg, wire::encode_message(ku));
     io.send_message({MessageType::key_update}, msg, io.tracing() ? request_details(request_peer) : Details{});
+    silent_since_update_ = true;
     write_ = keysched::next_traffic_secret(hash_, write_.view());
     return install_tls13_keys(io, Direction::write, KeyEpoch::application, aead_, hash_, write_.view(), {}, true);
   }
 
   void application_data_received() override { key_updates_ = 0; }
+  void application_data_sent() override { silent_since_update_ = false; }
 
   Status export_keying_material(std::string_view label, ByteView context, MutByteView out) const override {
     return keysched::export_keying_material(hash_, exporter_.view(), label, context, out);
@@ -84,8 +86,13 @@ class Tls13Connected final : public Connected {
     read_ = keysched::next_traffic_secret(hash_, read_.view());
     TLSPP_TRY(install_tls13_keys(io, Direction::read, KeyEpoch::application, aead_, hash_, read_.view(), {}, true));
     // "If the request_update field is set to "update_requested", then the receiver MUST send
-    // a KeyUpdate of its own with request_update set to "update_not_requested"".
-    if (requested) TLSPP_TRY(update_keys(io, false));
+    // a KeyUpdate of its own with request_update set to "update_not_requested" prior to
+    // sending its next Application Data record", which "causes an implementation which
+    // receives multiple KeyUpdates while it is silent to respond with a single update":
+    // requests after our last KeyUpdate, with no application data sent since, are answered
+    // by it when it has not left yet: it goes to the peer after this request. (So a peer
+    // that never reads cannot make us queue one KeyUpdate per request.)
+    if (requested && !(silent_since_update_ && io.key_update_unsent())) TLSPP_TRY(update_keys(io, false));
     return {};
   }
 
@@ -130,6 +137,7 @@ class Tls13Connected final : public Connected {
   crypto::AeadAlg aead_;
   crypto::Secret read_, write_, exporter_, resumption_;
   unsigned key_updates_ = 0;
+  bool silent_since_update_ = false;  // no application data sent since our last KeyUpdate
 };
 
 }  // namespace

@@ -57,6 +57,16 @@ Result<Stream> Stream::connect_fd(std::shared_ptr<const ClientConfig> config, in
   return handshake(std::move(*conn), fd);
 }
 
+Result<Stream> Stream::connect_fd(std::shared_ptr<const ClientConfig> config, int fd, const ServerName& server_name,
+                                  const SessionTicket& ticket) {
+  auto conn = ClientConnection::create(std::move(config), server_name, ticket);
+  if (!conn) {
+    ::close(fd);
+    return fail(conn.error());
+  }
+  return handshake(std::move(*conn), fd);
+}
+
 Result<Stream> Stream::accept(std::shared_ptr<const ServerConfig> config, int fd) {
   auto conn = ServerConnection::create(std::move(config));
   if (!conn) {
@@ -102,11 +112,27 @@ Error Stream::explain_send_failure(Error send_error) {
     const ssize_t n = ::recv(fd_, buf, sizeof buf, MSG_DONTWAIT);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) return send_error;
-    if (auto s = conn_.receive(ByteView(buf, static_cast<size_t>(n))); !s) return s.error();
+    if (auto s = offer(ByteView(buf, static_cast<size_t>(n))); !s) return s.error();
   }
 }
 
+Status Stream::offer(ByteView data) {
+  auto taken = conn_.receive(data);
+  if (!taken) return fail(taken.error());
+  backlog_.insert(backlog_.end(), data.begin() + static_cast<std::ptrdiff_t>(*taken), data.end());
+  return {};
+}
+
 Result<size_t> Stream::receive_once() {
+  if (!backlog_.empty()) {
+    // What the connection could not take last time comes before anything newer.
+    const Bytes pending = std::exchange(backlog_, {});
+    const Status received = offer(pending);
+    const Status flushed = flush();
+    if (!received) return fail(received.error());
+    if (!flushed) return fail(flushed.error());
+    return pending.size();
+  }
   if (eof_) return size_t{0};
   uint8_t buf[kRecvBuffer];
   auto n = io::recv_some(fd_, buf);
@@ -115,7 +141,7 @@ Result<size_t> Stream::receive_once() {
     eof_ = true;
     return size_t{0};
   }
-  const Status received = conn_.receive(ByteView(buf, *n));
+  const Status received = offer(ByteView(buf, *n));
   // Send the reply (or, after an error, the alert) before reporting anything.
   const Status flushed = flush();
   if (!received) return fail(received.error());

@@ -10,6 +10,7 @@
 #include "keysched/tls12.h"
 #include "keysched/tls13.h"
 #include "support/record_keys.h"
+#include "support/tls_pair.h"
 #include "wire/messages.h"
 
 namespace tlspp::test {
@@ -466,7 +467,7 @@ Status Mitm::send(Dir dir, std::vector<Bytes> records) {
   Bytes all;
   for (const Bytes& r : records) all.insert(all.end(), r.begin(), r.end());
   if (all.empty()) return {};
-  return to.receive(all);
+  return offer_all(to, all);
 }
 
 Status Mitm::step(Dir dir) {
@@ -515,7 +516,8 @@ namespace {
 
 std::string show(const std::optional<Error>& e) { return e ? e->to_string() : std::string("(no error)"); }
 
-void expect_same_error(const Error& want, const Status& got, const char* call) {
+template <typename T>
+void expect_same_error(const Error& want, const Result<T>& got, const char* call) {
   if (got) {
     ADD_FAILURE() << call << " succeeded on a failed connection";
     return;

@@ -36,6 +36,9 @@ struct PairOptions {
 // Server options serving the shared PKI's leaf for `type`.
 [[nodiscard]] ServerOptions server_options_for(crypto::KeyType type);
 
+// Hands `bytes` to `to`, failing when it does not take them all (its read buffer is full).
+[[nodiscard]] Status offer_all(Connection& to, ByteView bytes);
+
 // Moves bytes both ways until neither side has anything to send. Returns the first
 // error of either side (the client's first), or success.
 Status pump(Connection& client, Connection& server, int max_rounds = 100);
