@@ -184,10 +184,23 @@ World& world() {
 // Feeds `data` to `conn` (in chunks when chunk > 0), discarding its output, and checks
 // the error contract.
 void feed(Connection& conn, const uint8_t* data, size_t size, size_t chunk) {
+  static const ClientOptions conn_limits;  // the fuzzed connections keep the default limits
   conn.consume_output(conn.pending_output().size());
   const size_t step = chunk ? chunk : (size ? size : 1);
-  for (size_t off = 0; off < size; off += step) {
-    const auto s = conn.receive(ByteView(data + off, std::min(step, size - off)));
+  for (size_t off = 0; off < size;) {
+    const size_t len = std::min(step, size - off);
+    const auto s = conn.receive(ByteView(data + off, len));
+    if (s) {
+      // Back-pressure contract: all taken, or the read buffer or the output is full.
+      if (*s > len) broken("receive() took more than it was given");
+      if (*s < len && conn.readable() < conn_limits.read_buffer_limit &&
+          conn.pending_output().size() <= conn_limits.output_limit)
+        broken("receive() stopped with room in both buffers");
+      off += *s;
+      uint8_t sink[4096];
+      while (conn.read(sink) > 0) {
+      }
+    }
     if (!s) {
       if (!conn.error() || conn.error()->message != s.error().message) broken("receive() error differs from error()");
       if (s.error().message.empty()) broken("an error without a message");
