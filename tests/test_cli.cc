@@ -5,6 +5,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -1084,9 +1085,9 @@ size_t count_of(const std::string& s, const std::string& what) {
 }
 
 TEST(Cli, ReconnectMakesThatManyMoreConnections) {
-  // Over TLS 1.3 `tlspp server` issues no tickets, so nothing can be resumed: three full
+  // `tlspp server --tickets 0` issues no tickets, so nothing can be resumed: three full
   // handshakes.
-  Server server({"--http"});
+  Server server({"--http", "--tickets", "0"});
   ASSERT_NE(server.port(), 0) << server.log();
   const auto o = run_cli(client_args(server, {"--summary", "--reconnect", "2", "--request",
                                               "GET / HTTP/1.0\\r\\n\\r\\n"}));
@@ -1106,10 +1107,59 @@ TEST(Cli, ReconnectMakesThatManyMoreConnections) {
   for (int i = 0; i < 3; ++i) ASSERT_TRUE(server.read_err_until(" resumed=no in=", 10s)) << i << ": " << server.log();
 }
 
+TEST(Cli, ServerTicketsByDefaultLetReconnectsResume) {
+  // By default the server sends two tickets after a full handshake and one after a
+  // resumed one; the client offers each once: one full handshake, then resumptions.
+  Server server({"--http"});
+  ASSERT_NE(server.port(), 0) << server.log();
+  const auto o = run_cli(client_args(server, {"--summary", "--reconnect", "3", "--request",
+                                              "GET / HTTP/1.0\\r\\n\\r\\n"}));
+  ASSERT_EQ(o.status, 0) << o.err;
+  EXPECT_EQ(count_of(o.out, "\nprotocol: TLSv1.3\n"), 4u) << o.out;
+  EXPECT_EQ(count_of(o.out, "\nresumed: no\n"), 1u) << o.out;
+  EXPECT_EQ(count_of(o.out, "\nresumed: yes\n"), 3u) << o.out;
+  ASSERT_TRUE(server.read_err_until(" resumed=no in=", 10s)) << server.log();
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(server.read_err_until(" resumed=yes in=", 10s)) << i << ": " << server.log();
+}
+
+TEST(Cli, SessOutSavesSessionsThatSessInResumesInALaterRun) {
+  Server server({"--http"});
+  ASSERT_NE(server.port(), 0) << server.log();
+  const std::string file = ::testing::TempDir() + "tlspp-sessions-" + std::to_string(::getpid()) + ".txt";
+  std::remove(file.c_str());
+  const auto first = run_cli(client_args(server, {"--request", "GET / HTTP/1.0\\r\\n\\r\\n", "--sess-out", file}));
+  ASSERT_EQ(first.status, 0) << first.err;
+  EXPECT_NE(first.out.find("\nresumed: no\n"), std::string::npos) << first.out;
+  struct stat st {};
+  ASSERT_EQ(::stat(file.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u) << "the file holds resumption secrets";
+  std::ifstream in(file);
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(count_of(text, "tlspp-session 1\n"), 2u) << text;
+  EXPECT_NE(text.find("\nsecret "), std::string::npos) << text;
+  // A later run resumes from the file, and saves what is left plus the new ticket.
+  const auto second = run_cli(client_args(server, {"--request", "GET / HTTP/1.0\\r\\n\\r\\n", "--sess-in", file,
+                                                   "--sess-out", file}));
+  ASSERT_EQ(second.status, 0) << second.err;
+  EXPECT_NE(second.out.find("\nresumed: yes\n"), std::string::npos) << second.out;
+  std::ifstream again(file);
+  const std::string text2((std::istreambuf_iterator<char>(again)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(count_of(text2, "tlspp-session 1\n"), 2u) << text2;
+  // A file that is not sessions is an error naming the line.
+  {
+    std::ofstream out(file, std::ios::trunc);
+    out << "not a session\n";
+  }
+  const auto bad = run_cli(client_args(server, {"--request", "GET / HTTP/1.0\\r\\n\\r\\n", "--sess-in", file}));
+  EXPECT_EQ(bad.status, 1);
+  EXPECT_NE(bad.err.find("line 1"), std::string::npos) << bad.err;
+  std::remove(file.c_str());
+}
+
 TEST(Cli, ReconnectResumesATls12SessionById) {
   // Over TLS 1.2 `tlspp server` keeps sessions by ID (no tickets needed): the second and
   // third connections resume the first one's session.
-  Server server({"--http", "--tls1.2"});
+  Server server({"--http", "--tls1.2", "--tickets", "0"});
   ASSERT_NE(server.port(), 0) << server.log();
   const auto o = run_cli(client_args(server, {"--summary", "--reconnect", "2", "--request",
                                               "GET / HTTP/1.0\\r\\n\\r\\n"}));
@@ -1146,9 +1196,9 @@ TEST(Cli, ReconnectStopsAtTheFirstFailure) {
   EXPECT_EQ(server.wait_exit(10s), 0) << server.log();
 }
 
-// A server in this process that issues session tickets (`tlspp server` has no option for
-// that): for each of `runs` connections it completes the handshake (its tickets follow
-// it), reads the request, answers whether the connection resumed a session, and closes.
+// A server in this process, with the library's own ticket settings: for each of `runs`
+// connections it completes the handshake (its tickets follow it), reads the request,
+// answers whether the connection resumed a session, and closes.
 class TicketServer {
  public:
   explicit TicketServer(int runs) {

@@ -489,6 +489,7 @@ TEST(Tls12Server, EventsNameTheMessages) {
   std::vector<std::pair<EventType, MessageType>> seen;
   std::vector<std::pair<std::string, std::string>> ske_details;
   auto s = test::server_options_for(KeyType::ec_p256);
+  s.tickets = 0;  // the flow without RFC 5077's NewSessionTicket
   s.on_event = [&](const Event& e) {
     if (e.type != EventType::message_sent && e.type != EventType::message_received) return;
     seen.emplace_back(e.type, e.message.type);
@@ -621,7 +622,9 @@ void expect_resumed(const Run& r) {
 }
 
 TEST(Tls12Resumption, BySessionId) {
-  const auto cfg = config_of(test::server_options_for(KeyType::ec_p256));
+  auto s = test::server_options_for(KeyType::ec_p256);
+  s.tickets = 0;  // no RFC 5077 tickets: the session ID is what resumes
+  const auto cfg = config_of(s);
   auto ctx = client_ctx({});
   auto r = resume_after(cfg, ctx.get());
   unsigned id_len = 0;
@@ -679,6 +682,7 @@ TEST(Tls12Resumption, SessionIdWhenTheClientAsksForNoTicket) {
 TEST(Tls12Resumption, NoSessionIdWithoutACache) {
   auto s = test::server_options_for(KeyType::ec_p256);
   s.session_cache_size = 0;
+  s.tickets = 0;
   auto ctx = client_ctx({});
   auto r = resume_after(config_of(s), ctx.get());
   unsigned id_len = 1;
@@ -1066,15 +1070,16 @@ TEST(Tls12SessionCache, BoundedOldestFirstAndExpiring) {
 
 TEST(Tls12Tickets, KindsNeverConfuseEachOther) {
   FixedRandom random;
-  const Bytes key(32, 5);
+  const handshake::TicketKeys keys(crypto::Secret(Bytes(32, 5)), 3600, nullptr);
+  const handshake::TicketKeys others(crypto::Secret(Bytes(32, 6)), 3600, nullptr);
   auto s = session_named("example.com");
   s.alpn = "h2";
   s.peer = {"CN=client", "ECDSA P-256", true};
-  const Bytes t12 = handshake::seal_ticket(key, random, handshake::TicketKind::tls12, s);
-  const Bytes t13 = handshake::seal_ticket(key, random, handshake::TicketKind::tls13, s);
+  const Bytes t12 = keys.seal(random, handshake::TicketKind::tls12, s, 1000);
+  const Bytes t13 = keys.seal(random, handshake::TicketKind::tls13, s, 1000);
   ASSERT_FALSE(t12.empty());
   ASSERT_FALSE(t13.empty());
-  auto back = handshake::open_ticket(key, handshake::TicketKind::tls12, 1010, t12);
+  auto back = keys.open(handshake::TicketKind::tls12, 1010, t12);
   ASSERT_TRUE(back);
   EXPECT_EQ(back->server_name, "example.com");
   EXPECT_EQ(back->alpn, "h2");
@@ -1082,14 +1087,14 @@ TEST(Tls12Tickets, KindsNeverConfuseEachOther) {
   EXPECT_TRUE(back->peer.verified);
   EXPECT_TRUE(back->extended_master_secret);
   EXPECT_EQ(Bytes(back->secret.view().begin(), back->secret.view().end()), Bytes(48, 0x42));
-  EXPECT_FALSE(handshake::open_ticket(key, handshake::TicketKind::tls13, 1010, t12));
-  EXPECT_FALSE(handshake::open_ticket(key, handshake::TicketKind::tls12, 1010, t13));
-  EXPECT_TRUE(handshake::open_ticket(key, handshake::TicketKind::tls13, 1010, t13));
-  EXPECT_FALSE(handshake::open_ticket(key, handshake::TicketKind::tls12, 1061, t12));  // expired
-  EXPECT_FALSE(handshake::open_ticket(Bytes(32, 6), handshake::TicketKind::tls12, 1010, t12));
+  EXPECT_FALSE(keys.open(handshake::TicketKind::tls13, 1010, t12));
+  EXPECT_FALSE(keys.open(handshake::TicketKind::tls12, 1010, t13));
+  EXPECT_TRUE(keys.open(handshake::TicketKind::tls13, 1010, t13));
+  EXPECT_FALSE(keys.open(handshake::TicketKind::tls12, 1061, t12));  // expired
+  EXPECT_FALSE(others.open(handshake::TicketKind::tls12, 1010, t12));
   Bytes tampered = t12;
   tampered[20] ^= 1;
-  EXPECT_FALSE(handshake::open_ticket(key, handshake::TicketKind::tls12, 1010, tampered));
+  EXPECT_FALSE(keys.open(handshake::TicketKind::tls12, 1010, tampered));
 }
 
 }  // namespace

@@ -21,6 +21,7 @@
 #include "options.h"
 #include "summary.h"
 #include "tlspp/connection.h"
+#include "tlspp/session_store.h"
 #include "tlspp/stream.h"
 #include "trace.h"
 
@@ -33,6 +34,7 @@ const Command kClient{
     "client",
     "client HOST:PORT [--servername NAME] [--ca FILE ... | --insecure] [--alpn LIST] [--groups LIST] "
     "[--tls1.2 | --tls1.3 | --min-version V --max-version V] [--ciphers LIST] [--request STRING [--reconnect N]] "
+    "[--sess-in FILE] [--sess-out FILE] "
     "[--timeout SECONDS | --stay-open] [--summary] [--keylog FILE] "
     "[--cert FILE --key FILE] [--trace[=text|mermaid]]",
     "connect to a TLS server; send stdin (or --request) and print what comes back", &run};
@@ -62,7 +64,12 @@ const FlagSpec kFlags[] = {
      "closes."},
     {"--reconnect", true, false, "N",
      "after the first connection ends cleanly, connect N more times (1 to 1000), sending --request again, each time "
-     "offering the newest session the server gave (needs --request)."},
+     "offering the newest unused session the server gave (needs --request)."},
+    {"--sess-in", true, false, "FILE",
+     "resume a session saved by --sess-out (the newest one for this server name that is still valid)."},
+    {"--sess-out", true, false, "FILE",
+     "when done, write the sessions received and not used up to FILE (mode 0600: it holds their secrets; the format "
+     "is in include/tlspp/session_store.h)."},
     {"--timeout", true, false, "SECONDS",
      "once the input has ended, how long the server may stay silent before the client stops waiting for it to "
      "close (default 10; fractions allowed)."},
@@ -90,11 +97,13 @@ const char kNotes[] =
     "the client sends close_notify at once (a half-close: the answer is still read), so that echo\n"
     "servers know it is done. A server that ends TCP without close_notify may have had its data cut\n"
     "short by an attacker (RFC 8446 6.1): the client warns and exits 1.\n"
-    "Resumption: with --reconnect N, once a connection has ended cleanly the client opens the next\n"
-    "one, up to N more, offering the newest session received so far (stdin is read only once, so\n"
-    "--reconnect needs --request). Each connection's reply goes to stdout in turn, and with\n"
-    "--summary each prints its own summary, whose 'resumed:' line says whether the server took the\n"
-    "session. The first connection that fails ends the run.\n"
+    "Resumption: the client keeps the sessions servers give it (TLS 1.3 tickets, TLS 1.2 sessions)\n"
+    "and offers each ticket once, the newest first. With --reconnect N, once a connection has ended\n"
+    "cleanly the client opens the next one, up to N more (stdin is read only once, so --reconnect\n"
+    "needs --request). --sess-in FILE starts from sessions saved by an earlier run's --sess-out\n"
+    "FILE. Each connection's reply goes to stdout in turn, and with --summary each prints its own\n"
+    "summary, whose 'resumed:' line says whether the server took the session. The first connection\n"
+    "that fails ends the run (--sess-out is still written).\n"
     "Exit status: 0 after a clean close (of every connection), 1 on any failure, 2 on a usage error.";
 
 
@@ -135,25 +144,15 @@ struct Plan {
   long timeout_ms = kDefaultTimeoutMs;
 };
 
-// One connection from connect to close. `resume` is offered when given; the sessions the
-// server handed out on this connection are appended to `sessions`. Returns the exit status.
-int converse(const std::shared_ptr<const ClientConfig>& config, const ServerName& server_name, const Plan& plan,
-             const SessionTicket* resume, std::vector<SessionTicket>& sessions) {
+// One connection from connect to close. The configuration's session store supplies the
+// session to offer and keeps the ones this connection brings (TLS 1.3 tickets arrive after
+// the handshake, with the data). Returns the exit status.
+int converse(const std::shared_ptr<const ClientConfig>& config, const ServerName& server_name, const Plan& plan) {
   auto fd = io::connect_tcp(plan.endpoint.host, plan.endpoint.port);
   if (!fd) return fail_with(describe(fd.error()));
-  auto link = resume ? Stream::connect_fd(config, *fd, server_name, *resume)
-                     : Stream::connect_fd(config, *fd, server_name);
+  auto link = Stream::connect_fd(config, *fd, server_name);
   if (!link) return fail_with("handshake failed: " + describe(link.error()));
   Connection& conn = link->connection();
-  // Whatever way this connection ends, the sessions it brought are kept (TLS 1.3 tickets
-  // arrive after the handshake, with the data).
-  struct Keep {
-    Connection& conn;
-    std::vector<SessionTicket>& into;
-    ~Keep() {
-      for (auto& t : conn.take_session_tickets()) into.push_back(std::move(t));
-    }
-  } keep{conn, sessions};
 
   if (plan.summary) std::fputs(format_summary(summarize(conn, Side::client)).c_str(), stderr);
 
@@ -310,6 +309,20 @@ int run(const std::vector<std::string>& argv) {
     options.client_certificates.push_back(std::move(pair));
   }
   if (auto s = apply_common_options(*args, options); !s) return usage_error(kClient, s.error().message);
+  // Sessions: kept in a store, offered once each, the newest first.
+  auto store = std::make_shared<MemorySessionStore>();
+  options.session_store = store;
+  if (auto in = args->value("--sess-in")) {
+    auto text = read_text_file(*in);
+    if (!text) return fail_with("--sess-in: " + describe(text.error()));
+    auto sessions = decode_sessions(*text);
+    if (!sessions) return fail_with("--sess-in " + *in + ": " + describe(sessions.error()));
+    for (auto& s : *sessions) {
+      const std::string name = s.server_name;
+      store->put(name, std::move(s));
+    }
+  }
+  const std::optional<std::string> sess_out = args->value("--sess-out");
 
   // --trace[=text|mermaid]: each session drawn from its connection's events, on stderr
   // when it ends (however it ends: a failed handshake is traced too).
@@ -345,18 +358,18 @@ int run(const std::vector<std::string>& argv) {
   const auto server_name = ServerName::parse(args->value("--servername").value_or(endpoint->host));
   if (!server_name) return usage_error(kClient, describe(server_name.error()));
 
-  std::optional<SessionTicket> newest;  // the last session any connection received
-  for (long i = 0; i <= reconnects; ++i) {
-    std::vector<SessionTicket> sessions;
-    int rc;
-    {
-      const TracePrinter printer{recorder, trace_format};
-      rc = converse(*config, *server_name, plan, newest ? &*newest : nullptr, sessions);
-    }
-    if (rc != 0) return rc;
-    if (!sessions.empty()) newest = std::move(sessions.back());
+  int rc = 0;
+  for (long i = 0; i <= reconnects && rc == 0; ++i) {
+    const TracePrinter printer{recorder, trace_format};
+    rc = converse(*config, *server_name, plan);
   }
-  return 0;
+  if (sess_out) {
+    if (auto s = write_private_file(*sess_out, encode_sessions(store->take_all())); !s) {
+      std::fprintf(stderr, "tlspp client: --sess-out: %s\n", describe(s.error()).c_str());
+      return 1;
+    }
+  }
+  return rc;
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <csignal>
@@ -54,6 +55,9 @@ const FlagSpec kFlags[] = {
      "--client-ca."},
     {"--client-ca", true, false, "FILE",
      "verify client certificates against the CAs of this PEM file (may be repeated; needs --client-auth).", true},
+    {"--tickets", true, false, "N",
+     "TLS 1.3 session tickets sent after each full handshake (default 2; one after a resumed one; 0: none, and no "
+     "TLS 1.2 tickets either)."},
     {"--max-connections", true, false, "N", "serve at most N connections at once; more wait to be accepted (default: no limit)."},
     {"--exit-after", true, false, "N", "exit once N connections have been accepted and have ended."},
     {"--trace", false, false, "", "print every connection's messages and keys to stderr as they happen, prefixed [ID]."},
@@ -77,7 +81,7 @@ const Command kServer{
     "server",
     "server [--listen ADDR:PORT] --cert FILE --key FILE [--cert FILE --key FILE ...] [--alpn LIST] "
     "[--groups LIST] [--tls1.2 | --tls1.3 | --min-version V --max-version V] [--ciphers LIST] [--http | --echo] [--keylog FILE] "
-    "[--client-auth optional|required --client-ca FILE ...] [--max-connections N] [--exit-after N] [--trace] "
+    "[--client-auth optional|required --client-ca FILE ...] [--tickets N] [--max-connections N] [--exit-after N] [--trace] "
     "[--quiet]",
     "serve TLS on ADDR:PORT (default 127.0.0.1:8443) from one event loop; answer HTTP with the "
     "connection's parameters (--http, the default) or echo (--echo)",
@@ -529,6 +533,12 @@ int run(const std::vector<std::string>& argv) {
     return usage_error(kServer, "--client-ca is used only to verify client certificates, which are asked for only with "
                                 "--client-auth optional or required");
   if (auto s = apply_common_options(*args, options); !s) return usage_error(kServer, s.error().message);
+  if (args->has("--tickets")) {
+    auto tickets = parse_count(*args, "--tickets");
+    if (!tickets || *tickets > 16) return usage_error(kServer, "--tickets takes a number from 0 to 16");
+    options.tickets = static_cast<unsigned>(*tickets);
+    options.tickets_after_resumption = std::min(options.tickets, 1u);
+  }
   // --http speaks HTTP/1.x and nothing else: selecting h2 (say) would promise a protocol
   // the server then does not speak (RFC 7301 §3.2: the server selects what it will use).
   std::vector<std::string> not_offered;

@@ -5,6 +5,13 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 namespace tlspp::cli {
 
@@ -248,6 +255,42 @@ int usage_error(const Command& command, const std::string& message) {
   std::fprintf(stderr, "tlspp %s: %s\nusage: tlspp %s\n(tlspp %s --help describes every option)\n", command.name,
                message.c_str(), command.usage, command.name);
   return 2;
+}
+
+Result<std::string> read_text_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return fail(Error(ErrorKind::io, AlertDescription::internal_error, "cannot read " + path + ": " + std::strerror(errno)));
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+Status write_private_file(const std::string& path, std::string_view text) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  const auto failed = [&](const char* what) {
+    return fail(Error(ErrorKind::io, AlertDescription::internal_error,
+                      std::string("cannot ") + what + " " + path + ": " + std::strerror(errno)));
+  };
+  if (fd < 0) return failed("create");
+  // An existing file keeps its mode through O_TRUNC: narrow it before writing the secrets.
+  if (::fchmod(fd, 0600) != 0) {
+    const Status s = failed("restrict");
+    ::close(fd);
+    return s;
+  }
+  size_t done = 0;
+  while (done < text.size()) {
+    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      const Status s = failed("write");
+      ::close(fd);
+      return s;
+    }
+    done += static_cast<size_t>(n);
+  }
+  if (::close(fd) != 0) return failed("close");
+  return {};
 }
 
 }  // namespace tlspp::cli

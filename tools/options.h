@@ -75,6 +75,12 @@ int print_help(const Command& command, std::span<const FlagSpec> spec, const cha
 // One line for a human: the alert name only where one was involved.
 [[nodiscard]] std::string describe(const Error& e);
 
+// A whole file as text (an io error naming the file when it cannot be read).
+[[nodiscard]] Result<std::string> read_text_file(const std::string& path);
+// Writes `text` to `path`, created or truncated, readable by its owner only (mode 0600,
+// also when the file existed): for files holding secrets.
+[[nodiscard]] Status write_private_file(const std::string& path, std::string_view text);
+
 // Prints "tlspp NAME: MESSAGE", the command's usage line and a pointer to --help to stderr;
 // returns exit code 2.
 int usage_error(const Command& command, const std::string& message);

@@ -17,6 +17,7 @@
 #include "tlspp/error.h"
 #include "tlspp/events.h"
 #include "tlspp/random.h"
+#include "tlspp/secret.h"
 #include "tlspp/types.h"
 
 namespace tlspp {
@@ -95,6 +96,8 @@ struct CommonOptions {
   EventCallback on_event;
 };
 
+class SessionStore;  // tlspp/session_store.h
+
 struct ClientOptions : CommonOptions {
   // Trust anchors: PEM files. When empty and use_system_roots is true, the system bundle
   // /etc/ssl/certs/ca-certificates.crt is used.
@@ -111,9 +114,26 @@ struct ClientOptions : CommonOptions {
   // Send a legacy_session_id and a ChangeCipherSpec (RFC 8446 Appendix D.4). Default on,
   // as middleboxes in the wild expect it.
   bool middlebox_compat = true;
+  // Where connections keep the sessions servers give them and find one to resume
+  // (tlspp/session_store.h; e.g. a MemorySessionStore). None by default: then sessions go to
+  // take_session_tickets() and are resumed only when passed to ClientConnection::create.
+  std::shared_ptr<SessionStore> session_store;
 };
 
 enum class ClientAuth : uint8_t { none, optional, required };
+
+// Where session ticket keys come from when servers must share them (a fleet behind one name
+// that should resume each other's sessions) and no shared ServerOptions::ticket_key is
+// wanted: the 32-byte key of each rotation period, the same on every server of the fleet.
+// tlspp_redis has one that keeps the keys in Redis. Called from many connections at once.
+class TicketKeySource {
+ public:
+  virtual ~TicketKeySource() = default;
+  // The key of rotation period `period` (Unix time / ticket_key_rotation_seconds), or an
+  // empty value when it cannot be had: tickets of that period then neither seal nor open,
+  // and handshakes fall back to full ones.
+  [[nodiscard]] virtual SecretBytes key(uint64_t period) = 0;
+};
 
 struct ServerOptions : CommonOptions {
   // One or more certificate chains; chosen by SNI (matching a DNS name of the leaf), the
@@ -126,15 +146,22 @@ struct ServerOptions : CommonOptions {
   bool require_alpn_match = true;
   ClientAuth client_auth = ClientAuth::none;
   std::vector<std::string> client_ca_files;
-  // Number of NewSessionTickets sent after the handshake (0: none), and how long each
-  // lets a client resume (RFC 8446 §4.6.1: at most seven days).
-  unsigned tickets = 0;
+  // TLS 1.3 NewSessionTickets sent after a full handshake (0: none) and after a resumed
+  // one, and how long each lets a client resume (RFC 8446 §4.6.1: at most seven days).
+  unsigned tickets = 2;
+  unsigned tickets_after_resumption = 1;
   uint32_t ticket_lifetime_seconds = 7200;
-  // Tickets are sealed (AES-256-GCM) with this 32-byte key, so that the server keeps no
-  // session state; empty: a random key per configuration. Give several servers the same
-  // key to let a client resume on any of them. Like key_pem, wiped from the options the
-  // configuration keeps (options().ticket_key is empty).
+  // Tickets are sealed (AES-256-GCM), so that the server keeps no session state, with keys
+  // that rotate every ticket_key_rotation_seconds: the current period's key seals, it and the
+  // previous one open (so a ticket opens for at least one whole period; the lifetime may not
+  // exceed it). The period keys are derived (HKDF) from ticket_key, 32 bytes, or from a
+  // random key per configuration when it is empty: servers given the same ticket_key (and
+  // clocks) resume each other's sessions and rotate together. Like key_pem, ticket_key is
+  // wiped from the options the configuration keeps. ticket_key_source, when set, supplies
+  // the period keys instead.
   Bytes ticket_key;
+  uint32_t ticket_key_rotation_seconds = 6 * 3600;
+  std::shared_ptr<TicketKeySource> ticket_key_source;
   // Accept resumption (PSK with (EC)DHE, RFC 8446 §4.2.11) from tickets this server issued.
   bool accept_resumption = true;
   // TLS 1.2 session IDs (RFC 5246 §7.4.1.2): sessions kept in memory for resumption, at most

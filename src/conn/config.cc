@@ -168,15 +168,25 @@ Result<std::shared_ptr<const ServerConfig>> ServerConfig::create(ServerOptions o
   c->impl_->random->fill(c->impl_->cookie_key.data());
   if (options.ticket_lifetime_seconds > 604800)
     return fail(Error::config("ticket lifetime over seven days (RFC 8446 §4.6.1)"));
+  if (options.ticket_key_rotation_seconds == 0)
+    return fail(Error::config("ticket_key_rotation_seconds must be at least 1"));
+  if (options.ticket_lifetime_seconds > options.ticket_key_rotation_seconds)
+    return fail(Error::config("ticket lifetime of " + std::to_string(options.ticket_lifetime_seconds) +
+                              " s exceeds the ticket key rotation period of " +
+                              std::to_string(options.ticket_key_rotation_seconds) +
+                              " s: tickets would stop opening before they expire"));
+  crypto::Secret master;
   if (!options.ticket_key.empty()) {
     if (options.ticket_key.size() != 32) return fail(Error::config("ticket_key must be 32 bytes"));
-    c->impl_->ticket_key = crypto::Secret(options.ticket_key);
+    master = crypto::Secret(options.ticket_key);
     crypto::secure_wipe(options.ticket_key.data(), options.ticket_key.size());
     Bytes().swap(options.ticket_key);
   } else {
-    c->impl_->ticket_key = crypto::Secret::zeros(32);
-    c->impl_->random->fill(c->impl_->ticket_key.data());
+    master = crypto::Secret::zeros(32);
+    c->impl_->random->fill(master.data());
   }
+  c->impl_->tickets = std::make_unique<handshake::TicketKeys>(std::move(master), options.ticket_key_rotation_seconds,
+                                                               options.ticket_key_source);
   if (options.session_cache_size > 0)
     c->impl_->session_cache = std::make_unique<handshake::SessionCache>(options.session_cache_size);
   wipe_key_material(options.certificates);
@@ -200,6 +210,7 @@ Result<ClientConnection> ClientConnection::create_resuming(std::shared_ptr<const
   const CommonOptions& opts = config->options();
   auto hs = handshake::make_client(config, server_name, ticket);
   auto core = std::make_unique<Core>(Side::client, opts, std::move(hs));
+  core->session_store = config->options().session_store;
   core->config_keepalive = config;
   TLSPP_TRY(core->start());
   return ClientConnection(std::move(core));

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <ctime>
 
+#include "tlspp/session_store.h"
 #include "wire/messages.h"
 
 namespace tlspp {
@@ -51,6 +52,15 @@ RandomSource& Connection::Core::random() {
 }
 
 std::time_t Connection::Core::now() { return options.clock ? options.clock() : std::time(nullptr); }
+
+void Connection::Core::session_received(SessionTicket ticket) {
+  if (session_store) {
+    const std::string name = ticket.server_name;
+    session_store->put(name, std::move(ticket));
+  } else {
+    tickets.push_back(std::move(ticket));
+  }
+}
 
 void Connection::Core::set_client_random(ByteView r) {
   std::memcpy(client_random, r.data(), std::min(r.size(), sizeof client_random));

@@ -36,7 +36,7 @@ struct Connection::Core final : handshake::Io {
   [[nodiscard]] Status install_keys(Direction direction, const handshake::TrafficKeys& keys) override;
   void log_secret(std::string_view label, ByteView secret) override;
   void handshake_complete(std::unique_ptr<handshake::Connected> connected) override;
-  void session_received(SessionTicket ticket) override { tickets.push_back(std::move(ticket)); }
+  void session_received(SessionTicket ticket) override;
   void message_received(MessageInfo what, size_t size, handshake::Details details) override;
   [[nodiscard]] bool tracing() const override { return static_cast<bool>(options.on_event); }
   [[nodiscard]] bool key_update_unsent() const override {
@@ -49,6 +49,7 @@ struct Connection::Core final : handshake::Io {
 
   // --- state ---
   std::shared_ptr<const void> config_keepalive;  // the configuration `options` belongs to
+  std::shared_ptr<SessionStore> session_store;   // a client's ClientOptions::session_store
   Side side;
   uint64_t id;  // Event::connection_id
   const CommonOptions& options;

@@ -7,6 +7,7 @@
 #include "keysched/tls13.h"
 #include "pki/certificate.h"
 #include "pki/verify.h"
+#include "tlspp/session_store.h"
 #include "wire/extensions.h"
 #include "wire/messages.h"
 
@@ -85,8 +86,17 @@ Status send_first_client_hello(Io& io, ClientOffer& o, const SessionTicket* sess
   io.random().fill(o.random);
   if (session && resumable(o, *session)) {
     o.ticket = *session;
-    if (session->version == ProtocolVersion::tls13) o.psk_hash = tls13_suite(session->cipher_suite)->hash;
+  } else if (!session && o.opts.session_store) {
+    // The store's newest session for this name that may still be resumed; the others it
+    // hands out first are of no use any more and are dropped.
+    while (auto kept = o.opts.session_store->take(o.server_name.str())) {
+      if (resumable(o, *kept)) {
+        o.ticket = std::move(*kept);
+        break;
+      }
+    }
   }
+  if (o.ticket && o.ticket->version == ProtocolVersion::tls13) o.psk_hash = tls13_suite(o.ticket->cipher_suite)->hash;
   if (o.ticket && o.ticket->version == ProtocolVersion::tls12 && !o.ticket->session_id.empty() &&
       o.ticket->session_id.size() <= 32) {
     // RFC 5246 §7.4.1.2: the ID of the session to resume.

@@ -41,8 +41,9 @@ struct ServerConfig::Impl {
   // Key of the HMAC that authenticates HelloRetryRequest cookies (RFC 8446 §4.2.2), so
   // the server keeps no state between the two ClientHellos.
   crypto::Secret cookie_key;
-  // Key sealing session tickets (ServerOptions::ticket_key or random).
-  crypto::Secret ticket_key;
+  // The rotating keys that seal and open session tickets (ServerOptions::ticket_key or a
+  // random master, or ServerOptions::ticket_key_source).
+  std::unique_ptr<handshake::TicketKeys> tickets;
   // TLS 1.2 sessions by session ID (ServerOptions::session_cache_size entries), shared by
   // every connection of the configuration; null when the size is 0.
   std::unique_ptr<handshake::SessionCache> session_cache;

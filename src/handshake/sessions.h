@@ -6,12 +6,14 @@
 #include <cstdint>
 #include <ctime>
 #include <list>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <unordered_map>
 
 #include "crypto/secret.h"
+#include "tlspp/config.h"
 #include "tlspp/random.h"
 #include "tlspp/types.h"
 
@@ -36,6 +38,10 @@ struct StoredSession {
   bool extended_master_secret = false;  // RFC 7627 §5.3
   std::string alpn;
   PeerIdentity peer;
+  // TLS 1.3: the ticket's obfuscation (RFC 8446 §4.6.1 ticket_age_add) and how much early
+  // data it allows (0: none), for the 0-RTT checks of §4.2.10 and §8.3.
+  uint32_t age_add = 0;
+  uint32_t max_early_data = 0;
 
   // Made at or before `now`, and not older than its lifetime.
   [[nodiscard]] bool alive(std::time_t now) const;
@@ -43,16 +49,50 @@ struct StoredSession {
 
 // The version a ticket was sealed for. It is both a field of the sealed plaintext and part
 // of the associated data, so that a TLS 1.3 ticket never opens as a TLS 1.2 one or back.
-enum class TicketKind : uint8_t { tls13 = 2, tls12 = 0x12 };
+enum class TicketKind : uint8_t { tls13 = 3, tls12 = 0x13 };
 
-// Seals `session` under the 32-byte `key` (AES-256-GCM, a fresh nonce from `random`):
-// ticket = nonce || sealed(kind, suite, created, lifetime, secret, server_name [, the TLS 1.2
-// fields]). Empty when it cannot (a field too long for the format, or libcrypto failing).
-[[nodiscard]] Bytes seal_ticket(ByteView key, RandomSource& random, TicketKind kind, const StoredSession& session);
-// The session in a ticket this configuration sealed for `kind`, if it is still alive at
-// `now`. A ticket that is not ours, tampered with, of the other kind or expired gives
-// nothing: a full handshake follows (RFC 5077 §3.4, RFC 8446 §4.2.11).
-[[nodiscard]] std::optional<StoredSession> open_ticket(ByteView key, TicketKind kind, std::time_t now, ByteView ticket);
+// The keys that seal session tickets, rotating: time is cut into periods of `interval`
+// seconds, each with its own 32-byte key; the current period's key seals, and it and the
+// previous period's open. A ticket says its period in the clear:
+//   ticket = period (8 bytes) || nonce (12) || AES-256-GCM(session fields) || tag (16)
+// The period keys come from a TicketKeySource when one is configured (a fleet sharing keys
+// through Redis, say), otherwise from HKDF over a master key (ServerOptions::ticket_key, or a
+// random one): servers given the same master, interval and clock share keys and rotate
+// together. Safe to use from many connections at once.
+class TicketKeys {
+ public:
+  TicketKeys(crypto::Secret master, uint32_t interval, std::shared_ptr<TicketKeySource> source);
+  TicketKeys(const TicketKeys&) = delete;
+  TicketKeys& operator=(const TicketKeys&) = delete;
+
+  // Seals `session` (a fresh nonce from `random`); empty when it cannot (a field too long for
+  // the format, no key for the period, or libcrypto failing).
+  [[nodiscard]] Bytes seal(RandomSource& random, TicketKind kind, const StoredSession& session, std::time_t now) const;
+  // The session in a ticket sealed for `kind` in the current or the previous period, if it
+  // is still alive at `now`. A ticket that is not ours, tampered with, of the other kind,
+  // of an older period or expired gives nothing: a full handshake follows (RFC 5077 §3.4,
+  // RFC 8446 §4.2.11).
+  [[nodiscard]] std::optional<StoredSession> open(TicketKind kind, std::time_t now, ByteView ticket) const;
+
+  [[nodiscard]] uint64_t period(std::time_t now) const;
+
+ private:
+  [[nodiscard]] std::optional<crypto::Secret> key(uint64_t period) const;
+  template <typename F>
+  bool with_context(uint64_t period, F&& f) const;
+
+  const crypto::Secret prk_;  // HKDF-Extract of the master
+  const uint32_t interval_;
+  const std::shared_ptr<TicketKeySource> source_;
+  const uint64_t instance_;  // tells this object's cached contexts from any other's
+  struct Cached {
+    uint64_t period = 0;
+    bool valid = false;
+    crypto::Secret key;
+  };
+  mutable std::mutex mutex_;
+  mutable Cached cache_[2];  // the two most recent periods asked for
+};
 
 // RFC 5246 §7.4.1.2: sessions by session ID, at most `capacity` of them (the oldest go first,
 // and their secrets are wiped). Safe to use from many connections at once.

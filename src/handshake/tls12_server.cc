@@ -349,7 +349,7 @@ Result<std::optional<StoredSession>> Tls12Server::find_session(Io& io, const wir
   const auto& impl = config_->impl();
   if (opts_.tickets > 0 && o.ticket && !o.ticket->empty()) {
     // RFC 5077 §3.4: with a ticket presented, the session ID is not looked up.
-    s = open_ticket(impl.ticket_key.view(), TicketKind::tls12, io.now(), *o.ticket);
+    s = impl.tickets->open(TicketKind::tls12, io.now(), *o.ticket);
   } else if (impl.session_cache && !ch.legacy_session_id.empty()) {
     s = impl.session_cache->find(ch.legacy_session_id, io.now());
   }
@@ -630,7 +630,7 @@ StoredSession Tls12Server::stored_session(Io& io) const {
 
 // RFC 5077 §3.3: sent after the client's Finished, before our ChangeCipherSpec.
 Status Tls12Server::send_new_session_ticket(Io& io) {
-  const Bytes ticket = seal_ticket(config_->impl().ticket_key.view(), io.random(), TicketKind::tls12, stored_session(io));
+  const Bytes ticket = config_->impl().tickets->seal(io.random(), TicketKind::tls12, stored_session(io), io.now());
   if (ticket.empty()) return fail(Error::internal("could not seal a session ticket"));
   const wire::NewSessionTicket12 nst{opts_.ticket_lifetime_seconds, ticket};
   TLSPP_TRY_ASSIGN(const Bytes msg, wire::encode_message(nst));

@@ -213,8 +213,7 @@ Result<std::optional<crypto::Secret>> Tls13Server::choose_psk(Io& io, const wire
       !modes->offers(wire::PskKeyExchangeMode::psk_dhe_ke))
     return std::optional<crypto::Secret>();
   for (size_t i = 0; i < offered->identities.size(); ++i) {
-    auto state = open_ticket(config_->impl().ticket_key.view(), TicketKind::tls13, io.now(),
-                             offered->identities[i].identity);
+    auto state = config_->impl().tickets->open(TicketKind::tls13, io.now(), offered->identities[i].identity);
     if (!state) continue;
     const auto params = tls13_suite(state->suite);
     if (!params || params->hash != suite_.hash) continue;
@@ -615,8 +614,11 @@ Status Tls13Server::on_finished(Io& io, const wire::HandshakeMessage& m) {
 }
 
 Status Tls13Server::send_tickets(Io& io, ByteView resumption_master) {
-  // RFC 8446 §4.6.1: each ticket has its own nonce and so its own PSK.
-  for (unsigned i = 0; i < opts_.tickets; ++i) {
+  // RFC 8446 §4.6.1: each ticket has its own nonce and so its own PSK. A resumed connection
+  // gets fewer (it already had some; RFC 8446 §C.4 has clients use each ticket once).
+  const unsigned count = io.negotiated().resumed ? opts_.tickets_after_resumption : opts_.tickets;
+  if (!opts_.accept_resumption) return {};
+  for (unsigned i = 0; i < count && i < 256; ++i) {
     uint8_t age_add[4];
     io.random().fill(age_add);
     const uint8_t nonce[1] = {static_cast<uint8_t>(i)};
@@ -625,14 +627,16 @@ Status Tls13Server::send_tickets(Io& io, ByteView resumption_master) {
     session.suite = suite_id_;
     session.secret = psk;
     session.server_name = io.negotiated().server_name;
+    session.alpn = io.negotiated().alpn;
     session.created = io.now();
     session.lifetime = opts_.ticket_lifetime_seconds;
-    const Bytes ticket = seal_ticket(config_->impl().ticket_key.view(), io.random(), TicketKind::tls13, session);
-    if (ticket.empty()) return fail(Error::internal("could not seal a session ticket"));
+    session.age_add =
+        (uint32_t{age_add[0]} << 24) | (uint32_t{age_add[1]} << 16) | (uint32_t{age_add[2]} << 8) | age_add[3];
+    const Bytes ticket = config_->impl().tickets->seal(io.random(), TicketKind::tls13, session, io.now());
+    if (ticket.empty()) return {};  // no key for this period (its source is down): no ticket
     wire::NewSessionTicket nst;
     nst.ticket_lifetime = opts_.ticket_lifetime_seconds;
-    nst.ticket_age_add =
-        (uint32_t{age_add[0]} << 24) | (uint32_t{age_add[1]} << 16) | (uint32_t{age_add[2]} << 8) | age_add[3];
+    nst.ticket_age_add = session.age_add;
     nst.ticket_nonce = nonce;
     nst.ticket = ticket;
     TLSPP_TRY_ASSIGN(const Bytes msg, wire::encode_message(nst));
