@@ -34,7 +34,7 @@ const Command kClient{
     "client",
     "client HOST:PORT [--servername NAME] [--ca FILE ... | --insecure] [--alpn LIST] [--groups LIST] "
     "[--tls1.2 | --tls1.3 | --min-version V --max-version V] [--ciphers LIST] [--request STRING [--reconnect N]] "
-    "[--sess-in FILE] [--sess-out FILE] "
+    "[--sess-in FILE] [--sess-out FILE] [--psk-identity ID --psk HEX [--psk-mode dhe_ke|ke]] "
     "[--timeout SECONDS | --stay-open] [--summary] [--keylog FILE] "
     "[--cert FILE --key FILE] [--trace[=text|mermaid]]",
     "connect to a TLS server; send stdin (or --request) and print what comes back", &run};
@@ -56,6 +56,7 @@ const FlagSpec kFlags[] = {
     {"--groups", true, false, "LIST",
      "key exchange groups to offer, most preferred first (x25519, secp256r1 or P-256, secp384r1 or P-384)."},
     TLSPP_CLI_VERSION_FLAGS,
+    TLSPP_CLI_PSK_FLAGS,
     {"--ciphers", true, false, "LIST",
      "cipher suites to offer, most preferred first, TLS 1.3 and TLS 1.2 ones (IANA names, e.g. TLS_AES_128_GCM_SHA256, "
      "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256)."},
@@ -309,6 +310,10 @@ int run(const std::vector<std::string>& argv) {
     options.client_certificates.push_back(std::move(pair));
   }
   if (auto s = apply_common_options(*args, options); !s) return usage_error(kClient, s.error().message);
+  auto psk = parse_psk_flags(*args);
+  if (!psk) return usage_error(kClient, psk.error().message);
+  options.external_psk = std::move(psk->psk);
+  options.psk_mode = psk->mode;
   // Sessions: kept in a store, offered once each, the newest first.
   auto store = std::make_shared<MemorySessionStore>();
   options.session_store = store;

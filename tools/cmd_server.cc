@@ -43,6 +43,7 @@ const FlagSpec kFlags[] = {
     {"--groups", true, false, "LIST",
      "key exchange groups to accept, most preferred first (x25519, secp256r1 or P-256, secp384r1 or P-384)."},
     TLSPP_CLI_VERSION_FLAGS,
+    TLSPP_CLI_PSK_FLAGS,
     {"--ciphers", true, false, "LIST",
      "cipher suites to accept, most preferred first, TLS 1.3 and TLS 1.2 ones (IANA names)."},
     {"--http", false, false, "",
@@ -81,6 +82,7 @@ const Command kServer{
     "server",
     "server [--listen ADDR:PORT] --cert FILE --key FILE [--cert FILE --key FILE ...] [--alpn LIST] "
     "[--groups LIST] [--tls1.2 | --tls1.3 | --min-version V --max-version V] [--ciphers LIST] [--http | --echo] [--keylog FILE] "
+    "[--psk-identity ID --psk HEX [--psk-mode dhe_ke|ke]] "
     "[--client-auth optional|required --client-ca FILE ...] [--tickets N] [--max-connections N] [--exit-after N] [--trace] "
     "[--quiet]",
     "serve TLS on ADDR:PORT (default 127.0.0.1:8443) from one event loop; answer HTTP with the "
@@ -507,7 +509,12 @@ int run(const std::vector<std::string>& argv) {
   ServerOptions options;
   const auto certs = args->values("--cert");
   const auto keys = args->values("--key");
-  if (certs.empty()) return usage_error(kServer, "at least one --cert FILE --key FILE is required");
+  auto psk = parse_psk_flags(*args);
+  if (!psk) return usage_error(kServer, psk.error().message);
+  if (psk->psk) options.external_psks.push_back(std::move(*psk->psk));
+  options.allow_psk_ke = psk->mode == PskMode::ke;
+  if (certs.empty() && options.external_psks.empty())
+    return usage_error(kServer, "at least one --cert FILE --key FILE (or --psk-identity and --psk) is required");
   if (certs.size() != keys.size()) return usage_error(kServer, "each --cert needs its own --key");
   for (size_t i = 0; i < certs.size(); ++i) {
     CertificateKeyPair pair;

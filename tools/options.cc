@@ -293,4 +293,36 @@ Status write_private_file(const std::string& path, std::string_view text) {
   return {};
 }
 
+Result<PskFlags> parse_psk_flags(const Args& args) {
+  PskFlags out;
+  const auto id = args.value("--psk-identity");
+  const auto key = args.value("--psk");
+  if (id.has_value() != key.has_value()) return fail(Error::config("--psk-identity and --psk go together"));
+  if (auto mode = args.value("--psk-mode")) {
+    if (!id) return fail(Error::config("--psk-mode needs --psk-identity and --psk"));
+    if (*mode == "ke") {
+      out.mode = PskMode::ke;
+    } else if (*mode != "dhe_ke") {
+      return fail(Error::config("--psk-mode takes dhe_ke or ke, not '" + *mode + "'"));
+    }
+  }
+  if (!id) return out;
+  Bytes bytes;
+  if (key->size() % 2 != 0) return fail(Error::config("--psk takes an even number of hex digits"));
+  for (size_t i = 0; i < key->size(); i += 2) {
+    const auto digit = [](char c) {
+      return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+    };
+    const int hi = digit((*key)[i]), lo = digit((*key)[i + 1]);
+    if (hi < 0 || lo < 0) return fail(Error::config("--psk takes hex digits"));
+    bytes.push_back(static_cast<uint8_t>(hi << 4 | lo));
+  }
+  ExternalPsk p;
+  p.identity = *id;
+  p.key = SecretBytes(bytes);
+  std::fill(bytes.begin(), bytes.end(), uint8_t{0});
+  out.psk = std::move(p);
+  return out;
+}
+
 }  // namespace tlspp::cli

@@ -69,6 +69,20 @@ int print_help(const Command& command, std::span<const FlagSpec> spec, const cha
       {"--min-version", true, false, "1.2|1.3", "the lowest protocol version to accept (default 1.2)."},         \
       {"--max-version", true, false, "1.2|1.3", "the highest protocol version to offer (default 1.3)."}
 
+// External PSK flags, the same on both commands (RFC 8446 §4.2.11).
+#define TLSPP_CLI_PSK_FLAGS                                                                                     \
+  {"--psk-identity", true, false, "ID", "the identity of an external pre-shared key (needs --psk)."},          \
+      {"--psk", true, false, "HEX", "the external pre-shared key, 16 to 64 bytes in hex (needs --psk-identity)."}, \
+      {"--psk-mode", true, false, "dhe_ke|ke",                                                                  \
+       "use the PSK with an (EC)DHE exchange (dhe_ke, the default: forward secrecy) or alone (ke)."}
+
+// The external PSK given by --psk-identity and --psk (none when neither is), and --psk-mode.
+struct PskFlags {
+  std::optional<ExternalPsk> psk;
+  PskMode mode = PskMode::dhe_ke;
+};
+[[nodiscard]] Result<PskFlags> parse_psk_flags(const Args& args);
+
 // Applies --tls1.2, --tls1.3, --min-version, --max-version, --alpn, --groups, --ciphers and --keylog (or $SSLKEYLOGFILE) to `options`.
 [[nodiscard]] Status apply_common_options(const Args& args, CommonOptions& options);
 

@@ -31,6 +31,8 @@ SummaryLines summarize(const Connection& conn, Side side) {
   out.emplace_back("sni", sni_sent ? or_none(n.server_name) : "none");
   out.emplace_back("hello_retry_request", n.hello_retry_request ? "yes" : "no");
   out.emplace_back("resumed", n.resumed ? "yes" : "no");
+  if (!n.psk_identity.empty())
+    out.emplace_back("psk", n.psk_identity + (n.psk_without_dhe ? " (psk_ke)" : " (psk_dhe_ke)"));
   // A resumed session sends no certificate: the peer is who it proved to be when the
   // session was made, which the session remembers.
   const bool has_peer = !n.peer_certificates.empty() || (n.resumed && !n.peer_subject.empty());
@@ -39,6 +41,8 @@ SummaryLines summarize(const Connection& conn, Side side) {
   std::string verified;
   if (n.peer_verified)
     verified = "yes";
+  else if (!n.psk_identity.empty())
+    verified = "yes (external PSK)";
   else if (!has_peer)
     verified = "no (no certificate)";
   else

@@ -11,6 +11,7 @@
 #include <ctime>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -98,6 +99,21 @@ struct CommonOptions {
 
 class SessionStore;  // tlspp/session_store.h
 
+// An external pre-shared key (RFC 8446 §4.2.11): an identity and a secret both sides were
+// given out of band, used instead of certificates. RFC 8446 §4.2.11 ties each PSK to one
+// hash: SHA-256 (the default) or SHA-384, which decides the cipher suites it can be used with.
+// RFC 9257's advice applies: use each key for one client and server pair only.
+struct ExternalPsk {
+  std::string identity;
+  SecretBytes key;  // at least 16 bytes, at most 64
+  bool sha384 = false;
+};
+
+// How a PSK is used (RFC 8446 §4.2.9): with an (EC)DHE exchange (forward secrecy, the
+// default) or alone (psk_ke: cheaper, but whoever learns the key can decrypt recorded
+// sessions).
+enum class PskMode : uint8_t { dhe_ke, ke };
+
 struct ClientOptions : CommonOptions {
   // Trust anchors: PEM files. When empty and use_system_roots is true, the system bundle
   // /etc/ssl/certs/ca-certificates.crt is used.
@@ -114,6 +130,11 @@ struct ClientOptions : CommonOptions {
   // Send a legacy_session_id and a ChangeCipherSpec (RFC 8446 Appendix D.4). Default on,
   // as middleboxes in the wild expect it.
   bool middlebox_compat = true;
+  // An external PSK to authenticate with instead of the server's certificate, offered in
+  // `psk_mode`. A server that does not know the identity falls back to a certificate
+  // handshake, verified as usual.
+  std::optional<ExternalPsk> external_psk;
+  PskMode psk_mode = PskMode::dhe_ke;
   // Where connections keep the sessions servers give them and find one to resume
   // (tlspp/session_store.h; e.g. a MemorySessionStore). None by default: then sessions go to
   // take_session_tickets() and are resumed only when passed to ClientConnection::create.
@@ -164,6 +185,13 @@ struct ServerOptions : CommonOptions {
   std::shared_ptr<TicketKeySource> ticket_key_source;
   // Accept resumption (PSK with (EC)DHE, RFC 8446 §4.2.11) from tickets this server issued.
   bool accept_resumption = true;
+  // External PSKs the server accepts, by identity (RFC 8446 §4.2.11). A client offering
+  // one of them is authenticated by it (no certificates either way; client_auth does not
+  // apply); an unknown identity falls back to a certificate handshake, so a server with
+  // only PSKs (no certificates) refuses such clients with handshake_failure. psk_ke (PSK
+  // without (EC)DHE) is accepted only when allow_psk_ke is set; psk_dhe_ke is preferred.
+  std::vector<ExternalPsk> external_psks;
+  bool allow_psk_ke = false;
   // TLS 1.2 session IDs (RFC 5246 §7.4.1.2): sessions kept in memory for resumption, at most
   // this many (the oldest go first; 0: no session IDs). Shared by every connection of the
   // configuration. TLS 1.2 tickets (RFC 5077) follow `tickets` (any non-zero value: one

@@ -38,6 +38,10 @@ struct Negotiated {
   std::string server_name;             // SNI sent (client) or received (server)
   bool hello_retry_request = false;
   bool resumed = false;
+  // The external PSK's identity when one authenticated the handshake (no certificates
+  // then; peer_key is "PSK"), and whether it went without (EC)DHE (psk_ke).
+  std::string psk_identity;
+  bool psk_without_dhe = false;
   // The peer's certificate chain, DER, leaf first (empty when none was sent).
   std::vector<Bytes> peer_certificates;
   std::string peer_subject;   // "CN=localhost"

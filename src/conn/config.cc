@@ -118,11 +118,27 @@ KeyLogCallback keylog_from_environment() {
   return keylog_to_file(p);
 }
 
+namespace {
+
+// RFC 8446 §4.2.11: identities of 1 to 2^16-1 bytes; keys long enough to be keys, and short
+// enough to be held as secrets.
+Status check_psk(const ExternalPsk& psk, const char* who) {
+  if (psk.identity.empty() || psk.identity.size() > 0xffff)
+    return fail(Error::config(std::string(who) + ": a PSK identity must be 1 to 65535 bytes"));
+  if (psk.key.size() < 16 || psk.key.size() > 64)
+    return fail(Error::config(std::string(who) + ": the PSK '" + psk.identity + "' must be 16 to 64 bytes, not " +
+                              std::to_string(psk.key.size())));
+  return {};
+}
+
+}  // namespace
+
 ClientConfig::~ClientConfig() = default;
 ServerConfig::~ServerConfig() = default;
 
 Result<std::shared_ptr<const ClientConfig>> ClientConfig::create(ClientOptions options) {
   TLSPP_TRY(check_common(options));
+  if (options.external_psk) TLSPP_TRY(check_psk(*options.external_psk, "external_psk"));
   std::shared_ptr<ClientConfig> c(new ClientConfig());
   c->impl_ = std::make_unique<Impl>();
   if (!options.insecure_skip_verification) {
@@ -144,7 +160,9 @@ Result<std::shared_ptr<const ClientConfig>> ClientConfig::create(ClientOptions o
 
 Result<std::shared_ptr<const ServerConfig>> ServerConfig::create(ServerOptions options) {
   TLSPP_TRY(check_common(options));
-  if (options.certificates.empty()) return fail(Error::config("a server needs at least one certificate and key"));
+  for (const auto& psk : options.external_psks) TLSPP_TRY(check_psk(psk, "external_psks"));
+  if (options.certificates.empty() && options.external_psks.empty())
+    return fail(Error::config("a server needs at least one certificate and key (or external PSKs)"));
   std::shared_ptr<ServerConfig> c(new ServerConfig());
   c->impl_ = std::make_unique<Impl>();
   for (const auto& pair : options.certificates) {

@@ -62,6 +62,31 @@ bool resumable(const ClientOffer& o, const SessionTicket& t) {
   return t.peer_verified || !verifying;
 }
 
+// RFC 8446 §4.2.11: the external PSK takes the place of any ticket (one PSK is offered), with
+// a configured TLS 1.3 suite of the PSK's hash.
+Status offer_external_psk(ClientOffer& o) {
+  const ExternalPsk& psk = *o.opts.external_psk;
+  const crypto::HashAlg hash = psk.sha384 ? crypto::HashAlg::sha384 : crypto::HashAlg::sha256;
+  const auto suite = std::find_if(o.opts.cipher_suites.begin(), o.opts.cipher_suites.end(), [&](CipherSuite s) {
+    const auto params = tls13_suite(s);
+    return params && params->hash == hash && o.suite_offered(s);
+  });
+  if (suite == o.opts.cipher_suites.end())
+    return fail(Error::config("no TLS 1.3 cipher suite with the external PSK's hash (" +
+                              std::string(crypto::hash_name(hash)) + ") is configured"));
+  SessionTicket t;
+  t.version = ProtocolVersion::tls13;
+  t.cipher_suite = *suite;
+  t.ticket.assign(psk.identity.begin(), psk.identity.end());
+  t.resumption_secret = psk.key;
+  t.received_at = o.now;
+  t.lifetime_seconds = 1;
+  t.server_name = o.server_name.str();
+  o.ticket = std::move(t);
+  o.external_psk = true;
+  return {};
+}
+
 Status add_psk_binder(ClientOffer& o, Bytes& msg) {
   // RFC 8446 §4.2.11.2: the binder is the Finished construction, keyed from the PSK's
   // binder key, over the transcript up to the ClientHello truncated before the binders
@@ -72,7 +97,7 @@ Status add_psk_binder(ClientOffer& o, Bytes& msg) {
   const crypto::Digest h =
       o.transcript.has_hash() ? o.transcript.hash_with(prefix) : crypto::HashCtx::digest(o.psk_hash, prefix);
   const auto early = keysched::EarlySecret::with_psk(o.psk_hash, o.ticket->resumption_secret.view());
-  const auto binder = keysched::finished_verify_data(o.psk_hash, early.binder_key(false).view(), h.view());
+  const auto binder = keysched::finished_verify_data(o.psk_hash, early.binder_key(o.external_psk).view(), h.view());
   const ByteView binders[1] = {binder.view()};
   return wire::patch_psk_binders(msg, binders);
 }
@@ -86,7 +111,7 @@ Status send_first_client_hello(Io& io, ClientOffer& o, const SessionTicket* sess
   io.random().fill(o.random);
   if (session && resumable(o, *session)) {
     o.ticket = *session;
-  } else if (!session && o.opts.session_store) {
+  } else if (!session && o.opts.session_store && !o.opts.external_psk) {
     // The store's newest session for this name that may still be resumed; the others it
     // hands out first are of no use any more and are dropped.
     while (auto kept = o.opts.session_store->take(o.server_name.str())) {
@@ -96,6 +121,7 @@ Status send_first_client_hello(Io& io, ClientOffer& o, const SessionTicket* sess
       }
     }
   }
+  if (o.offer_tls13 && o.opts.external_psk) TLSPP_TRY(offer_external_psk(o));
   if (o.ticket && o.ticket->version == ProtocolVersion::tls13) o.psk_hash = tls13_suite(o.ticket->cipher_suite)->hash;
   if (o.ticket && o.ticket->version == ProtocolVersion::tls12 && !o.ticket->session_id.empty() &&
       o.ticket->session_id.size() <= 32) {
@@ -175,15 +201,20 @@ Status send_client_hello(Io& io, ClientOffer& o) {
   // §4.2.9: only PSK with (EC)DHE, which keeps forward secrecy. Sent whenever TLS 1.3 is
   // offered, not only with a PSK: servers issue tickets only to clients that list a mode
   // (§4.6.1; Go's crypto/tls sends none otherwise).
+  // An external PSK in psk_ke mode asks for that mode alone (§4.2.9).
+  const bool ke_only = o.external_psk && opts.psk_mode == PskMode::ke;
   if (o.offer_tls13)
-    b.add(ExtensionType::psk_key_exchange_modes, wire::PskKeyExchangeModes{{wire::PskKeyExchangeMode::psk_dhe_ke}});
+    b.add(ExtensionType::psk_key_exchange_modes,
+          wire::PskKeyExchangeModes{{ke_only ? wire::PskKeyExchangeMode::psk_ke : wire::PskKeyExchangeMode::psk_dhe_ke}});
   const Bytes zero_binder(tls13_psk ? crypto::hash_len(o.psk_hash) : 0, 0);
   if (tls13_psk) {
     // §4.2.11: pre_shared_key is the last extension; its binder is patched in once the rest
     // is encoded.
-    const uint32_t age_ms = static_cast<uint32_t>((o.now - o.ticket->received_at) * 1000);
+    // §4.2.11: "For identities established externally, an obfuscated_ticket_age of 0
+    // SHOULD be used".
+    const uint32_t age_ms = o.external_psk ? 0 : static_cast<uint32_t>((o.now - o.ticket->received_at) * 1000);
     wire::OfferedPsks psks;
-    psks.identities.push_back({o.ticket->ticket, age_ms + o.ticket->age_add});
+    psks.identities.push_back({o.ticket->ticket, o.external_psk ? 0 : age_ms + o.ticket->age_add});
     psks.binders.push_back(zero_binder);
     b.add(ExtensionType::pre_shared_key, psks);
   }
@@ -205,7 +236,10 @@ Status send_client_hello(Io& io, ClientOffer& o) {
     if (!alpn_names.empty()) d.emplace_back("alpn", alpn_list(alpn_names));
     if (!o.cookie.empty()) d.emplace_back("cookie", std::to_string(o.cookie.size()) + " bytes");
     if (tls13_psk)
-      d.emplace_back("pre_shared_key", "1 ticket (" + std::to_string(o.ticket->ticket.size()) + " bytes), psk_dhe_ke");
+      d.emplace_back("pre_shared_key", o.external_psk ? "external PSK '" + o.opts.external_psk->identity + "', " +
+                                                            (ke_only ? "psk_ke" : "psk_dhe_ke")
+                                                      : "1 ticket (" + std::to_string(o.ticket->ticket.size()) +
+                                                            " bytes), psk_dhe_ke");
     if (tls12_session && !o.ticket->ticket.empty())
       d.emplace_back("session_ticket", std::to_string(o.ticket->ticket.size()) + " bytes");
     if (tls12_session && !o.ticket->session_id.empty())

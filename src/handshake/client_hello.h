@@ -37,6 +37,9 @@ struct ClientOffer {
   // session (session ID and/or RFC 5077 ticket).
   std::optional<SessionTicket> ticket;
   crypto::HashAlg psk_hash = crypto::HashAlg::sha256;
+  // The PSK offered is ClientOptions::external_psk (ticket then holds its identity and key),
+  // not a resumption ticket: its binder and age differ (RFC 8446 §4.2.11, §7.1).
+  bool external_psk = false;
   std::time_t now = 0;
   keysched::Transcript transcript;  // holds the ClientHello (unhashed until a suite is known)
   Bytes client_hello;               // the last ClientHello sent, for TLS 1.2's transcript

@@ -174,9 +174,21 @@ Status Tls13Client::on_server_hello(Io& io, const wire::HandshakeMessage& m) {
   if (hrr_suite_ && *hrr_suite_ != sh->cipher_suite)
     return fail(Error::illegal("ServerHello chose a different cipher suite than the HelloRetryRequest"));
   NamedGroup group{};
-  TLSPP_TRY_ASSIGN(const crypto::Secret shared, agree_key_share(*sh, group));
   suite_ = *tls13_suite(sh->cipher_suite);
   TLSPP_TRY(check_psk_selected(*sh));
+  // §4.2.9: in psk_ke mode the server supplies no key_share and the (EC)DHE input of the
+  // key schedule is HashLen zeros (§7.1); only an external PSK is offered in that mode.
+  const bool ke_only = o_.external_psk && opts_.psk_mode == PskMode::ke;
+  const bool server_share = wire::find_extension(sh->extensions, ExtensionType::key_share) != nullptr;
+  if (psk_accepted_ && ke_only && server_share)
+    return fail(Error::illegal("ServerHello has a key_share, but the client asked for psk_ke (no (EC)DHE)"));
+  crypto::Secret shared;
+  if (psk_accepted_ && ke_only) {
+    shared = crypto::Secret::zeros(crypto::hash_len(suite_.hash));
+    io.negotiated().psk_without_dhe = true;
+  } else {
+    TLSPP_TRY_ASSIGN(shared, agree_key_share(*sh, group));
+  }
   transcript_.set_hash(suite_.hash);
   transcript_.add(m.whole);
   auto& neg = io.negotiated();
@@ -188,8 +200,9 @@ Status Tls13Client::on_server_hello(Io& io, const wire::HandshakeMessage& m) {
   if (io.tracing())
     shd = Details{{"version", "TLSv1.3"},
                   {"cipher_suite", std::string(cipher_suite_name(sh->cipher_suite))},
-                  {"key_share", std::string(named_group_name(group))}};
-  if (io.tracing() && psk_accepted_) shd.emplace_back("pre_shared_key", "accepted (resumption)");
+                  {"key_share", group == NamedGroup{} ? std::string("none (psk_ke)") : std::string(named_group_name(group))}};
+  if (io.tracing() && psk_accepted_)
+    shd.emplace_back("pre_shared_key", o_.external_psk ? "accepted (external PSK)" : "accepted (resumption)");
   io.message_received({MessageType::server_hello}, m.whole.size(), std::move(shd));
   return enter_handshake_keys(io, shared);
 }
@@ -201,7 +214,11 @@ Status Tls13Client::enter_handshake_keys(Io& io, const crypto::Secret& shared) {
   auto early = psk_accepted_ ? keysched::EarlySecret::with_psk(suite_.hash, o_.ticket->resumption_secret.view())
                              : keysched::EarlySecret::without_psk(suite_.hash);
   hs_secret_.emplace(std::move(early).into_handshake(shared.view()));
-  if (psk_accepted_) {
+  if (psk_accepted_ && o_.external_psk) {
+    // The PSK authenticates the server (§2.2): no certificate comes.
+    neg.psk_identity = opts_.external_psk->identity;
+    neg.peer_key = "PSK";
+  } else if (psk_accepted_) {
     // No certificate comes in a resumed handshake (§2.2): the identity is the one the
     // ticket was issued under.
     neg.resumed = true;

@@ -82,6 +82,16 @@ Result<Bytes> encode_hello_retry_request(ByteView session_id, CipherSuite suite,
 
 // What a ClientHello offers, read and checked once (RFC 8446 §4.1.2, §4.2, §9.2): the facts
 // the rest of the server's first flight is built from.
+// The PSK the server takes (RFC 8446 §4.2.11): which offered identity, and whether it is an
+// external one (then `ke_only` says psk_ke mode, without (EC)DHE) or a ticket's.
+struct PskChoice {
+  crypto::Secret secret;
+  uint16_t index = 0;
+  bool external = false;
+  bool ke_only = false;
+  std::string identity;
+};
+
 struct Hello13 {
   std::vector<ProtocolVersion> versions;
   std::vector<SignatureScheme> sig_algs, sig_algs_cert;
@@ -114,8 +124,8 @@ class Tls13Server final : public ServerHandshake {
   Result<Hello13> read_client_hello(Io& io, const wire::HandshakeMessage& m, const wire::ClientHello& ch, bool retry);
   Result<CertificateChoice> choose_server_certificate(const Hello13& h) const;
   Status start_transcript(const wire::ClientHello& ch, bool retry);
-  Result<crypto::Secret> send_server_hello(Io& io, const wire::ClientHello& ch, const wire::KeyShareEntry& share,
-                                           std::optional<uint16_t> psk_identity, bool retry);
+  Result<crypto::Secret> send_server_hello(Io& io, const wire::ClientHello& ch, const wire::KeyShareEntry* share,
+                                           std::optional<uint16_t> psk_identity, bool retry, bool external_psk);
   Status send_encrypted_extensions(Io& io, const std::string& alpn);
   Status send_certificate_request(Io& io);
   Status send_certificate(Io& io, const CertificateChoice& choice);
@@ -125,8 +135,8 @@ class Tls13Server final : public ServerHandshake {
   Status on_certificate_verify(Io& io, const wire::HandshakeMessage& m);
   Status on_finished(Io& io, const wire::HandshakeMessage& m);
   Status send_tickets(Io& io, ByteView resumption_master);
-  Result<std::optional<crypto::Secret>> choose_psk(Io& io, const wire::ClientHello& ch, ByteView ch_whole,
-                                                   std::string_view sni, uint16_t& selected);
+  Result<std::optional<PskChoice>> choose_psk(Io& io, const wire::ClientHello& ch, ByteView ch_whole,
+                                              std::string_view sni, bool have_share);
   Bytes make_cookie(ByteView ch1_hash, CipherSuite suite, NamedGroup group) const;
   Result<Bytes> open_cookie(ByteView cookie, CipherSuite suite, NamedGroup group) const;
 
@@ -195,41 +205,65 @@ Result<Bytes> Tls13Server::open_cookie(ByteView cookie, CipherSuite suite, Named
 // Session tickets are the session itself, sealed (handshake/sessions.h): the suite, issue
 // time, lifetime, the PSK and the SNI of the session, so the server stores nothing (RFC
 // 8446 §4.6.1 leaves the format to the server).
-// RFC 8446 §4.2.11: the first offered ticket that is ours, alive and for the selected
-// suite's hash, if its binder verifies. A binder that fails is fatal (decrypt_error).
-Result<std::optional<crypto::Secret>> Tls13Server::choose_psk(Io& io, const wire::ClientHello& ch, ByteView ch_whole,
-                                                              std::string_view sni, uint16_t& selected) {
+// RFC 8446 §4.2.11: the first offered PSK we can use with the selected suite's hash, if its
+// binder verifies: an external PSK by identity, or a ticket that is ours and alive. A
+// binder that fails is fatal (decrypt_error).
+Result<std::optional<PskChoice>> Tls13Server::choose_psk(Io& io, const wire::ClientHello& ch, ByteView ch_whole,
+                                                         std::string_view sni, bool have_share) {
   const auto* ext = wire::find_extension(ch.extensions, ExtensionType::pre_shared_key);
-  if (!ext) return std::optional<crypto::Secret>();
+  if (!ext) return std::optional<PskChoice>();
   const auto* modes_ext = wire::find_extension(ch.extensions, ExtensionType::psk_key_exchange_modes);
   if (!modes_ext) return fail(missing("ClientHello offers a pre_shared_key without psk_key_exchange_modes"));
   auto modes = wire::PskKeyExchangeModes::decode(modes_ext->data);
   if (!modes) return fail(modes.error());
   auto offered = wire::OfferedPsks::decode(ext->data);
   if (!offered) return fail(offered.error());
-  // Only PSK with (EC)DHE is accepted, and not when client certificates are asked for (a
+  // §4.2.9: psk_dhe_ke when the client offers it and sent a share we took; psk_ke only for
+  // external PSKs, and only where allowed.
+  const bool dhe = have_share && modes->offers(wire::PskKeyExchangeMode::psk_dhe_ke);
+  const bool ke = opts_.allow_psk_ke && modes->offers(wire::PskKeyExchangeMode::psk_ke);
+  // Tickets resume only with (EC)DHE, and not when client certificates are asked for (a
   // ticket does not carry the client's identity).
-  if (!opts_.accept_resumption || opts_.client_auth != ClientAuth::none ||
-      !modes->offers(wire::PskKeyExchangeMode::psk_dhe_ke))
-    return std::optional<crypto::Secret>();
+  const bool tickets = opts_.accept_resumption && opts_.client_auth == ClientAuth::none && dhe;
+  auto check_binder = [&](size_t i, ByteView key, bool external) -> Status {
+    auto offset = wire::client_hello_binders_offset(ch_whole);
+    if (!offset) return fail(offset.error());
+    const auto h = transcript_.hash_with(ch_whole.first(*offset));
+    const auto early = keysched::EarlySecret::with_psk(suite_.hash, key);
+    // keysched::finished_matches compares in constant time.
+    if (!keysched::finished_matches(suite_.hash, early.binder_key(external).view(), h.view(), offered->binders[i]))
+      return fail(Error::crypto(AlertDescription::decrypt_error,
+                                external ? "PSK binder of the external PSK '" +
+                                               std::string(offered->identities[i].identity.begin(),
+                                                           offered->identities[i].identity.end()) +
+                                               "' does not verify (the client holds another key)"
+                                         : std::string("PSK binder of the offered ticket does not verify")));
+    return {};
+  };
   for (size_t i = 0; i < offered->identities.size(); ++i) {
-    auto state = config_->impl().tickets->open(TicketKind::tls13, io.now(), offered->identities[i].identity);
+    const ByteView identity = offered->identities[i].identity;
+    for (const ExternalPsk& psk : opts_.external_psks) {
+      if (!(dhe || ke)) break;
+      if (identity.size() != psk.identity.size() ||
+          !std::equal(identity.begin(), identity.end(), psk.identity.begin()))
+        continue;
+      if ((psk.sha384 ? crypto::HashAlg::sha384 : crypto::HashAlg::sha256) != suite_.hash) break;
+      TLSPP_TRY(check_binder(i, psk.key.view(), true));
+      return std::optional<PskChoice>(PskChoice{crypto::Secret(psk.key.view()), static_cast<uint16_t>(i), true,
+                                                !dhe, psk.identity});
+    }
+    if (!tickets) continue;
+    auto state = config_->impl().tickets->open(TicketKind::tls13, io.now(), identity);
     if (!state) continue;
     const auto params = tls13_suite(state->suite);
     if (!params || params->hash != suite_.hash) continue;
     // RFC 8446 §4.2.11 / §4.6.1: a session made under one server name does not resume under
     // another (a certificate chosen by SNI may not cover it); a full handshake follows.
     if (state->server_name != sni) continue;
-    auto offset = wire::client_hello_binders_offset(ch_whole);
-    if (!offset) return fail(offset.error());
-    const auto h = transcript_.hash_with(ch_whole.first(*offset));
-    const auto early = keysched::EarlySecret::with_psk(suite_.hash, state->secret.view());
-    if (!keysched::finished_matches(suite_.hash, early.binder_key(false).view(), h.view(), offered->binders[i]))
-      return fail(Error::crypto(AlertDescription::decrypt_error, "PSK binder of the offered ticket does not verify"));
-    selected = static_cast<uint16_t>(i);
-    return std::optional<crypto::Secret>(std::move(state->secret));
+    TLSPP_TRY(check_binder(i, state->secret.view(), false));
+    return std::optional<PskChoice>(PskChoice{std::move(state->secret), static_cast<uint16_t>(i), false, false, {}});
   }
-  return std::optional<crypto::Secret>();
+  return std::optional<PskChoice>();
 }
 
 Result<Hello13> Tls13Server::read_client_hello(Io& io, const wire::HandshakeMessage& m, const wire::ClientHello& ch,
@@ -349,7 +383,11 @@ Status Tls13Server::on_client_hello(Io& io, const wire::HandshakeMessage& m, con
   const wire::KeyShareEntry* share = nullptr;
   for (auto g : opts_.groups)
     if ((share = h.shares.find(g))) break;
-  if (!share) {
+  // A client offering only psk_ke with an external PSK needs no share (§4.2.9): it is not
+  // asked for one; should its PSK not be taken, the handshake fails below instead.
+  const bool maybe_psk_ke = !retry && opts_.allow_psk_ke && !opts_.external_psks.empty() &&
+                            wire::find_extension(ch.extensions, ExtensionType::pre_shared_key) != nullptr;
+  if (!share && !maybe_psk_ke) {
     if (retry)
       return fail(Error::illegal("ClientHello after HelloRetryRequest has no key share for " +
                                  std::string(named_group_name(hrr_group_))));
@@ -360,37 +398,52 @@ Status Tls13Server::on_client_hello(Io& io, const wire::HandshakeMessage& m, con
     suite_ = *tls13_suite(h.suite);
     return send_hello_retry_request(io, ch, m.whole, *group);
   }
-  if (retry && share->group != hrr_group_)
+  if (share && retry && share->group != hrr_group_)
     return fail(Error::illegal("ClientHello after HelloRetryRequest has a key share for the wrong group"));
 
-  TLSPP_TRY_ASSIGN(const CertificateChoice cert, choose_server_certificate(h));
   // ALPN (RFC 7301 §3.2): the server's most preferred protocol the client offers.
   TLSPP_TRY_ASSIGN(const std::string alpn, choose_alpn(opts_, ch));
   suite_id_ = h.suite;
   suite_ = *tls13_suite(h.suite);
   TLSPP_TRY(start_transcript(ch, retry));
-  uint16_t psk_identity = 0;
-  auto psk = choose_psk(io, ch, m.whole, h.sni, psk_identity);
+  auto psk = choose_psk(io, ch, m.whole, h.sni, share != nullptr);
   if (!psk) return fail(psk.error());
-  const bool resumed = psk->has_value();
+  const bool with_psk = psk->has_value();
+  const bool external = with_psk && (*psk)->external;
+  const bool resumed = with_psk && !external;
+  if (!share && !(with_psk && (*psk)->ke_only))
+    return fail(handshake_failure("the client sent no key share the server accepts and no PSK it knows"));
+  // A PSK authenticates the server; otherwise its certificate does.
+  CertificateChoice cert{};
+  if (!with_psk) {
+    if (config_->impl().certificates.empty())
+      return fail(handshake_failure("the client offered no PSK the server knows, and the server has no certificate"));
+    TLSPP_TRY_ASSIGN(cert, choose_server_certificate(h));
+  }
   transcript_.add(m.whole);
 
   auto& neg = io.negotiated();
   neg.version = ProtocolVersion::tls13;
   neg.cipher_suite = h.suite;
-  neg.group = share->group;
+  neg.group = share && !(with_psk && (*psk)->ke_only) ? share->group : NamedGroup{};
   neg.signature_scheme = cert.scheme;
   neg.alpn = alpn;
   neg.server_name = h.sni;
   neg.hello_retry_request = retry;
   neg.resumed = resumed;
+  if (external) {
+    neg.psk_identity = (*psk)->identity;
+    neg.psk_without_dhe = (*psk)->ke_only;
+    neg.peer_key = "PSK";
+  }
 
   TLSPP_TRY_ASSIGN(const crypto::Secret shared,
-                   send_server_hello(io, ch, *share, resumed ? std::optional<uint16_t>(psk_identity) : std::nullopt,
-                                     retry));
+                   send_server_hello(io, ch, with_psk && (*psk)->ke_only ? nullptr : share,
+                                     with_psk ? std::optional<uint16_t>((*psk)->index) : std::nullopt, retry,
+                                     external));
   // RFC 8446 §7.1: the handshake secret and traffic keys over ClientHello..ServerHello.
-  auto early = resumed ? keysched::EarlySecret::with_psk(suite_.hash, (*psk)->view())
-                       : keysched::EarlySecret::without_psk(suite_.hash);
+  auto early = with_psk ? keysched::EarlySecret::with_psk(suite_.hash, (*psk)->secret.view())
+                        : keysched::EarlySecret::without_psk(suite_.hash);
   auto hs = std::move(early).into_handshake(shared.view());
   const auto th = transcript_.hash();
   client_hs_ = hs.client_handshake_traffic_secret(th.view());
@@ -401,22 +454,31 @@ Status Tls13Server::on_client_hello(Io& io, const wire::HandshakeMessage& m, con
                                "CLIENT_HANDSHAKE_TRAFFIC_SECRET"));
 
   TLSPP_TRY(send_encrypted_extensions(io, alpn));
-  const bool ask_for_certificate = !resumed && opts_.client_auth != ClientAuth::none;
+  // A PSK handshake carries no certificates either way (§2.2).
+  const bool ask_for_certificate = !with_psk && opts_.client_auth != ClientAuth::none;
   if (ask_for_certificate) TLSPP_TRY(send_certificate_request(io));
-  if (!resumed) TLSPP_TRY(send_certificate(io, cert));
+  if (!with_psk) TLSPP_TRY(send_certificate(io, cert));
   TLSPP_TRY(send_finished(io, std::move(hs), server_hs.view()));
   state_ = ask_for_certificate ? State::expect_certificate : State::expect_finished;
   return {};
 }
 
 Result<crypto::Secret> Tls13Server::send_server_hello(Io& io, const wire::ClientHello& ch,
-                                                      const wire::KeyShareEntry& share,
-                                                      std::optional<uint16_t> psk_identity, bool retry) {
-  // §4.1.3 with our key share (§4.2.8) and the PSK chosen (§4.2.11).
-  auto server_share = crypto::KeyShare::generate(share.group, io.random());
-  if (!server_share) return fail(server_share.error());
-  auto shared = server_share->agree(share.key_exchange);
-  if (!shared) return fail(shared.error());
+                                                      const wire::KeyShareEntry* share,
+                                                      std::optional<uint16_t> psk_identity, bool retry,
+                                                      bool external_psk) {
+  // §4.1.3 with our key share (§4.2.8) and the PSK chosen (§4.2.11). psk_ke (no share):
+  // the (EC)DHE input is HashLen zeros (§7.1).
+  std::optional<crypto::KeyShare> server_share;
+  crypto::Secret shared = crypto::Secret::zeros(crypto::hash_len(suite_.hash));
+  if (share) {
+    auto made = crypto::KeyShare::generate(share->group, io.random());
+    if (!made) return fail(made.error());
+    auto agreed = made->agree(share->key_exchange);
+    if (!agreed) return fail(agreed.error());
+    shared = std::move(*agreed);
+    server_share.emplace(std::move(*made));
+  }
   uint8_t random[32];
   io.random().fill(random);
   wire::ServerHello sh;
@@ -425,7 +487,7 @@ Result<crypto::Secret> Tls13Server::send_server_hello(Io& io, const wire::Client
   sh.cipher_suite = suite_id_;
   wire::ExtensionsBuilder b;
   b.add(ExtensionType::supported_versions, wire::SupportedVersionSelected{ProtocolVersion::tls13});
-  b.add(ExtensionType::key_share, wire::KeyShareServerHello{{share.group, server_share->public_bytes()}});
+  if (share) b.add(ExtensionType::key_share, wire::KeyShareServerHello{{share->group, server_share->public_bytes()}});
   if (psk_identity) b.add(ExtensionType::pre_shared_key, wire::PreSharedKeySelected{*psk_identity});
   TLSPP_TRY_ASSIGN(sh.extensions, b.list());
   TLSPP_TRY_ASSIGN(const Bytes sh_msg, wire::encode_message(sh));
@@ -434,14 +496,15 @@ Result<crypto::Secret> Tls13Server::send_server_hello(Io& io, const wire::Client
   if (io.tracing()) {
     shd = Details{{"version", "TLSv1.3"},
                   {"cipher_suite", std::string(cipher_suite_name(suite_id_))},
-                  {"key_share", std::string(named_group_name(share.group))}};
-    if (psk_identity) shd.emplace_back("pre_shared_key", "accepted (resumption)");
+                  {"key_share", share ? std::string(named_group_name(share->group)) : std::string("none (psk_ke)")}};
+    if (psk_identity)
+      shd.emplace_back("pre_shared_key", external_psk ? "accepted (external PSK)" : "accepted (resumption)");
   }
   io.send_message({MessageType::server_hello}, sh_msg, std::move(shd));
   // Appendix D.4: after the first handshake message, when the client asked for
   // compatibility mode by sending a session id (after a retry it was sent already).
   if (!ch.legacy_session_id.empty() && !retry) io.send_change_cipher_spec();
-  return std::move(*shared);
+  return shared;
 }
 
 Status Tls13Server::send_encrypted_extensions(Io& io, const std::string& alpn) {

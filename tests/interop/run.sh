@@ -1085,12 +1085,13 @@ ossl12_client_offers13() {
   expect_tlspp12_page s_client.out "" no
 }
 
-# Resumption by session ID, which tlspp server keeps by default (it sends no tickets):
-# s_client -sess_out saves the first session, -sess_in offers it to a second s_client.
-# -reconnect: one s_client makes a full handshake, then five more offering the session.
+# Resumption by session ID, which tlspp server keeps by default (--tickets 0: no RFC 5077
+# tickets, so the session ID is what resumes): s_client -sess_out saves the first session,
+# -sess_in offers it to a second s_client. -reconnect: one s_client makes a full handshake,
+# then five more offering the session.
 ossl12_client_resume() {
   local how=$1 cert=$2 port
-  tlspp_server12 --http || return
+  tlspp_server12 --http --tickets 0 || return
   if [ "$how" = sess ]; then
     client s_client-1 "$work/http-request" openssl s_client -connect "127.0.0.1:$port" -servername localhost \
       -tls1_2 -CAfile "$ca" -verify_return_error -ign_eof -sess_out "$cdir/session.pem"
@@ -1559,6 +1560,101 @@ for cert in ecdsa rsa; do
     run_case botan "botan-client -> tlspp-server" "$(row12 "$aead")" "$cert" botan12_client_case "$aead"
   done
 done
+
+# --- TLS 1.3 resumption across runs and external PSKs (RFC 8446 §4.2.11) ------------------
+
+psk_hex=00112233445566778899aabbccddeeff
+
+# tlspp client -> s_server -nocert -psk: the PSK authenticates the server; dhe_ke keeps the
+# (EC)DHE exchange, ke (s_server -allow_no_dhe_kex) goes without it.
+ossl_server_psk() {
+  local mode=$1 cert=$2 port=$((next_port++)) extra=() label=psk_dhe_ke
+  [ "$mode" = ke ] && extra=(-allow_no_dhe_kex) && label=psk_ke
+  start_server s_server openssl s_server -accept "127.0.0.1:$port" -tls1_3 -nocert -psk "$psk_hex" \
+    -psk_identity tlspp-interop "${extra[@]}" -www -naccept 1
+  wait_port "$port" || return
+  client tlspp /dev/null "$tlspp" client "127.0.0.1:$port" --servername localhost --psk-identity tlspp-interop \
+    --psk "$psk_hex" --psk-mode "$mode" --request "$http_request" --summary
+  expect_rc tlspp 0
+  # OpenSSL counts a PSK handshake as a session reuse: its page says "Reused".
+  expect tlspp.out ", TLSv1.3, Cipher is TLS_"
+  expect_line tlspp.err "psk: tlspp-interop ($label)"
+  expect_line tlspp.err "verified: yes (external PSK)"
+  if [ "$mode" = ke ]; then expect_line tlspp.err "group: none"; else expect_line tlspp.err "group: x25519"; fi
+}
+
+# s_client -psk -> tlspp server --psk (no certificate at all), and a wrong key refused.
+ossl_client_psk() {
+  local how=$1 cert=$2 key=$psk_hex
+  [ "$how" = wrong ] && key=ffeeddccbbaa99887766554433221100
+  start_server tlspp "$tlspp" server --listen 127.0.0.1:0 --psk-identity tlspp-interop --psk "$psk_hex" --http
+  port=$(wait_listening "$cdir/tlspp.err") || return
+  client s_client "$work/http-request" openssl s_client -connect "127.0.0.1:$port" -servername localhost -tls1_3 \
+    -psk "$key" -psk_identity tlspp-interop -ign_eof
+  if [ "$how" = wrong ]; then
+    expect s_client.err "alert decrypt error"
+    stop_server
+    expect tlspp.err "external PSK 'tlspp-interop' does not verify"
+  else
+    expect_rc s_client 0
+    expect_line s_client.out "psk: tlspp-interop (psk_dhe_ke)"
+    expect_line s_client.out "resumed: no"
+  fi
+}
+
+# s_client -sess_out saves a TLS 1.3 session (tlspp server sends tickets by default), and
+# -sess_in resumes it in a second s_client.
+ossl_client_resume13() {
+  local cert=$1
+  tlspp_server_both "$cert" --http || return
+  client s_client-1 "$work/http-request" openssl s_client -connect "127.0.0.1:$port" -servername localhost \
+    -tls1_3 -CAfile "$ca" -verify_return_error -ign_eof -sess_out "$cdir/session.pem"
+  client s_client-2 "$work/http-request" openssl s_client -connect "127.0.0.1:$port" -servername localhost \
+    -tls1_3 -CAfile "$ca" -verify_return_error -ign_eof -sess_in "$cdir/session.pem"
+  expect_rc s_client-1 0
+  expect_rc s_client-2 0
+  expect s_client-2.out "Reused, TLSv1.3, Cipher is TLS_"
+  expect_line s_client-1.out "resumed: no"
+  expect_line s_client-2.out "resumed: yes"
+}
+
+# tlspp client --sess-out in one run, --sess-in in the next: s_server says "Reused".
+ossl_server_sess_file() {
+  local cert=$1 port=$((next_port++))
+  start_server s_server openssl s_server -accept "127.0.0.1:$port" -cert "$pki/$cert.pem" -key "$pki/$cert.key" \
+    -tls1_3 -www -naccept 2
+  wait_port "$port" || return
+  client tlspp-1 /dev/null "$tlspp" client "127.0.0.1:$port" --servername localhost --ca "$ca" \
+    --request "$http_request" --sess-out "$cdir/sessions.txt"
+  client tlspp-2 /dev/null "$tlspp" client "127.0.0.1:$port" --servername localhost --ca "$ca" \
+    --request "$http_request" --sess-in "$cdir/sessions.txt" --summary
+  expect_rc tlspp-1 0
+  expect_rc tlspp-2 0
+  expect tlspp-1.out "New, TLSv1.3, Cipher is TLS_"
+  expect tlspp-2.out "Reused, TLSv1.3, Cipher is TLS_"
+  expect_line tlspp-2.err "resumed: yes"
+  [ "$(stat -c %a "$cdir/sessions.txt")" = 600 ] || fail "sessions.txt is not mode 600"
+}
+
+# curl fetching two URLs: the second connection resumes the first one's session (curl's own
+# session cache, with the tickets tlspp server sends by default).
+curl_resume_case() {
+  local cert=$1
+  tlspp_server_both "$cert" --http || return
+  client curl /dev/null curl -sS -v --max-time 10 --cacert "$ca" --resolve "localhost:$port:127.0.0.1" --tlsv1.3 \
+    "https://localhost:$port/one" "https://localhost:$port/two"
+  expect_rc curl 0
+  [ "$(count_in curl.out "resumed: no")" = 1 ] || fail "curl.out lacks one page saying resumed: no"
+  [ "$(count_in curl.out "resumed: yes")" = 1 ] || fail "curl.out lacks one page saying resumed: yes"
+}
+
+run_case openssl "tlspp-client -> s_server" "external PSK, psk_dhe_ke" ecdsa ossl_server_psk dhe_ke
+run_case openssl "tlspp-client -> s_server" "external PSK, psk_ke" ecdsa ossl_server_psk ke
+run_case openssl "s_client -> tlspp-server" "external PSK, no certificate" ecdsa ossl_client_psk right
+run_case openssl "s_client -> tlspp-server" "external PSK, wrong key: must fail" ecdsa ossl_client_psk wrong
+run_case openssl "s_client -> tlspp-server" "TLS 1.3 resume (-sess_out/-sess_in)" ecdsa ossl_client_resume13
+run_case openssl "tlspp-client -> s_server" "resume across runs (--sess-out/--sess-in)" ecdsa ossl_server_sess_file
+run_case curl "curl -> tlspp-server" "resume (two URLs)" ecdsa curl_resume_case
 
 echo
 echo "interop matrix (TLS 1.3 and TLS 1.2 on 127.0.0.1):"
