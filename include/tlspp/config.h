@@ -192,6 +192,9 @@ struct ServerOptions : CommonOptions {
   // without (EC)DHE) is accepted only when allow_psk_ke is set; psk_dhe_ke is preferred.
   std::vector<ExternalPsk> external_psks;
   bool allow_psk_ke = false;
+  // 0-RTT (RFC 8446 §4.2.10): early data is declined unless this is set. Declined early data
+  // is skipped, up to this many bytes or 16 KiB, whichever is more; more is unexpected_message.
+  uint32_t max_early_data = 0;
   // TLS 1.2 session IDs (RFC 5246 §7.4.1.2): sessions kept in memory for resumption, at most
   // this many (the oldest go first; 0: no session IDs). Shared by every connection of the
   // configuration. TLS 1.2 tickets (RFC 5077) follow `tickets` (any non-zero value: one

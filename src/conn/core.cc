@@ -180,8 +180,24 @@ Result<size_t> Connection::Core::receive(ByteView data) {
   return peer_closed ? offered : offered - data.size();
 }
 
+Status Connection::Core::skip_early_record(const record::Record& rec) {
+  // §4.2.10: "If the server ... receives more than max_early_data_size, it SHOULD abort
+  // with unexpected_message".
+  if (rec.body.size() > early_skip_budget)
+    return fail(Error::unexpected("more early data than the server skips (" + std::to_string(early_skip_budget) +
+                                  " bytes left) after declining it"));
+  early_skip_budget -= rec.body.size();
+  if (early_skip_budget == 0) early_skip_budget = 1;  // still skipping, with nothing left to skip
+  if (tracing()) event(EventType::application_data_received, "early data (skipped)", rec.body.size());
+  return {};
+}
+
 Status Connection::Core::process_record(const record::Record& rec) {
   if (rec.type == ContentType::change_cipher_spec) return process_change_cipher_spec(rec);
+  if (early_skip_budget > 0 && early_skip_by_type) {
+    if (rec.type == ContentType::application_data) return skip_early_record(rec);
+    early_skip_budget = 0;  // the second ClientHello: no more early data
+  }
   if (read_prot.active()) return process_protected(rec);
   if (rec.type == ContentType::application_data)
     return fail(Error::unexpected("application data record before any keys were established"));
@@ -220,7 +236,12 @@ Status Connection::Core::process_protected(const record::Record& rec) {
   if (!handshake_done && rec.writable) {
     // During the handshake, records are decrypted in place in the receive buffer.
     auto opened = read_prot.open(rec);
-    if (!opened) return std::unexpected(opened.error());
+    if (!opened) {
+      // Declined early data is under keys we do not have: skipped, not an attack.
+      if (early_skip_budget > 0 && rec.type == ContentType::application_data) return skip_early_record(rec);
+      return std::unexpected(opened.error());
+    }
+    early_skip_budget = 0;  // the client's handshake keys: its early data has ended
     return process_content(opened->type, opened->plaintext);
   }
   // Connected: decrypted straight into the read buffer, one pass over the bytes instead of

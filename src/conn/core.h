@@ -33,6 +33,10 @@ struct Connection::Core final : handshake::Io {
   void send_message(MessageInfo what, ByteView message, handshake::Details details) override;
   void send_change_cipher_spec() override;
   void send_warning(AlertDescription alert) override;
+  void skip_early_data(size_t budget, bool by_type) override {
+    early_skip_budget = budget;
+    early_skip_by_type = by_type;
+  }
   [[nodiscard]] Status install_keys(Direction direction, const handshake::TrafficKeys& keys) override;
   void log_secret(std::string_view label, ByteView secret) override;
   void handshake_complete(std::unique_ptr<handshake::Connected> connected) override;
@@ -77,6 +81,8 @@ struct Connection::Core final : handshake::Io {
   unsigned empty_records = 0;      // consecutive records carrying nothing
   unsigned warning_alerts = 0;     // user_canceled alerts (the only non-fatal kind)
   uint64_t records_written_since_key = 0;
+  size_t early_skip_budget = 0;    // RFC 8446 §4.2.10: rejected early data still to skip
+  bool early_skip_by_type = false;
   // Output bookkeeping for KeyUpdate coalescing: bytes of `out` handed to the network so
   // far, and where in that stream our last KeyUpdate record ends.
   uint64_t output_sent = 0;
@@ -94,6 +100,7 @@ struct Connection::Core final : handshake::Io {
   [[nodiscard]] Status process_record(const record::Record& rec);
   [[nodiscard]] Status process_change_cipher_spec(const record::Record& rec);
   [[nodiscard]] Status process_protected(const record::Record& rec);
+  [[nodiscard]] Status skip_early_record(const record::Record& rec);
   [[nodiscard]] Status process_content(record::ContentType type, ByteView body);
   [[nodiscard]] Status process_handshake_bytes(ByteView body);
   [[nodiscard]] Status process_handshake_message(ByteView message);

@@ -55,6 +55,11 @@ class Io {
   virtual void send_change_cipher_spec() = 0;
   // Sends a warning alert under the current write keys (TLS 1.2's no_renegotiation).
   virtual void send_warning(AlertDescription alert) = 0;
+  // RFC 8446 §4.2.10: the server did not accept the client's early data, and skips up to
+  // `budget` bytes of it: application_data records that do not open under the current read
+  // keys (or, after a HelloRetryRequest, every application_data record, `by_type`), until
+  // a record opens or the next ClientHello comes.
+  virtual void skip_early_data(size_t budget, bool by_type) = 0;
   // Switches a direction to new keys; messages queued so far go out under the old ones.
   [[nodiscard]] virtual Status install_keys(Direction direction, const TrafficKeys& keys) = 0;
   // Writes a key log line for a secret (EXPORTER_SECRET, TLS 1.2's CLIENT_RANDOM master

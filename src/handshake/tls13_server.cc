@@ -127,6 +127,7 @@ class Tls13Server final : public ServerHandshake {
   Result<crypto::Secret> send_server_hello(Io& io, const wire::ClientHello& ch, const wire::KeyShareEntry* share,
                                            std::optional<uint16_t> psk_identity, bool retry, bool external_psk);
   Status send_encrypted_extensions(Io& io, const std::string& alpn);
+  [[nodiscard]] size_t early_skip_budget() const { return std::max<size_t>(opts_.max_early_data, 16384); }
   Status send_certificate_request(Io& io);
   Status send_certificate(Io& io, const CertificateChoice& choice);
   Status send_finished(Io& io, keysched::HandshakeSecret hs, ByteView server_hs);
@@ -396,6 +397,8 @@ Status Tls13Server::on_client_hello(Io& io, const wire::HandshakeMessage& m, con
     if (group == opts_.groups.end()) return fail(handshake_failure("no key exchange group in common with the client"));
     suite_id_ = h.suite;
     suite_ = *tls13_suite(h.suite);
+    // §4.2.10: early data sent with the first ClientHello is skipped by record type.
+    if (wire::find_extension(ch.extensions, ExtensionType::early_data)) io.skip_early_data(early_skip_budget(), true);
     return send_hello_retry_request(io, ch, m.whole, *group);
   }
   if (share && retry && share->group != hrr_group_)
@@ -459,6 +462,9 @@ Status Tls13Server::on_client_hello(Io& io, const wire::HandshakeMessage& m, con
   if (ask_for_certificate) TLSPP_TRY(send_certificate_request(io));
   if (!with_psk) TLSPP_TRY(send_certificate(io, cert));
   TLSPP_TRY(send_finished(io, std::move(hs), server_hs.view()));
+  // §4.2.10: early data this server declines is skipped: records that do not open under the
+  // client's handshake keys.
+  if (wire::find_extension(ch.extensions, ExtensionType::early_data)) io.skip_early_data(early_skip_budget(), false);
   state_ = ask_for_certificate ? State::expect_certificate : State::expect_finished;
   return {};
 }
