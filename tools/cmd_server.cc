@@ -2,6 +2,7 @@
 // ServerConnection with its own buffers on a non-blocking socket; no thread per
 // connection. --http answers each request with the connection's summary, --echo sends
 // everything back.
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
@@ -10,10 +11,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <cstring>
 #include <map>
 #include <optional>
 #include <memory>
@@ -71,6 +74,9 @@ const char kNotes[] =
     "--http never selects h2 or another protocol it does not speak: those in --alpn are not offered\n"
     "(a note on stderr says which), and --alpn with none of http/1.1 and http/1.0 is a usage error.\n"
     "SIGINT and SIGTERM stop the server after sending close_notify on every open connection.\n"
+    "When accept() fails for lack of file descriptors (EMFILE, ENFILE) or memory, the clients waiting\n"
+    "are accepted with a descriptor kept in reserve and closed at once, and the listener rests for\n"
+    "250 ms; one line says when that starts and one when connections are accepted again, with a count.\n"
     "Exit status: 0 when stopped or done (--exit-after), 1 on a startup failure, 2 on a usage error.";
 
 const Command kServer{
@@ -97,6 +103,36 @@ constexpr size_t kMaxRequestHead = 16 * 1024;
 // closing: closing a socket with unread input makes the kernel send RST, which can
 // destroy the response before the client has read it.
 constexpr auto kLinger = std::chrono::seconds(2);
+// When accept() fails for lack of descriptors (or memory), the listener is left alone this
+// long: it stays readable while the client waits, so retrying at once would spin.
+constexpr auto kAcceptBackoff = std::chrono::milliseconds(250);
+
+// Something that can happen to many connections in a row (descriptors ran out, the server is
+// full) is logged once when it starts and once when it ends, with how many clients it
+// turned away, instead of once per client.
+class Episode {
+ public:
+  explicit Episode(std::string ending) : ending_(std::move(ending)) {}
+  // Counts one refused client; prints `starting` for the first of an episode.
+  void refused(const std::string& starting) {
+    if (!active_) std::fprintf(stderr, "tlspp server: %s\n", starting.c_str());
+    active_ = true;
+    ++count_;
+  }
+  // A client was admitted again: prints the closing line once.
+  void over() {
+    if (!active_) return;
+    std::fprintf(stderr, "tlspp server: %s (%zu refused meanwhile)\n", ending_.c_str(), count_);
+    active_ = false;
+    count_ = 0;
+  }
+  [[nodiscard]] bool active() const { return active_; }
+
+ private:
+  std::string ending_;
+  bool active_ = false;
+  size_t count_ = 0;
+};
 
 struct Client {
   Client(int f, std::string p, ServerConnection c) : fd(f), peer(std::move(p)), conn(std::move(c)) {}
@@ -150,6 +186,9 @@ class Server {
         exit_after_(exit_after) {}
 
   int run() {
+    // Held in reserve: when descriptors run out it is closed to make room for accepting
+    // (and at once closing) the clients that wait, so that they fail fast.
+    reserve_fd_ = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
     watch_listener(true);
     epoll_event ev{};
     ev.events = EPOLLIN;
@@ -158,7 +197,7 @@ class Server {
     while (!stopping_) {
       if (exit_after_ && accepted_ >= exit_after_ && clients_.empty()) break;
       epoll_event events[64];
-      const int n = epoll_wait(ep_, events, 64, lingering() ? 200 : -1);
+      const int n = epoll_wait(ep_, events, 64, wait_ms());
       if (n < 0) {
         if (errno == EINTR) continue;
         return report(io::io_error("epoll_wait", errno));
@@ -174,6 +213,7 @@ class Server {
         }
       }
       expire_lingering();
+      resume_accepting();
     }
     // Shutting down: tell every established peer, best effort, then close.
     for (auto& [fd, c] : clients_) {
@@ -184,6 +224,7 @@ class Server {
       ::close(fd);
     }
     clients_.clear();
+    if (reserve_fd_ >= 0) ::close(reserve_fd_);
     return 0;
   }
 
@@ -208,7 +249,20 @@ class Server {
     listening_ = on;
   }
 
+  // How long epoll_wait may sleep: until the accept back-off ends, a lingering connection's
+  // next check, or (-1) the next event.
+  int wait_ms() const {
+    int ms = lingering() ? 200 : -1;
+    if (paused_until_) {
+      const auto left = std::chrono::ceil<std::chrono::milliseconds>(*paused_until_ - Clock::now()).count();
+      const int pause = static_cast<int>(std::max<long>(left, 0));
+      ms = ms < 0 ? pause : std::min(ms, pause);
+    }
+    return ms;
+  }
+
   bool may_accept() const {
+    if (paused_until_) return false;
     if (exit_after_ && accepted_ >= exit_after_) return false;
     return !max_connections_ || clients_.size() < max_connections_;
   }
@@ -217,12 +271,13 @@ class Server {
     while (may_accept()) {
       const int fd = accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
       if (fd < 0) {
-        if (errno == EINTR) continue;
-        // EAGAIN: nothing more waiting. EMFILE and the like: this attempt fails, the
-        // listener stays, and the loop carries on with the connections it has.
-        if (errno != EAGAIN && errno != EWOULDBLOCK) report(io::io_error("accept", errno));
-        break;
+        // ECONNABORTED: that client gave up while queued; the next may be there.
+        if (errno == EINTR || errno == ECONNABORTED) continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+        // EMFILE, ENFILE, ENOBUFS, ENOMEM (or anything else that would fail again at once).
+        return out_of_resources(errno);
       }
+      out_of_fds_.over();
       ++accepted_;
       const int one = 1;
       (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
@@ -237,6 +292,36 @@ class Server {
       clients_.emplace(fd, std::move(c));
       update_interest(ref);
     }
+    watch_listener(may_accept());
+  }
+
+  // accept() failed while clients wait. Those clients are taken off the queue with the
+  // reserve descriptor and closed, so that they see the connection end instead of hanging;
+  // then the listener rests for kAcceptBackoff, while the connections we have go on.
+  void out_of_resources(int err) {
+    out_of_fds_.refused("accept: " + std::string(std::strerror(err)) +
+                        ": closing new connections at once until the server can take them");
+    if (reserve_fd_ >= 0) {
+      ::close(reserve_fd_);
+      for (;;) {
+        const int fd = accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
+        if (fd < 0) {
+          if (errno == EINTR || errno == ECONNABORTED) continue;
+          break;
+        }
+        ::close(fd);
+        out_of_fds_.refused("");
+      }
+      reserve_fd_ = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    }
+    watch_listener(false);
+    paused_until_ = Clock::now() + kAcceptBackoff;
+  }
+
+  void resume_accepting() {
+    if (!paused_until_ || Clock::now() < *paused_until_) return;
+    paused_until_.reset();
+    if (reserve_fd_ < 0) reserve_fd_ = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
     watch_listener(may_accept());
   }
 
@@ -467,6 +552,9 @@ class Server {
   size_t accepted_ = 0;
   bool listening_ = false;
   bool stopping_ = false;
+  int reserve_fd_ = -1;
+  std::optional<Clock::time_point> paused_until_;  // the accept back-off
+  Episode out_of_fds_{"accepting connections again"};
   std::map<int, std::unique_ptr<Client>> clients_;
 };
 

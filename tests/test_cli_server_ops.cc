@@ -1,0 +1,100 @@
+// `tlspp server` under operational stress, run as a real process on 127.0.0.1: running out
+// of file descriptors, more clients than --max-connections, clients that stall or go idle,
+// signals while connections are open, several event loops.
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <fstream>
+#include <iterator>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "cli_support.h"
+#include "io/socket.h"
+
+namespace tlspp {
+namespace {
+
+using namespace cli_test;
+
+// The CPU time (user plus system) a process has used so far, in seconds, from
+// /proc/PID/stat (fields 14 and 15, in clock ticks).
+double cpu_seconds(pid_t pid) {
+  std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
+  const std::string stat((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  // The command name (field 2) is in parentheses and may itself contain spaces.
+  const size_t paren = stat.rfind(')');
+  if (paren == std::string::npos) return -1;
+  std::istringstream rest(stat.substr(paren + 1));
+  std::vector<std::string> fields;  // from field 3 on
+  for (std::string field; rest >> field;) fields.push_back(field);
+  if (fields.size() < 13) return -1;
+  return static_cast<double>(std::stol(fields[11]) + std::stol(fields[12])) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+// Waits until the peer ends the connection on `fd` (end of stream or reset); false when it
+// is still open after `timeout`. Whatever arrives before the end is appended to `got`.
+bool ends_within(int fd, std::chrono::milliseconds timeout, std::string* got = nullptr) {
+  const auto deadline = Clock::now() + timeout;
+  for (;;) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+    if (left <= 0) return false;
+    pollfd p{fd, POLLIN, 0};
+    if (poll(&p, 1, static_cast<int>(left)) <= 0) continue;
+    char buf[4096];
+    const ssize_t n = recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) return true;
+    if (got) got->append(buf, static_cast<size_t>(n));
+  }
+}
+
+// A plain TCP connection to the server (no TLS); -1 on failure.
+int connect_raw(const Server& server) {
+  auto fd = io::connect_tcp("127.0.0.1", server.port());
+  return fd ? *fd : -1;
+}
+
+// ---------------------------------------------------------------- file descriptors
+
+TEST(CliServerOps, OutOfDescriptorsNeitherSpinsNorFloodsTheLogAndRecovers) {
+  // With 24 descriptors the server can hold about 16 connections; 40 clients connect.
+  Server server({"--echo", "--max-connections", "1000"}, 24);
+  ASSERT_NE(server.port(), 0) << server.log();
+  std::vector<int> clients;
+  for (int i = 0; i < 40; ++i) {
+    const int fd = connect_raw(server);
+    ASSERT_GE(fd, 0);
+    clients.push_back(fd);
+  }
+  (void)server.read_err_until("\x01 not in the log", 300ms);  // let it meet the limit
+  // For a second, while its stderr is read as fast as it writes, the server is nearly idle
+  // and says little.
+  const double before = cpu_seconds(server.pid());
+  (void)server.read_err_until("\x01 not in the log", 1000ms);
+  const double used = cpu_seconds(server.pid()) - before;
+  ASSERT_GE(before, 0);
+  EXPECT_LT(used, 0.2) << "CPU seconds used in one second";
+  EXPECT_LE(count_lines(server.log()), 4u) << server.log().substr(0, 2000);
+  EXPECT_NE(server.log().find("tlspp server: accept: Too many open files: closing new connections at once"),
+            std::string::npos)
+      << server.log().substr(0, 2000);
+  // The clients it had no room for were closed, not left waiting.
+  for (size_t i = clients.size() - 10; i < clients.size(); ++i) EXPECT_TRUE(ends_within(clients[i], 2000ms)) << i;
+  // Once the clients leave, new ones are served again, and the log says the episode ended.
+  for (int fd : clients) close(fd);
+  const auto o = run_cli(client_args(server, {"--request", "ping", "--timeout", "0.2"}));
+  EXPECT_EQ(o.status, 0) << o.err;
+  EXPECT_EQ(o.out, "ping");
+  EXPECT_TRUE(server.read_err_until(" refused meanwhile)\n", 5s)) << server.log().substr(0, 2000);
+  EXPECT_NE(server.log().find("tlspp server: accepting connections again ("), std::string::npos) << server.log();
+}
+
+}  // namespace
+}  // namespace tlspp
