@@ -55,6 +55,12 @@ bool ends_within(int fd, std::chrono::milliseconds timeout, std::string* got = n
   }
 }
 
+size_t count_of(const std::string& s, const std::string& what) {
+  size_t n = 0;
+  for (size_t at = s.find(what); at != std::string::npos; at = s.find(what, at + what.size())) ++n;
+  return n;
+}
+
 // A plain TCP connection to the server (no TLS); -1 on failure.
 int connect_raw(const Server& server) {
   auto fd = io::connect_tcp("127.0.0.1", server.port());
@@ -94,6 +100,69 @@ TEST(CliServerOps, OutOfDescriptorsNeitherSpinsNorFloodsTheLogAndRecovers) {
   EXPECT_EQ(o.out, "ping");
   EXPECT_TRUE(server.read_err_until(" refused meanwhile)\n", 5s)) << server.log().substr(0, 2000);
   EXPECT_NE(server.log().find("tlspp server: accepting connections again ("), std::string::npos) << server.log();
+}
+
+
+// ---------------------------------------------------------------- --max-connections
+
+TEST(CliServerOps, ClientsBeyondMaxConnectionsAreRefusedAtOnce) {
+  Server server({"--echo", "--max-connections", "2"});
+  ASSERT_NE(server.port(), 0) << server.log();
+  // Two connections are held open, in the middle of their handshakes.
+  std::vector<int> held;
+  for (int i = 0; i < 2; ++i) {
+    held.push_back(connect_raw(server));
+    ASSERT_GE(held.back(), 0);
+  }
+  // Third and fourth: a fatal internal_error alert in the clear, then the end, within a second.
+  for (int i = 0; i < 2; ++i) {
+    const int fd = connect_raw(server);
+    ASSERT_GE(fd, 0);
+    std::string got;
+    const auto start = Clock::now();
+    EXPECT_TRUE(ends_within(fd, 1000ms, &got)) << i;
+    EXPECT_LT(Clock::now() - start, 1000ms);
+    EXPECT_EQ(got, std::string("\x15\x03\x03\x00\x02\x02\x50", 7)) << i;
+    close(fd);
+  }
+  // The tlspp client says why in one line.
+  const auto start = Clock::now();
+  const auto refused = run_cli(client_args(server, {"--request", "ping"}));
+  EXPECT_LT(Clock::now() - start, 2s);
+  EXPECT_EQ(refused.status, 1) << refused.err;
+  EXPECT_NE(refused.err.find("internal_error"), std::string::npos) << refused.err;
+  // The log says so once for the three, then once more when there is room again.
+  EXPECT_TRUE(server.read_err_until("tlspp server: --max-connections 2 reached: refusing new clients", 2s))
+      << server.log();
+  close(held[0]);
+  ASSERT_TRUE(server.read_err_until("the client closed the connection during the handshake\n", 2s)) << server.log();
+  const auto o = run_cli(client_args(server, {"--request", "ping", "--timeout", "0.2"}));
+  EXPECT_EQ(o.status, 0) << o.err;
+  EXPECT_EQ(o.out, "ping");
+  EXPECT_TRUE(server.read_err_until("tlspp server: below --max-connections again (3 refused meanwhile)\n", 2s))
+      << server.log();
+  EXPECT_EQ(count_of(server.log(), "reached: refusing"), 1u) << server.log();
+  close(held[1]);
+}
+
+TEST(CliServerOps, MaxConnectionsDefaultsToTheDescriptorLimit) {
+  // With 40 descriptors the default limit is 20 (half): the 21st client is refused with the
+  // alert rather than left to meet EMFILE.
+  Server server({"--echo"}, 40);
+  ASSERT_NE(server.port(), 0) << server.log();
+  std::vector<int> held;
+  for (int i = 0; i < 20; ++i) {
+    held.push_back(connect_raw(server));
+    ASSERT_GE(held.back(), 0);
+  }
+  const int fd = connect_raw(server);
+  std::string got;
+  EXPECT_TRUE(ends_within(fd, 1000ms, &got));
+  EXPECT_EQ(got, std::string("\x15\x03\x03\x00\x02\x02\x50", 7));
+  EXPECT_TRUE(server.read_err_until("tlspp server: --max-connections 20 reached", 2s)) << server.log();
+  EXPECT_EQ(server.log().find("Too many open files"), std::string::npos) << server.log();
+  close(fd);
+  for (int h : held) close(h);
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <netinet/tcp.h>
 #include <signal.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -57,7 +58,9 @@ const FlagSpec kFlags[] = {
      "--client-ca."},
     {"--client-ca", true, false, "FILE",
      "verify client certificates against the CAs of this PEM file (may be repeated; needs --client-auth).", true},
-    {"--max-connections", true, false, "N", "serve at most N connections at once; more wait to be accepted (default: no limit)."},
+    {"--max-connections", true, false, "N",
+     "serve at most N connections at once; a client beyond them gets a fatal internal_error alert and is closed at "
+     "once (default: the soft RLIMIT_NOFILE less a reserve of descriptors, at least half of it)."},
     {"--exit-after", true, false, "N", "exit once N connections have been accepted and have ended."},
     {"--trace", false, false, "", "print every connection's messages and keys to stderr as they happen, prefixed [ID]."},
     {"--quiet", false, false, "", "do not print the one line per connection."},
@@ -77,6 +80,7 @@ const char kNotes[] =
     "When accept() fails for lack of file descriptors (EMFILE, ENFILE) or memory, the clients waiting\n"
     "are accepted with a descriptor kept in reserve and closed at once, and the listener rests for\n"
     "250 ms; one line says when that starts and one when connections are accepted again, with a count.\n"
+    "Clients refused beyond --max-connections are logged the same way, not one line each.\n"
     "Exit status: 0 when stopped or done (--exit-after), 1 on a startup failure, 2 on a usage error.";
 
 const Command kServer{
@@ -261,10 +265,10 @@ class Server {
     return ms;
   }
 
+  // Whether to watch the listener. A full server still accepts, to turn clients away.
   bool may_accept() const {
     if (paused_until_) return false;
-    if (exit_after_ && accepted_ >= exit_after_) return false;
-    return !max_connections_ || clients_.size() < max_connections_;
+    return !exit_after_ || accepted_ < exit_after_;
   }
 
   void accept_all() {
@@ -278,6 +282,11 @@ class Server {
         return out_of_resources(errno);
       }
       out_of_fds_.over();
+      if (clients_.size() >= max_connections_) {
+        refuse(fd);
+        continue;
+      }
+      full_.over();
       ++accepted_;
       const int one = 1;
       (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
@@ -316,6 +325,23 @@ class Server {
     }
     watch_listener(false);
     paused_until_ = Clock::now() + kAcceptBackoff;
+  }
+
+  // A client beyond --max-connections: told so in the clear, in the one record a server may
+  // send before any handshake message, a fatal alert (RFC 8446 §6; internal_error: the
+  // refusal has nothing to do with what the client offered), then closed. What it has sent
+  // already is read first, since closing a socket with unread input resets the connection,
+  // which can discard the alert before the client has read it.
+  void refuse(int fd) {
+    full_.refused("--max-connections " + std::to_string(max_connections_) +
+                  " reached: refusing new clients with an internal_error alert");
+    uint8_t sink[4096];
+    for (int i = 0; i < 4 && ::recv(fd, sink, sizeof sink, MSG_DONTWAIT) > 0; ++i) {
+    }
+    static constexpr uint8_t kAlert[] = {0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x50};  // fatal, internal_error
+    (void)::send(fd, kAlert, sizeof kAlert, MSG_NOSIGNAL | MSG_DONTWAIT);
+    ::shutdown(fd, SHUT_WR);
+    ::close(fd);
   }
 
   void resume_accepting() {
@@ -555,6 +581,7 @@ class Server {
   int reserve_fd_ = -1;
   std::optional<Clock::time_point> paused_until_;  // the accept back-off
   Episode out_of_fds_{"accepting connections again"};
+  Episode full_{"below --max-connections again"};
   std::map<int, std::unique_ptr<Client>> clients_;
 };
 
@@ -570,6 +597,17 @@ Result<size_t> parse_count(const Args& args, const char* name) {
   return n;
 }
 
+// Without --max-connections: as many connections as descriptors allow, less a reserve for
+// the server's own (standard streams, epoll, signalfd, listener, key log, certificates being
+// read), so that the limit is normally met before accept() fails with EMFILE.
+size_t default_max_connections() {
+  rlimit lim{};
+  if (getrlimit(RLIMIT_NOFILE, &lim) != 0) return 1024;
+  const size_t soft = lim.rlim_cur == RLIM_INFINITY ? size_t{1} << 20 : std::min<size_t>(lim.rlim_cur, size_t{1} << 20);
+  constexpr size_t kReserve = 32;
+  return std::max<size_t>({soft / 2, soft > kReserve ? soft - kReserve : 0, 1});
+}
+
 int run(const std::vector<std::string>& argv) {
   if (wants_help(argv)) return print_help(kServer, kFlags, kAbout, kNotes);
   auto args = parse_args(argv, kFlags);
@@ -583,6 +621,7 @@ int run(const std::vector<std::string>& argv) {
   auto exit_after = parse_count(*args, "--exit-after");
   if (!max_connections) return usage_error(kServer, max_connections.error().message);
   if (!exit_after) return usage_error(kServer, exit_after.error().message);
+  if (!args->has("--max-connections")) *max_connections = default_max_connections();
   // 0 is how "no limit" is kept inside: given explicitly it would mean that silently.
   for (const char* flag : {"--max-connections", "--exit-after"})
     if (args->has(flag) && args->value(flag) && *args->value(flag) == "0")
