@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "support/tls_pair.h"
+#include "tlspp/stream.h"
 
 extern char** environ;
 
@@ -266,6 +267,24 @@ inline std::vector<std::string> client_args(const Server& s, std::vector<std::st
   std::vector<std::string> args = {"client", s.addr(), "--servername", "localhost", "--ca", files().root};
   args.insert(args.end(), extra.begin(), extra.end());
   return args;
+}
+
+// Connects to an --echo server, trusting the test root, and makes one round trip, so that
+// the server has finished its side of the handshake too.
+inline Result<Stream> echo_round_trip(const Server& server) {
+  ClientOptions options;
+  options.ca_files = {files().root};
+  auto config = ClientConfig::create(options);
+  if (!config) return fail(config.error());
+  auto s = Stream::connect(*config, "127.0.0.1", server.port(), *ServerName::parse("localhost"));
+  if (!s) return s;
+  const uint8_t ping[] = {'p'};
+  uint8_t buf[4];
+  TLSPP_TRY(s->write_all(ping));
+  auto n = s->read(buf);
+  if (!n) return fail(n.error());
+  if (*n != 1) return fail(Error::internal("the echo server did not answer the ping"));
+  return s;
 }
 
 }  // namespace tlspp::cli_test

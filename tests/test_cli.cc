@@ -425,24 +425,6 @@ TEST(Cli, ExitAfterServesThatManyConnections) {
   EXPECT_EQ(server.wait_exit(10s), 0) << server.log();
 }
 
-// Connects to an --echo server, trusting the test root, and makes one round trip, so that
-// the server has finished its side of the handshake too.
-Result<Stream> echo_round_trip(const Server& server) {
-  ClientOptions options;
-  options.ca_files = {files().root};
-  auto config = ClientConfig::create(options);
-  if (!config) return fail(config.error());
-  auto s = Stream::connect(*config, "127.0.0.1", server.port(), *ServerName::parse("localhost"));
-  if (!s) return s;
-  const uint8_t ping[] = {'p'};
-  uint8_t buf[4];
-  TLSPP_TRY(s->write_all(ping));
-  auto n = s->read(buf);
-  if (!n) return fail(n.error());
-  if (*n != 1) return fail(Error::internal("the echo server did not answer the ping"));
-  return s;
-}
-
 TEST(Cli, SigintAndSigtermStopTheServerCleanly) {
   for (int sig : {SIGINT, SIGTERM}) {
     Server server({"--echo"});

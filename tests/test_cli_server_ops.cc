@@ -14,6 +14,7 @@
 #include <sstream>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include "cli_support.h"
@@ -163,6 +164,89 @@ TEST(CliServerOps, MaxConnectionsDefaultsToTheDescriptorLimit) {
   EXPECT_EQ(server.log().find("Too many open files"), std::string::npos) << server.log();
   close(fd);
   for (int h : held) close(h);
+}
+
+
+// ---------------------------------------------------------------- timeouts
+
+TEST(CliServerOps, StalledHandshakeIsClosedAtTheHandshakeDeadline) {
+  Server server({"--echo", "--handshake-timeout", "1", "--partial-timeout", "5"});
+  ASSERT_NE(server.port(), 0) << server.log();
+  const int fd = connect_raw(server);
+  ASSERT_GE(fd, 0);
+  // The first 10 bytes of a ClientHello record (header, then the start of the message).
+  const uint8_t part[] = {0x16, 0x03, 0x01, 0x00, 0xc8, 0x01, 0x00, 0x00, 0xc4, 0x03};
+  ASSERT_EQ(send(fd, part, sizeof part, MSG_NOSIGNAL), static_cast<ssize_t>(sizeof part));
+  const auto start = Clock::now();
+  EXPECT_TRUE(ends_within(fd, 3000ms));
+  const auto took = Clock::now() - start;
+  EXPECT_GT(took, 800ms);
+  EXPECT_LT(took, 1800ms);
+  EXPECT_TRUE(server.read_err_until(" in=10 out=0 error=handshake timed out after 1 s\n", 1s)) << server.log();
+  close(fd);
+}
+
+TEST(CliServerOps, PartialRecordAfterTheHandshakeIsClosedAtItsDeadline) {
+  Server server({"--echo", "--partial-timeout", "0.5", "--idle-timeout", "0"});
+  ASSERT_NE(server.port(), 0) << server.log();
+  auto s = echo_round_trip(server);
+  ASSERT_TRUE(s) << s.error().to_string();
+  // Four bytes of a record header, then nothing.
+  const uint8_t part[] = {0x17, 0x03, 0x03, 0x00};
+  ASSERT_EQ(send(s->fd(), part, sizeof part, MSG_NOSIGNAL), static_cast<ssize_t>(sizeof part));
+  const auto start = Clock::now();
+  EXPECT_TRUE(ends_within(s->fd(), 2000ms));
+  const auto took = Clock::now() - start;
+  EXPECT_GT(took, 300ms);
+  EXPECT_LT(took, 1300ms);
+  EXPECT_TRUE(
+      server.read_err_until(" error=timed out waiting for the rest of a record or handshake message after 0.5 s\n", 1s))
+      << server.log();
+}
+
+TEST(CliServerOps, IdleConnectionIsClosedActiveOneIsNot) {
+  Server server({"--echo", "--idle-timeout", "0.6"});
+  ASSERT_NE(server.port(), 0) << server.log();
+  auto idle = echo_round_trip(server);
+  ASSERT_TRUE(idle) << idle.error().to_string();
+  auto active = echo_round_trip(server);
+  ASSERT_TRUE(active) << active.error().to_string();
+  const auto start = Clock::now();
+  // The active client makes a round trip every 200 ms for 1.6 s, well past the idle timeout.
+  for (int i = 0; i < 8; ++i) {
+    std::this_thread::sleep_for(200ms);
+    const uint8_t ping[] = {'x'};
+    ASSERT_TRUE(active->write_all(ping)) << i;
+    uint8_t buf[4];
+    auto n = active->read(buf);
+    ASSERT_TRUE(n) << i << ": " << n.error().to_string();
+    ASSERT_EQ(*n, 1u) << i;
+  }
+  // The idle one was told goodbye with close_notify after 0.6 s.
+  uint8_t buf[4];
+  auto n = idle->read(buf);
+  ASSERT_TRUE(n) << n.error().to_string();
+  EXPECT_EQ(*n, 0u);
+  EXPECT_TRUE(server.read_err_until(" error=idle timeout: nothing sent or received for 0.6 s\n", 1s)) << server.log();
+  EXPECT_EQ(count_of(server.log(), "idle timeout"), 1u) << server.log();
+  EXPECT_GT(Clock::now() - start, 1500ms);
+}
+
+
+TEST(CliServerOps, TimeoutFlagsTakeSecondsOrZero) {
+  const std::string& c = files().chain;
+  const std::string& k = files().key;
+  for (const auto& [flag, value, says] : std::vector<std::tuple<std::string, std::string, std::string>>{
+           {"--idle-timeout", "soon", "tlspp server: --idle-timeout takes a number of seconds, not 'soon'"},
+           {"--handshake-timeout", "-1", "tlspp server: --handshake-timeout takes a number of seconds, not '-1'"},
+           {"--partial-timeout", "100000", "tlspp server: --partial-timeout must be between 0.001 and 86400 seconds"}}) {
+    const auto o = run_cli({"server", "--cert", c, "--key", k, flag, value});
+    EXPECT_EQ(o.status, 2) << flag << " " << value << ": " << o.err;
+    EXPECT_EQ(o.err.rfind(says, 0), 0u) << o.err;
+  }
+  // 0 switches a timeout off: the server starts.
+  Server server({"--idle-timeout", "0", "--handshake-timeout", "0.0", "--partial-timeout", "0"});
+  EXPECT_NE(server.port(), 0) << server.log();
 }
 
 }  // namespace

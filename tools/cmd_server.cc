@@ -62,6 +62,14 @@ const FlagSpec kFlags[] = {
      "serve at most N connections at once; a client beyond them gets a fatal internal_error alert and is closed at "
      "once (default: the soft RLIMIT_NOFILE less a reserve of descriptors, at least half of it)."},
     {"--exit-after", true, false, "N", "exit once N connections have been accepted and have ended."},
+    {"--handshake-timeout", true, false, "SECONDS",
+     "close a connection whose handshake has not finished this long after it was accepted (default 10; 0: never)."},
+    {"--idle-timeout", true, false, "SECONDS",
+     "send close_notify on an established connection when nothing was received or sent for this long (default 60; "
+     "0: never)."},
+    {"--partial-timeout", true, false, "SECONDS",
+     "close a connection that sent part of a record or handshake message and not the rest for this long (default 10; "
+     "0: never)."},
     {"--trace", false, false, "", "print every connection's messages and keys to stderr as they happen, prefixed [ID]."},
     {"--quiet", false, false, "", "do not print the one line per connection."},
 };
@@ -72,7 +80,10 @@ const char kAbout[] =
     "  tlspp server: PEER VERSION SUITE GROUP sni=NAME alpn=PROTOCOL resumed=yes|no in=BYTES out=BYTES ok\n"
     "with error=SENTENCE instead of ok when it failed (VERSION SUITE GROUP are - when the handshake\n"
     "did not finish; GROUP is none for a resumed TLS 1.2 session, which has no key exchange); in and\n"
-    "out count the bytes received and sent on the socket.";
+    "out count the bytes received and sent on the socket. A connection ended by one of the timeouts\n"
+    "says which: error=handshake timed out after 10 s, error=idle timeout: nothing sent or received\n"
+    "for 60 s, error=timed out waiting for the rest of a record or handshake message after 10 s.\n"
+    "Timeouts are checked at least once a second, and at each deadline.";
 const char kNotes[] =
     "--http never selects h2 or another protocol it does not speak: those in --alpn are not offered\n"
     "(a note on stderr says which), and --alpn with none of http/1.1 and http/1.0 is a usage error.\n"
@@ -87,8 +98,8 @@ const Command kServer{
     "server",
     "server [--listen ADDR:PORT] --cert FILE --key FILE [--cert FILE --key FILE ...] [--alpn LIST] "
     "[--groups LIST] [--tls1.2 | --tls1.3 | --min-version V --max-version V] [--ciphers LIST] [--http | --echo] [--keylog FILE] "
-    "[--client-auth optional|required --client-ca FILE ...] [--max-connections N] [--exit-after N] [--trace] "
-    "[--quiet]",
+    "[--client-auth optional|required --client-ca FILE ...] [--max-connections N] [--exit-after N] "
+    "[--handshake-timeout S] [--idle-timeout S] [--partial-timeout S] [--trace] [--quiet]",
     "serve TLS on ADDR:PORT (default 127.0.0.1:8443) from one event loop; answer HTTP with the "
     "connection's parameters (--http, the default) or echo (--echo)",
     &run};
@@ -148,7 +159,11 @@ struct Client {
   bool closing = false;       // our close_notify is queued; FIN follows once it is sent
   bool shut_down = false;     // FIN sent; now only draining input until EOF or deadline
   bool eof = false;           // the client's FIN arrived; it may still be reading
-  Clock::time_point deadline;
+  Clock::time_point deadline;  // while shut_down: when to stop draining
+  Clock::time_point started = Clock::now();
+  Clock::time_point last_active = started;          // when bytes last moved on the socket
+  std::optional<Clock::time_point> partial_since;   // a record or handshake message arrived in part
+  bool timed_out = false;                           // `failure` is one of our deadlines
   uint32_t events = 0;        // what epoll is watching for this fd
   uint64_t bytes_in = 0, bytes_out = 0;  // on the socket
   std::optional<Error> failure;          // what ended the connection, for its log line
@@ -170,24 +185,55 @@ std::string connection_line(const Client& c) {
   line += std::string(" resumed=") + (n.resumed ? "yes" : "no");
   line += " in=" + std::to_string(c.bytes_in) + " out=" + std::to_string(c.bytes_out);
   if (c.failure)
-    line += std::string(" error=") + (c.conn.handshake_done() ? "" : "handshake failed: ") + describe(*c.failure);
+    line += std::string(" error=") + (c.conn.handshake_done() || c.timed_out ? "" : "handshake failed: ") +
+            describe(*c.failure);
   else
     line += " ok";
   return line;
 }
 
+using Millis = std::chrono::milliseconds;
+
+// "10 s", "0.25 s": a timeout as the log line names it.
+std::string seconds_text(Millis ms) {
+  std::string s = std::to_string(ms.count() / 1000);
+  if (const long frac = ms.count() % 1000) {
+    std::string f = std::to_string(1000 + frac).substr(1);
+    while (f.back() == '0') f.pop_back();
+    s += "." + f;
+  }
+  return s + " s";
+}
+
+// What the command line settled; 0 for a timeout means none.
+struct Settings {
+  Mode mode = Mode::http;
+  bool quiet = false;
+  size_t max_connections = 0;
+  size_t exit_after = 0;  // 0: no limit
+  Millis handshake_timeout{10'000};
+  Millis idle_timeout{60'000};
+  Millis partial_timeout{10'000};
+};
+
 class Server {
  public:
-  Server(std::shared_ptr<const ServerConfig> config, Mode mode, bool quiet, int listen_fd, int signal_fd,
-         int epoll_fd, size_t max_connections, size_t exit_after)
+  Server(std::shared_ptr<const ServerConfig> config, const Settings& settings, int listen_fd, int signal_fd,
+         int epoll_fd)
       : config_(std::move(config)),
-        mode_(mode),
-        quiet_(quiet),
+        settings_(settings),
+        mode_(settings.mode),
+        quiet_(settings.quiet),
         listen_fd_(listen_fd),
         signal_fd_(signal_fd),
         ep_(epoll_fd),
-        max_connections_(max_connections),
-        exit_after_(exit_after) {}
+        max_connections_(settings.max_connections),
+        exit_after_(settings.exit_after) {
+    // The deadline scan runs at least this often, so that a deadline set after one scan (at
+    // least the shortest timeout away) is met by the next one on time.
+    for (Millis t : {settings.handshake_timeout, settings.idle_timeout, settings.partial_timeout})
+      if (t.count() > 0) tick_ = std::min(tick_, t);
+  }
 
   int run() {
     // Held in reserve: when descriptors run out it is closed to make room for accepting
@@ -216,7 +262,7 @@ class Server {
           service(*it->second, events[i].events);
         }
       }
-      expire_lingering();
+      if (Clock::now() >= next_scan_) scan_deadlines();
       resume_accepting();
     }
     // Shutting down: tell every established peer, best effort, then close.
@@ -238,11 +284,6 @@ class Server {
     return 1;
   }
 
-  bool lingering() const {
-    for (const auto& [fd, c] : clients_)
-      if (c->shut_down) return true;
-    return false;
-  }
 
   void watch_listener(bool on) {
     if (on == listening_) return;
@@ -253,16 +294,14 @@ class Server {
     listening_ = on;
   }
 
-  // How long epoll_wait may sleep: until the accept back-off ends, a lingering connection's
-  // next check, or (-1) the next event.
+  // How long epoll_wait may sleep: until the next deadline scan or the end of the accept
+  // back-off, or (-1) until the next event.
   int wait_ms() const {
-    int ms = lingering() ? 200 : -1;
-    if (paused_until_) {
-      const auto left = std::chrono::ceil<std::chrono::milliseconds>(*paused_until_ - Clock::now()).count();
-      const int pause = static_cast<int>(std::max<long>(left, 0));
-      ms = ms < 0 ? pause : std::min(ms, pause);
-    }
-    return ms;
+    Clock::time_point until = next_scan_;
+    if (paused_until_) until = std::min(until, *paused_until_);
+    if (until == Clock::time_point::max()) return -1;
+    const auto left = std::chrono::ceil<Millis>(until - Clock::now()).count();
+    return static_cast<int>(std::clamp<long>(left, 0, 60'000));
   }
 
   // Whether to watch the listener. A full server still accepts, to turn clients away.
@@ -300,6 +339,7 @@ class Server {
       Client& ref = *c;
       clients_.emplace(fd, std::move(c));
       update_interest(ref);
+      next_scan_ = std::min(next_scan_, Clock::now() + tick_);
     }
     watch_listener(may_accept());
   }
@@ -408,6 +448,7 @@ class Server {
       }
       c.conn.consume_output(static_cast<size_t>(n));
       c.bytes_out += static_cast<uint64_t>(n);
+      if (n > 0) c.last_active = Clock::now();
     }
     return true;
   }
@@ -463,6 +504,7 @@ class Server {
       }
       if (n == 0) return end_of_stream(c);
       c.bytes_in += static_cast<uint64_t>(n);
+      c.last_active = Clock::now();
       if (!offer(c, ByteView(buf, static_cast<size_t>(n)))) return;
       if (!c.backlog.empty()) break;  // wait until the connection can take more
     }
@@ -483,6 +525,10 @@ class Server {
         return false;
       }
       data = data.subspan(*taken);
+      // The partial-message deadline runs from the first byte of an incomplete record or
+      // handshake message until it is complete; more bytes of it do not restart it.
+      if (c.conn.buffered_input() == 0) c.partial_since.reset();
+      else if (!c.partial_since) c.partial_since = Clock::now();
       if (c.closing) {
         // Draining after our close: still decrypted, so that the client's close_notify is
         // seen (its line then says ok), but whatever data it sends is dropped.
@@ -562,15 +608,64 @@ class Server {
     c.closing = true;
   }
 
-  void expire_lingering() {
+  // The next of a connection's deadlines, and what to say if it passes.
+  struct Due {
+    Clock::time_point at = Clock::time_point::max();
+    const char* what = nullptr;  // nullptr: the end of draining after our FIN
+    Millis after{0};
+  };
+  Due next_deadline(const Client& c) const {
+    Due due;
+    if (c.shut_down) {
+      due.at = c.deadline;
+      return due;
+    }
+    const auto consider = [&](Clock::time_point from, Millis timeout, const char* what) {
+      if (timeout.count() > 0 && from + timeout < due.at) due = {from + timeout, what, timeout};
+    };
+    if (!c.conn.handshake_done()) consider(c.started, settings_.handshake_timeout, "handshake timed out after ");
+    // While bytes wait in c.backlog, it is we who do not read: the client is not stalling.
+    if (c.partial_since && c.backlog.empty())
+      consider(*c.partial_since, settings_.partial_timeout,
+               "timed out waiting for the rest of a record or handshake message after ");
+    if (c.conn.handshake_done()) consider(c.last_active, settings_.idle_timeout, "idle timeout: nothing sent or received for ");
+    return due;
+  }
+
+  // Once per tick (and at the nearest deadline): ends the connections whose time is up.
+  void scan_deadlines() {
     const auto now = Clock::now();
     std::vector<int> expired;
-    for (const auto& [fd, c] : clients_)
-      if (c->shut_down && c->deadline <= now) expired.push_back(fd);
-    for (int fd : expired) drop(*clients_.at(fd));
+    next_scan_ = clients_.empty() ? Clock::time_point::max() : now + tick_;
+    for (const auto& [fd, c] : clients_) {
+      const Due due = next_deadline(*c);
+      if (due.at <= now) expired.push_back(fd);
+      else next_scan_ = std::min(next_scan_, due.at);
+    }
+    for (int fd : expired) {
+      auto it = clients_.find(fd);
+      if (it == clients_.end()) continue;
+      Client& c = *it->second;
+      const Due due = next_deadline(c);
+      if (!due.what) {
+        drop(c);
+        continue;
+      }
+      if (!c.failure) c.failure = Error(ErrorKind::io, AlertDescription::close_notify, due.what + seconds_text(due.after));
+      c.timed_out = true;
+      // An idle client is told goodbye with close_notify, unless that is what is stuck; a
+      // stalled one is closed at once.
+      if (c.conn.handshake_done() && !c.closing && !c.partial_since) {
+        start_close(c);
+        if (flush(c)) next_scan_ = std::min(next_scan_, now + tick_);
+      } else {
+        fail_connection(c, *c.failure, false);
+      }
+    }
   }
 
   std::shared_ptr<const ServerConfig> config_;
+  Settings settings_;
   Mode mode_;
   bool quiet_;
   int listen_fd_, signal_fd_, ep_;
@@ -580,10 +675,23 @@ class Server {
   bool stopping_ = false;
   int reserve_fd_ = -1;
   std::optional<Clock::time_point> paused_until_;  // the accept back-off
+  Millis tick_{1000};
+  Clock::time_point next_scan_ = Clock::time_point::max();
   Episode out_of_fds_{"accepting connections again"};
   Episode full_{"below --max-connections again"};
   std::map<int, std::unique_ptr<Client>> clients_;
 };
+
+// A timeout flag: seconds (fractions allowed), or 0 for none.
+Result<Millis> parse_timeout(const Args& args, const char* name, Millis fallback) {
+  const auto v = args.value(name);
+  if (!v) return fallback;
+  if (!v->empty() && v->find_first_not_of("0.") == std::string::npos && v->find('0') != std::string::npos)
+    return Millis{0};
+  auto ms = parse_seconds(*v, name);
+  if (!ms) return fail(ms.error());
+  return Millis{*ms};
+}
 
 Result<size_t> parse_count(const Args& args, const char* name) {
   const auto v = args.value(name);
@@ -626,6 +734,19 @@ int run(const std::vector<std::string>& argv) {
   for (const char* flag : {"--max-connections", "--exit-after"})
     if (args->has(flag) && args->value(flag) && *args->value(flag) == "0")
       return usage_error(kServer, std::string(flag) + " must be at least 1 (leave it out for no limit)");
+
+  Settings settings;
+  settings.mode = mode;
+  settings.quiet = args->has("--quiet");
+  settings.max_connections = *max_connections;
+  settings.exit_after = *exit_after;
+  for (auto [flag, field] : {std::pair{"--handshake-timeout", &settings.handshake_timeout},
+                             {"--idle-timeout", &settings.idle_timeout},
+                             {"--partial-timeout", &settings.partial_timeout}}) {
+    auto t = parse_timeout(*args, flag, *field);
+    if (!t) return usage_error(kServer, t.error().message);
+    *field = *t;
+  }
 
   ServerOptions options;
   const auto certs = args->values("--cert");
@@ -735,7 +856,7 @@ int run(const std::vector<std::string>& argv) {
   }
   std::fflush(stderr);
 
-  Server server(*config, mode, args->has("--quiet"), *listener, signal_fd, ep, *max_connections, *exit_after);
+  Server server(*config, settings, *listener, signal_fd, ep);
   const int rc = server.run();
   ::close(*listener);
   ::close(ep);
