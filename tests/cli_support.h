@@ -16,6 +16,7 @@
 #include <chrono>
 #include <cstring>
 #include <fstream>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -251,6 +252,22 @@ class Server {
     child_.pid = -1;
     return rc;
   }
+  // The exit code if the server exits within `timeout` (-1 when killed by a signal);
+  // nothing, and the server left running, otherwise.
+  std::optional<int> exit_within(std::chrono::milliseconds timeout) {
+    const auto deadline = Clock::now() + timeout;
+    for (;;) {
+      int st = 0;
+      const pid_t r = waitpid(child_.pid, &st, WNOHANG);
+      if (r == child_.pid || r < 0) {
+        child_.pid = -1;
+        return r > 0 && WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+      }
+      if (Clock::now() > deadline) return std::nullopt;
+      std::this_thread::sleep_for(5ms);
+    }
+  }
+  void signal(int sig) { kill(child_.pid, sig); }
   int stop(int sig) {
     kill(child_.pid, sig);
     return wait_exit(10s);

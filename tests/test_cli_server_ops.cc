@@ -11,6 +11,7 @@
 #include <chrono>
 #include <fstream>
 #include <iterator>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -247,6 +248,96 @@ TEST(CliServerOps, TimeoutFlagsTakeSecondsOrZero) {
   // 0 switches a timeout off: the server starts.
   Server server({"--idle-timeout", "0", "--handshake-timeout", "0.0", "--partial-timeout", "0"});
   EXPECT_NE(server.port(), 0) << server.log();
+}
+
+
+// ---------------------------------------------------------------- graceful shutdown
+
+// Encrypts `text` on an established Stream and sends all but the last `held` bytes of the
+// record; returns those, for send_rest(). The server then holds a record received in part.
+Bytes send_all_but(Stream& s, const std::string& text, size_t held) {
+  Connection& conn = s.connection();
+  EXPECT_TRUE(conn.write(ByteView(reinterpret_cast<const uint8_t*>(text.data()), text.size())));
+  const ByteView out = conn.pending_output();
+  EXPECT_GT(out.size(), held);
+  Bytes rest(out.end() - static_cast<ptrdiff_t>(held), out.end());
+  EXPECT_TRUE(io::send_all(s.fd(), out.first(out.size() - held)));
+  conn.consume_output(out.size());
+  return rest;
+}
+
+TEST(CliServerOps, FirstSignalLetsBusyConnectionsFinishAndRefusesNewOnes) {
+  Server server({"--echo", "--grace", "3"});
+  ASSERT_NE(server.port(), 0) << server.log();
+  auto idle = echo_round_trip(server);
+  ASSERT_TRUE(idle) << idle.error().to_string();
+  auto busy = echo_round_trip(server);
+  ASSERT_TRUE(busy) << busy.error().to_string();
+  const Bytes rest = send_all_but(*busy, "in flight", 3);
+  std::this_thread::sleep_for(100ms);  // the server has the first part
+  const auto start = Clock::now();
+  server.signal(SIGTERM);
+  // The idle connection is told goodbye at once.
+  uint8_t buf[64];
+  auto n = idle->read(buf);
+  ASSERT_TRUE(n) << n.error().to_string();
+  EXPECT_EQ(*n, 0u);
+  EXPECT_LT(Clock::now() - start, 1000ms);
+  idle = fail(Error::internal("closed"));  // closes the socket
+  // New clients are refused: the listener no longer listens.
+  auto late = io::connect_tcp("127.0.0.1", server.port());
+  EXPECT_FALSE(late);
+  if (late) close(*late);
+  // The busy one finishes its record, gets its echo, and then the close_notify.
+  ASSERT_TRUE(io::send_all(busy->fd(), rest));
+  std::string echoed;
+  while (echoed.size() < 9) {
+    n = busy->read(buf);
+    ASSERT_TRUE(n) << n.error().to_string();
+    ASSERT_NE(*n, 0u) << echoed;
+    echoed.append(reinterpret_cast<const char*>(buf), *n);
+  }
+  EXPECT_EQ(echoed, "in flight");
+  n = busy->read(buf);
+  ASSERT_TRUE(n) << n.error().to_string();
+  EXPECT_EQ(*n, 0u);
+  busy = fail(Error::internal("closed"));
+  // With no connection left the server exits, before the grace period is over.
+  EXPECT_EQ(server.exit_within(1500ms), std::optional<int>(0)) << server.log();
+  EXPECT_LT(Clock::now() - start, 2500ms);
+}
+
+TEST(CliServerOps, GracePeriodEndsWithTheBusyConnectionsClosed) {
+  Server server({"--echo", "--grace", "1"});
+  ASSERT_NE(server.port(), 0) << server.log();
+  auto busy = echo_round_trip(server);
+  ASSERT_TRUE(busy) << busy.error().to_string();
+  (void)send_all_but(*busy, "never finished", 3);
+  std::this_thread::sleep_for(100ms);
+  const auto start = Clock::now();
+  server.signal(SIGINT);
+  EXPECT_EQ(server.exit_within(500ms), std::nullopt) << server.log();
+  EXPECT_EQ(server.exit_within(1500ms), std::optional<int>(0)) << server.log();
+  EXPECT_GT(Clock::now() - start, 900ms);
+  // It was sent close_notify on the way out, and its line says the server stopped.
+  uint8_t buf[16];
+  auto n = busy->read(buf);
+  ASSERT_TRUE(n) << n.error().to_string();
+  EXPECT_EQ(*n, 0u);
+  EXPECT_TRUE(server.read_err_until(" error=the server stopped\n", 1s)) << server.log();
+}
+
+TEST(CliServerOps, SecondSignalStopsAtOnce) {
+  Server server({"--echo", "--grace", "30"});
+  ASSERT_NE(server.port(), 0) << server.log();
+  auto busy = echo_round_trip(server);
+  ASSERT_TRUE(busy) << busy.error().to_string();
+  (void)send_all_but(*busy, "never finished", 3);
+  std::this_thread::sleep_for(100ms);
+  server.signal(SIGTERM);
+  EXPECT_EQ(server.exit_within(500ms), std::nullopt) << server.log();
+  server.signal(SIGTERM);
+  EXPECT_EQ(server.exit_within(1000ms), std::optional<int>(0)) << server.log();
 }
 
 }  // namespace

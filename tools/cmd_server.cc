@@ -70,6 +70,8 @@ const FlagSpec kFlags[] = {
     {"--partial-timeout", true, false, "SECONDS",
      "close a connection that sent part of a record or handshake message and not the rest for this long (default 10; "
      "0: never)."},
+    {"--grace", true, false, "SECONDS",
+     "after the first SIGINT or SIGTERM, how long open connections may take to finish (default 5; 0: none)."},
     {"--trace", false, false, "", "print every connection's messages and keys to stderr as they happen, prefixed [ID]."},
     {"--quiet", false, false, "", "do not print the one line per connection."},
 };
@@ -87,7 +89,11 @@ const char kAbout[] =
 const char kNotes[] =
     "--http never selects h2 or another protocol it does not speak: those in --alpn are not offered\n"
     "(a note on stderr says which), and --alpn with none of http/1.1 and http/1.0 is a usage error.\n"
-    "SIGINT and SIGTERM stop the server after sending close_notify on every open connection.\n"
+    "The first SIGINT or SIGTERM stops accepting (new clients are refused) and lets the open\n"
+    "connections finish for --grace seconds: an idle one (handshake done, nothing received in part,\n"
+    "nothing waiting to be sent, no --http request begun) is sent close_notify at once, a busy one\n"
+    "once it becomes idle; the server exits when none is left. When the grace period ends, or at a\n"
+    "second signal, the rest are sent close_notify (best effort) and closed, and the server exits.\n"
     "When accept() fails for lack of file descriptors (EMFILE, ENFILE) or memory, the clients waiting\n"
     "are accepted with a descriptor kept in reserve and closed at once, and the listener rests for\n"
     "250 ms; one line says when that starts and one when connections are accepted again, with a count.\n"
@@ -99,7 +105,7 @@ const Command kServer{
     "server [--listen ADDR:PORT] --cert FILE --key FILE [--cert FILE --key FILE ...] [--alpn LIST] "
     "[--groups LIST] [--tls1.2 | --tls1.3 | --min-version V --max-version V] [--ciphers LIST] [--http | --echo] [--keylog FILE] "
     "[--client-auth optional|required --client-ca FILE ...] [--max-connections N] [--exit-after N] "
-    "[--handshake-timeout S] [--idle-timeout S] [--partial-timeout S] [--trace] [--quiet]",
+    "[--handshake-timeout S] [--idle-timeout S] [--partial-timeout S] [--grace S] [--trace] [--quiet]",
     "serve TLS on ADDR:PORT (default 127.0.0.1:8443) from one event loop; answer HTTP with the "
     "connection's parameters (--http, the default) or echo (--echo)",
     &run};
@@ -214,6 +220,7 @@ struct Settings {
   Millis handshake_timeout{10'000};
   Millis idle_timeout{60'000};
   Millis partial_timeout{10'000};
+  Millis grace{5'000};  // after the first SIGINT/SIGTERM
 };
 
 class Server {
@@ -244,8 +251,9 @@ class Server {
     ev.events = EPOLLIN;
     ev.data.fd = signal_fd_;
     if (epoll_ctl(ep_, EPOLL_CTL_ADD, signal_fd_, &ev) != 0) return report(io::io_error("epoll_ctl", errno));
-    while (!stopping_) {
+    while (!stopped_) {
       if (exit_after_ && accepted_ >= exit_after_ && clients_.empty()) break;
+      if (draining_ && (clients_.empty() || Clock::now() >= drain_until_)) break;
       epoll_event events[64];
       const int n = epoll_wait(ep_, events, 64, wait_ms());
       if (n < 0) {
@@ -255,20 +263,23 @@ class Server {
       for (int i = 0; i < n; ++i) {
         const int fd = events[i].data.fd;
         if (fd == signal_fd_) {
-          stopping_ = true;
+          on_signals();
         } else if (fd == listen_fd_) {
           accept_all();
         } else if (auto it = clients_.find(fd); it != clients_.end()) {
           service(*it->second, events[i].events);
+          if (draining_) close_if_idle(fd);
         }
       }
       if (Clock::now() >= next_scan_) scan_deadlines();
       resume_accepting();
     }
-    // Shutting down: tell every established peer, best effort, then close.
+    // Stopping now (a second signal, or the grace period is over): tell every established
+    // peer, best effort, then close. A connection that was still busy says so in its line.
     for (auto& [fd, c] : clients_) {
-      if (c->conn.handshake_done()) c->conn.close();
-      else if (!c->failure) c->failure = Error(ErrorKind::closed, AlertDescription::close_notify, "the server stopped");
+      if (!c->failure && !c->shut_down && (!idle(*c) || !c->conn.handshake_done()))
+        c->failure = Error(ErrorKind::closed, AlertDescription::close_notify, "the server stopped");
+      if (c->conn.handshake_done() && !c->closing) c->conn.close();
       (void)send_some(*c);
       log(*c);
       ::close(fd);
@@ -299,6 +310,7 @@ class Server {
   int wait_ms() const {
     Clock::time_point until = next_scan_;
     if (paused_until_) until = std::min(until, *paused_until_);
+    if (draining_) until = std::min(until, drain_until_);
     if (until == Clock::time_point::max()) return -1;
     const auto left = std::chrono::ceil<Millis>(until - Clock::now()).count();
     return static_cast<int>(std::clamp<long>(left, 0, 60'000));
@@ -306,7 +318,7 @@ class Server {
 
   // Whether to watch the listener. A full server still accepts, to turn clients away.
   bool may_accept() const {
-    if (paused_until_) return false;
+    if (paused_until_ || draining_) return false;
     return !exit_after_ || accepted_ < exit_after_;
   }
 
@@ -389,6 +401,46 @@ class Server {
     paused_until_.reset();
     if (reserve_fd_ < 0) reserve_fd_ = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
     watch_listener(may_accept());
+  }
+
+  // SIGINT or SIGTERM. The first stops accepting (the listener is shut down, so that new
+  // clients are refused at once instead of waiting in its queue) and gives the open
+  // connections settings_.grace to finish: idle ones get close_notify now, busy ones when
+  // they become idle. The second (or a grace of 0) stops at once.
+  void on_signals() {
+    signalfd_siginfo info[4];
+    ssize_t n;
+    int count = 0;
+    while ((n = ::read(signal_fd_, info, sizeof info)) > 0) count += static_cast<int>(n / sizeof info[0]);
+    for (int i = 0; i < count; ++i) {
+      if (draining_ || settings_.grace.count() == 0) {
+        stopped_ = true;
+        return;
+      }
+      draining_ = true;
+      drain_until_ = Clock::now() + settings_.grace;
+      watch_listener(false);
+      ::shutdown(listen_fd_, SHUT_RD);
+      paused_until_.reset();
+      std::vector<int> fds;
+      for (const auto& [fd, c] : clients_) fds.push_back(fd);
+      for (int fd : fds) close_if_idle(fd);
+    }
+  }
+
+  // Nothing is under way on the connection: no handshake, no record or message received
+  // in part, nothing waiting to be sent or read, and (--http) no request begun.
+  bool idle(const Client& c) const {
+    return c.conn.handshake_done() && c.conn.buffered_input() == 0 && c.conn.pending_output().empty() &&
+           c.backlog.empty() && c.conn.readable() == 0 && (mode_ != Mode::http || c.request.empty());
+  }
+
+  // While draining: says goodbye to the connection on `fd` if it is idle.
+  void close_if_idle(int fd) {
+    auto it = clients_.find(fd);
+    if (it == clients_.end() || it->second->closing || !idle(*it->second)) return;
+    start_close(*it->second);
+    (void)flush(*it->second);
   }
 
   void update_interest(Client& c) {
@@ -672,7 +724,9 @@ class Server {
   size_t max_connections_, exit_after_;
   size_t accepted_ = 0;
   bool listening_ = false;
-  bool stopping_ = false;
+  bool draining_ = false;  // the first signal came: no new clients, the open ones may finish
+  bool stopped_ = false;   // the second came: stop now
+  Clock::time_point drain_until_;
   int reserve_fd_ = -1;
   std::optional<Clock::time_point> paused_until_;  // the accept back-off
   Millis tick_{1000};
@@ -742,7 +796,8 @@ int run(const std::vector<std::string>& argv) {
   settings.exit_after = *exit_after;
   for (auto [flag, field] : {std::pair{"--handshake-timeout", &settings.handshake_timeout},
                              {"--idle-timeout", &settings.idle_timeout},
-                             {"--partial-timeout", &settings.partial_timeout}}) {
+                             {"--partial-timeout", &settings.partial_timeout},
+                             {"--grace", &settings.grace}}) {
     auto t = parse_timeout(*args, flag, *field);
     if (!t) return usage_error(kServer, t.error().message);
     *field = *t;
