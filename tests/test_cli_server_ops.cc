@@ -72,8 +72,9 @@ int connect_raw(const Server& server) {
 // ---------------------------------------------------------------- file descriptors
 
 TEST(CliServerOps, OutOfDescriptorsNeitherSpinsNorFloodsTheLogAndRecovers) {
-  // With 24 descriptors the server can hold about 16 connections; 40 clients connect.
-  Server server({"--echo", "--max-connections", "1000"}, 24);
+  // With 24 descriptors the server can hold about a dozen connections; 40 clients connect.
+  // (--threads: each loop costs descriptors too.)
+  Server server({"--echo", "--max-connections", "1000", "--threads", "2"}, 24);
   ASSERT_NE(server.port(), 0) << server.log();
   std::vector<int> clients;
   for (int i = 0; i < 40; ++i) {
@@ -150,7 +151,7 @@ TEST(CliServerOps, ClientsBeyondMaxConnectionsAreRefusedAtOnce) {
 TEST(CliServerOps, MaxConnectionsDefaultsToTheDescriptorLimit) {
   // With 40 descriptors the default limit is 20 (half): the 21st client is refused with the
   // alert rather than left to meet EMFILE.
-  Server server({"--echo"}, 40);
+  Server server({"--echo", "--threads", "2"}, 40);
   ASSERT_NE(server.port(), 0) << server.log();
   std::vector<int> held;
   for (int i = 0; i < 20; ++i) {
@@ -338,6 +339,99 @@ TEST(CliServerOps, SecondSignalStopsAtOnce) {
   EXPECT_EQ(server.exit_within(500ms), std::nullopt) << server.log();
   server.signal(SIGTERM);
   EXPECT_EQ(server.exit_within(1000ms), std::optional<int>(0)) << server.log();
+}
+
+
+// ---------------------------------------------------------------- --threads
+
+// The number of threads of a process, from /proc/PID/status.
+int thread_count(pid_t pid) {
+  std::ifstream f("/proc/" + std::to_string(pid) + "/status");
+  for (std::string line; std::getline(f, line);)
+    if (line.rfind("Threads:", 0) == 0) return std::stoi(line.substr(8));
+  return -1;
+}
+
+TEST(CliServerOps, SeveralLoopsServeManyClientsAtOnce) {
+  Server server({"--echo", "--threads", "2"});
+  ASSERT_NE(server.port(), 0) << server.log();
+  EXPECT_EQ(thread_count(server.pid()), 2);
+  // 24 connections open at once, each then echoing its own 20 KB.
+  constexpr int kClients = 24;
+  std::vector<Stream> streams;
+  for (int i = 0; i < kClients; ++i) {
+    auto s = echo_round_trip(server);
+    ASSERT_TRUE(s) << i << ": " << s.error().to_string();
+    streams.push_back(std::move(*s));
+  }
+  std::vector<std::thread> workers;
+  std::vector<std::string> got(kClients);
+  for (int i = 0; i < kClients; ++i)
+    workers.emplace_back([&streams, &got, i] {
+      const std::string data(20000, static_cast<char>('a' + i));
+      if (!streams[static_cast<size_t>(i)].write_all(ByteView(reinterpret_cast<const uint8_t*>(data.data()), data.size())))
+        return;
+      uint8_t buf[4096];
+      while (got[static_cast<size_t>(i)].size() < data.size()) {
+        auto n = streams[static_cast<size_t>(i)].read(buf);
+        if (!n || *n == 0) return;
+        got[static_cast<size_t>(i)].append(reinterpret_cast<const char*>(buf), *n);
+      }
+    });
+  for (auto& w : workers) w.join();
+  for (int i = 0; i < kClients; ++i)
+    EXPECT_EQ(got[static_cast<size_t>(i)], std::string(20000, static_cast<char>('a' + i))) << i;
+  streams.clear();  // TCP closes without close_notify: one line each
+  for (int i = 0; i < kClients; ++i) ASSERT_TRUE(server.read_err_until(" error=", 5s)) << i << server.log();
+  EXPECT_EQ(count_of(server.log(), "listening on "), 1u) << server.log();
+  EXPECT_EQ(count_of(server.log(), "tlspp server: 127.0.0.1:"), static_cast<size_t>(kClients)) << server.log();
+}
+
+TEST(CliServerOps, ExitAfterCountsTheConnectionsOfAllLoops) {
+  Server server({"--echo", "--threads", "3", "--exit-after", "5"});
+  ASSERT_NE(server.port(), 0) << server.log();
+  std::vector<Stream> streams;
+  for (int i = 0; i < 5; ++i) {
+    auto s = echo_round_trip(server);
+    ASSERT_TRUE(s) << i << ": " << s.error().to_string();
+    streams.push_back(std::move(*s));
+  }
+  // A sixth is refused: the server takes no more.
+  auto late = io::connect_tcp("127.0.0.1", server.port());
+  EXPECT_FALSE(late);
+  if (late) close(*late);
+  // The server waits for the five, whichever loops have them, then exits.
+  EXPECT_EQ(server.exit_within(300ms), std::nullopt) << server.log();
+  for (auto& s : streams) EXPECT_TRUE(s.close());
+  streams.clear();
+  EXPECT_EQ(server.exit_within(3000ms), std::optional<int>(0)) << server.log();
+  for (int i = 0; i < 5; ++i) EXPECT_TRUE(server.read_err_until(" ok\n", 1s)) << i << ": " << server.log();
+  EXPECT_EQ(count_lines(server.log()), 6u) << server.log();
+}
+
+TEST(CliServerOps, SignalsStopEveryLoop) {
+  Server server({"--echo", "--threads", "4"});
+  ASSERT_NE(server.port(), 0) << server.log();
+  std::vector<Stream> streams;
+  for (int i = 0; i < 8; ++i) {
+    auto s = echo_round_trip(server);
+    ASSERT_TRUE(s) << i << ": " << s.error().to_string();
+    streams.push_back(std::move(*s));
+  }
+  server.signal(SIGTERM);
+  // Every connection, whichever loop has it, is idle and told goodbye at once.
+  for (auto& s : streams) {
+    uint8_t buf[4];
+    auto n = s.read(buf);
+    ASSERT_TRUE(n) << n.error().to_string();
+    EXPECT_EQ(*n, 0u);
+  }
+  streams.clear();
+  EXPECT_EQ(server.exit_within(3000ms), std::optional<int>(0)) << server.log();
+  // The loops that did not take the signal stopped accepting quietly.
+  (void)server.read_err_until("\x01 not in the log", 500ms);
+  EXPECT_EQ(server.log().find("accept: "), std::string::npos) << server.log();
+  EXPECT_EQ(count_of(server.log(), "tlspp server: 127.0.0.1:"), 8u) << server.log();
 }
 
 }  // namespace

@@ -1,4 +1,5 @@
-// `tlspp server`: many connections from one epoll loop. Each connection is a sans-I/O
+// `tlspp server`: many connections from a few epoll loops (--threads, one per CPU by
+// default), which share one listener and one ServerConfig. Each connection is a sans-I/O
 // ServerConnection with its own buffers on a non-blocking socket; no thread per
 // connection. --http answers each request with the connection's summary, --echo sends
 // everything back.
@@ -7,22 +8,27 @@
 #include <netinet/tcp.h>
 #include <signal.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <memory>
 #include <string>
+#include <thread>
 #include <utility>
+#include <vector>
 
 #include "commands.h"
 #include "io/socket.h"
@@ -70,6 +76,9 @@ const FlagSpec kFlags[] = {
     {"--partial-timeout", true, false, "SECONDS",
      "close a connection that sent part of a record or handshake message and not the rest for this long (default 10; "
      "0: never)."},
+    {"--threads", true, false, "N",
+     "run N event loops, each on its own thread, sharing the listener and the configuration (default: the number of "
+     "CPUs); a connection stays on the loop that accepted it."},
     {"--grace", true, false, "SECONDS",
      "after the first SIGINT or SIGTERM, how long open connections may take to finish (default 5; 0: none)."},
     {"--trace", false, false, "", "print every connection's messages and keys to stderr as they happen, prefixed [ID]."},
@@ -77,7 +86,8 @@ const FlagSpec kFlags[] = {
 };
 
 const char kAbout[] =
-    "Serves TLS 1.3 and TLS 1.2 on ADDR:PORT from one event loop (no thread per connection). Prints\n"
+    "Serves TLS 1.3 and TLS 1.2 on ADDR:PORT from --threads event loops (no thread per connection),\n"
+    "which accept from one listener; a connection stays on the loop that accepted it. Prints\n"
     "\"listening on ADDR:PORT\" to stderr once ready, then one line per connection that ended:\n"
     "  tlspp server: PEER VERSION SUITE GROUP sni=NAME alpn=PROTOCOL resumed=yes|no in=BYTES out=BYTES ok\n"
     "with error=SENTENCE instead of ok when it failed (VERSION SUITE GROUP are - when the handshake\n"
@@ -105,8 +115,8 @@ const Command kServer{
     "server [--listen ADDR:PORT] --cert FILE --key FILE [--cert FILE --key FILE ...] [--alpn LIST] "
     "[--groups LIST] [--tls1.2 | --tls1.3 | --min-version V --max-version V] [--ciphers LIST] [--http | --echo] [--keylog FILE] "
     "[--client-auth optional|required --client-ca FILE ...] [--max-connections N] [--exit-after N] "
-    "[--handshake-timeout S] [--idle-timeout S] [--partial-timeout S] [--grace S] [--trace] [--quiet]",
-    "serve TLS on ADDR:PORT (default 127.0.0.1:8443) from one event loop; answer HTTP with the "
+    "[--handshake-timeout S] [--idle-timeout S] [--partial-timeout S] [--grace S] [--threads N] [--trace] [--quiet]",
+    "serve TLS on ADDR:PORT (default 127.0.0.1:8443) from an event loop per CPU; answer HTTP with the "
     "connection's parameters (--http, the default) or echo (--echo)",
     &run};
 const Registration reg{kServer};
@@ -130,28 +140,31 @@ constexpr auto kAcceptBackoff = std::chrono::milliseconds(250);
 
 // Something that can happen to many connections in a row (descriptors ran out, the server is
 // full) is logged once when it starts and once when it ends, with how many clients it
-// turned away, instead of once per client.
+// turned away, instead of once per client. Shared by the event loops.
 class Episode {
  public:
   explicit Episode(std::string ending) : ending_(std::move(ending)) {}
   // Counts one refused client; prints `starting` for the first of an episode.
   void refused(const std::string& starting) {
+    std::lock_guard lock(mutex_);
     if (!active_) std::fprintf(stderr, "tlspp server: %s\n", starting.c_str());
     active_ = true;
     ++count_;
   }
   // A client was admitted again: prints the closing line once.
   void over() {
+    if (!active_.load(std::memory_order_relaxed)) return;
+    std::lock_guard lock(mutex_);
     if (!active_) return;
     std::fprintf(stderr, "tlspp server: %s (%zu refused meanwhile)\n", ending_.c_str(), count_);
     active_ = false;
     count_ = 0;
   }
-  [[nodiscard]] bool active() const { return active_; }
 
  private:
+  std::mutex mutex_;
   std::string ending_;
-  bool active_ = false;
+  std::atomic<bool> active_ = false;
   size_t count_ = 0;
 };
 
@@ -221,39 +234,83 @@ struct Settings {
   Millis idle_timeout{60'000};
   Millis partial_timeout{10'000};
   Millis grace{5'000};  // after the first SIGINT/SIGTERM
+  size_t threads = 1;
 };
 
+// What the event loops share. Each loop has its own epoll instance and connections (a
+// connection never moves to another loop); they all accept from the one listener.
+struct Shared {
+  Shared(std::shared_ptr<const ServerConfig> c, const Settings& s, int listener) : config(std::move(c)), settings(s), listen_fd(listener) {}
+  std::shared_ptr<const ServerConfig> config;
+  Settings settings;
+  int listen_fd;
+  std::vector<int> wake_fds;          // an eventfd per loop: look at `stop` and `accepted`
+  std::atomic<size_t> open{0};        // connections held by all loops together
+  std::atomic<size_t> accepted{0};    // connections admitted, for --exit-after
+  std::atomic<int> stop{0};           // 0 serving, 1 draining (first signal), 2 stop now
+  std::atomic<Clock::rep> drain_until{0};  // the end of the grace period, set before stop = 1
+  Episode out_of_fds{"accepting connections again"};
+  Episode full{"below --max-connections again"};
+  std::mutex accept_mutex;
+
+  void wake_all() const {
+    for (int fd : wake_fds) {
+      const uint64_t one = 1;
+      (void)!::write(fd, &one, sizeof one);
+    }
+  }
+};
+
+// One event loop: its connections, on its own epoll instance.
 class Server {
  public:
-  Server(std::shared_ptr<const ServerConfig> config, const Settings& settings, int listen_fd, int signal_fd,
-         int epoll_fd)
-      : config_(std::move(config)),
-        settings_(settings),
-        mode_(settings.mode),
-        quiet_(settings.quiet),
-        listen_fd_(listen_fd),
+  // `signal_fd`: -1 but for the loop that handles SIGINT and SIGTERM for all.
+  Server(Shared& shared, int wake_fd, int signal_fd, int epoll_fd)
+      : shared_(shared),
+        config_(shared.config),
+        settings_(shared.settings),
+        mode_(settings_.mode),
+        quiet_(settings_.quiet),
+        listen_fd_(shared.listen_fd),
+        wake_fd_(wake_fd),
         signal_fd_(signal_fd),
         ep_(epoll_fd),
-        max_connections_(settings.max_connections),
-        exit_after_(settings.exit_after) {
+        max_connections_(settings_.max_connections),
+        exit_after_(settings_.exit_after) {
     // The deadline scan runs at least this often, so that a deadline set after one scan (at
     // least the shortest timeout away) is met by the next one on time.
-    for (Millis t : {settings.handshake_timeout, settings.idle_timeout, settings.partial_timeout})
+    for (Millis t : {settings_.handshake_timeout, settings_.idle_timeout, settings_.partial_timeout})
       if (t.count() > 0) tick_ = std::min(tick_, t);
   }
+  ~Server() {
+    if (reserve_fd_ >= 0) ::close(reserve_fd_);
+  }
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
 
   int run() {
     // Held in reserve: when descriptors run out it is closed to make room for accepting
     // (and at once closing) the clients that wait, so that they fail fast.
-    reserve_fd_ = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    {
+      std::lock_guard lock(shared_.accept_mutex);
+      reserve_fd_ = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    }
     watch_listener(true);
-    epoll_event ev{};
-    ev.events = EPOLLIN;
-    ev.data.fd = signal_fd_;
-    if (epoll_ctl(ep_, EPOLL_CTL_ADD, signal_fd_, &ev) != 0) return report(io::io_error("epoll_ctl", errno));
-    while (!stopped_) {
-      if (exit_after_ && accepted_ >= exit_after_ && clients_.empty()) break;
-      if (draining_ && (clients_.empty() || Clock::now() >= drain_until_)) break;
+    for (int fd : {wake_fd_, signal_fd_}) {
+      if (fd < 0) continue;
+      epoll_event ev{};
+      ev.events = EPOLLIN;
+      ev.data.fd = fd;
+      if (epoll_ctl(ep_, EPOLL_CTL_ADD, fd, &ev) != 0) return report(io::io_error("epoll_ctl", errno));
+    }
+    for (;;) {
+      follow_shared_state();
+      if (stopped_) break;
+      // The loop that takes the signals keeps running until no loop has connections left, so
+      // that a signal still stops the others.
+      const bool empty = signal_fd_ < 0 ? clients_.empty() : shared_.open.load() == 0;
+      if (exit_after_ && shared_.accepted.load() >= exit_after_ && empty) break;
+      if (draining_ && (empty || Clock::now() >= drain_until_)) break;
       epoll_event events[64];
       const int n = epoll_wait(ep_, events, 64, wait_ms());
       if (n < 0) {
@@ -264,6 +321,9 @@ class Server {
         const int fd = events[i].data.fd;
         if (fd == signal_fd_) {
           on_signals();
+        } else if (fd == wake_fd_) {
+          uint64_t count;
+          (void)!::read(wake_fd_, &count, sizeof count);
         } else if (fd == listen_fd_) {
           accept_all();
         } else if (auto it = clients_.find(fd); it != clients_.end()) {
@@ -284,8 +344,8 @@ class Server {
       log(*c);
       ::close(fd);
     }
+    shared_.open.fetch_sub(clients_.size());
     clients_.clear();
-    if (reserve_fd_ >= 0) ::close(reserve_fd_);
     return 0;
   }
 
@@ -299,7 +359,9 @@ class Server {
   void watch_listener(bool on) {
     if (on == listening_) return;
     epoll_event ev{};
-    ev.events = EPOLLIN;
+    // Every loop watches the listener; EPOLLEXCLUSIVE wakes one of those waiting, not all,
+    // for each new connection.
+    ev.events = EPOLLIN | EPOLLEXCLUSIVE;
     ev.data.fd = listen_fd_;
     (void)epoll_ctl(ep_, on ? EPOLL_CTL_ADD : EPOLL_CTL_DEL, listen_fd_, &ev);
     listening_ = on;
@@ -318,27 +380,47 @@ class Server {
 
   // Whether to watch the listener. A full server still accepts, to turn clients away.
   bool may_accept() const {
-    if (paused_until_ || draining_) return false;
-    return !exit_after_ || accepted_ < exit_after_;
+    if (paused_until_ || draining_ || shared_.stop.load() != 0) return false;
+    return !exit_after_ || shared_.accepted.load() < exit_after_;
   }
 
   void accept_all() {
+    // One loop at a time: when descriptors run out, the one a loop frees from its reserve
+    // must go to the client it sheds, not to another loop's accept().
+    std::lock_guard lock(shared_.accept_mutex);
     while (may_accept()) {
       const int fd = accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
       if (fd < 0) {
         // ECONNABORTED: that client gave up while queued; the next may be there.
         if (errno == EINTR || errno == ECONNABORTED) continue;
         if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+        // EINVAL: another loop has shut the listener down (a signal, --exit-after reached).
+        if (!may_accept()) break;
         // EMFILE, ENFILE, ENOBUFS, ENOMEM (or anything else that would fail again at once).
         return out_of_resources(errno);
       }
-      out_of_fds_.over();
-      if (clients_.size() >= max_connections_) {
+      shared_.out_of_fds.over();
+      if (shared_.open.fetch_add(1) >= max_connections_) {
+        shared_.open.fetch_sub(1);
         refuse(fd);
         continue;
       }
-      full_.over();
-      ++accepted_;
+      shared_.full.over();
+      if (exit_after_) {
+        // Another loop may have taken the last one meanwhile: this client is one too many.
+        const size_t n = shared_.accepted.fetch_add(1) + 1;
+        if (n > exit_after_) {
+          shared_.open.fetch_sub(1);
+          ::close(fd);
+          break;
+        }
+        if (n == exit_after_) {
+          // No more clients will be taken: they are refused rather than left in the queue,
+          // and the loops left without connections can end.
+          ::shutdown(listen_fd_, SHUT_RD);
+          shared_.wake_all();
+        }
+      }
       const int one = 1;
       (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
       auto conn = ServerConnection::create(config_);
@@ -360,7 +442,7 @@ class Server {
   // reserve descriptor and closed, so that they see the connection end instead of hanging;
   // then the listener rests for kAcceptBackoff, while the connections we have go on.
   void out_of_resources(int err) {
-    out_of_fds_.refused("accept: " + std::string(std::strerror(err)) +
+    shared_.out_of_fds.refused("accept: " + std::string(std::strerror(err)) +
                         ": closing new connections at once until the server can take them");
     if (reserve_fd_ >= 0) {
       ::close(reserve_fd_);
@@ -371,7 +453,7 @@ class Server {
           break;
         }
         ::close(fd);
-        out_of_fds_.refused("");
+        shared_.out_of_fds.refused("");
       }
       reserve_fd_ = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
     }
@@ -385,7 +467,7 @@ class Server {
   // already is read first, since closing a socket with unread input resets the connection,
   // which can discard the alert before the client has read it.
   void refuse(int fd) {
-    full_.refused("--max-connections " + std::to_string(max_connections_) +
+    shared_.full.refused("--max-connections " + std::to_string(max_connections_) +
                   " reached: refusing new clients with an internal_error alert");
     uint8_t sink[4096];
     for (int i = 0; i < 4 && ::recv(fd, sink, sizeof sink, MSG_DONTWAIT) > 0; ++i) {
@@ -399,7 +481,10 @@ class Server {
   void resume_accepting() {
     if (!paused_until_ || Clock::now() < *paused_until_) return;
     paused_until_.reset();
-    if (reserve_fd_ < 0) reserve_fd_ = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (reserve_fd_ < 0) {
+      std::lock_guard lock(shared_.accept_mutex);
+      reserve_fd_ = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    }
     watch_listener(may_accept());
   }
 
@@ -407,25 +492,36 @@ class Server {
   // clients are refused at once instead of waiting in its queue) and gives the open
   // connections settings_.grace to finish: idle ones get close_notify now, busy ones when
   // they become idle. The second (or a grace of 0) stops at once.
+  //
+  // The loop with the signalfd decides; every loop follows (follow_shared_state).
   void on_signals() {
     signalfd_siginfo info[4];
     ssize_t n;
     int count = 0;
     while ((n = ::read(signal_fd_, info, sizeof info)) > 0) count += static_cast<int>(n / sizeof info[0]);
     for (int i = 0; i < count; ++i) {
-      if (draining_ || settings_.grace.count() == 0) {
-        stopped_ = true;
-        return;
+      if (shared_.stop.load() >= 1 || settings_.grace.count() == 0) {
+        shared_.stop.store(2);
+        break;
       }
-      draining_ = true;
-      drain_until_ = Clock::now() + settings_.grace;
-      watch_listener(false);
+      shared_.drain_until.store((Clock::now() + settings_.grace).time_since_epoch().count());
+      shared_.stop.store(1);
       ::shutdown(listen_fd_, SHUT_RD);
-      paused_until_.reset();
-      std::vector<int> fds;
-      for (const auto& [fd, c] : clients_) fds.push_back(fd);
-      for (int fd : fds) close_if_idle(fd);
     }
+    if (count) shared_.wake_all();
+  }
+
+  void follow_shared_state() {
+    const int stop = shared_.stop.load();
+    if (stop >= 2) stopped_ = true;
+    if (stop < 1 || draining_) return;
+    draining_ = true;
+    drain_until_ = Clock::time_point(Clock::duration(shared_.drain_until.load()));
+    watch_listener(false);
+    paused_until_.reset();
+    std::vector<int> fds;
+    for (const auto& [fd, c] : clients_) fds.push_back(fd);
+    for (int fd : fds) close_if_idle(fd);
   }
 
   // Nothing is under way on the connection: no handshake, no record or message received
@@ -473,6 +569,7 @@ class Server {
     (void)epoll_ctl(ep_, EPOLL_CTL_DEL, fd, nullptr);
     ::close(fd);
     clients_.erase(fd);
+    if (shared_.open.fetch_sub(1) == 1) shared_.wake_all();  // the signal loop may be waiting for this
     watch_listener(may_accept());
   }
 
@@ -716,13 +813,13 @@ class Server {
     }
   }
 
+  Shared& shared_;
   std::shared_ptr<const ServerConfig> config_;
-  Settings settings_;
+  const Settings& settings_;
   Mode mode_;
   bool quiet_;
-  int listen_fd_, signal_fd_, ep_;
+  int listen_fd_, wake_fd_, signal_fd_, ep_;
   size_t max_connections_, exit_after_;
-  size_t accepted_ = 0;
   bool listening_ = false;
   bool draining_ = false;  // the first signal came: no new clients, the open ones may finish
   bool stopped_ = false;   // the second came: stop now
@@ -731,8 +828,6 @@ class Server {
   std::optional<Clock::time_point> paused_until_;  // the accept back-off
   Millis tick_{1000};
   Clock::time_point next_scan_ = Clock::time_point::max();
-  Episode out_of_fds_{"accepting connections again"};
-  Episode full_{"below --max-connections again"};
   std::map<int, std::unique_ptr<Client>> clients_;
 };
 
@@ -762,12 +857,13 @@ Result<size_t> parse_count(const Args& args, const char* name) {
 // Without --max-connections: as many connections as descriptors allow, less a reserve for
 // the server's own (standard streams, epoll, signalfd, listener, key log, certificates being
 // read), so that the limit is normally met before accept() fails with EMFILE.
-size_t default_max_connections() {
+size_t default_max_connections(size_t threads) {
   rlimit lim{};
   if (getrlimit(RLIMIT_NOFILE, &lim) != 0) return 1024;
   const size_t soft = lim.rlim_cur == RLIM_INFINITY ? size_t{1} << 20 : std::min<size_t>(lim.rlim_cur, size_t{1} << 20);
-  constexpr size_t kReserve = 32;
-  return std::max<size_t>({soft / 2, soft > kReserve ? soft - kReserve : 0, 1});
+  // Each loop also holds an epoll instance, an eventfd and a reserve descriptor.
+  const size_t reserve = 32 + 3 * threads;
+  return std::max<size_t>({soft / 2, soft > reserve ? soft - reserve : 0, 1});
 }
 
 int run(const std::vector<std::string>& argv) {
@@ -783,7 +879,12 @@ int run(const std::vector<std::string>& argv) {
   auto exit_after = parse_count(*args, "--exit-after");
   if (!max_connections) return usage_error(kServer, max_connections.error().message);
   if (!exit_after) return usage_error(kServer, exit_after.error().message);
-  if (!args->has("--max-connections")) *max_connections = default_max_connections();
+  auto loops = parse_count(*args, "--threads");
+  if (!loops) return usage_error(kServer, loops.error().message);
+  if (args->has("--threads") && (*loops == 0 || *loops > 256))
+    return usage_error(kServer, "--threads must be between 1 and 256");
+  if (!args->has("--threads")) *loops = std::clamp<size_t>(std::thread::hardware_concurrency(), 1, 256);
+  if (!args->has("--max-connections")) *max_connections = default_max_connections(*loops);
   // 0 is how "no limit" is kept inside: given explicitly it would mean that silently.
   for (const char* flag : {"--max-connections", "--exit-after"})
     if (args->has(flag) && args->value(flag) && *args->value(flag) == "0")
@@ -794,6 +895,7 @@ int run(const std::vector<std::string>& argv) {
   settings.quiet = args->has("--quiet");
   settings.max_connections = *max_connections;
   settings.exit_after = *exit_after;
+  settings.threads = *loops;
   for (auto [flag, field] : {std::pair{"--handshake-timeout", &settings.handshake_timeout},
                              {"--idle-timeout", &settings.idle_timeout},
                              {"--partial-timeout", &settings.partial_timeout},
@@ -848,9 +950,11 @@ int run(const std::vector<std::string>& argv) {
   // prefixed with the connection's id. A connection's trace ends with its closure alerts.
   std::map<uint64_t, std::unique_ptr<trace::TraceStream>> traces;
   std::map<uint64_t, int> closures;
+  std::mutex traces_mutex;  // the loops' threads share the two maps
   if (args->has("--trace")) {
     const trace::RenderOptions render = trace::terminal_options(STDERR_FILENO, false);
-    options.on_event = [&traces, &closures, render](const Event& e) {
+    options.on_event = [&traces, &closures, &traces_mutex, render](const Event& e) {
+      std::lock_guard lock(traces_mutex);
       auto& t = traces[e.connection_id];
       if (!t)
         t = std::make_unique<trace::TraceStream>(
@@ -882,9 +986,8 @@ int run(const std::vector<std::string>& argv) {
   }
   std::signal(SIGPIPE, SIG_IGN);
   const int signal_fd = signalfd(-1, &stop_signals, SFD_CLOEXEC | SFD_NONBLOCK);
-  const int ep = epoll_create1(EPOLL_CLOEXEC);
-  if (signal_fd < 0 || ep < 0) {
-    std::perror("tlspp server: signalfd/epoll_create1");
+  if (signal_fd < 0) {
+    std::perror("tlspp server: signalfd");
     return 1;
   }
 
@@ -902,7 +1005,34 @@ int run(const std::vector<std::string>& argv) {
     std::fprintf(stderr, "tlspp server: %s\n", describe(port.error()).c_str());
     return 1;
   }
-  // Tests and scripts wait for this line to learn the port (with --listen HOST:0).
+  // The loops: the first on this thread (it also takes the signals, which every thread
+  // blocks, as the mask set above is inherited), the others on their own.
+  Shared shared(*config, settings, *listener);
+  std::vector<int> epolls;
+  for (size_t i = 0; i < settings.threads; ++i) {
+    const int ep = epoll_create1(EPOLL_CLOEXEC);
+    const int wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (ep < 0 || wake < 0) {
+      std::perror("tlspp server: epoll_create1/eventfd");
+      return 1;
+    }
+    epolls.push_back(ep);
+    shared.wake_fds.push_back(wake);
+  }
+  std::vector<int> codes(settings.threads, 0);
+  std::vector<std::thread> threads;
+  for (size_t i = 1; i < settings.threads; ++i)
+    threads.emplace_back([&shared, &codes, &epolls, i] {
+      Server loop(shared, shared.wake_fds[i], -1, epolls[i]);
+      codes[i] = loop.run();
+      // A loop that failed takes the others down with it.
+      if (codes[i] != 0) {
+        shared.stop.store(2);
+        shared.wake_all();
+      }
+    });
+  // Tests and scripts wait for this line to learn the port (with --listen HOST:0); every loop
+  // is running (or about to) when it appears.
   std::fprintf(stderr, "listening on %s\n", io::format_endpoint(endpoint->host, *port).c_str());
   if (!not_offered.empty()) {
     std::string list;
@@ -910,13 +1040,20 @@ int run(const std::vector<std::string>& argv) {
     std::fprintf(stderr, "tlspp server: --http speaks only HTTP/1.x: not offering ALPN %s\n", list.c_str());
   }
   std::fflush(stderr);
-
-  Server server(*config, settings, *listener, signal_fd, ep);
-  const int rc = server.run();
+  {
+    Server loop(shared, shared.wake_fds[0], signal_fd, epolls[0]);
+    codes[0] = loop.run();
+    if (codes[0] != 0) {
+      shared.stop.store(2);
+      shared.wake_all();
+    }
+  }
+  for (auto& t : threads) t.join();
   ::close(*listener);
-  ::close(ep);
+  for (int fd : epolls) ::close(fd);
+  for (int fd : shared.wake_fds) ::close(fd);
   ::close(signal_fd);
-  return rc;
+  return *std::max_element(codes.begin(), codes.end());
 }
 
 }  // namespace
