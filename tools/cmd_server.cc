@@ -22,9 +22,9 @@
 #include <cstdio>
 #include <cstring>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
-#include <memory>
 #include <string>
 #include <thread>
 #include <utility>
@@ -43,7 +43,8 @@ namespace {
 int run(const std::vector<std::string>& argv);
 
 const FlagSpec kFlags[] = {
-    {"--listen", true, false, "ADDR:PORT", "the address and port to listen on (default 127.0.0.1:8443; port 0 picks a free one)."},
+    {"--listen", true, false, "ADDR:PORT",
+     "the address and port to listen on (default 127.0.0.1:8443; port 0 picks a free one)."},
     {"--cert", true, false, "FILE",
      "a certificate chain (PEM), leaf first; repeat with its own --key to serve several, chosen by SNI.", true},
     {"--key", true, false, "FILE", "the private key (PEM) of the --cert before it.", true},
@@ -81,7 +82,8 @@ const FlagSpec kFlags[] = {
      "CPUs); a connection stays on the loop that accepted it."},
     {"--grace", true, false, "SECONDS",
      "after the first SIGINT or SIGTERM, how long open connections may take to finish (default 5; 0: none)."},
-    {"--trace", false, false, "", "print every connection's messages and keys to stderr as they happen, prefixed [ID]."},
+    {"--trace", false, false, "",
+     "print every connection's messages and keys to stderr as they happen, prefixed [ID]."},
     {"--quiet", false, false, "", "do not print the one line per connection."},
 };
 
@@ -113,8 +115,8 @@ const char kNotes[] =
 const Command kServer{
     "server",
     "server [--listen ADDR:PORT] --cert FILE --key FILE [--cert FILE --key FILE ...] [--alpn LIST] "
-    "[--groups LIST] [--tls1.2 | --tls1.3 | --min-version V --max-version V] [--ciphers LIST] [--http | --echo] [--keylog FILE] "
-    "[--client-auth optional|required --client-ca FILE ...] [--max-connections N] [--exit-after N] "
+    "[--groups LIST] [--tls1.2 | --tls1.3 | --min-version V --max-version V] [--ciphers LIST] [--http | --echo] "
+    "[--keylog FILE] [--client-auth optional|required --client-ca FILE ...] [--max-connections N] [--exit-after N] "
     "[--handshake-timeout S] [--idle-timeout S] [--partial-timeout S] [--grace S] [--threads N] [--trace] [--quiet]",
     "serve TLS on ADDR:PORT (default 127.0.0.1:8443) from an event loop per CPU; answer HTTP with the "
     "connection's parameters (--http, the default) or echo (--echo)",
@@ -173,19 +175,19 @@ struct Client {
   int fd;
   std::string peer;
   ServerConnection conn;
-  std::string request;        // --http: the request head read so far
-  Bytes backlog;              // received bytes the connection could not take yet
-  bool closing = false;       // our close_notify is queued; FIN follows once it is sent
-  bool shut_down = false;     // FIN sent; now only draining input until EOF or deadline
-  bool eof = false;           // the client's FIN arrived; it may still be reading
+  std::string request;         // --http: the request head read so far
+  Bytes backlog;               // received bytes the connection could not take yet
+  bool closing = false;        // our close_notify is queued; FIN follows once it is sent
+  bool shut_down = false;      // FIN sent; now only draining input until EOF or deadline
+  bool eof = false;            // the client's FIN arrived; it may still be reading
   Clock::time_point deadline;  // while shut_down: when to stop draining
   Clock::time_point started = Clock::now();
-  Clock::time_point last_active = started;          // when bytes last moved on the socket
-  std::optional<Clock::time_point> partial_since;   // a record or handshake message arrived in part
-  bool timed_out = false;                           // `failure` is one of our deadlines
-  uint32_t events = 0;        // what epoll is watching for this fd
-  uint64_t bytes_in = 0, bytes_out = 0;  // on the socket
-  std::optional<Error> failure;          // what ended the connection, for its log line
+  Clock::time_point last_active = started;         // when bytes last moved on the socket
+  std::optional<Clock::time_point> partial_since;  // a record or handshake message arrived in part
+  bool timed_out = false;                          // `failure` is one of our deadlines
+  uint32_t events = 0;                             // what epoll is watching for this fd
+  uint64_t bytes_in = 0, bytes_out = 0;            // on the socket
+  std::optional<Error> failure;                    // what ended the connection, for its log line
 };
 
 // The connection's log line: "PEER VERSION SUITE GROUP sni=.. alpn=.. resumed=.. in=N out=N"
@@ -240,14 +242,15 @@ struct Settings {
 // What the event loops share. Each loop has its own epoll instance and connections (a
 // connection never moves to another loop); they all accept from the one listener.
 struct Shared {
-  Shared(std::shared_ptr<const ServerConfig> c, const Settings& s, int listener) : config(std::move(c)), settings(s), listen_fd(listener) {}
+  Shared(std::shared_ptr<const ServerConfig> c, const Settings& s, int listener)
+      : config(std::move(c)), settings(s), listen_fd(listener) {}
   std::shared_ptr<const ServerConfig> config;
   Settings settings;
   int listen_fd;
-  std::vector<int> wake_fds;          // an eventfd per loop: look at `stop` and `accepted`
-  std::atomic<size_t> open{0};        // connections held by all loops together
-  std::atomic<size_t> accepted{0};    // connections admitted, for --exit-after
-  std::atomic<int> stop{0};           // 0 serving, 1 draining (first signal), 2 stop now
+  std::vector<int> wake_fds;               // an eventfd per loop: look at `stop` and `accepted`
+  std::atomic<size_t> open{0};             // connections held by all loops together
+  std::atomic<size_t> accepted{0};         // connections admitted, for --exit-after
+  std::atomic<int> stop{0};                // 0 serving, 1 draining (first signal), 2 stop now
   std::atomic<Clock::rep> drain_until{0};  // the end of the grace period, set before stop = 1
   Episode out_of_fds{"accepting connections again"};
   Episode full{"below --max-connections again"};
@@ -355,7 +358,6 @@ class Server {
     return 1;
   }
 
-
   void watch_listener(bool on) {
     if (on == listening_) return;
     epoll_event ev{};
@@ -427,6 +429,7 @@ class Server {
       if (!conn) {
         std::fprintf(stderr, "tlspp server: %s: %s\n", io::peer_name(fd).c_str(), describe(conn.error()).c_str());
         ::close(fd);
+        if (shared_.open.fetch_sub(1) == 1) shared_.wake_all();
         continue;
       }
       auto c = std::make_unique<Client>(fd, io::peer_name(fd), std::move(*conn));
@@ -443,7 +446,7 @@ class Server {
   // then the listener rests for kAcceptBackoff, while the connections we have go on.
   void out_of_resources(int err) {
     shared_.out_of_fds.refused("accept: " + std::string(std::strerror(err)) +
-                        ": closing new connections at once until the server can take them");
+                               ": closing new connections at once until the server can take them");
     if (reserve_fd_ >= 0) {
       ::close(reserve_fd_);
       for (;;) {
@@ -468,7 +471,7 @@ class Server {
   // which can discard the alert before the client has read it.
   void refuse(int fd) {
     shared_.full.refused("--max-connections " + std::to_string(max_connections_) +
-                  " reached: refusing new clients with an internal_error alert");
+                         " reached: refusing new clients with an internal_error alert");
     uint8_t sink[4096];
     for (int i = 0; i < 4 && ::recv(fd, sink, sizeof sink, MSG_DONTWAIT) > 0; ++i) {
     }
@@ -676,8 +679,10 @@ class Server {
       data = data.subspan(*taken);
       // The partial-message deadline runs from the first byte of an incomplete record or
       // handshake message until it is complete; more bytes of it do not restart it.
-      if (c.conn.buffered_input() == 0) c.partial_since.reset();
-      else if (!c.partial_since) c.partial_since = Clock::now();
+      if (c.conn.buffered_input() == 0)
+        c.partial_since.reset();
+      else if (!c.partial_since)
+        c.partial_since = Clock::now();
       if (c.closing) {
         // Draining after our close: still decrypted, so that the client's close_notify is
         // seen (its line then says ok), but whatever data it sends is dropped.
@@ -700,8 +705,9 @@ class Server {
     c.eof = true;
     if (c.shut_down) return drop(c);  // both sides are closed
     if (!c.conn.handshake_done())
-      return fail_connection(c, Error(ErrorKind::closed, AlertDescription::close_notify,
-                                      "the client closed the connection during the handshake"),
+      return fail_connection(c,
+                             Error(ErrorKind::closed, AlertDescription::close_notify,
+                                   "the client closed the connection during the handshake"),
                              false);
     // A FIN closes only the client's sending side: it may still be reading what we have
     // queued (an echo of its last bytes, a response). Send that and our close_notify,
@@ -742,8 +748,9 @@ class Server {
   // Returns false when the client has been dropped.
   bool respond(Client& c) {
     const std::string body = format_summary(summarize(c.conn, Side::server));
-    const std::string response = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: " +
-                                 std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
+    const std::string response =
+        "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: " + std::to_string(body.size()) +
+        "\r\nConnection: close\r\n\r\n" + body;
     if (auto s = c.conn.write(ByteView(reinterpret_cast<const uint8_t*>(response.data()), response.size())); !s) {
       fail_connection(c, s.error());
       return false;
@@ -777,7 +784,8 @@ class Server {
     if (c.partial_since && c.backlog.empty())
       consider(*c.partial_since, settings_.partial_timeout,
                "timed out waiting for the rest of a record or handshake message after ");
-    if (c.conn.handshake_done()) consider(c.last_active, settings_.idle_timeout, "idle timeout: nothing sent or received for ");
+    if (c.conn.handshake_done())
+      consider(c.last_active, settings_.idle_timeout, "idle timeout: nothing sent or received for ");
     return due;
   }
 
@@ -788,8 +796,10 @@ class Server {
     next_scan_ = clients_.empty() ? Clock::time_point::max() : now + tick_;
     for (const auto& [fd, c] : clients_) {
       const Due due = next_deadline(*c);
-      if (due.at <= now) expired.push_back(fd);
-      else next_scan_ = std::min(next_scan_, due.at);
+      if (due.at <= now)
+        expired.push_back(fd);
+      else
+        next_scan_ = std::min(next_scan_, due.at);
     }
     for (int fd : expired) {
       auto it = clients_.find(fd);
@@ -800,7 +810,8 @@ class Server {
         drop(c);
         continue;
       }
-      if (!c.failure) c.failure = Error(ErrorKind::io, AlertDescription::close_notify, due.what + seconds_text(due.after));
+      if (!c.failure)
+        c.failure = Error(ErrorKind::io, AlertDescription::close_notify, due.what + seconds_text(due.after));
       c.timed_out = true;
       // An idle client is told goodbye with close_notify, unless that is what is stuck; a
       // stalled one is closed at once.
@@ -931,8 +942,9 @@ int run(const std::vector<std::string>& argv) {
     return usage_error(kServer, "--client-auth " + *args->value("--client-auth") +
                                     " needs --client-ca FILE: client certificates are verified against those CAs");
   if (options.client_auth == ClientAuth::none && !options.client_ca_files.empty())
-    return usage_error(kServer, "--client-ca is used only to verify client certificates, which are asked for only with "
-                                "--client-auth optional or required");
+    return usage_error(kServer,
+                       "--client-ca is used only to verify client certificates, which are asked for only with "
+                       "--client-auth optional or required");
   if (auto s = apply_common_options(*args, options); !s) return usage_error(kServer, s.error().message);
   // --http speaks HTTP/1.x and nothing else: selecting h2 (say) would promise a protocol
   // the server then does not speak (RFC 7301 §3.2: the server selects what it will use).
