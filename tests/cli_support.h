@@ -268,6 +268,9 @@ class Server {
     }
   }
   void signal(int sig) { kill(child_.pid, sig); }
+  // Makes the pipe of the server's stderr hold only `bytes` (rounded up to a page), so that
+  // a test not reading it soon fills it.
+  bool shrink_stderr_pipe(int bytes) { return fcntl(child_.err, F_SETPIPE_SZ, bytes) >= 0; }
   int stop(int sig) {
     kill(child_.pid, sig);
     return wait_exit(10s);

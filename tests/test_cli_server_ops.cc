@@ -184,7 +184,8 @@ TEST(CliServerOps, StalledHandshakeIsClosedAtTheHandshakeDeadline) {
   const auto took = Clock::now() - start;
   EXPECT_GT(took, 800ms);
   EXPECT_LT(took, 1800ms);
-  EXPECT_TRUE(server.read_err_until(" in=10 out=0 error=handshake timed out after 1 s\n", 1s)) << server.log();
+  EXPECT_TRUE(server.read_err_until(" error=handshake timed out after 1 s\n", 1s)) << server.log();
+  EXPECT_NE(server.log().find(" in=10 out=0 duration=1."), std::string::npos) << server.log();
   close(fd);
 }
 
@@ -355,7 +356,7 @@ int thread_count(pid_t pid) {
 TEST(CliServerOps, SeveralLoopsServeManyClientsAtOnce) {
   Server server({"--echo", "--threads", "2"});
   ASSERT_NE(server.port(), 0) << server.log();
-  EXPECT_EQ(thread_count(server.pid()), 2);
+  EXPECT_EQ(thread_count(server.pid()), 3);  // and the one that writes the log
   // 24 connections open at once, each then echoing its own 20 KB.
   constexpr int kClients = 24;
   std::vector<Stream> streams;
@@ -381,8 +382,9 @@ TEST(CliServerOps, SeveralLoopsServeManyClientsAtOnce) {
   for (auto& w : workers) w.join();
   for (int i = 0; i < kClients; ++i)
     EXPECT_EQ(got[static_cast<size_t>(i)], std::string(20000, static_cast<char>('a' + i))) << i;
-  streams.clear();  // TCP closes without close_notify: one line each
-  for (int i = 0; i < kClients; ++i) ASSERT_TRUE(server.read_err_until(" error=", 5s)) << i << server.log();
+  for (auto& s : streams) EXPECT_TRUE(s.close());
+  streams.clear();
+  for (int i = 0; i < kClients; ++i) ASSERT_TRUE(server.read_err_until(" ok\n", 5s)) << i << server.log();
   EXPECT_EQ(count_of(server.log(), "listening on "), 1u) << server.log();
   EXPECT_EQ(count_of(server.log(), "tlspp server: 127.0.0.1:"), static_cast<size_t>(kClients)) << server.log();
 }
@@ -432,6 +434,103 @@ TEST(CliServerOps, SignalsStopEveryLoop) {
   (void)server.read_err_until("\x01 not in the log", 500ms);
   EXPECT_EQ(server.log().find("accept: "), std::string::npos) << server.log();
   EXPECT_EQ(count_of(server.log(), "tlspp server: 127.0.0.1:"), 8u) << server.log();
+}
+
+
+// ---------------------------------------------------------------- the log
+
+TEST(CliServerOps, ConnectionLineSaysHowLongItLasted) {
+  Server server({"--echo"});
+  ASSERT_NE(server.port(), 0) << server.log();
+  auto s = echo_round_trip(server);
+  ASSERT_TRUE(s) << s.error().to_string();
+  std::this_thread::sleep_for(300ms);
+  EXPECT_TRUE(s->close());
+  ASSERT_TRUE(server.read_err_until(" ok\n", 5s)) << server.log();
+  const size_t at = server.log().find(" duration=");
+  ASSERT_NE(at, std::string::npos) << server.log();
+  const double seconds = std::stod(server.log().substr(at + 10));
+  EXPECT_GE(seconds, 0.3) << server.log();
+  EXPECT_LT(seconds, 2.0) << server.log();
+  EXPECT_EQ(server.log().substr(server.log().find('s', at + 10), 4), "s ok") << server.log();
+}
+
+TEST(CliServerOps, BurstsOfTheSameFailureAreSummedUp) {
+  Server server({"--http"});
+  ASSERT_NE(server.port(), 0) << server.log();
+  // 40 clients that are not TLS clients, one after the other, as fast as they are answered.
+  constexpr int kClients = 40;
+  for (int i = 0; i < kClients; ++i) {
+    const int fd = connect_raw(server);
+    ASSERT_GE(fd, 0);
+    const std::string junk = "GET / HTTP/1.0\r\n\r\n";
+    ASSERT_EQ(send(fd, junk.data(), junk.size(), MSG_NOSIGNAL), static_cast<ssize_t>(junk.size()));
+    EXPECT_TRUE(ends_within(fd, 2000ms)) << i;
+    close(fd);
+  }
+  // Ten lines a second say what went wrong; one more, once the second is over, how many
+  // more did. (The clients take well under a second; a slow machine may see two seconds.)
+  size_t shown = 0, suppressed = 0;
+  for (const auto deadline = Clock::now() + 4s; Clock::now() < deadline && shown + suppressed < kClients;) {
+    (void)server.read_err_until("\x01 not in the log", 200ms);
+    const std::string& log = server.log();
+    shown = count_of(log, " - - - sni=none alpn=none resumed=no in=");
+    suppressed = 0;
+    for (size_t at = log.find(" similar lines suppressed"); at != std::string::npos;
+         at = log.find(" similar lines suppressed", at + 1))
+      suppressed += std::stoul(log.substr(log.rfind("tlspp server: ", at) + 14));
+  }
+  const std::string& log = server.log();
+  EXPECT_EQ(shown + suppressed, static_cast<size_t>(kClients)) << log;
+  EXPECT_GE(shown, 10u) << log;
+  EXPECT_LE(shown, 20u) << log;
+  // The summary names the error that the suppressed lines had.
+  const size_t first_error = log.find(" error=");
+  const std::string error = log.substr(first_error + 7, log.find('\n', first_error) - first_error - 7);
+  EXPECT_NE(log.find(" similar lines suppressed (error=" + error + ")\n"), std::string::npos) << log;
+}
+
+TEST(CliServerOps, AStderrNobodyReadsDoesNotStallTheServer) {
+  Server server({"--echo", "--idle-timeout", "0"});
+  ASSERT_NE(server.port(), 0) << server.log();
+  ASSERT_TRUE(server.shrink_stderr_pipe(4096));
+  ClientOptions options;
+  options.ca_files = {files().root};
+  auto config = ClientConfig::create(options);
+  ASSERT_TRUE(config) << config.error().to_string();
+  // 1100 connection lines of about 170 bytes: far more than the pipe holds, which nobody
+  // reads, and more than the server keeps waiting (1024).
+  constexpr int kClients = 1100;
+  for (int i = 0; i < kClients; ++i) {
+    auto fd = io::connect_tcp("127.0.0.1", server.port());
+    ASSERT_TRUE(fd) << i;
+    // A server stuck writing its log would leave this client waiting: give up after 2 s.
+    const timeval limit{2, 0};
+    setsockopt(*fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
+    auto s = Stream::connect_fd(*config, *fd, *ServerName::parse("localhost"));
+    ASSERT_TRUE(s) << i << ": " << s.error().to_string();
+    const uint8_t ping[] = {'p'};
+    ASSERT_TRUE(s->write_all(ping)) << i;
+    uint8_t buf[4];
+    auto n = s->read(buf);
+    ASSERT_TRUE(n) << i << ": " << n.error().to_string();
+    ASSERT_EQ(*n, 1u) << i;
+    ASSERT_TRUE(s->close()) << i;
+    n = s->read(buf);
+    ASSERT_TRUE(n) << i << ": " << n.error().to_string();
+    EXPECT_EQ(*n, 0u) << i;
+  }
+  // Read at last, the log has the lines that fitted, then one that counts the others.
+  ASSERT_TRUE(server.read_err_until(" log lines dropped: stderr was too slow\n", 5s))
+      << server.log().substr(0, 1000);
+  (void)server.read_err_until("\x01 not in the log", 300ms);  // the last client's line may come later
+  const std::string& log = server.log();
+  const size_t shown = count_of(log, " ok\n");
+  size_t dropped = 0;
+  for (size_t at = log.find(" log lines dropped"); at != std::string::npos; at = log.find(" log lines dropped", at + 1))
+    dropped += std::stoul(log.substr(log.rfind("tlspp server: ", at) + 14));
+  EXPECT_GT(shown, 1000u);
+  EXPECT_EQ(shown + dropped, static_cast<size_t>(kClients)) << log.substr(log.size() - 1000);
 }
 
 }  // namespace

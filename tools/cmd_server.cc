@@ -18,9 +18,11 @@
 #include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <condition_variable>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -91,13 +93,19 @@ const char kAbout[] =
     "Serves TLS 1.3 and TLS 1.2 on ADDR:PORT from --threads event loops (no thread per connection),\n"
     "which accept from one listener; a connection stays on the loop that accepted it. Prints\n"
     "\"listening on ADDR:PORT\" to stderr once ready, then one line per connection that ended:\n"
-    "  tlspp server: PEER VERSION SUITE GROUP sni=NAME alpn=PROTOCOL resumed=yes|no in=BYTES out=BYTES ok\n"
-    "with error=SENTENCE instead of ok when it failed (VERSION SUITE GROUP are - when the handshake\n"
-    "did not finish; GROUP is none for a resumed TLS 1.2 session, which has no key exchange); in and\n"
-    "out count the bytes received and sent on the socket. A connection ended by one of the timeouts\n"
-    "says which: error=handshake timed out after 10 s, error=idle timeout: nothing sent or received\n"
-    "for 60 s, error=timed out waiting for the rest of a record or handshake message after 10 s.\n"
-    "Timeouts are checked at least once a second, and at each deadline.";
+    "  tlspp server: PEER VERSION SUITE GROUP sni=NAME alpn=PROTOCOL resumed=yes|no in=BYTES out=BYTES\n"
+    "  duration=SECONDS ok\n"
+    "(on one line) with error=SENTENCE instead of ok when it failed (VERSION SUITE GROUP are - when\n"
+    "the handshake did not finish; GROUP is none for a resumed TLS 1.2 session, which has no key\n"
+    "exchange); in and out count the bytes received and sent on the socket, duration the time from\n"
+    "accept to close (\"0.253s\"). A connection ended by one of the timeouts says which:\n"
+    "error=handshake timed out after 10 s, error=idle timeout: nothing sent or received for 60 s,\n"
+    "error=timed out waiting for the rest of a record or handshake message after 10 s. Timeouts are\n"
+    "checked at least once a second, and at each deadline.\n"
+    "The lines are written by a thread of their own, so that a slow stderr never holds up a\n"
+    "connection: when more than 1024 wait, the newest are dropped and a line counts them. Of the\n"
+    "lines with the same error, at most 10 a second are written; a line then says how many similar\n"
+    "ones were suppressed.";
 const char kNotes[] =
     "--http never selects h2 or another protocol it does not speak: those in --alpn are not offered\n"
     "(a note on stderr says which), and --alpn with none of http/1.1 and http/1.0 is a usage error.\n"
@@ -140,16 +148,133 @@ constexpr auto kLinger = std::chrono::seconds(2);
 // long: it stays readable while the client waits, so retrying at once would spin.
 constexpr auto kAcceptBackoff = std::chrono::milliseconds(250);
 
+// The server's lines after "listening on" go through a bounded queue that a writer thread
+// empties onto stderr, so that a slow stderr (a pipe nobody reads, a paused terminal) never
+// stalls an event loop: past kLogQueueLimit lines waiting, new ones are dropped and counted.
+// Bursts of failures are rate-limited: of the lines with the same error, kSimilarPerSecond a
+// second are written, and the rest summed up once the second is over.
+class LogWriter {
+ public:
+  static constexpr size_t kLogQueueLimit = 1024;
+  static constexpr size_t kSimilarPerSecond = 10;
+
+  LogWriter() : thread_([this] { write_loop(); }) {}
+  ~LogWriter() {
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
+    }
+    wake_.notify_one();
+    thread_.join();
+  }
+  LogWriter(const LogWriter&) = delete;
+  LogWriter& operator=(const LogWriter&) = delete;
+
+  // Queues "tlspp server: TEXT\n". `similar`: for a failure, what makes lines alike (the
+  // error); empty for a line that is never suppressed.
+  void line(const std::string& text, const std::string& similar = "") {
+    std::lock_guard lock(mutex_);
+    if (!similar.empty()) {
+      const auto now = Clock::now();
+      Window& w = windows_[similar];
+      if (now - w.start >= std::chrono::seconds(1)) {
+        summarize(similar, w);
+        w = Window{now, 0, 0};
+      }
+      if (++w.written > kSimilarPerSecond) {
+        ++w.suppressed;
+        return;
+      }
+    }
+    enqueue("tlspp server: " + text + "\n");
+  }
+
+ private:
+  struct Window {
+    Clock::time_point start;
+    size_t written = 0, suppressed = 0;
+  };
+
+  // With mutex_ held.
+  void enqueue(std::string text) {
+    if (queue_.size() >= kLogQueueLimit) {
+      ++dropped_;
+      return;
+    }
+    queue_.push_back(std::move(text));
+    if (queue_.size() == 1) wake_.notify_one();
+  }
+  void summarize(const std::string& similar, Window& w) {
+    if (w.suppressed)
+      enqueue("tlspp server: " + std::to_string(w.suppressed) + " similar lines suppressed (" + similar + ")\n");
+    w.suppressed = 0;
+  }
+  // With mutex_ held: the summaries of the windows that are over, and forgets those.
+  void end_windows(bool all) {
+    const auto now = Clock::now();
+    for (auto it = windows_.begin(); it != windows_.end();) {
+      if (all || now - it->second.start >= std::chrono::seconds(1)) {
+        summarize(it->first, it->second);
+        it = windows_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+
+  void write_loop() {
+    std::unique_lock lock(mutex_);
+    for (;;) {
+      // Awake at least every half second while a window may hold suppressed lines.
+      const auto ready = [&] { return !queue_.empty() || stopping_; };
+      if (windows_.empty())
+        wake_.wait(lock, ready);
+      else
+        wake_.wait_for(lock, std::chrono::milliseconds(500), ready);
+      end_windows(stopping_);
+      if (dropped_) {
+        queue_.push_back("tlspp server: " + std::to_string(dropped_) + " log lines dropped: stderr was too slow\n");
+        dropped_ = 0;
+      }
+      std::string out;
+      for (auto& l : queue_) out += l;
+      queue_.clear();
+      const bool last = stopping_;
+      lock.unlock();
+      write_all(out);
+      lock.lock();
+      if (last && queue_.empty()) return;
+    }
+  }
+
+  static void write_all(const std::string& out) {
+    for (size_t at = 0; at < out.size();) {
+      const ssize_t n = ::write(STDERR_FILENO, out.data() + at, out.size() - at);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) return;  // stderr is gone: nothing else to do with the lines
+      at += static_cast<size_t>(n);
+    }
+  }
+
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<std::string> queue_;
+  size_t dropped_ = 0;
+  std::map<std::string, Window> windows_;
+  bool stopping_ = false;
+  std::thread thread_;  // last: starts once the rest is ready
+};
+
 // Something that can happen to many connections in a row (descriptors ran out, the server is
 // full) is logged once when it starts and once when it ends, with how many clients it
 // turned away, instead of once per client. Shared by the event loops.
 class Episode {
  public:
-  explicit Episode(std::string ending) : ending_(std::move(ending)) {}
+  Episode(LogWriter& log, std::string ending) : log_(log), ending_(std::move(ending)) {}
   // Counts one refused client; prints `starting` for the first of an episode.
   void refused(const std::string& starting) {
     std::lock_guard lock(mutex_);
-    if (!active_) std::fprintf(stderr, "tlspp server: %s\n", starting.c_str());
+    if (!active_) log_.line(starting);
     active_ = true;
     ++count_;
   }
@@ -158,12 +283,13 @@ class Episode {
     if (!active_.load(std::memory_order_relaxed)) return;
     std::lock_guard lock(mutex_);
     if (!active_) return;
-    std::fprintf(stderr, "tlspp server: %s (%zu refused meanwhile)\n", ending_.c_str(), count_);
+    log_.line(ending_ + " (" + std::to_string(count_) + " refused meanwhile)");
     active_ = false;
     count_ = 0;
   }
 
  private:
+  LogWriter& log_;
   std::mutex mutex_;
   std::string ending_;
   std::atomic<bool> active_ = false;
@@ -190,8 +316,15 @@ struct Client {
   std::optional<Error> failure;                    // what ended the connection, for its log line
 };
 
-// The connection's log line: "PEER VERSION SUITE GROUP sni=.. alpn=.. resumed=.. in=N out=N"
-// and "ok" or "error=SENTENCE" (the --help text documents the format).
+// "0.253s": how long a connection lasted, to the millisecond.
+std::string duration_text(Clock::duration d) {
+  const long ms = static_cast<long>(std::chrono::duration_cast<std::chrono::milliseconds>(d).count());
+  const std::string frac = std::to_string(1000 + ms % 1000).substr(1);
+  return std::to_string(ms / 1000) + "." + frac + "s";
+}
+
+// The connection's log line: "PEER VERSION SUITE GROUP sni=.. alpn=.. resumed=.. in=N out=N
+// duration=S" and "ok" or "error=SENTENCE" (the --help text documents the format).
 std::string connection_line(const Client& c) {
   const Negotiated& n = c.conn.negotiated();
   std::string line = c.peer;
@@ -205,6 +338,7 @@ std::string connection_line(const Client& c) {
   line += " alpn=" + (n.alpn.empty() ? std::string("none") : n.alpn);
   line += std::string(" resumed=") + (n.resumed ? "yes" : "no");
   line += " in=" + std::to_string(c.bytes_in) + " out=" + std::to_string(c.bytes_out);
+  line += " duration=" + duration_text(Clock::now() - c.started);
   if (c.failure)
     line += std::string(" error=") + (c.conn.handshake_done() || c.timed_out ? "" : "handshake failed: ") +
             describe(*c.failure);
@@ -252,8 +386,9 @@ struct Shared {
   std::atomic<size_t> accepted{0};         // connections admitted, for --exit-after
   std::atomic<int> stop{0};                // 0 serving, 1 draining (first signal), 2 stop now
   std::atomic<Clock::rep> drain_until{0};  // the end of the grace period, set before stop = 1
-  Episode out_of_fds{"accepting connections again"};
-  Episode full{"below --max-connections again"};
+  LogWriter log;
+  Episode out_of_fds{log, "accepting connections again"};
+  Episode full{log, "below --max-connections again"};
   std::mutex accept_mutex;
 
   void wake_all() const {
@@ -353,8 +488,8 @@ class Server {
   }
 
  private:
-  static int report(const Error& e) {
-    std::fprintf(stderr, "tlspp server: %s\n", describe(e).c_str());
+  int report(const Error& e) {
+    shared_.log.line(describe(e));
     return 1;
   }
 
@@ -427,7 +562,7 @@ class Server {
       (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
       auto conn = ServerConnection::create(config_);
       if (!conn) {
-        std::fprintf(stderr, "tlspp server: %s: %s\n", io::peer_name(fd).c_str(), describe(conn.error()).c_str());
+        shared_.log.line(io::peer_name(fd) + ": " + describe(conn.error()), "error=" + describe(conn.error()));
         ::close(fd);
         if (shared_.open.fetch_sub(1) == 1) shared_.wake_all();
         continue;
@@ -563,7 +698,11 @@ class Server {
     if (!c.failure && c.eof && c.conn.handshake_done())
       if (auto s = c.conn.transport_closed(); !s) c.failure = s.error();
     if (!c.failure && c.conn.error()) c.failure = c.conn.error();
-    if (!quiet_) std::fprintf(stderr, "tlspp server: %s\n", connection_line(c).c_str());
+    if (quiet_) return;
+    // Failures alike are rate-limited together: those with the same error sentence.
+    std::string line = connection_line(c);
+    const size_t error = line.rfind(" error=");
+    shared_.log.line(line, error == std::string::npos ? std::string() : line.substr(error + 1));
   }
 
   void drop(Client& c) {
