@@ -522,19 +522,23 @@ class Server {
   }
 
   void accept_all() {
-    // One loop at a time: when descriptors run out, the one a loop frees from its reserve
-    // must go to the client it sheds, not to another loop's accept().
-    std::lock_guard lock(shared_.accept_mutex);
     while (may_accept()) {
-      const int fd = accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+      int fd, err;
+      {
+        // One loop at a time: when descriptors run out, the one a loop frees from its
+        // reserve must go to the client it sheds, not to another loop's accept().
+        std::lock_guard lock(shared_.accept_mutex);
+        fd = accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        err = errno;
+      }
       if (fd < 0) {
         // ECONNABORTED: that client gave up while queued; the next may be there.
-        if (errno == EINTR || errno == ECONNABORTED) continue;
-        if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+        if (err == EINTR || err == ECONNABORTED) continue;
+        if (err == EAGAIN || err == EWOULDBLOCK) break;
         // EINVAL: another loop has shut the listener down (a signal, --exit-after reached).
         if (!may_accept()) break;
         // EMFILE, ENFILE, ENOBUFS, ENOMEM (or anything else that would fail again at once).
-        return out_of_resources(errno);
+        return out_of_resources(err);
       }
       shared_.out_of_fds.over();
       if (shared_.open.fetch_add(1) >= max_connections_) {
@@ -582,6 +586,7 @@ class Server {
   void out_of_resources(int err) {
     shared_.out_of_fds.refused("accept: " + std::string(std::strerror(err)) +
                                ": closing new connections at once until the server can take them");
+    std::lock_guard lock(shared_.accept_mutex);
     if (reserve_fd_ >= 0) {
       ::close(reserve_fd_);
       for (;;) {
@@ -949,9 +954,10 @@ class Server {
         drop(c);
         continue;
       }
-      if (!c.failure)
+      if (!c.failure) {
         c.failure = Error(ErrorKind::io, AlertDescription::close_notify, due.what + seconds_text(due.after));
-      c.timed_out = true;
+        c.timed_out = true;
+      }
       // An idle client is told goodbye with close_notify, unless that is what is stuck; a
       // stalled one is closed at once.
       if (c.conn.handshake_done() && !c.closing && !c.partial_since) {
