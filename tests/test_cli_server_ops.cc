@@ -236,7 +236,7 @@ TEST(CliServerOps, IdleConnectionIsClosedActiveOneIsNot) {
 }
 
 
-TEST(CliServerOps, TimeoutFlagsTakeSecondsOrZero) {
+TEST(CliServerOps, TimeoutAndThreadFlagsAreChecked) {
   const std::string& c = files().chain;
   const std::string& k = files().key;
   for (const auto& [flag, value, says] : std::vector<std::tuple<std::string, std::string, std::string>>{
@@ -246,6 +246,11 @@ TEST(CliServerOps, TimeoutFlagsTakeSecondsOrZero) {
     const auto o = run_cli({"server", "--cert", c, "--key", k, flag, value});
     EXPECT_EQ(o.status, 2) << flag << " " << value << ": " << o.err;
     EXPECT_EQ(o.err.rfind(says, 0), 0u) << o.err;
+  }
+  for (const std::string bad : {"0", "257", "two"}) {
+    const auto o = run_cli({"server", "--cert", c, "--key", k, "--threads", bad});
+    EXPECT_EQ(o.status, 2) << bad << ": " << o.err;
+    EXPECT_EQ(o.err.rfind("tlspp server: --threads ", 0), 0u) << o.err;
   }
   // 0 switches a timeout off: the server starts.
   Server server({"--idle-timeout", "0", "--handshake-timeout", "0.0", "--partial-timeout", "0"});
@@ -327,6 +332,17 @@ TEST(CliServerOps, GracePeriodEndsWithTheBusyConnectionsClosed) {
   ASSERT_TRUE(n) << n.error().to_string();
   EXPECT_EQ(*n, 0u);
   EXPECT_TRUE(server.read_err_until(" error=the server stopped\n", 1s)) << server.log();
+}
+
+TEST(CliServerOps, GraceZeroStopsAtTheFirstSignal) {
+  Server server({"--echo", "--grace", "0"});
+  ASSERT_NE(server.port(), 0) << server.log();
+  auto busy = echo_round_trip(server);
+  ASSERT_TRUE(busy) << busy.error().to_string();
+  (void)send_all_but(*busy, "never finished", 3);
+  std::this_thread::sleep_for(100ms);
+  server.signal(SIGTERM);
+  EXPECT_EQ(server.exit_within(1000ms), std::optional<int>(0)) << server.log();
 }
 
 TEST(CliServerOps, SecondSignalStopsAtOnce) {
