@@ -70,7 +70,8 @@ const FlagSpec kFlags[] = {
     {"--max-connections", true, false, "N",
      "serve at most N connections at once; a client beyond them gets a fatal internal_error alert and is closed at "
      "once (default: the soft RLIMIT_NOFILE less a reserve of descriptors, at least half of it)."},
-    {"--exit-after", true, false, "N", "exit once N connections have been accepted and have ended."},
+    {"--exit-after", true, false, "N",
+     "exit once N connections have been accepted and have ended (later clients are refused)."},
     {"--handshake-timeout", true, false, "SECONDS",
      "close a connection whose handshake has not finished this long after it was accepted (default 10; 0: never)."},
     {"--idle-timeout", true, false, "SECONDS",
