@@ -145,6 +145,9 @@ constexpr size_t kMaxRequestHead = 16 * 1024;
 // closing: closing a socket with unread input makes the kernel send RST, which can
 // destroy the response before the client has read it.
 constexpr auto kLinger = std::chrono::seconds(2);
+// The same while shutting down: the peer has had our close_notify, and whoever stops the
+// server should not wait long for connections that are over.
+constexpr auto kDrainLinger = std::chrono::milliseconds(500);
 // When accept() fails for lack of descriptors (or memory), the listener is left alone this
 // long: it stays readable while the client waits, so retrying at once would spin.
 constexpr auto kAcceptBackoff = std::chrono::milliseconds(250);
@@ -664,7 +667,14 @@ class Server {
     watch_listener(false);
     paused_until_.reset();
     std::vector<int> fds;
-    for (const auto& [fd, c] : clients_) fds.push_back(fd);
+    for (const auto& [fd, c] : clients_) {
+      // Those already closed by us wait for their peers' FIN no longer than the others.
+      if (c->shut_down) {
+        c->deadline = std::min(c->deadline, Clock::now() + kDrainLinger);
+        next_scan_ = std::min(next_scan_, c->deadline);
+      }
+      fds.push_back(fd);
+    }
     for (int fd : fds) close_if_idle(fd);
   }
 
@@ -768,7 +778,9 @@ class Server {
     if (c.closing && !c.shut_down && c.conn.pending_output().empty()) {
       ::shutdown(c.fd, SHUT_WR);
       c.shut_down = true;
-      c.deadline = Clock::now() + kLinger;
+      c.deadline = Clock::now() + (draining_ ? std::chrono::duration_cast<Clock::duration>(kDrainLinger)
+                                             : std::chrono::duration_cast<Clock::duration>(kLinger));
+      next_scan_ = std::min(next_scan_, c.deadline);
     }
     update_interest(c);
     return true;
