@@ -105,7 +105,6 @@ TEST(CliServerOps, OutOfDescriptorsNeitherSpinsNorFloodsTheLogAndRecovers) {
   EXPECT_NE(server.log().find("tlspp server: accepting connections again ("), std::string::npos) << server.log();
 }
 
-
 // ---------------------------------------------------------------- --max-connections
 
 TEST(CliServerOps, ClientsBeyondMaxConnectionsAreRefusedAtOnce) {
@@ -167,7 +166,6 @@ TEST(CliServerOps, MaxConnectionsDefaultsToTheDescriptorLimit) {
   close(fd);
   for (int h : held) close(h);
 }
-
 
 // ---------------------------------------------------------------- timeouts
 
@@ -235,7 +233,6 @@ TEST(CliServerOps, IdleConnectionIsClosedActiveOneIsNot) {
   EXPECT_GT(Clock::now() - start, 1500ms);
 }
 
-
 TEST(CliServerOps, TimeoutAndThreadFlagsAreChecked) {
   const std::string& c = files().chain;
   const std::string& k = files().key;
@@ -256,7 +253,6 @@ TEST(CliServerOps, TimeoutAndThreadFlagsAreChecked) {
   Server server({"--idle-timeout", "0", "--handshake-timeout", "0.0", "--partial-timeout", "0"});
   EXPECT_NE(server.port(), 0) << server.log();
 }
-
 
 // ---------------------------------------------------------------- graceful shutdown
 
@@ -358,7 +354,6 @@ TEST(CliServerOps, SecondSignalStopsAtOnce) {
   EXPECT_EQ(server.exit_within(1000ms), std::optional<int>(0)) << server.log();
 }
 
-
 // ---------------------------------------------------------------- --threads
 
 // The number of threads of a process, from /proc/PID/status.
@@ -454,7 +449,6 @@ TEST(CliServerOps, SignalsStopEveryLoop) {
   EXPECT_EQ(server.log().find("accept: "), std::string::npos) << server.log();
   EXPECT_EQ(count_of(server.log(), "tlspp server: 127.0.0.1:"), 8u) << server.log();
 }
-
 
 // ---------------------------------------------------------------- the log
 
