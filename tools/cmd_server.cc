@@ -1,25 +1,36 @@
-// `tlspp server`: many connections from one epoll loop. Each connection is a sans-I/O
+// `tlspp server`: many connections from a few epoll loops (--threads, one per CPU by
+// default), which share one listener and one ServerConfig. Each connection is a sans-I/O
 // ServerConnection with its own buffers on a non-blocking socket; no thread per
 // connection. --http answers each request with the connection's summary, --echo sends
 // everything back.
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <condition_variable>
 #include <csignal>
 #include <cstdio>
+#include <cstring>
+#include <deque>
 #include <map>
-#include <optional>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
+#include <thread>
 #include <utility>
+#include <vector>
 
 #include "commands.h"
 #include "io/socket.h"
@@ -34,7 +45,8 @@ namespace {
 int run(const std::vector<std::string>& argv);
 
 const FlagSpec kFlags[] = {
-    {"--listen", true, false, "ADDR:PORT", "the address and port to listen on (default 127.0.0.1:8443; port 0 picks a free one)."},
+    {"--listen", true, false, "ADDR:PORT",
+     "the address and port to listen on (default 127.0.0.1:8443; port 0 picks a free one)."},
     {"--cert", true, false, "FILE",
      "a certificate chain (PEM), leaf first; repeat with its own --key to serve several, chosen by SNI.", true},
     {"--key", true, false, "FILE", "the private key (PEM) of the --cert before it.", true},
@@ -59,33 +71,68 @@ const FlagSpec kFlags[] = {
     {"--tickets", true, false, "N",
      "TLS 1.3 session tickets sent after each full handshake (default 2; one after a resumed one; 0: none, and no "
      "TLS 1.2 tickets either)."},
-    {"--max-connections", true, false, "N", "serve at most N connections at once; more wait to be accepted (default: no limit)."},
-    {"--exit-after", true, false, "N", "exit once N connections have been accepted and have ended."},
-    {"--trace", false, false, "", "print every connection's messages and keys to stderr as they happen, prefixed [ID]."},
+    {"--max-connections", true, false, "N",
+     "serve at most N connections at once; a client beyond them gets a fatal internal_error alert and is closed at "
+     "once (default: the soft RLIMIT_NOFILE less a reserve of descriptors, at least half of it)."},
+    {"--exit-after", true, false, "N",
+     "exit once N connections have been accepted and have ended (later clients are refused)."},
+    {"--handshake-timeout", true, false, "SECONDS",
+     "close a connection whose handshake has not finished this long after it was accepted (default 10; 0: never)."},
+    {"--idle-timeout", true, false, "SECONDS",
+     "send close_notify on an established connection when nothing was received or sent for this long (default 60; "
+     "0: never)."},
+    {"--partial-timeout", true, false, "SECONDS",
+     "close a connection that sent part of a record or handshake message and not the rest for this long (default 10; "
+     "0: never)."},
+    {"--threads", true, false, "N",
+     "run N event loops, each on its own thread, sharing the listener and the configuration (default: the number of "
+     "CPUs); a connection stays on the loop that accepted it."},
+    {"--grace", true, false, "SECONDS",
+     "after the first SIGINT or SIGTERM, how long open connections may take to finish (default 5; 0: none)."},
+    {"--trace", false, false, "",
+     "print every connection's messages and keys to stderr as they happen, prefixed [ID]."},
     {"--quiet", false, false, "", "do not print the one line per connection."},
 };
 
 const char kAbout[] =
-    "Serves TLS 1.3 and TLS 1.2 on ADDR:PORT from one event loop (no thread per connection). Prints\n"
+    "Serves TLS 1.3 and TLS 1.2 on ADDR:PORT from --threads event loops (no thread per connection),\n"
+    "which accept from one listener; a connection stays on the loop that accepted it. Prints\n"
     "\"listening on ADDR:PORT\" to stderr once ready, then one line per connection that ended:\n"
-    "  tlspp server: PEER VERSION SUITE GROUP sni=NAME alpn=PROTOCOL resumed=yes|no in=BYTES out=BYTES ok\n"
-    "with error=SENTENCE instead of ok when it failed (VERSION SUITE GROUP are - when the handshake\n"
-    "did not finish; GROUP is none for a resumed TLS 1.2 session, which has no key exchange); in and\n"
-    "out count the bytes received and sent on the socket.";
+    "  tlspp server: PEER VERSION SUITE GROUP sni=NAME alpn=PROTOCOL resumed=yes|no in=BYTES out=BYTES\n"
+    "  duration=SECONDS ok\n"
+    "(on one line) with error=SENTENCE instead of ok when it failed (VERSION SUITE GROUP are - when\n"
+    "the handshake did not finish; GROUP is none for a resumed TLS 1.2 session, which has no key\n"
+    "exchange); in and out count the bytes received and sent on the socket, duration the time from\n"
+    "accept to close (\"0.253s\"). A connection ended by one of the timeouts says which:\n"
+    "error=handshake timed out after 10 s, error=idle timeout: nothing sent or received for 60 s,\n"
+    "error=timed out waiting for the rest of a record or handshake message after 10 s. Timeouts are\n"
+    "checked at least once a second, and at each deadline.\n"
+    "The lines are written by a thread of their own, so that a slow stderr never holds up a\n"
+    "connection: when more than 1024 wait, the newest are dropped and a line counts them. Of the\n"
+    "lines with the same error, at most 10 a second are written; a line then says how many similar\n"
+    "ones were suppressed.";
 const char kNotes[] =
     "--http never selects h2 or another protocol it does not speak: those in --alpn are not offered\n"
     "(a note on stderr says which), and --alpn with none of http/1.1 and http/1.0 is a usage error.\n"
-    "SIGINT and SIGTERM stop the server after sending close_notify on every open connection.\n"
+    "The first SIGINT or SIGTERM stops accepting (new clients are refused) and lets the open\n"
+    "connections finish for --grace seconds: an idle one (handshake done, nothing received in part,\n"
+    "nothing waiting to be sent, no --http request begun) is sent close_notify at once, a busy one\n"
+    "once it becomes idle; the server exits when none is left. When the grace period ends, or at a\n"
+    "second signal, the rest are sent close_notify (best effort) and closed, and the server exits.\n"
+    "When accept() fails for lack of file descriptors (EMFILE, ENFILE) or memory, the clients waiting\n"
+    "are accepted with a descriptor kept in reserve and closed at once, and the listener rests for\n"
+    "250 ms; one line says when that starts and one when connections are accepted again, with a count.\n"
+    "Clients refused beyond --max-connections are logged the same way, not one line each.\n"
     "Exit status: 0 when stopped or done (--exit-after), 1 on a startup failure, 2 on a usage error.";
 
 const Command kServer{
     "server",
     "server [--listen ADDR:PORT] --cert FILE --key FILE [--cert FILE --key FILE ...] [--alpn LIST] "
-    "[--groups LIST] [--tls1.2 | --tls1.3 | --min-version V --max-version V] [--ciphers LIST] [--http | --echo] [--keylog FILE] "
-    "[--psk-identity ID --psk HEX [--psk-mode dhe_ke|ke]] "
-    "[--client-auth optional|required --client-ca FILE ...] [--tickets N] [--max-connections N] [--exit-after N] [--trace] "
-    "[--quiet]",
-    "serve TLS on ADDR:PORT (default 127.0.0.1:8443) from one event loop; answer HTTP with the "
+    "[--groups LIST] [--tls1.2 | --tls1.3 | --min-version V --max-version V] [--ciphers LIST] [--http | --echo] "
+    "[--keylog FILE] [--psk-identity ID --psk HEX [--psk-mode dhe_ke|ke]] [--client-auth optional|required "
+    "--client-ca FILE ...] [--tickets N] [--max-connections N] [--exit-after N] "
+    "[--handshake-timeout S] [--idle-timeout S] [--partial-timeout S] [--grace S] [--threads N] [--trace] [--quiet]",
+    "serve TLS on ADDR:PORT (default 127.0.0.1:8443) from an event loop per CPU; answer HTTP with the "
     "connection's parameters (--http, the default) or echo (--echo)",
     &run};
 const Registration reg{kServer};
@@ -103,25 +150,190 @@ constexpr size_t kMaxRequestHead = 16 * 1024;
 // closing: closing a socket with unread input makes the kernel send RST, which can
 // destroy the response before the client has read it.
 constexpr auto kLinger = std::chrono::seconds(2);
+// The same while shutting down: the peer has had our close_notify, and whoever stops the
+// server should not wait long for connections that are over.
+constexpr auto kDrainLinger = std::chrono::milliseconds(500);
+// When accept() fails for lack of descriptors (or memory), the listener is left alone this
+// long: it stays readable while the client waits, so retrying at once would spin.
+constexpr auto kAcceptBackoff = std::chrono::milliseconds(250);
+
+// The server's lines after "listening on" go through a bounded queue that a writer thread
+// empties onto stderr, so that a slow stderr (a pipe nobody reads, a paused terminal) never
+// stalls an event loop: past kLogQueueLimit lines waiting, new ones are dropped and counted.
+// Bursts of failures are rate-limited: of the lines with the same error, kSimilarPerSecond a
+// second are written, and the rest summed up once the second is over.
+class LogWriter {
+ public:
+  static constexpr size_t kLogQueueLimit = 1024;
+  static constexpr size_t kSimilarPerSecond = 10;
+
+  LogWriter() : thread_([this] { write_loop(); }) {}
+  ~LogWriter() {
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
+    }
+    wake_.notify_one();
+    thread_.join();
+  }
+  LogWriter(const LogWriter&) = delete;
+  LogWriter& operator=(const LogWriter&) = delete;
+
+  // Queues "tlspp server: TEXT\n". `similar`: for a failure, what makes lines alike (the
+  // error); empty for a line that is never suppressed.
+  void line(const std::string& text, const std::string& similar = "") {
+    std::lock_guard lock(mutex_);
+    if (!similar.empty()) {
+      const auto now = Clock::now();
+      Window& w = windows_[similar];
+      if (now - w.start >= std::chrono::seconds(1)) {
+        summarize(similar, w);
+        w = Window{now, 0, 0};
+      }
+      if (++w.written > kSimilarPerSecond) {
+        ++w.suppressed;
+        return;
+      }
+    }
+    enqueue("tlspp server: " + text + "\n");
+  }
+
+ private:
+  struct Window {
+    Clock::time_point start;
+    size_t written = 0, suppressed = 0;
+  };
+
+  // With mutex_ held.
+  void enqueue(std::string text) {
+    if (queue_.size() >= kLogQueueLimit) {
+      ++dropped_;
+      return;
+    }
+    queue_.push_back(std::move(text));
+    if (queue_.size() == 1) wake_.notify_one();
+  }
+  void summarize(const std::string& similar, Window& w) {
+    if (w.suppressed)
+      enqueue("tlspp server: " + std::to_string(w.suppressed) + " similar lines suppressed (" + similar + ")\n");
+    w.suppressed = 0;
+  }
+  // With mutex_ held: the summaries of the windows that are over, and forgets those.
+  void end_windows(bool all) {
+    const auto now = Clock::now();
+    for (auto it = windows_.begin(); it != windows_.end();) {
+      if (all || now - it->second.start >= std::chrono::seconds(1)) {
+        summarize(it->first, it->second);
+        it = windows_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+
+  void write_loop() {
+    std::unique_lock lock(mutex_);
+    for (;;) {
+      // Awake at least every half second while a window may hold suppressed lines.
+      const auto ready = [&] { return !queue_.empty() || stopping_; };
+      if (windows_.empty())
+        wake_.wait(lock, ready);
+      else
+        wake_.wait_for(lock, std::chrono::milliseconds(500), ready);
+      end_windows(stopping_);
+      if (dropped_) {
+        queue_.push_back("tlspp server: " + std::to_string(dropped_) + " log lines dropped: stderr was too slow\n");
+        dropped_ = 0;
+      }
+      std::string out;
+      for (auto& l : queue_) out += l;
+      queue_.clear();
+      const bool last = stopping_;
+      lock.unlock();
+      write_all(out);
+      lock.lock();
+      if (last && queue_.empty()) return;
+    }
+  }
+
+  static void write_all(const std::string& out) {
+    for (size_t at = 0; at < out.size();) {
+      const ssize_t n = ::write(STDERR_FILENO, out.data() + at, out.size() - at);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) return;  // stderr is gone: nothing else to do with the lines
+      at += static_cast<size_t>(n);
+    }
+  }
+
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<std::string> queue_;
+  size_t dropped_ = 0;
+  std::map<std::string, Window> windows_;
+  bool stopping_ = false;
+  std::thread thread_;  // last: starts once the rest is ready
+};
+
+// Something that can happen to many connections in a row (descriptors ran out, the server is
+// full) is logged once when it starts and once when it ends, with how many clients it
+// turned away, instead of once per client. Shared by the event loops.
+class Episode {
+ public:
+  Episode(LogWriter& log, std::string ending) : log_(log), ending_(std::move(ending)) {}
+  // Counts one refused client; prints `starting` for the first of an episode.
+  void refused(const std::string& starting) {
+    std::lock_guard lock(mutex_);
+    if (!active_) log_.line(starting);
+    active_ = true;
+    ++count_;
+  }
+  // A client was admitted again: prints the closing line once.
+  void over() {
+    if (!active_.load(std::memory_order_relaxed)) return;
+    std::lock_guard lock(mutex_);
+    if (!active_) return;
+    log_.line(ending_ + " (" + std::to_string(count_) + " refused meanwhile)");
+    active_ = false;
+    count_ = 0;
+  }
+
+ private:
+  LogWriter& log_;
+  std::mutex mutex_;
+  std::string ending_;
+  std::atomic<bool> active_ = false;
+  size_t count_ = 0;
+};
 
 struct Client {
   Client(int f, std::string p, ServerConnection c) : fd(f), peer(std::move(p)), conn(std::move(c)) {}
   int fd;
   std::string peer;
   ServerConnection conn;
-  std::string request;        // --http: the request head read so far
-  Bytes backlog;              // received bytes the connection could not take yet
-  bool closing = false;       // our close_notify is queued; FIN follows once it is sent
-  bool shut_down = false;     // FIN sent; now only draining input until EOF or deadline
-  bool eof = false;           // the client's FIN arrived; it may still be reading
-  Clock::time_point deadline;
-  uint32_t events = 0;        // what epoll is watching for this fd
-  uint64_t bytes_in = 0, bytes_out = 0;  // on the socket
-  std::optional<Error> failure;          // what ended the connection, for its log line
+  std::string request;         // --http: the request head read so far
+  Bytes backlog;               // received bytes the connection could not take yet
+  bool closing = false;        // our close_notify is queued; FIN follows once it is sent
+  bool shut_down = false;      // FIN sent; now only draining input until EOF or deadline
+  bool eof = false;            // the client's FIN arrived; it may still be reading
+  Clock::time_point deadline;  // while shut_down: when to stop draining
+  Clock::time_point started = Clock::now();
+  Clock::time_point last_active = started;         // when bytes last moved on the socket
+  std::optional<Clock::time_point> partial_since;  // a record or handshake message arrived in part
+  bool timed_out = false;                          // `failure` is one of our deadlines
+  uint32_t events = 0;                             // what epoll is watching for this fd
+  uint64_t bytes_in = 0, bytes_out = 0;            // on the socket
+  std::optional<Error> failure;                    // what ended the connection, for its log line
 };
 
-// The connection's log line: "PEER VERSION SUITE GROUP sni=.. alpn=.. resumed=.. in=N out=N"
-// and "ok" or "error=SENTENCE" (the --help text documents the format).
+// "0.253s": how long a connection lasted, to the millisecond.
+std::string duration_text(Clock::duration d) {
+  const long ms = static_cast<long>(std::chrono::duration_cast<std::chrono::milliseconds>(d).count());
+  const std::string frac = std::to_string(1000 + ms % 1000).substr(1);
+  return std::to_string(ms / 1000) + "." + frac + "s";
+}
+
+// The connection's log line: "PEER VERSION SUITE GROUP sni=.. alpn=.. resumed=.. in=N out=N
+// duration=S" and "ok" or "error=SENTENCE" (the --help text documents the format).
 std::string connection_line(const Client& c) {
   const Negotiated& n = c.conn.negotiated();
   std::string line = c.peer;
@@ -135,36 +347,119 @@ std::string connection_line(const Client& c) {
   line += " alpn=" + (n.alpn.empty() ? std::string("none") : n.alpn);
   line += std::string(" resumed=") + (n.resumed ? "yes" : "no");
   line += " in=" + std::to_string(c.bytes_in) + " out=" + std::to_string(c.bytes_out);
+  line += " duration=" + duration_text(Clock::now() - c.started);
   if (c.failure)
-    line += std::string(" error=") + (c.conn.handshake_done() ? "" : "handshake failed: ") + describe(*c.failure);
+    line += std::string(" error=") + (c.conn.handshake_done() || c.timed_out ? "" : "handshake failed: ") +
+            describe(*c.failure);
   else
     line += " ok";
   return line;
 }
 
+using Millis = std::chrono::milliseconds;
+
+// "10 s", "0.25 s": a timeout as the log line names it.
+std::string seconds_text(Millis ms) {
+  std::string s = std::to_string(ms.count() / 1000);
+  if (const long frac = ms.count() % 1000) {
+    std::string f = std::to_string(1000 + frac).substr(1);
+    while (f.back() == '0') f.pop_back();
+    s += "." + f;
+  }
+  return s + " s";
+}
+
+// What the command line settled; 0 for a timeout means none.
+struct Settings {
+  Mode mode = Mode::http;
+  bool quiet = false;
+  size_t max_connections = 0;
+  size_t exit_after = 0;  // 0: no limit
+  Millis handshake_timeout{10'000};
+  Millis idle_timeout{60'000};
+  Millis partial_timeout{10'000};
+  Millis grace{5'000};  // after the first SIGINT/SIGTERM
+  size_t threads = 1;
+};
+
+// What the event loops share. Each loop has its own epoll instance and connections (a
+// connection never moves to another loop); they all accept from the one listener.
+struct Shared {
+  Shared(std::shared_ptr<const ServerConfig> c, const Settings& s, int listener)
+      : config(std::move(c)), settings(s), listen_fd(listener) {}
+  std::shared_ptr<const ServerConfig> config;
+  Settings settings;
+  int listen_fd;
+  std::vector<int> wake_fds;               // an eventfd per loop: look at `stop` and `accepted`
+  std::atomic<size_t> open{0};             // connections held by all loops together
+  std::atomic<size_t> accepted{0};         // connections admitted, for --exit-after
+  std::atomic<int> stop{0};                // 0 serving, 1 draining (first signal), 2 stop now
+  std::atomic<Clock::rep> drain_until{0};  // the end of the grace period, set before stop = 1
+  LogWriter log;
+  Episode out_of_fds{log, "accepting connections again"};
+  Episode full{log, "below --max-connections again"};
+  std::mutex accept_mutex;
+
+  void wake_all() const {
+    for (int fd : wake_fds) {
+      const uint64_t one = 1;
+      (void)!::write(fd, &one, sizeof one);
+    }
+  }
+};
+
+// One event loop: its connections, on its own epoll instance.
 class Server {
  public:
-  Server(std::shared_ptr<const ServerConfig> config, Mode mode, bool quiet, int listen_fd, int signal_fd,
-         int epoll_fd, size_t max_connections, size_t exit_after)
-      : config_(std::move(config)),
-        mode_(mode),
-        quiet_(quiet),
-        listen_fd_(listen_fd),
+  // `signal_fd`: -1 but for the loop that handles SIGINT and SIGTERM for all.
+  Server(Shared& shared, int wake_fd, int signal_fd, int epoll_fd)
+      : shared_(shared),
+        config_(shared.config),
+        settings_(shared.settings),
+        mode_(settings_.mode),
+        quiet_(settings_.quiet),
+        listen_fd_(shared.listen_fd),
+        wake_fd_(wake_fd),
         signal_fd_(signal_fd),
         ep_(epoll_fd),
-        max_connections_(max_connections),
-        exit_after_(exit_after) {}
+        max_connections_(settings_.max_connections),
+        exit_after_(settings_.exit_after) {
+    // The deadline scan runs at least this often, so that a deadline set after one scan (at
+    // least the shortest timeout away) is met by the next one on time.
+    for (Millis t : {settings_.handshake_timeout, settings_.idle_timeout, settings_.partial_timeout})
+      if (t.count() > 0) tick_ = std::min(tick_, t);
+  }
+  ~Server() {
+    if (reserve_fd_ >= 0) ::close(reserve_fd_);
+  }
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
 
   int run() {
+    // Held in reserve: when descriptors run out it is closed to make room for accepting
+    // (and at once closing) the clients that wait, so that they fail fast.
+    {
+      std::lock_guard lock(shared_.accept_mutex);
+      reserve_fd_ = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    }
     watch_listener(true);
-    epoll_event ev{};
-    ev.events = EPOLLIN;
-    ev.data.fd = signal_fd_;
-    if (epoll_ctl(ep_, EPOLL_CTL_ADD, signal_fd_, &ev) != 0) return report(io::io_error("epoll_ctl", errno));
-    while (!stopping_) {
-      if (exit_after_ && accepted_ >= exit_after_ && clients_.empty()) break;
+    for (int fd : {wake_fd_, signal_fd_}) {
+      if (fd < 0) continue;
+      epoll_event ev{};
+      ev.events = EPOLLIN;
+      ev.data.fd = fd;
+      if (epoll_ctl(ep_, EPOLL_CTL_ADD, fd, &ev) != 0) return report(io::io_error("epoll_ctl", errno));
+    }
+    for (;;) {
+      follow_shared_state();
+      if (stopped_) break;
+      // The loop that takes the signals keeps running until no loop has connections left, so
+      // that a signal still stops the others.
+      const bool empty = signal_fd_ < 0 ? clients_.empty() : shared_.open.load() == 0;
+      if (exit_after_ && shared_.accepted.load() >= exit_after_ && empty) break;
+      if (draining_ && (empty || Clock::now() >= drain_until_)) break;
       epoll_event events[64];
-      const int n = epoll_wait(ep_, events, 64, lingering() ? 200 : -1);
+      const int n = epoll_wait(ep_, events, 64, wait_ms());
       if (n < 0) {
         if (errno == EINTR) continue;
         return report(io::io_error("epoll_wait", errno));
@@ -172,78 +467,235 @@ class Server {
       for (int i = 0; i < n; ++i) {
         const int fd = events[i].data.fd;
         if (fd == signal_fd_) {
-          stopping_ = true;
+          on_signals();
+        } else if (fd == wake_fd_) {
+          uint64_t count;
+          (void)!::read(wake_fd_, &count, sizeof count);
         } else if (fd == listen_fd_) {
           accept_all();
         } else if (auto it = clients_.find(fd); it != clients_.end()) {
           service(*it->second, events[i].events);
+          if (draining_) close_if_idle(fd);
         }
       }
-      expire_lingering();
+      if (Clock::now() >= next_scan_) scan_deadlines();
+      resume_accepting();
     }
-    // Shutting down: tell every established peer, best effort, then close.
+    // Stopping now (a second signal, or the grace period is over): tell every established
+    // peer, best effort, then close. A connection that was still busy says so in its line.
     for (auto& [fd, c] : clients_) {
-      if (c->conn.handshake_done()) c->conn.close();
-      else if (!c->failure) c->failure = Error(ErrorKind::closed, AlertDescription::close_notify, "the server stopped");
+      if (!c->failure && !c->shut_down && (!idle(*c) || !c->conn.handshake_done()))
+        c->failure = Error(ErrorKind::closed, AlertDescription::close_notify, "the server stopped");
+      if (c->conn.handshake_done() && !c->closing) c->conn.close();
       (void)send_some(*c);
       log(*c);
       ::close(fd);
     }
+    shared_.open.fetch_sub(clients_.size());
     clients_.clear();
     return 0;
   }
 
  private:
-  static int report(const Error& e) {
-    std::fprintf(stderr, "tlspp server: %s\n", describe(e).c_str());
+  int report(const Error& e) {
+    shared_.log.line(describe(e));
     return 1;
-  }
-
-  bool lingering() const {
-    for (const auto& [fd, c] : clients_)
-      if (c->shut_down) return true;
-    return false;
   }
 
   void watch_listener(bool on) {
     if (on == listening_) return;
     epoll_event ev{};
-    ev.events = EPOLLIN;
+    // Every loop watches the listener; EPOLLEXCLUSIVE wakes one of those waiting, not all,
+    // for each new connection.
+    ev.events = EPOLLIN | EPOLLEXCLUSIVE;
     ev.data.fd = listen_fd_;
     (void)epoll_ctl(ep_, on ? EPOLL_CTL_ADD : EPOLL_CTL_DEL, listen_fd_, &ev);
     listening_ = on;
   }
 
+  // How long epoll_wait may sleep: until the next deadline scan or the end of the accept
+  // back-off, or (-1) until the next event.
+  int wait_ms() const {
+    Clock::time_point until = next_scan_;
+    if (paused_until_) until = std::min(until, *paused_until_);
+    if (draining_) until = std::min(until, drain_until_);
+    if (until == Clock::time_point::max()) return -1;
+    const auto left = std::chrono::ceil<Millis>(until - Clock::now()).count();
+    return static_cast<int>(std::clamp<long>(left, 0, 60'000));
+  }
+
+  // Whether to watch the listener. A full server still accepts, to turn clients away.
   bool may_accept() const {
-    if (exit_after_ && accepted_ >= exit_after_) return false;
-    return !max_connections_ || clients_.size() < max_connections_;
+    if (paused_until_ || draining_ || shared_.stop.load() != 0) return false;
+    return !exit_after_ || shared_.accepted.load() < exit_after_;
   }
 
   void accept_all() {
     while (may_accept()) {
-      const int fd = accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
-      if (fd < 0) {
-        if (errno == EINTR) continue;
-        // EAGAIN: nothing more waiting. EMFILE and the like: this attempt fails, the
-        // listener stays, and the loop carries on with the connections it has.
-        if (errno != EAGAIN && errno != EWOULDBLOCK) report(io::io_error("accept", errno));
-        break;
+      int fd, err;
+      {
+        // One loop at a time: when descriptors run out, the one a loop frees from its
+        // reserve must go to the client it sheds, not to another loop's accept().
+        std::lock_guard lock(shared_.accept_mutex);
+        fd = accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        err = errno;
       }
-      ++accepted_;
+      if (fd < 0) {
+        // ECONNABORTED: that client gave up while queued; the next may be there.
+        if (err == EINTR || err == ECONNABORTED) continue;
+        if (err == EAGAIN || err == EWOULDBLOCK) break;
+        // EINVAL: another loop has shut the listener down (a signal, --exit-after reached).
+        if (!may_accept()) break;
+        // EMFILE, ENFILE, ENOBUFS, ENOMEM (or anything else that would fail again at once).
+        return out_of_resources(err);
+      }
+      shared_.out_of_fds.over();
+      if (shared_.open.fetch_add(1) >= max_connections_) {
+        shared_.open.fetch_sub(1);
+        refuse(fd);
+        continue;
+      }
+      shared_.full.over();
+      if (exit_after_) {
+        // Another loop may have taken the last one meanwhile: this client is one too many.
+        const size_t n = shared_.accepted.fetch_add(1) + 1;
+        if (n > exit_after_) {
+          shared_.open.fetch_sub(1);
+          ::close(fd);
+          break;
+        }
+        if (n == exit_after_) {
+          // No more clients will be taken: they are refused rather than left in the queue,
+          // and the loops left without connections can end.
+          ::shutdown(listen_fd_, SHUT_RD);
+          shared_.wake_all();
+        }
+      }
       const int one = 1;
       (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
       auto conn = ServerConnection::create(config_);
       if (!conn) {
-        std::fprintf(stderr, "tlspp server: %s: %s\n", io::peer_name(fd).c_str(), describe(conn.error()).c_str());
+        shared_.log.line(io::peer_name(fd) + ": " + describe(conn.error()), "error=" + describe(conn.error()));
         ::close(fd);
+        if (shared_.open.fetch_sub(1) == 1) shared_.wake_all();
         continue;
       }
       auto c = std::make_unique<Client>(fd, io::peer_name(fd), std::move(*conn));
       Client& ref = *c;
       clients_.emplace(fd, std::move(c));
       update_interest(ref);
+      next_scan_ = std::min(next_scan_, Clock::now() + tick_);
     }
     watch_listener(may_accept());
+  }
+
+  // accept() failed while clients wait. Those clients are taken off the queue with the
+  // reserve descriptor and closed, so that they see the connection end instead of hanging;
+  // then the listener rests for kAcceptBackoff, while the connections we have go on.
+  void out_of_resources(int err) {
+    shared_.out_of_fds.refused("accept: " + std::string(std::strerror(err)) +
+                               ": closing new connections at once until the server can take them");
+    std::lock_guard lock(shared_.accept_mutex);
+    if (reserve_fd_ >= 0) {
+      ::close(reserve_fd_);
+      for (;;) {
+        const int fd = accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
+        if (fd < 0) {
+          if (errno == EINTR || errno == ECONNABORTED) continue;
+          break;
+        }
+        ::close(fd);
+        shared_.out_of_fds.refused("");
+      }
+      reserve_fd_ = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    }
+    watch_listener(false);
+    paused_until_ = Clock::now() + kAcceptBackoff;
+  }
+
+  // A client beyond --max-connections: told so in the clear, in the one record a server may
+  // send before any handshake message, a fatal alert (RFC 8446 §6; internal_error: the
+  // refusal has nothing to do with what the client offered), then closed. What it has sent
+  // already is read first, since closing a socket with unread input resets the connection,
+  // which can discard the alert before the client has read it.
+  void refuse(int fd) {
+    shared_.full.refused("--max-connections " + std::to_string(max_connections_) +
+                         " reached: refusing new clients with an internal_error alert");
+    uint8_t sink[4096];
+    for (int i = 0; i < 4 && ::recv(fd, sink, sizeof sink, MSG_DONTWAIT) > 0; ++i) {
+    }
+    static constexpr uint8_t kAlert[] = {0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x50};  // fatal, internal_error
+    (void)::send(fd, kAlert, sizeof kAlert, MSG_NOSIGNAL | MSG_DONTWAIT);
+    ::shutdown(fd, SHUT_WR);
+    ::close(fd);
+  }
+
+  void resume_accepting() {
+    if (!paused_until_ || Clock::now() < *paused_until_) return;
+    paused_until_.reset();
+    if (reserve_fd_ < 0) {
+      std::lock_guard lock(shared_.accept_mutex);
+      reserve_fd_ = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    }
+    watch_listener(may_accept());
+  }
+
+  // SIGINT or SIGTERM. The first stops accepting (the listener is shut down, so that new
+  // clients are refused at once instead of waiting in its queue) and gives the open
+  // connections settings_.grace to finish: idle ones get close_notify now, busy ones when
+  // they become idle. The second (or a grace of 0) stops at once.
+  //
+  // The loop with the signalfd decides; every loop follows (follow_shared_state).
+  void on_signals() {
+    signalfd_siginfo info[4];
+    ssize_t n;
+    int count = 0;
+    while ((n = ::read(signal_fd_, info, sizeof info)) > 0) count += static_cast<int>(n / sizeof info[0]);
+    for (int i = 0; i < count; ++i) {
+      if (shared_.stop.load() >= 1 || settings_.grace.count() == 0) {
+        shared_.stop.store(2);
+        break;
+      }
+      shared_.drain_until.store((Clock::now() + settings_.grace).time_since_epoch().count());
+      shared_.stop.store(1);
+      ::shutdown(listen_fd_, SHUT_RD);
+    }
+    if (count) shared_.wake_all();
+  }
+
+  void follow_shared_state() {
+    const int stop = shared_.stop.load();
+    if (stop >= 2) stopped_ = true;
+    if (stop < 1 || draining_) return;
+    draining_ = true;
+    drain_until_ = Clock::time_point(Clock::duration(shared_.drain_until.load()));
+    watch_listener(false);
+    paused_until_.reset();
+    std::vector<int> fds;
+    for (const auto& [fd, c] : clients_) {
+      // Those already closed by us wait for their peers' FIN no longer than the others.
+      if (c->shut_down) {
+        c->deadline = std::min(c->deadline, Clock::now() + kDrainLinger);
+        next_scan_ = std::min(next_scan_, c->deadline);
+      }
+      fds.push_back(fd);
+    }
+    for (int fd : fds) close_if_idle(fd);
+  }
+
+  // Nothing is under way on the connection: no handshake, no record or message received
+  // in part, nothing waiting to be sent or read, and (--http) no request begun.
+  bool idle(const Client& c) const {
+    return c.conn.handshake_done() && c.conn.buffered_input() == 0 && c.conn.pending_output().empty() &&
+           c.backlog.empty() && c.conn.readable() == 0 && (mode_ != Mode::http || c.request.empty());
+  }
+
+  // While draining: says goodbye to the connection on `fd` if it is idle.
+  void close_if_idle(int fd) {
+    auto it = clients_.find(fd);
+    if (it == clients_.end() || it->second->closing || !idle(*it->second)) return;
+    start_close(*it->second);
+    (void)flush(*it->second);
   }
 
   void update_interest(Client& c) {
@@ -267,7 +719,11 @@ class Server {
     if (!c.failure && c.eof && c.conn.handshake_done())
       if (auto s = c.conn.transport_closed(); !s) c.failure = s.error();
     if (!c.failure && c.conn.error()) c.failure = c.conn.error();
-    if (!quiet_) std::fprintf(stderr, "tlspp server: %s\n", connection_line(c).c_str());
+    if (quiet_) return;
+    // Failures alike are rate-limited together: those with the same error sentence.
+    std::string line = connection_line(c);
+    const size_t error = line.rfind(" error=");
+    shared_.log.line(line, error == std::string::npos ? std::string() : line.substr(error + 1));
   }
 
   void drop(Client& c) {
@@ -276,6 +732,7 @@ class Server {
     (void)epoll_ctl(ep_, EPOLL_CTL_DEL, fd, nullptr);
     ::close(fd);
     clients_.erase(fd);
+    if (shared_.open.fetch_sub(1) == 1) shared_.wake_all();  // the signal loop may be waiting for this
     watch_listener(may_accept());
   }
 
@@ -303,6 +760,7 @@ class Server {
       }
       c.conn.consume_output(static_cast<size_t>(n));
       c.bytes_out += static_cast<uint64_t>(n);
+      if (n > 0) c.last_active = Clock::now();
     }
     return true;
   }
@@ -325,7 +783,9 @@ class Server {
     if (c.closing && !c.shut_down && c.conn.pending_output().empty()) {
       ::shutdown(c.fd, SHUT_WR);
       c.shut_down = true;
-      c.deadline = Clock::now() + kLinger;
+      c.deadline = Clock::now() + (draining_ ? std::chrono::duration_cast<Clock::duration>(kDrainLinger)
+                                             : std::chrono::duration_cast<Clock::duration>(kLinger));
+      next_scan_ = std::min(next_scan_, c.deadline);
     }
     update_interest(c);
     return true;
@@ -358,6 +818,7 @@ class Server {
       }
       if (n == 0) return end_of_stream(c);
       c.bytes_in += static_cast<uint64_t>(n);
+      c.last_active = Clock::now();
       if (!offer(c, ByteView(buf, static_cast<size_t>(n)))) return;
       if (!c.backlog.empty()) break;  // wait until the connection can take more
     }
@@ -378,6 +839,12 @@ class Server {
         return false;
       }
       data = data.subspan(*taken);
+      // The partial-message deadline runs from the first byte of an incomplete record or
+      // handshake message until it is complete; more bytes of it do not restart it.
+      if (c.conn.buffered_input() == 0)
+        c.partial_since.reset();
+      else if (!c.partial_since)
+        c.partial_since = Clock::now();
       if (c.closing) {
         // Draining after our close: still decrypted, so that the client's close_notify is
         // seen (its line then says ok), but whatever data it sends is dropped.
@@ -400,8 +867,9 @@ class Server {
     c.eof = true;
     if (c.shut_down) return drop(c);  // both sides are closed
     if (!c.conn.handshake_done())
-      return fail_connection(c, Error(ErrorKind::closed, AlertDescription::close_notify,
-                                      "the client closed the connection during the handshake"),
+      return fail_connection(c,
+                             Error(ErrorKind::closed, AlertDescription::close_notify,
+                                   "the client closed the connection during the handshake"),
                              false);
     // A FIN closes only the client's sending side: it may still be reading what we have
     // queued (an echo of its last bytes, a response). Send that and our close_notify,
@@ -442,8 +910,9 @@ class Server {
   // Returns false when the client has been dropped.
   bool respond(Client& c) {
     const std::string body = format_summary(summarize(c.conn, Side::server));
-    const std::string response = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: " +
-                                 std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
+    const std::string response =
+        "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: " + std::to_string(body.size()) +
+        "\r\nConnection: close\r\n\r\n" + body;
     if (auto s = c.conn.write(ByteView(reinterpret_cast<const uint8_t*>(response.data()), response.size())); !s) {
       fail_connection(c, s.error());
       return false;
@@ -457,24 +926,95 @@ class Server {
     c.closing = true;
   }
 
-  void expire_lingering() {
-    const auto now = Clock::now();
-    std::vector<int> expired;
-    for (const auto& [fd, c] : clients_)
-      if (c->shut_down && c->deadline <= now) expired.push_back(fd);
-    for (int fd : expired) drop(*clients_.at(fd));
+  // The next of a connection's deadlines, and what to say if it passes.
+  struct Due {
+    Clock::time_point at = Clock::time_point::max();
+    const char* what = nullptr;  // nullptr: the end of draining after our FIN
+    Millis after{0};
+  };
+  Due next_deadline(const Client& c) const {
+    Due due;
+    if (c.shut_down) {
+      due.at = c.deadline;
+      return due;
+    }
+    const auto consider = [&](Clock::time_point from, Millis timeout, const char* what) {
+      if (timeout.count() > 0 && from + timeout < due.at) due = {from + timeout, what, timeout};
+    };
+    if (!c.conn.handshake_done()) consider(c.started, settings_.handshake_timeout, "handshake timed out after ");
+    // While bytes wait in c.backlog, it is we who do not read: the client is not stalling.
+    if (c.partial_since && c.backlog.empty())
+      consider(*c.partial_since, settings_.partial_timeout,
+               "timed out waiting for the rest of a record or handshake message after ");
+    if (c.conn.handshake_done())
+      consider(c.last_active, settings_.idle_timeout, "idle timeout: nothing sent or received for ");
+    return due;
   }
 
+  // Once per tick (and at the nearest deadline): ends the connections whose time is up.
+  void scan_deadlines() {
+    const auto now = Clock::now();
+    std::vector<int> expired;
+    next_scan_ = clients_.empty() ? Clock::time_point::max() : now + tick_;
+    for (const auto& [fd, c] : clients_) {
+      const Due due = next_deadline(*c);
+      if (due.at <= now)
+        expired.push_back(fd);
+      else
+        next_scan_ = std::min(next_scan_, due.at);
+    }
+    for (int fd : expired) {
+      auto it = clients_.find(fd);
+      if (it == clients_.end()) continue;
+      Client& c = *it->second;
+      const Due due = next_deadline(c);
+      if (!due.what) {
+        drop(c);
+        continue;
+      }
+      if (!c.failure) {
+        c.failure = Error(ErrorKind::io, AlertDescription::close_notify, due.what + seconds_text(due.after));
+        c.timed_out = true;
+      }
+      // An idle client is told goodbye with close_notify, unless that is what is stuck; a
+      // stalled one is closed at once.
+      if (c.conn.handshake_done() && !c.closing && !c.partial_since) {
+        start_close(c);
+        if (flush(c)) next_scan_ = std::min(next_scan_, now + tick_);
+      } else {
+        fail_connection(c, *c.failure, false);
+      }
+    }
+  }
+
+  Shared& shared_;
   std::shared_ptr<const ServerConfig> config_;
+  const Settings& settings_;
   Mode mode_;
   bool quiet_;
-  int listen_fd_, signal_fd_, ep_;
+  int listen_fd_, wake_fd_, signal_fd_, ep_;
   size_t max_connections_, exit_after_;
-  size_t accepted_ = 0;
   bool listening_ = false;
-  bool stopping_ = false;
+  bool draining_ = false;  // the first signal came: no new clients, the open ones may finish
+  bool stopped_ = false;   // the second came: stop now
+  Clock::time_point drain_until_;
+  int reserve_fd_ = -1;
+  std::optional<Clock::time_point> paused_until_;  // the accept back-off
+  Millis tick_{1000};
+  Clock::time_point next_scan_ = Clock::time_point::max();
   std::map<int, std::unique_ptr<Client>> clients_;
 };
+
+// A timeout flag: seconds (fractions allowed), or 0 for none.
+Result<Millis> parse_timeout(const Args& args, const char* name, Millis fallback) {
+  const auto v = args.value(name);
+  if (!v) return fallback;
+  if (!v->empty() && v->find_first_not_of("0.") == std::string::npos && v->find('0') != std::string::npos)
+    return Millis{0};
+  auto ms = parse_seconds(*v, name);
+  if (!ms) return fail(ms.error());
+  return Millis{*ms};
+}
 
 Result<size_t> parse_count(const Args& args, const char* name) {
   const auto v = args.value(name);
@@ -486,6 +1026,18 @@ Result<size_t> parse_count(const Args& args, const char* name) {
     n = n * 10 + static_cast<size_t>(ch - '0');
   }
   return n;
+}
+
+// Without --max-connections: as many connections as descriptors allow, less a reserve for
+// the server's own (standard streams, epoll, signalfd, listener, key log, certificates being
+// read), so that the limit is normally met before accept() fails with EMFILE.
+size_t default_max_connections(size_t threads) {
+  rlimit lim{};
+  if (getrlimit(RLIMIT_NOFILE, &lim) != 0) return 1024;
+  const size_t soft = lim.rlim_cur == RLIM_INFINITY ? size_t{1} << 20 : std::min<size_t>(lim.rlim_cur, size_t{1} << 20);
+  // Each loop also holds an epoll instance, an eventfd and a reserve descriptor.
+  const size_t reserve = 32 + 3 * threads;
+  return std::max<size_t>({soft / 2, soft > reserve ? soft - reserve : 0, 1});
 }
 
 int run(const std::vector<std::string>& argv) {
@@ -501,10 +1053,31 @@ int run(const std::vector<std::string>& argv) {
   auto exit_after = parse_count(*args, "--exit-after");
   if (!max_connections) return usage_error(kServer, max_connections.error().message);
   if (!exit_after) return usage_error(kServer, exit_after.error().message);
+  auto loops = parse_count(*args, "--threads");
+  if (!loops) return usage_error(kServer, loops.error().message);
+  if (args->has("--threads") && (*loops == 0 || *loops > 256))
+    return usage_error(kServer, "--threads must be between 1 and 256");
+  if (!args->has("--threads")) *loops = std::clamp<size_t>(std::thread::hardware_concurrency(), 1, 256);
+  if (!args->has("--max-connections")) *max_connections = default_max_connections(*loops);
   // 0 is how "no limit" is kept inside: given explicitly it would mean that silently.
   for (const char* flag : {"--max-connections", "--exit-after"})
     if (args->has(flag) && args->value(flag) && *args->value(flag) == "0")
       return usage_error(kServer, std::string(flag) + " must be at least 1 (leave it out for no limit)");
+
+  Settings settings;
+  settings.mode = mode;
+  settings.quiet = args->has("--quiet");
+  settings.max_connections = *max_connections;
+  settings.exit_after = *exit_after;
+  settings.threads = *loops;
+  for (auto [flag, field] : {std::pair{"--handshake-timeout", &settings.handshake_timeout},
+                             {"--idle-timeout", &settings.idle_timeout},
+                             {"--partial-timeout", &settings.partial_timeout},
+                             {"--grace", &settings.grace}}) {
+    auto t = parse_timeout(*args, flag, *field);
+    if (!t) return usage_error(kServer, t.error().message);
+    *field = *t;
+  }
 
   ServerOptions options;
   const auto certs = args->values("--cert");
@@ -537,8 +1110,9 @@ int run(const std::vector<std::string>& argv) {
     return usage_error(kServer, "--client-auth " + *args->value("--client-auth") +
                                     " needs --client-ca FILE: client certificates are verified against those CAs");
   if (options.client_auth == ClientAuth::none && !options.client_ca_files.empty())
-    return usage_error(kServer, "--client-ca is used only to verify client certificates, which are asked for only with "
-                                "--client-auth optional or required");
+    return usage_error(kServer,
+                       "--client-ca is used only to verify client certificates, which are asked for only with "
+                       "--client-auth optional or required");
   if (auto s = apply_common_options(*args, options); !s) return usage_error(kServer, s.error().message);
   if (args->has("--tickets")) {
     auto tickets = parse_count(*args, "--tickets");
@@ -562,9 +1136,11 @@ int run(const std::vector<std::string>& argv) {
   // prefixed with the connection's id. A connection's trace ends with its closure alerts.
   std::map<uint64_t, std::unique_ptr<trace::TraceStream>> traces;
   std::map<uint64_t, int> closures;
+  std::mutex traces_mutex;  // the loops' threads share the two maps
   if (args->has("--trace")) {
     const trace::RenderOptions render = trace::terminal_options(STDERR_FILENO, false);
-    options.on_event = [&traces, &closures, render](const Event& e) {
+    options.on_event = [&traces, &closures, &traces_mutex, render](const Event& e) {
+      std::lock_guard lock(traces_mutex);
       auto& t = traces[e.connection_id];
       if (!t)
         t = std::make_unique<trace::TraceStream>(
@@ -596,9 +1172,8 @@ int run(const std::vector<std::string>& argv) {
   }
   std::signal(SIGPIPE, SIG_IGN);
   const int signal_fd = signalfd(-1, &stop_signals, SFD_CLOEXEC | SFD_NONBLOCK);
-  const int ep = epoll_create1(EPOLL_CLOEXEC);
-  if (signal_fd < 0 || ep < 0) {
-    std::perror("tlspp server: signalfd/epoll_create1");
+  if (signal_fd < 0) {
+    std::perror("tlspp server: signalfd");
     return 1;
   }
 
@@ -616,7 +1191,34 @@ int run(const std::vector<std::string>& argv) {
     std::fprintf(stderr, "tlspp server: %s\n", describe(port.error()).c_str());
     return 1;
   }
-  // Tests and scripts wait for this line to learn the port (with --listen HOST:0).
+  // The loops: the first on this thread (it also takes the signals, which every thread
+  // blocks, as the mask set above is inherited), the others on their own.
+  Shared shared(*config, settings, *listener);
+  std::vector<int> epolls;
+  for (size_t i = 0; i < settings.threads; ++i) {
+    const int ep = epoll_create1(EPOLL_CLOEXEC);
+    const int wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (ep < 0 || wake < 0) {
+      std::perror("tlspp server: epoll_create1/eventfd");
+      return 1;
+    }
+    epolls.push_back(ep);
+    shared.wake_fds.push_back(wake);
+  }
+  std::vector<int> codes(settings.threads, 0);
+  std::vector<std::thread> threads;
+  for (size_t i = 1; i < settings.threads; ++i)
+    threads.emplace_back([&shared, &codes, &epolls, i] {
+      Server loop(shared, shared.wake_fds[i], -1, epolls[i]);
+      codes[i] = loop.run();
+      // A loop that failed takes the others down with it.
+      if (codes[i] != 0) {
+        shared.stop.store(2);
+        shared.wake_all();
+      }
+    });
+  // Tests and scripts wait for this line to learn the port (with --listen HOST:0); every loop
+  // is running (or about to) when it appears.
   std::fprintf(stderr, "listening on %s\n", io::format_endpoint(endpoint->host, *port).c_str());
   if (!not_offered.empty()) {
     std::string list;
@@ -624,13 +1226,20 @@ int run(const std::vector<std::string>& argv) {
     std::fprintf(stderr, "tlspp server: --http speaks only HTTP/1.x: not offering ALPN %s\n", list.c_str());
   }
   std::fflush(stderr);
-
-  Server server(*config, mode, args->has("--quiet"), *listener, signal_fd, ep, *max_connections, *exit_after);
-  const int rc = server.run();
+  {
+    Server loop(shared, shared.wake_fds[0], signal_fd, epolls[0]);
+    codes[0] = loop.run();
+    if (codes[0] != 0) {
+      shared.stop.store(2);
+      shared.wake_all();
+    }
+  }
+  for (auto& t : threads) t.join();
   ::close(*listener);
-  ::close(ep);
+  for (int fd : epolls) ::close(fd);
+  for (int fd : shared.wake_fds) ::close(fd);
   ::close(signal_fd);
-  return rc;
+  return *std::max_element(codes.begin(), codes.end());
 }
 
 }  // namespace

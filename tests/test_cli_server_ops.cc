@@ -1,0 +1,550 @@
+// `tlspp server` under operational stress, run as a real process on 127.0.0.1: running out
+// of file descriptors, more clients than --max-connections, clients that stall or go idle,
+// signals while connections are open, several event loops.
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <fstream>
+#include <iterator>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <tuple>
+#include <vector>
+
+#include "cli_support.h"
+#include "io/socket.h"
+
+namespace tlspp {
+namespace {
+
+using namespace cli_test;
+
+// The CPU time (user plus system) a process has used so far, in seconds, from
+// /proc/PID/stat (fields 14 and 15, in clock ticks).
+double cpu_seconds(pid_t pid) {
+  std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
+  const std::string stat((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  // The command name (field 2) is in parentheses and may itself contain spaces.
+  const size_t paren = stat.rfind(')');
+  if (paren == std::string::npos) return -1;
+  std::istringstream rest(stat.substr(paren + 1));
+  std::vector<std::string> fields;  // from field 3 on
+  for (std::string field; rest >> field;) fields.push_back(field);
+  if (fields.size() < 13) return -1;
+  return static_cast<double>(std::stol(fields[11]) + std::stol(fields[12])) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+// Waits until the peer ends the connection on `fd` (end of stream or reset); false when it
+// is still open after `timeout`. Whatever arrives before the end is appended to `got`.
+bool ends_within(int fd, std::chrono::milliseconds timeout, std::string* got = nullptr) {
+  const auto deadline = Clock::now() + timeout;
+  for (;;) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+    if (left <= 0) return false;
+    pollfd p{fd, POLLIN, 0};
+    if (poll(&p, 1, static_cast<int>(left)) <= 0) continue;
+    char buf[4096];
+    const ssize_t n = recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) return true;
+    if (got) got->append(buf, static_cast<size_t>(n));
+  }
+}
+
+size_t count_of(const std::string& s, const std::string& what) {
+  size_t n = 0;
+  for (size_t at = s.find(what); at != std::string::npos; at = s.find(what, at + what.size())) ++n;
+  return n;
+}
+
+// A plain TCP connection to the server (no TLS); -1 on failure.
+int connect_raw(const Server& server) {
+  auto fd = io::connect_tcp("127.0.0.1", server.port());
+  return fd ? *fd : -1;
+}
+
+// ---------------------------------------------------------------- file descriptors
+
+TEST(CliServerOps, OutOfDescriptorsNeitherSpinsNorFloodsTheLogAndRecovers) {
+  // With 24 descriptors the server can hold about a dozen connections; 40 clients connect.
+  // (--threads: each loop costs descriptors too.)
+  Server server({"--echo", "--max-connections", "1000", "--threads", "2"}, 24);
+  ASSERT_NE(server.port(), 0) << server.log();
+  std::vector<int> clients;
+  for (int i = 0; i < 40; ++i) {
+    const int fd = connect_raw(server);
+    ASSERT_GE(fd, 0);
+    clients.push_back(fd);
+  }
+  (void)server.read_err_until("\x01 not in the log", 300ms);  // let it meet the limit
+  // For a second, while its stderr is read as fast as it writes, the server is nearly idle
+  // and says little.
+  const double before = cpu_seconds(server.pid());
+  (void)server.read_err_until("\x01 not in the log", 1000ms);
+  const double used = cpu_seconds(server.pid()) - before;
+  ASSERT_GE(before, 0);
+  EXPECT_LT(used, 0.2) << "CPU seconds used in one second";
+  EXPECT_LE(count_lines(server.log()), 4u) << server.log().substr(0, 2000);
+  EXPECT_NE(server.log().find("tlspp server: accept: Too many open files: closing new connections at once"),
+            std::string::npos)
+      << server.log().substr(0, 2000);
+  // The clients it had no room for were closed, not left waiting.
+  for (size_t i = clients.size() - 10; i < clients.size(); ++i) EXPECT_TRUE(ends_within(clients[i], 2000ms)) << i;
+  // Once the clients leave, new ones are served again, and the log says the episode ended.
+  for (int fd : clients) close(fd);
+  const auto o = run_cli(client_args(server, {"--request", "ping", "--timeout", "0.2"}));
+  EXPECT_EQ(o.status, 0) << o.err;
+  EXPECT_EQ(o.out, "ping");
+  EXPECT_TRUE(server.read_err_until(" refused meanwhile)\n", 5s)) << server.log().substr(0, 2000);
+  EXPECT_NE(server.log().find("tlspp server: accepting connections again ("), std::string::npos) << server.log();
+}
+
+// ---------------------------------------------------------------- --max-connections
+
+TEST(CliServerOps, ClientsBeyondMaxConnectionsAreRefusedAtOnce) {
+  Server server({"--echo", "--max-connections", "2"});
+  ASSERT_NE(server.port(), 0) << server.log();
+  // Two connections are held open, in the middle of their handshakes.
+  std::vector<int> held;
+  for (int i = 0; i < 2; ++i) {
+    held.push_back(connect_raw(server));
+    ASSERT_GE(held.back(), 0);
+  }
+  // Third and fourth: a fatal internal_error alert in the clear, then the end, within a second.
+  for (int i = 0; i < 2; ++i) {
+    const int fd = connect_raw(server);
+    ASSERT_GE(fd, 0);
+    std::string got;
+    const auto start = Clock::now();
+    EXPECT_TRUE(ends_within(fd, 1000ms, &got)) << i;
+    EXPECT_LT(Clock::now() - start, 1000ms);
+    EXPECT_EQ(got, std::string("\x15\x03\x03\x00\x02\x02\x50", 7)) << i;
+    close(fd);
+  }
+  // The tlspp client says why in one line.
+  const auto start = Clock::now();
+  const auto refused = run_cli(client_args(server, {"--request", "ping"}));
+  EXPECT_LT(Clock::now() - start, 2s);
+  EXPECT_EQ(refused.status, 1) << refused.err;
+  EXPECT_NE(refused.err.find("internal_error"), std::string::npos) << refused.err;
+  // The log says so once for the three, then once more when there is room again.
+  EXPECT_TRUE(server.read_err_until("tlspp server: --max-connections 2 reached: refusing new clients", 2s))
+      << server.log();
+  close(held[0]);
+  ASSERT_TRUE(server.read_err_until("the client closed the connection during the handshake\n", 2s)) << server.log();
+  const auto o = run_cli(client_args(server, {"--request", "ping", "--timeout", "0.2"}));
+  EXPECT_EQ(o.status, 0) << o.err;
+  EXPECT_EQ(o.out, "ping");
+  EXPECT_TRUE(server.read_err_until("tlspp server: below --max-connections again (3 refused meanwhile)\n", 2s))
+      << server.log();
+  EXPECT_EQ(count_of(server.log(), "reached: refusing"), 1u) << server.log();
+  close(held[1]);
+}
+
+TEST(CliServerOps, MaxConnectionsDefaultsToTheDescriptorLimit) {
+  // With 40 descriptors the default limit is 20 (half): the 21st client is refused with the
+  // alert rather than left to meet EMFILE.
+  Server server({"--echo", "--threads", "2"}, 40);
+  ASSERT_NE(server.port(), 0) << server.log();
+  std::vector<int> held;
+  for (int i = 0; i < 20; ++i) {
+    held.push_back(connect_raw(server));
+    ASSERT_GE(held.back(), 0);
+  }
+  const int fd = connect_raw(server);
+  std::string got;
+  EXPECT_TRUE(ends_within(fd, 1000ms, &got));
+  EXPECT_EQ(got, std::string("\x15\x03\x03\x00\x02\x02\x50", 7));
+  EXPECT_TRUE(server.read_err_until("tlspp server: --max-connections 20 reached", 2s)) << server.log();
+  EXPECT_EQ(server.log().find("Too many open files"), std::string::npos) << server.log();
+  close(fd);
+  for (int h : held) close(h);
+}
+
+// ---------------------------------------------------------------- timeouts
+
+TEST(CliServerOps, StalledHandshakeIsClosedAtTheHandshakeDeadline) {
+  Server server({"--echo", "--handshake-timeout", "1", "--partial-timeout", "5"});
+  ASSERT_NE(server.port(), 0) << server.log();
+  const int fd = connect_raw(server);
+  ASSERT_GE(fd, 0);
+  // The first 10 bytes of a ClientHello record (header, then the start of the message).
+  const uint8_t part[] = {0x16, 0x03, 0x01, 0x00, 0xc8, 0x01, 0x00, 0x00, 0xc4, 0x03};
+  ASSERT_EQ(send(fd, part, sizeof part, MSG_NOSIGNAL), static_cast<ssize_t>(sizeof part));
+  const auto start = Clock::now();
+  EXPECT_TRUE(ends_within(fd, 3000ms));
+  const auto took = Clock::now() - start;
+  EXPECT_GT(took, 800ms);
+  EXPECT_LT(took, 1800ms);
+  EXPECT_TRUE(server.read_err_until(" error=handshake timed out after 1 s\n", 1s)) << server.log();
+  EXPECT_NE(server.log().find(" in=10 out=0 duration=1."), std::string::npos) << server.log();
+  close(fd);
+}
+
+TEST(CliServerOps, PartialRecordAfterTheHandshakeIsClosedAtItsDeadline) {
+  Server server({"--echo", "--partial-timeout", "0.5", "--idle-timeout", "0"});
+  ASSERT_NE(server.port(), 0) << server.log();
+  auto s = echo_round_trip(server);
+  ASSERT_TRUE(s) << s.error().to_string();
+  // Four bytes of a record header, then nothing.
+  const uint8_t part[] = {0x17, 0x03, 0x03, 0x00};
+  ASSERT_EQ(send(s->fd(), part, sizeof part, MSG_NOSIGNAL), static_cast<ssize_t>(sizeof part));
+  const auto start = Clock::now();
+  EXPECT_TRUE(ends_within(s->fd(), 2000ms));
+  const auto took = Clock::now() - start;
+  EXPECT_GT(took, 300ms);
+  EXPECT_LT(took, 1300ms);
+  EXPECT_TRUE(
+      server.read_err_until(" error=timed out waiting for the rest of a record or handshake message after 0.5 s\n", 1s))
+      << server.log();
+}
+
+TEST(CliServerOps, IdleConnectionIsClosedActiveOneIsNot) {
+  Server server({"--echo", "--idle-timeout", "0.6"});
+  ASSERT_NE(server.port(), 0) << server.log();
+  auto idle = echo_round_trip(server);
+  ASSERT_TRUE(idle) << idle.error().to_string();
+  auto active = echo_round_trip(server);
+  ASSERT_TRUE(active) << active.error().to_string();
+  const auto start = Clock::now();
+  // The active client makes a round trip every 200 ms for 1.6 s, well past the idle timeout.
+  for (int i = 0; i < 8; ++i) {
+    std::this_thread::sleep_for(200ms);
+    const uint8_t ping[] = {'x'};
+    ASSERT_TRUE(active->write_all(ping)) << i;
+    uint8_t buf[4];
+    auto n = active->read(buf);
+    ASSERT_TRUE(n) << i << ": " << n.error().to_string();
+    ASSERT_EQ(*n, 1u) << i;
+  }
+  // The idle one was told goodbye with close_notify after 0.6 s.
+  uint8_t buf[4];
+  auto n = idle->read(buf);
+  ASSERT_TRUE(n) << n.error().to_string();
+  EXPECT_EQ(*n, 0u);
+  EXPECT_TRUE(server.read_err_until(" error=idle timeout: nothing sent or received for 0.6 s\n", 1s)) << server.log();
+  EXPECT_EQ(count_of(server.log(), "idle timeout"), 1u) << server.log();
+  EXPECT_GT(Clock::now() - start, 1500ms);
+}
+
+TEST(CliServerOps, TimeoutAndThreadFlagsAreChecked) {
+  const std::string& c = files().chain;
+  const std::string& k = files().key;
+  for (const auto& [flag, value, says] : std::vector<std::tuple<std::string, std::string, std::string>>{
+           {"--idle-timeout", "soon", "tlspp server: --idle-timeout takes a number of seconds, not 'soon'"},
+           {"--handshake-timeout", "-1", "tlspp server: --handshake-timeout takes a number of seconds, not '-1'"},
+           {"--partial-timeout", "100000", "tlspp server: --partial-timeout must be between 0.001 and 86400 seconds"}}) {
+    const auto o = run_cli({"server", "--cert", c, "--key", k, flag, value});
+    EXPECT_EQ(o.status, 2) << flag << " " << value << ": " << o.err;
+    EXPECT_EQ(o.err.rfind(says, 0), 0u) << o.err;
+  }
+  for (const std::string bad : {"0", "257", "two"}) {
+    const auto o = run_cli({"server", "--cert", c, "--key", k, "--threads", bad});
+    EXPECT_EQ(o.status, 2) << bad << ": " << o.err;
+    EXPECT_EQ(o.err.rfind("tlspp server: --threads ", 0), 0u) << o.err;
+  }
+  // 0 switches a timeout off: the server starts.
+  Server server({"--idle-timeout", "0", "--handshake-timeout", "0.0", "--partial-timeout", "0"});
+  EXPECT_NE(server.port(), 0) << server.log();
+}
+
+// ---------------------------------------------------------------- graceful shutdown
+
+// Encrypts `text` on an established Stream and sends all but the last `held` bytes of the
+// record; returns those, for send_rest(). The server then holds a record received in part.
+Bytes send_all_but(Stream& s, const std::string& text, size_t held) {
+  Connection& conn = s.connection();
+  EXPECT_TRUE(conn.write(ByteView(reinterpret_cast<const uint8_t*>(text.data()), text.size())));
+  const ByteView out = conn.pending_output();
+  EXPECT_GT(out.size(), held);
+  Bytes rest(out.end() - static_cast<ptrdiff_t>(held), out.end());
+  EXPECT_TRUE(io::send_all(s.fd(), out.first(out.size() - held)));
+  conn.consume_output(out.size());
+  return rest;
+}
+
+TEST(CliServerOps, FirstSignalLetsBusyConnectionsFinishAndRefusesNewOnes) {
+  Server server({"--echo", "--grace", "3"});
+  ASSERT_NE(server.port(), 0) << server.log();
+  auto idle = echo_round_trip(server);
+  ASSERT_TRUE(idle) << idle.error().to_string();
+  auto busy = echo_round_trip(server);
+  ASSERT_TRUE(busy) << busy.error().to_string();
+  const Bytes rest = send_all_but(*busy, "in flight", 3);
+  std::this_thread::sleep_for(100ms);  // the server has the first part
+  const auto start = Clock::now();
+  server.signal(SIGTERM);
+  // The idle connection is told goodbye at once.
+  uint8_t buf[64];
+  auto n = idle->read(buf);
+  ASSERT_TRUE(n) << n.error().to_string();
+  EXPECT_EQ(*n, 0u);
+  EXPECT_LT(Clock::now() - start, 1000ms);
+  idle = fail(Error::internal("closed"));  // closes the socket
+  // New clients are refused: the listener no longer listens.
+  auto late = io::connect_tcp("127.0.0.1", server.port());
+  EXPECT_FALSE(late);
+  if (late) close(*late);
+  // The busy one finishes its record, gets its echo, and then the close_notify.
+  ASSERT_TRUE(io::send_all(busy->fd(), rest));
+  std::string echoed;
+  while (echoed.size() < 9) {
+    n = busy->read(buf);
+    ASSERT_TRUE(n) << n.error().to_string();
+    ASSERT_NE(*n, 0u) << echoed;
+    echoed.append(reinterpret_cast<const char*>(buf), *n);
+  }
+  EXPECT_EQ(echoed, "in flight");
+  n = busy->read(buf);
+  ASSERT_TRUE(n) << n.error().to_string();
+  EXPECT_EQ(*n, 0u);
+  busy = fail(Error::internal("closed"));
+  // With no connection left the server exits, before the grace period is over.
+  EXPECT_EQ(server.exit_within(1500ms), std::optional<int>(0)) << server.log();
+  EXPECT_LT(Clock::now() - start, 2500ms);
+}
+
+TEST(CliServerOps, GracePeriodEndsWithTheBusyConnectionsClosed) {
+  Server server({"--echo", "--grace", "1"});
+  ASSERT_NE(server.port(), 0) << server.log();
+  auto busy = echo_round_trip(server);
+  ASSERT_TRUE(busy) << busy.error().to_string();
+  (void)send_all_but(*busy, "never finished", 3);
+  std::this_thread::sleep_for(100ms);
+  const auto start = Clock::now();
+  server.signal(SIGINT);
+  EXPECT_EQ(server.exit_within(500ms), std::nullopt) << server.log();
+  EXPECT_EQ(server.exit_within(1500ms), std::optional<int>(0)) << server.log();
+  EXPECT_GT(Clock::now() - start, 900ms);
+  // It was sent close_notify on the way out, and its line says the server stopped.
+  uint8_t buf[16];
+  auto n = busy->read(buf);
+  ASSERT_TRUE(n) << n.error().to_string();
+  EXPECT_EQ(*n, 0u);
+  EXPECT_TRUE(server.read_err_until(" error=the server stopped\n", 1s)) << server.log();
+}
+
+TEST(CliServerOps, GraceZeroStopsAtTheFirstSignal) {
+  Server server({"--echo", "--grace", "0"});
+  ASSERT_NE(server.port(), 0) << server.log();
+  auto busy = echo_round_trip(server);
+  ASSERT_TRUE(busy) << busy.error().to_string();
+  (void)send_all_but(*busy, "never finished", 3);
+  std::this_thread::sleep_for(100ms);
+  server.signal(SIGTERM);
+  EXPECT_EQ(server.exit_within(1000ms), std::optional<int>(0)) << server.log();
+}
+
+TEST(CliServerOps, SecondSignalStopsAtOnce) {
+  Server server({"--echo", "--grace", "30"});
+  ASSERT_NE(server.port(), 0) << server.log();
+  auto busy = echo_round_trip(server);
+  ASSERT_TRUE(busy) << busy.error().to_string();
+  (void)send_all_but(*busy, "never finished", 3);
+  std::this_thread::sleep_for(100ms);
+  server.signal(SIGTERM);
+  EXPECT_EQ(server.exit_within(500ms), std::nullopt) << server.log();
+  server.signal(SIGTERM);
+  EXPECT_EQ(server.exit_within(1000ms), std::optional<int>(0)) << server.log();
+}
+
+// ---------------------------------------------------------------- --threads
+
+// The number of threads of a process, from /proc/PID/status.
+int thread_count(pid_t pid) {
+  std::ifstream f("/proc/" + std::to_string(pid) + "/status");
+  for (std::string line; std::getline(f, line);)
+    if (line.rfind("Threads:", 0) == 0) return std::stoi(line.substr(8));
+  return -1;
+}
+
+TEST(CliServerOps, SeveralLoopsServeManyClientsAtOnce) {
+  Server server({"--echo", "--threads", "2"});
+  ASSERT_NE(server.port(), 0) << server.log();
+  EXPECT_EQ(thread_count(server.pid()), 3);  // and the one that writes the log
+  // 24 connections open at once, each then echoing its own 20 KB.
+  constexpr int kClients = 24;
+  std::vector<Stream> streams;
+  for (int i = 0; i < kClients; ++i) {
+    auto s = echo_round_trip(server);
+    ASSERT_TRUE(s) << i << ": " << s.error().to_string();
+    streams.push_back(std::move(*s));
+  }
+  std::vector<std::thread> workers;
+  std::vector<std::string> got(kClients);
+  for (int i = 0; i < kClients; ++i)
+    workers.emplace_back([&streams, &got, i] {
+      const std::string data(20000, static_cast<char>('a' + i));
+      if (!streams[static_cast<size_t>(i)].write_all(ByteView(reinterpret_cast<const uint8_t*>(data.data()), data.size())))
+        return;
+      uint8_t buf[4096];
+      while (got[static_cast<size_t>(i)].size() < data.size()) {
+        auto n = streams[static_cast<size_t>(i)].read(buf);
+        if (!n || *n == 0) return;
+        got[static_cast<size_t>(i)].append(reinterpret_cast<const char*>(buf), *n);
+      }
+    });
+  for (auto& w : workers) w.join();
+  for (int i = 0; i < kClients; ++i)
+    EXPECT_EQ(got[static_cast<size_t>(i)], std::string(20000, static_cast<char>('a' + i))) << i;
+  for (auto& s : streams) EXPECT_TRUE(s.close());
+  streams.clear();
+  for (int i = 0; i < kClients; ++i) ASSERT_TRUE(server.read_err_until(" ok\n", 5s)) << i << server.log();
+  EXPECT_EQ(count_of(server.log(), "listening on "), 1u) << server.log();
+  EXPECT_EQ(count_of(server.log(), "tlspp server: 127.0.0.1:"), static_cast<size_t>(kClients)) << server.log();
+}
+
+TEST(CliServerOps, ExitAfterCountsTheConnectionsOfAllLoops) {
+  Server server({"--echo", "--threads", "3", "--exit-after", "5"});
+  ASSERT_NE(server.port(), 0) << server.log();
+  std::vector<Stream> streams;
+  for (int i = 0; i < 5; ++i) {
+    auto s = echo_round_trip(server);
+    ASSERT_TRUE(s) << i << ": " << s.error().to_string();
+    streams.push_back(std::move(*s));
+  }
+  // A sixth is refused: the server takes no more.
+  auto late = io::connect_tcp("127.0.0.1", server.port());
+  EXPECT_FALSE(late);
+  if (late) close(*late);
+  // The server waits for the five, whichever loops have them, then exits.
+  EXPECT_EQ(server.exit_within(300ms), std::nullopt) << server.log();
+  for (auto& s : streams) EXPECT_TRUE(s.close());
+  streams.clear();
+  EXPECT_EQ(server.exit_within(3000ms), std::optional<int>(0)) << server.log();
+  for (int i = 0; i < 5; ++i) EXPECT_TRUE(server.read_err_until(" ok\n", 1s)) << i << ": " << server.log();
+  EXPECT_EQ(count_lines(server.log()), 6u) << server.log();
+}
+
+TEST(CliServerOps, SignalsStopEveryLoop) {
+  Server server({"--echo", "--threads", "4"});
+  ASSERT_NE(server.port(), 0) << server.log();
+  std::vector<Stream> streams;
+  for (int i = 0; i < 8; ++i) {
+    auto s = echo_round_trip(server);
+    ASSERT_TRUE(s) << i << ": " << s.error().to_string();
+    streams.push_back(std::move(*s));
+  }
+  const auto start = Clock::now();
+  server.signal(SIGTERM);
+  // Every connection, whichever loop has it, is idle and told goodbye at once.
+  for (auto& s : streams) {
+    uint8_t buf[4];
+    auto n = s.read(buf);
+    ASSERT_TRUE(n) << n.error().to_string();
+    EXPECT_EQ(*n, 0u);
+  }
+  // The clients keep their sockets open: the server waits for them only briefly.
+  EXPECT_EQ(server.exit_within(1500ms), std::optional<int>(0)) << server.log();
+  EXPECT_LT(Clock::now() - start, 1500ms);
+  streams.clear();
+  // The loops that did not take the signal stopped accepting quietly.
+  (void)server.read_err_until("\x01 not in the log", 500ms);
+  EXPECT_EQ(server.log().find("accept: "), std::string::npos) << server.log();
+  EXPECT_EQ(count_of(server.log(), "tlspp server: 127.0.0.1:"), 8u) << server.log();
+}
+
+// ---------------------------------------------------------------- the log
+
+TEST(CliServerOps, ConnectionLineSaysHowLongItLasted) {
+  Server server({"--echo"});
+  ASSERT_NE(server.port(), 0) << server.log();
+  auto s = echo_round_trip(server);
+  ASSERT_TRUE(s) << s.error().to_string();
+  std::this_thread::sleep_for(300ms);
+  EXPECT_TRUE(s->close());
+  ASSERT_TRUE(server.read_err_until(" ok\n", 5s)) << server.log();
+  const size_t at = server.log().find(" duration=");
+  ASSERT_NE(at, std::string::npos) << server.log();
+  const double seconds = std::stod(server.log().substr(at + 10));
+  EXPECT_GE(seconds, 0.3) << server.log();
+  EXPECT_LT(seconds, 2.0) << server.log();
+  EXPECT_EQ(server.log().substr(server.log().find('s', at + 10), 4), "s ok") << server.log();
+}
+
+TEST(CliServerOps, BurstsOfTheSameFailureAreSummedUp) {
+  Server server({"--http"});
+  ASSERT_NE(server.port(), 0) << server.log();
+  // 40 clients that are not TLS clients, one after the other, as fast as they are answered.
+  constexpr int kClients = 40;
+  for (int i = 0; i < kClients; ++i) {
+    const int fd = connect_raw(server);
+    ASSERT_GE(fd, 0);
+    const std::string junk = "GET / HTTP/1.0\r\n\r\n";
+    ASSERT_EQ(send(fd, junk.data(), junk.size(), MSG_NOSIGNAL), static_cast<ssize_t>(junk.size()));
+    EXPECT_TRUE(ends_within(fd, 2000ms)) << i;
+    close(fd);
+  }
+  // Ten lines a second say what went wrong; one more, once the second is over, how many
+  // more did. (The clients take well under a second; a slow machine may see two seconds.)
+  size_t shown = 0, suppressed = 0;
+  for (const auto deadline = Clock::now() + 4s; Clock::now() < deadline && shown + suppressed < kClients;) {
+    (void)server.read_err_until("\x01 not in the log", 200ms);
+    const std::string& log = server.log();
+    shown = count_of(log, " - - - sni=none alpn=none resumed=no in=");
+    suppressed = 0;
+    for (size_t at = log.find(" similar lines suppressed"); at != std::string::npos;
+         at = log.find(" similar lines suppressed", at + 1))
+      suppressed += std::stoul(log.substr(log.rfind("tlspp server: ", at) + 14));
+  }
+  const std::string& log = server.log();
+  EXPECT_EQ(shown + suppressed, static_cast<size_t>(kClients)) << log;
+  EXPECT_GE(shown, 10u) << log;
+  EXPECT_LE(shown, 20u) << log;
+  // The summary names the error that the suppressed lines had.
+  const size_t first_error = log.find(" error=");
+  const std::string error = log.substr(first_error + 7, log.find('\n', first_error) - first_error - 7);
+  EXPECT_NE(log.find(" similar lines suppressed (error=" + error + ")\n"), std::string::npos) << log;
+}
+
+TEST(CliServerOps, AStderrNobodyReadsDoesNotStallTheServer) {
+  Server server({"--echo", "--idle-timeout", "0"});
+  ASSERT_NE(server.port(), 0) << server.log();
+  ASSERT_TRUE(server.shrink_stderr_pipe(4096));
+  ClientOptions options;
+  options.ca_files = {files().root};
+  auto config = ClientConfig::create(options);
+  ASSERT_TRUE(config) << config.error().to_string();
+  // 1100 connection lines of about 170 bytes: far more than the pipe holds, which nobody
+  // reads, and more than the server keeps waiting (1024).
+  constexpr int kClients = 1100;
+  for (int i = 0; i < kClients; ++i) {
+    auto fd = io::connect_tcp("127.0.0.1", server.port());
+    ASSERT_TRUE(fd) << i;
+    // A server stuck writing its log would leave this client waiting: give up after 2 s.
+    const timeval limit{2, 0};
+    setsockopt(*fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
+    auto s = Stream::connect_fd(*config, *fd, *ServerName::parse("localhost"));
+    ASSERT_TRUE(s) << i << ": " << s.error().to_string();
+    const uint8_t ping[] = {'p'};
+    ASSERT_TRUE(s->write_all(ping)) << i;
+    uint8_t buf[4];
+    auto n = s->read(buf);
+    ASSERT_TRUE(n) << i << ": " << n.error().to_string();
+    ASSERT_EQ(*n, 1u) << i;
+    ASSERT_TRUE(s->close()) << i;
+    n = s->read(buf);
+    ASSERT_TRUE(n) << i << ": " << n.error().to_string();
+    EXPECT_EQ(*n, 0u) << i;
+  }
+  // Read at last, the log has the lines that fitted, then one that counts the others.
+  ASSERT_TRUE(server.read_err_until(" log lines dropped: stderr was too slow\n", 5s))
+      << server.log().substr(0, 1000);
+  (void)server.read_err_until("\x01 not in the log", 300ms);  // the last client's line may come later
+  const std::string& log = server.log();
+  const size_t shown = count_of(log, " ok\n");
+  size_t dropped = 0;
+  for (size_t at = log.find(" log lines dropped"); at != std::string::npos; at = log.find(" log lines dropped", at + 1))
+    dropped += std::stoul(log.substr(log.rfind("tlspp server: ", at) + 14));
+  EXPECT_GT(shown, 1000u);
+  EXPECT_EQ(shown + dropped, static_cast<size_t>(kClients)) << log.substr(log.size() - 1000);
+}
+
+}  // namespace
+}  // namespace tlspp
