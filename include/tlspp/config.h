@@ -114,6 +114,23 @@ struct ExternalPsk {
 // sessions).
 enum class PskMode : uint8_t { dhe_ke, ke };
 
+// Anti-replay for 0-RTT (RFC 8446 §8): remembers what it has seen, so that early data is
+// accepted once. tlspp asks it about each ticket (single use, §8.1) and each ClientHello's
+// binder (the ClientHello recording of §8.2) within the freshness window (§8.3). It is an
+// interface so that servers of a fleet can share one (tlspp_redis). Called from many
+// connections at once.
+class AntiReplay {
+ public:
+  virtual ~AntiReplay() = default;
+  // True the first time `id` is offered, false after, for as long as until `expires`. An
+  // implementation that cannot tell (its store is down) answers false: early data is then
+  // declined and the handshake continues in 1-RTT, never accepted blindly.
+  [[nodiscard]] virtual bool first_use(ByteView id, std::time_t expires) = 0;
+};
+// The in-memory AntiReplay: at most `capacity` entries; when full of unexpired ones it
+// answers false (declines) rather than forget one.
+[[nodiscard]] std::shared_ptr<AntiReplay> make_memory_anti_replay(size_t capacity = 100000);
+
 struct ClientOptions : CommonOptions {
   // Trust anchors: PEM files. When empty and use_system_roots is true, the system bundle
   // /etc/ssl/certs/ca-certificates.crt is used.
@@ -135,6 +152,10 @@ struct ClientOptions : CommonOptions {
   // handshake, verified as usual.
   std::optional<ExternalPsk> external_psk;
   PskMode psk_mode = PskMode::dhe_ke;
+  // 0-RTT (RFC 8446 §2.3, §4.2.10): offer early data when the resumed ticket allows it; the
+  // application then writes it with Connection::write_early_data() right after create().
+  // Early data can be replayed by an attacker: send only requests that are safe to repeat.
+  bool early_data = false;
   // Where connections keep the sessions servers give them and find one to resume
   // (tlspp/session_store.h; e.g. a MemorySessionStore). None by default: then sessions go to
   // take_session_tickets() and are resumed only when passed to ClientConnection::create.
@@ -192,9 +213,16 @@ struct ServerOptions : CommonOptions {
   // without (EC)DHE) is accepted only when allow_psk_ke is set; psk_dhe_ke is preferred.
   std::vector<ExternalPsk> external_psks;
   bool allow_psk_ke = false;
-  // 0-RTT (RFC 8446 §4.2.10): early data is declined unless this is set. Declined early data
-  // is skipped, up to this many bytes or 16 KiB, whichever is more; more is unexpected_message.
+  // 0-RTT (RFC 8446 §4.2.10): early data is declined unless this is set (then tickets say
+  // how much a client may send). Accepted early data reaches the application through
+  // read_early_data(), apart from read(). Declined early data (off, over the limit, after
+  // a HelloRetryRequest, another ALPN or suite, a stale ticket age, a replay) is skipped, up
+  // to this many bytes or 16 KiB, whichever is more; more is unexpected_message.
   uint32_t max_early_data = 0;
+  // §8: remembers tickets and ClientHellos seen (default: in memory, per configuration).
+  std::shared_ptr<AntiReplay> anti_replay;
+  // §8.3: how far the client's idea of the ticket's age may be from the server's.
+  uint32_t early_data_age_tolerance_ms = 10000;
   // TLS 1.2 session IDs (RFC 5246 §7.4.1.2): sessions kept in memory for resumption, at most
   // this many (the oldest go first; 0: no session IDs). Shared by every connection of the
   // configuration. TLS 1.2 tickets (RFC 5077) follow `tickets` (any non-zero value: one

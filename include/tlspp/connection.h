@@ -78,6 +78,9 @@ struct SessionTicket {
   bool peer_verified = false;
 };
 
+// 0-RTT as the handshake settled it (RFC 8446 §4.2.10).
+enum class EarlyData : uint8_t { not_offered, offered, accepted, rejected };
+
 class Connection {
  public:
   Connection(Connection&&) noexcept;
@@ -132,6 +135,19 @@ class Connection {
                                                      size_t length) const;
 
   [[nodiscard]] const Negotiated& negotiated() const;
+
+  // 0-RTT. Client: offered (right after create(), with ClientOptions::early_data and a
+  // ticket that allows it), then accepted or rejected once the server has answered.
+  // Server: accepted when it took the client's early data, rejected when it declined it.
+  [[nodiscard]] EarlyData early_data() const;
+  // Client, while early_data() is offered: sends `data` as early data, at most the ticket's
+  // max_early_data in all. Early data can be replayed by an attacker: only requests that are
+  // safe to repeat. When the server rejects it, nothing is resent by the library: the
+  // application decides (write() it again once the handshake is done, or not).
+  [[nodiscard]] Status write_early_data(ByteView data);
+  // Server: early data received, kept apart from read()'s 1-RTT data (readable as soon as
+  // it arrives, before the handshake completes).
+  [[nodiscard]] size_t read_early_data(MutByteView out);
   // Session tickets received so far (client side).
   [[nodiscard]] std::vector<SessionTicket> take_session_tickets();
 

@@ -203,6 +203,8 @@ Result<std::shared_ptr<const ServerConfig>> ServerConfig::create(ServerOptions o
     master = crypto::Secret::zeros(32);
     c->impl_->random->fill(master.data());
   }
+  c->impl_->anti_replay = options.anti_replay;
+  if (!c->impl_->anti_replay && options.max_early_data > 0) c->impl_->anti_replay = make_memory_anti_replay();
   c->impl_->tickets = std::make_unique<handshake::TicketKeys>(std::move(master), options.ticket_key_rotation_seconds,
                                                                options.ticket_key_source);
   if (options.session_cache_size > 0)

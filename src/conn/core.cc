@@ -273,7 +273,8 @@ Status Connection::Core::process_content(ContentType type, ByteView body) {
   // between its fragments.
   if (type != ContentType::handshake && !hs_in.empty())
     return fail(Error::unexpected("record interleaved within a fragmented handshake message"));
-  if (type == ContentType::application_data && !handshake_done)
+  if (type == ContentType::application_data && !handshake_done &&
+      !(side == Side::server && early_status == EarlyData::accepted && read_epoch == KeyEpoch::early))
     return fail(Error::unexpected("application data received before the handshake completed"));
   if (body.empty()) {
     // RFC 8446 §5.1: zero-length fragments of handshake or alert types are not allowed.
@@ -290,6 +291,17 @@ Status Connection::Core::process_content(ContentType type, ByteView body) {
     case ContentType::handshake:
       return process_handshake_bytes(body);
     case ContentType::application_data:
+      if (!handshake_done) {
+        // Only accepted 0-RTT data comes before the handshake completes (checked above for
+        // anything else): kept apart, within the limit the tickets announced (§4.2.10).
+        early_bytes += body.size();
+        if (early_bytes > early_limit)
+          return fail(Error::unexpected("early data over the " + std::to_string(early_limit) +
+                                        " bytes the server allows (max_early_data)"));
+        early_in.append(body);
+        if (tracing()) event(EventType::application_data_received, "early data", body.size());
+        return {};
+      }
       warning_alerts = 0;
       if (connected) connected->application_data_received();
       app_in.append(body);
@@ -442,6 +454,7 @@ Status Connection::Core::install_keys(Direction direction, const handshake::Traf
   TLSPP_TRY(prot.install(k.aead, k.key, k.iv, k.form));
   if (write) {
     records_written_since_key = 0;
+    write_epoch = k.epoch;
   } else {
     read_epoch = k.epoch;
     ++read_key_generation;
@@ -473,7 +486,8 @@ Status Connection::Core::maybe_auto_key_update() {
   // them well before. TLS 1.2 cannot (renegotiation is refused); its sequence number limit
   // still holds.
   const uint64_t limit = options.key_update_after_records ? options.key_update_after_records : kAeadRecordLimit;
-  if (records_written_since_key >= limit && connected->can_update_keys()) return connected->update_keys(*this, false);
+  if (records_written_since_key >= limit && connected && connected->can_update_keys())
+    return connected->update_keys(*this, false);
   return {};
 }
 
@@ -486,6 +500,23 @@ Status Connection::Core::write_app_records(ByteView data) {
     ++records_written_since_key;
     data = data.subspan(n);
   }
+  return {};
+}
+
+Status Connection::Core::write_early_data(ByteView data) {
+  if (error) return std::unexpected(*error);
+  if (side != Side::client || early_status != EarlyData::offered || !write_prot.active() ||
+      write_epoch != KeyEpoch::early)
+    return fail(Error::config(early_status == EarlyData::not_offered
+                                  ? "no early data was offered (it needs ClientOptions::early_data and a ticket that "
+                                    "allows 0-RTT)"
+                                  : "early data can no longer be written: the server has answered"));
+  if (data.size() > early_limit - early_bytes)
+    return fail(Error::config("early data of " + std::to_string(data.size()) + " bytes exceeds what the ticket allows (" +
+                              std::to_string(early_limit - early_bytes) + " bytes left of max_early_data)"));
+  early_bytes += data.size();
+  if (tracing()) event(EventType::application_data_sent, "early data", data.size());
+  if (auto s = write_app_records(data); !s) return fatal(s.error());
   return {};
 }
 
@@ -555,6 +586,15 @@ void Connection::consume_output(size_t n) {
 Status Connection::write(ByteView plaintext) { return core_->write(plaintext); }
 size_t Connection::read(MutByteView out) { return core_->read(out); }
 size_t Connection::readable() const { return core_->app_in.size(); }
+EarlyData Connection::early_data() const { return core_->early_status; }
+Status Connection::write_early_data(ByteView data) { return core_->write_early_data(data); }
+size_t Connection::read_early_data(MutByteView out) {
+  const size_t n = std::min(out.size(), core_->early_in.size());
+  if (n) std::memcpy(out.data(), core_->early_in.view().data(), n);
+  core_->early_in.consume(n);
+  core_->early_in.release_if_empty();
+  return n;
+}
 bool Connection::handshake_done() const { return core_->handshake_done; }
 bool Connection::peer_closed() const { return core_->peer_closed; }
 void Connection::close() { core_->close(); }

@@ -22,6 +22,7 @@ struct Connection::Core final : handshake::Io {
   // --- the public API, forwarded by Connection ---
   [[nodiscard]] Result<size_t> receive(ByteView data);
   [[nodiscard]] Status write(ByteView plaintext);
+  [[nodiscard]] Status write_early_data(ByteView data);
   [[nodiscard]] size_t read(MutByteView out);
   void close();
   [[nodiscard]] Status transport_closed();
@@ -33,6 +34,15 @@ struct Connection::Core final : handshake::Io {
   void send_message(MessageInfo what, ByteView message, handshake::Details details) override;
   void send_change_cipher_spec() override;
   void send_warning(AlertDescription alert) override;
+  void set_early_data(EarlyData status, size_t limit) override {
+    early_status = status;
+    early_limit = limit;
+  }
+  void clear_write_keys() override {
+    (void)flush_handshake();
+    write_prot = record::Protection();
+    write_epoch = KeyEpoch::handshake;
+  }
   void skip_early_data(size_t budget, bool by_type) override {
     early_skip_budget = budget;
     early_skip_by_type = by_type;
@@ -83,6 +93,12 @@ struct Connection::Core final : handshake::Io {
   uint64_t records_written_since_key = 0;
   size_t early_skip_budget = 0;    // RFC 8446 §4.2.10: rejected early data still to skip
   bool early_skip_by_type = false;
+  // 0-RTT: where it stands, the most early data allowed, how much went (client) or came
+  // (server), and the early data received (server), kept apart from app_in.
+  EarlyData early_status = EarlyData::not_offered;
+  size_t early_limit = 0, early_bytes = 0;
+  Buffer early_in;
+  KeyEpoch write_epoch = KeyEpoch::handshake;  // meaningful once write_prot is active
   // Output bookkeeping for KeyUpdate coalescing: bytes of `out` handed to the network so
   // far, and where in that stream our last KeyUpdate record ends.
   uint64_t output_sent = 0;

@@ -4,6 +4,7 @@
 
 #include "handshake/common.h"
 #include "handshake/config_impl.h"
+#include "handshake/tls13_connected.h"
 #include "keysched/tls13.h"
 #include "pki/certificate.h"
 #include "pki/verify.h"
@@ -87,6 +88,24 @@ Status offer_external_psk(ClientOffer& o) {
   return {};
 }
 
+// §2.3: after the ClientHello, the client's early data goes under client_early_traffic_secret
+// = Derive-Secret(Early Secret, "c e traffic", ClientHello) (§7.1), with the ticket's suite.
+// Appendix D.4: the compatibility ChangeCipherSpec comes first, right after the ClientHello.
+Status start_early_data(Io& io, ClientOffer& o) {
+  const auto params = tls13_suite(o.ticket->cipher_suite);
+  const auto h = crypto::HashCtx::digest(o.psk_hash, o.client_hello);
+  const auto traffic = keysched::EarlySecret::with_psk(o.psk_hash, o.ticket->resumption_secret.view())
+                           .client_early_traffic_secret(h.view());
+  if (o.opts.middlebox_compat) {
+    io.send_change_cipher_spec();
+    o.ccs_sent = true;
+  }
+  TLSPP_TRY(install_tls13_keys(io, Direction::write, KeyEpoch::early, params->aead, o.psk_hash, traffic.view(),
+                               "CLIENT_EARLY_TRAFFIC_SECRET"));
+  io.set_early_data(EarlyData::offered, o.ticket->max_early_data);
+  return {};
+}
+
 Status add_psk_binder(ClientOffer& o, Bytes& msg) {
   // RFC 8446 §4.2.11.2: the binder is the Finished construction, keyed from the PSK's
   // binder key, over the transcript up to the ClientHello truncated before the binders
@@ -143,7 +162,11 @@ Status send_first_client_hello(Io& io, ClientOffer& o, const SessionTicket* sess
   }
   io.set_client_random(ByteView(o.random, 32));
   io.negotiated().server_name = o.server_name.str();
-  return send_client_hello(io, o);
+  // §4.2.10: early data only with a resumption ticket that allows it.
+  o.early = o.opts.early_data && o.offer_tls13 && o.ticket && !o.external_psk &&
+            o.ticket->version == ProtocolVersion::tls13 && o.ticket->max_early_data > 0;
+  TLSPP_TRY(send_client_hello(io, o));
+  return o.early ? start_early_data(io, o) : Status{};
 }
 
 Status send_client_hello(Io& io, ClientOffer& o) {
@@ -201,6 +224,8 @@ Status send_client_hello(Io& io, ClientOffer& o) {
   // §4.2.9: only PSK with (EC)DHE, which keeps forward secrecy. Sent whenever TLS 1.3 is
   // offered, not only with a PSK: servers issue tickets only to clients that list a mode
   // (§4.6.1; Go's crypto/tls sends none otherwise).
+  // §4.2.10: early_data goes in the first ClientHello only (§4.1.2: not after a retry).
+  if (o.early && !o.retried) b.add(ExtensionType::early_data, wire::EmptyExtension{});
   // An external PSK in psk_ke mode asks for that mode alone (§4.2.9).
   const bool ke_only = o.external_psk && opts.psk_mode == PskMode::ke;
   if (o.offer_tls13)

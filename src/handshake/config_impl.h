@@ -44,6 +44,8 @@ struct ServerConfig::Impl {
   // The rotating keys that seal and open session tickets (ServerOptions::ticket_key or a
   // random master, or ServerOptions::ticket_key_source).
   std::unique_ptr<handshake::TicketKeys> tickets;
+  // 0-RTT anti-replay (ServerOptions::anti_replay, or one in memory when early data is on).
+  std::shared_ptr<AntiReplay> anti_replay;
   // TLS 1.2 sessions by session ID (ServerOptions::session_cache_size entries), shared by
   // every connection of the configuration; null when the size is 0.
   std::unique_ptr<handshake::SessionCache> session_cache;

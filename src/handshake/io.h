@@ -60,6 +60,12 @@ class Io {
   // keys (or, after a HelloRetryRequest, every application_data record, `by_type`), until
   // a record opens or the next ClientHello comes.
   virtual void skip_early_data(size_t budget, bool by_type) = 0;
+  // Where 0-RTT stands (RFC 8446 §4.2.10), and how much early data may be sent (client) or
+  // received (server) in all.
+  virtual void set_early_data(EarlyData status, size_t limit) = 0;
+  // Client, after a HelloRetryRequest that followed early data: the second ClientHello goes
+  // in the clear again (§4.1.2).
+  virtual void clear_write_keys() = 0;
   // Switches a direction to new keys; messages queued so far go out under the old ones.
   [[nodiscard]] virtual Status install_keys(Direction direction, const TrafficKeys& keys) = 0;
   // Writes a key log line for a secret (EXPORTER_SECRET, TLS 1.2's CLIENT_RANDOM master

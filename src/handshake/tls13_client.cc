@@ -68,6 +68,7 @@ class Tls13Client final : public Handshake {
   Status on_server_hello(Io& io, const wire::HandshakeMessage& m);
   Status on_hello_retry_request(Io& io, const wire::ServerHello& hrr, ByteView whole);
   Result<crypto::Secret> agree_key_share(const wire::ServerHello& sh, NamedGroup& group);
+  Status install_handshake_write_keys(Io& io);
   Status check_psk_selected(const wire::ServerHello& sh);
   Status enter_handshake_keys(Io& io, const crypto::Secret& shared);
   Status on_encrypted_extensions(Io& io, const wire::HandshakeMessage& m);
@@ -85,6 +86,7 @@ class Tls13Client final : public Handshake {
   State state_ = State::expect_server_hello;
   std::optional<CipherSuite> hrr_suite_;
   bool psk_accepted_ = false;
+  bool early_accepted_ = false;
 
   SuiteParams suite_{};
   keysched::Transcript& transcript_;
@@ -237,10 +239,18 @@ Status Tls13Client::enter_handshake_keys(Io& io, const crypto::Secret& shared) {
     io.send_change_cipher_spec();
     o_.ccs_sent = true;
   }
-  TLSPP_TRY(install_tls13_keys(io, Direction::write, KeyEpoch::handshake, suite_.aead, suite_.hash, client_hs_.view(),
-                                  "CLIENT_HANDSHAKE_TRAFFIC_SECRET"));
+  // With early data pending, the client writes under its early keys until the server has
+  // said whether it takes them (EncryptedExtensions).
+  const bool early_pending = o_.early && !o_.retried && psk_accepted_;
+  if (o_.early && !o_.retried && !psk_accepted_) io.set_early_data(EarlyData::rejected, 0);
+  if (!early_pending) TLSPP_TRY(install_handshake_write_keys(io));
   state_ = State::expect_encrypted_extensions;
   return {};
+}
+
+Status Tls13Client::install_handshake_write_keys(Io& io) {
+  return install_tls13_keys(io, Direction::write, KeyEpoch::handshake, suite_.aead, suite_.hash, client_hs_.view(),
+                            "CLIENT_HANDSHAKE_TRAFFIC_SECRET");
 }
 
 Result<crypto::Secret> Tls13Client::agree_key_share(const wire::ServerHello& sh, NamedGroup& group) {
@@ -303,6 +313,12 @@ Status Tls13Client::on_hello_retry_request(Io& io, const wire::ServerHello& hrr,
   if (!group && cookie.empty()) return fail(Error::illegal("HelloRetryRequest would not change the ClientHello"));
 
   suite_ = *tls13_suite(hrr.cipher_suite);
+  // §4.2.10: a HelloRetryRequest declines early data; the second ClientHello, without it,
+  // goes in the clear.
+  if (o_.early) {
+    io.set_early_data(EarlyData::rejected, 0);
+    io.clear_write_keys();
+  }
   // §4.1.4: a PSK whose hash the retry's suite does not use is not offered again.
   if (o_.ticket && o_.psk_hash != suite_.hash) o_.ticket.reset();
   transcript_.set_hash(suite_.hash);
@@ -346,6 +362,17 @@ Status Tls13Client::on_encrypted_extensions(Io& io, const wire::HandshakeMessage
   }
   if (io.tracing() && wire::find_extension(ee->extensions, ExtensionType::server_name))
     d.emplace_back("server_name", "acknowledged");
+  // §4.2.10: an early_data extension here says the early data was accepted (it can only be
+  // here when we offered it: the offered list checked that).
+  if (o_.early && !o_.retried && psk_accepted_) {
+    early_accepted_ = wire::find_extension(ee->extensions, ExtensionType::early_data) != nullptr;
+    if (early_accepted_ && neg.alpn != o_.ticket->alpn)
+      return fail(Error::illegal("server accepted early data with ALPN '" + neg.alpn + "', not the ticket's '" +
+                                 o_.ticket->alpn + "'"));
+    io.set_early_data(early_accepted_ ? EarlyData::accepted : EarlyData::rejected, 0);
+    if (io.tracing()) d.emplace_back("early_data", early_accepted_ ? "accepted" : "rejected");
+    if (!early_accepted_) TLSPP_TRY(install_handshake_write_keys(io));
+  }
   transcript_.add(m.whole);
   io.message_received({MessageType::encrypted_extensions}, m.whole.size(), std::move(d));
   state_ = psk_accepted_ ? State::expect_finished : State::expect_certificate_or_request;
@@ -459,6 +486,13 @@ Status Tls13Client::on_finished(Io& io, const wire::HandshakeMessage& m) {
   const auto exporter = master.exporter_master_secret(th.view());
   TLSPP_TRY(install_tls13_keys(io, Direction::read, KeyEpoch::application, suite_.aead, suite_.hash, s_ap.view(), "SERVER_TRAFFIC_SECRET_0"));
 
+  if (early_accepted_) {
+    // §4.5: EndOfEarlyData, the last message under the early keys.
+    TLSPP_TRY_ASSIGN(const Bytes eoed, wire::encode_message(wire::EndOfEarlyData{}));
+    transcript_.add(eoed);
+    io.send_message({MessageType::end_of_early_data}, eoed, {});
+    TLSPP_TRY(install_handshake_write_keys(io));
+  }
   if (cert_requested_) TLSPP_TRY(send_client_auth(io));
   const auto verify = keysched::finished_verify_data(suite_.hash, client_hs_.view(), transcript_.hash().view());
   TLSPP_TRY_ASSIGN(const Bytes msg, wire::encode_message(wire::Finished{verify.view()}));

@@ -24,6 +24,7 @@ using wire::HandshakeType;
 enum class State : uint8_t {
   expect_client_hello,
   expect_client_hello_2,
+  expect_end_of_early_data,
   expect_certificate,
   expect_certificate_verify,
   expect_finished,
@@ -36,6 +37,8 @@ std::string_view state_name_of(State s) {
       return "ExpectClientHello";
     case State::expect_client_hello_2:
       return "ExpectClientHelloAfterRetry";
+    case State::expect_end_of_early_data:
+      return "ExpectEndOfEarlyData";
     case State::expect_certificate:
       return "ExpectCertificate";
     case State::expect_certificate_verify:
@@ -53,6 +56,7 @@ std::optional<HandshakeType> expected_in(State s) {
   switch (s) {
     case State::expect_client_hello:
     case State::expect_client_hello_2: return HandshakeType::client_hello;
+    case State::expect_end_of_early_data: return HandshakeType::end_of_early_data;
     case State::expect_certificate: return HandshakeType::certificate;
     case State::expect_certificate_verify: return HandshakeType::certificate_verify;
     case State::expect_finished: return HandshakeType::finished;
@@ -90,6 +94,11 @@ struct PskChoice {
   bool external = false;
   bool ke_only = false;
   std::string identity;
+  // A ticket's: the session it holds, the client's obfuscated age, and the ticket and its
+  // binder (for anti-replay).
+  std::optional<StoredSession> session;
+  uint32_t obfuscated_age = 0;
+  Bytes ticket, binder;
 };
 
 struct Hello13 {
@@ -126,7 +135,9 @@ class Tls13Server final : public ServerHandshake {
   Status start_transcript(const wire::ClientHello& ch, bool retry);
   Result<crypto::Secret> send_server_hello(Io& io, const wire::ClientHello& ch, const wire::KeyShareEntry* share,
                                            std::optional<uint16_t> psk_identity, bool retry, bool external_psk);
-  Status send_encrypted_extensions(Io& io, const std::string& alpn);
+  Status send_encrypted_extensions(Io& io, const std::string& alpn, bool early_data);
+  [[nodiscard]] bool accept_early_data(Io& io, const PskChoice& psk, const std::string& alpn, bool retry) const;
+  Status on_end_of_early_data(Io& io, const wire::HandshakeMessage& m);
   [[nodiscard]] size_t early_skip_budget() const { return std::max<size_t>(opts_.max_early_data, 16384); }
   Status send_certificate_request(Io& io);
   Status send_certificate(Io& io, const CertificateChoice& choice);
@@ -165,6 +176,7 @@ Status Tls13Server::handle(Io& io, ByteView message) {
       if (!ch) return fail(ch.error());
       return on_client_hello(io, m, *ch);
     }
+    case State::expect_end_of_early_data: return on_end_of_early_data(io, m);
     case State::expect_certificate: return on_certificate(io, m);
     case State::expect_certificate_verify: return on_certificate_verify(io, m);
     case State::expect_finished: return on_finished(io, m);
@@ -251,7 +263,7 @@ Result<std::optional<PskChoice>> Tls13Server::choose_psk(Io& io, const wire::Cli
       if ((psk.sha384 ? crypto::HashAlg::sha384 : crypto::HashAlg::sha256) != suite_.hash) break;
       TLSPP_TRY(check_binder(i, psk.key.view(), true));
       return std::optional<PskChoice>(PskChoice{crypto::Secret(psk.key.view()), static_cast<uint16_t>(i), true,
-                                                !dhe, psk.identity});
+                                                !dhe, psk.identity, std::nullopt, 0, {}, {}});
     }
     if (!tickets) continue;
     auto state = config_->impl().tickets->open(TicketKind::tls13, io.now(), identity);
@@ -262,7 +274,11 @@ Result<std::optional<PskChoice>> Tls13Server::choose_psk(Io& io, const wire::Cli
     // another (a certificate chosen by SNI may not cover it); a full handshake follows.
     if (state->server_name != sni) continue;
     TLSPP_TRY(check_binder(i, state->secret.view(), false));
-    return std::optional<PskChoice>(PskChoice{std::move(state->secret), static_cast<uint16_t>(i), false, false, {}});
+    PskChoice c{state->secret, static_cast<uint16_t>(i), false, false, {}, std::move(state), 0, {}, {}};
+    c.obfuscated_age = offered->identities[i].obfuscated_ticket_age;
+    c.ticket.assign(identity.begin(), identity.end());
+    c.binder.assign(offered->binders[i].begin(), offered->binders[i].end());
+    return std::optional<PskChoice>(std::move(c));
   }
   return std::optional<PskChoice>();
 }
@@ -398,7 +414,10 @@ Status Tls13Server::on_client_hello(Io& io, const wire::HandshakeMessage& m, con
     suite_id_ = h.suite;
     suite_ = *tls13_suite(h.suite);
     // §4.2.10: early data sent with the first ClientHello is skipped by record type.
-    if (wire::find_extension(ch.extensions, ExtensionType::early_data)) io.skip_early_data(early_skip_budget(), true);
+    if (wire::find_extension(ch.extensions, ExtensionType::early_data)) {
+      io.set_early_data(EarlyData::rejected, 0);
+      io.skip_early_data(early_skip_budget(), true);
+    }
     return send_hello_retry_request(io, ch, m.whole, *group);
   }
   if (share && retry && share->group != hrr_group_)
@@ -414,6 +433,8 @@ Status Tls13Server::on_client_hello(Io& io, const wire::HandshakeMessage& m, con
   const bool with_psk = psk->has_value();
   const bool external = with_psk && (*psk)->external;
   const bool resumed = with_psk && !external;
+  const bool early_offered = wire::find_extension(ch.extensions, ExtensionType::early_data) != nullptr;
+  const bool early_accepted = early_offered && resumed && accept_early_data(io, **psk, alpn, retry);
   if (!share && !(with_psk && (*psk)->ke_only))
     return fail(handshake_failure("the client sent no key share the server accepts and no PSK it knows"));
   // A PSK authenticates the server; otherwise its certificate does.
@@ -424,6 +445,11 @@ Status Tls13Server::on_client_hello(Io& io, const wire::HandshakeMessage& m, con
     TLSPP_TRY_ASSIGN(cert, choose_server_certificate(h));
   }
   transcript_.add(m.whole);
+  // §7.1: client_early_traffic_secret = Derive-Secret(Early Secret, "c e traffic", ClientHello).
+  crypto::Secret early_traffic;
+  if (early_accepted)
+    early_traffic = keysched::EarlySecret::with_psk(suite_.hash, (*psk)->secret.view())
+                        .client_early_traffic_secret(transcript_.hash().view());
 
   auto& neg = io.negotiated();
   neg.version = ProtocolVersion::tls13;
@@ -453,10 +479,18 @@ Status Tls13Server::on_client_hello(Io& io, const wire::HandshakeMessage& m, con
   const auto server_hs = hs.server_handshake_traffic_secret(th.view());
   TLSPP_TRY(install_tls13_keys(io, Direction::write, KeyEpoch::handshake, suite_.aead, suite_.hash, server_hs.view(),
                                "SERVER_HANDSHAKE_TRAFFIC_SECRET"));
-  TLSPP_TRY(install_tls13_keys(io, Direction::read, KeyEpoch::handshake, suite_.aead, suite_.hash, client_hs_.view(),
-                               "CLIENT_HANDSHAKE_TRAFFIC_SECRET"));
+  if (early_accepted) {
+    // §2.3: the client's early data comes under its early traffic keys until EndOfEarlyData.
+    TLSPP_TRY(install_tls13_keys(io, Direction::read, KeyEpoch::early, suite_.aead, suite_.hash, early_traffic.view(),
+                                 "CLIENT_EARLY_TRAFFIC_SECRET"));
+    io.set_early_data(EarlyData::accepted, opts_.max_early_data);
+  } else {
+    TLSPP_TRY(install_tls13_keys(io, Direction::read, KeyEpoch::handshake, suite_.aead, suite_.hash, client_hs_.view(),
+                                 "CLIENT_HANDSHAKE_TRAFFIC_SECRET"));
+    if (early_offered) io.set_early_data(EarlyData::rejected, 0);
+  }
 
-  TLSPP_TRY(send_encrypted_extensions(io, alpn));
+  TLSPP_TRY(send_encrypted_extensions(io, alpn, early_accepted));
   // A PSK handshake carries no certificates either way (§2.2).
   const bool ask_for_certificate = !with_psk && opts_.client_auth != ClientAuth::none;
   if (ask_for_certificate) TLSPP_TRY(send_certificate_request(io));
@@ -464,8 +498,10 @@ Status Tls13Server::on_client_hello(Io& io, const wire::HandshakeMessage& m, con
   TLSPP_TRY(send_finished(io, std::move(hs), server_hs.view()));
   // §4.2.10: early data this server declines is skipped: records that do not open under the
   // client's handshake keys.
-  if (wire::find_extension(ch.extensions, ExtensionType::early_data)) io.skip_early_data(early_skip_budget(), false);
-  state_ = ask_for_certificate ? State::expect_certificate : State::expect_finished;
+  if (early_offered && !early_accepted) io.skip_early_data(early_skip_budget(), false);
+  state_ = early_accepted        ? State::expect_end_of_early_data
+           : ask_for_certificate ? State::expect_certificate
+                                 : State::expect_finished;
   return {};
 }
 
@@ -513,9 +549,14 @@ Result<crypto::Secret> Tls13Server::send_server_hello(Io& io, const wire::Client
   return shared;
 }
 
-Status Tls13Server::send_encrypted_extensions(Io& io, const std::string& alpn) {
+Status Tls13Server::send_encrypted_extensions(Io& io, const std::string& alpn, bool early_data) {
   wire::ExtensionsBuilder eb;
   Details ed;
+  // §4.2.10: an empty early_data in EncryptedExtensions says the early data was accepted.
+  if (early_data) {
+    eb.add(ExtensionType::early_data, wire::EmptyExtension{});
+    if (io.tracing()) ed.emplace_back("early_data", "accepted");
+  }
   if (!alpn.empty()) {
     const ByteView name(reinterpret_cast<const uint8_t*>(alpn.data()), alpn.size());
     eb.add(ExtensionType::application_layer_protocol_negotiation, wire::ProtocolNameList{{name}});
@@ -682,6 +723,47 @@ Status Tls13Server::on_finished(Io& io, const wire::HandshakeMessage& m) {
   return send_tickets(io, resumption.view());
 }
 
+// RFC 8446 §4.2.10: early data is accepted only with the first PSK, a ticket that allows it,
+// the same suite and ALPN protocol as the ticket's session, no HelloRetryRequest, a ticket
+// age the server agrees with (§8.3), and neither the ticket nor this ClientHello seen before
+// (§8.1, §8.2).
+bool Tls13Server::accept_early_data(Io& io, const PskChoice& psk, const std::string& alpn, bool retry) const {
+  if (opts_.max_early_data == 0 || retry || psk.index != 0 || !psk.session) return false;
+  const StoredSession& s = *psk.session;
+  if (s.max_early_data == 0 || s.suite != suite_id_ || s.alpn != alpn) return false;
+  // §8.3: the client's view of the ticket's age (obfuscated_ticket_age - ticket_age_add, mod
+  // 2^32) against the server's, which counts whole seconds (one second of slack for that).
+  const uint32_t client_age_ms = psk.obfuscated_age - s.age_add;
+  const std::time_t now = io.now();
+  const int64_t server_age_ms = static_cast<int64_t>(now - s.created) * 1000;
+  const int64_t diff = static_cast<int64_t>(client_age_ms) - server_age_ms;
+  if (diff > static_cast<int64_t>(opts_.early_data_age_tolerance_ms) + 1000 ||
+      -diff > static_cast<int64_t>(opts_.early_data_age_tolerance_ms) + 1000)
+    return false;
+  const auto& anti_replay = config_->impl().anti_replay;
+  if (!anti_replay) return false;
+  const std::time_t expires = s.created + static_cast<std::time_t>(s.lifetime) + 1;
+  Bytes ticket_id = {'t'}, hello_id = {'h'};
+  ticket_id.insert(ticket_id.end(), psk.ticket.begin(), psk.ticket.end());
+  hello_id.insert(hello_id.end(), psk.binder.begin(), psk.binder.end());
+  // The window a replayed ClientHello could arrive in is the freshness tolerance.
+  const std::time_t window = now + static_cast<std::time_t>(opts_.early_data_age_tolerance_ms / 1000) + 2;
+  return anti_replay->first_use(hello_id, window) && anti_replay->first_use(ticket_id, expires);
+}
+
+Status Tls13Server::on_end_of_early_data(Io& io, const wire::HandshakeMessage& m) {
+  // §4.5: the end of the client's early data, under its early traffic keys; what follows
+  // comes under its handshake keys.
+  auto eoed = wire::EndOfEarlyData::decode(m.body);
+  if (!eoed) return fail(eoed.error());
+  transcript_.add(m.whole);
+  io.message_received({MessageType::end_of_early_data}, m.whole.size(), {});
+  TLSPP_TRY(install_tls13_keys(io, Direction::read, KeyEpoch::handshake, suite_.aead, suite_.hash, client_hs_.view(),
+                               "CLIENT_HANDSHAKE_TRAFFIC_SECRET"));
+  state_ = State::expect_finished;
+  return {};
+}
+
 Status Tls13Server::send_tickets(Io& io, ByteView resumption_master) {
   // RFC 8446 §4.6.1: each ticket has its own nonce and so its own PSK. A resumed connection
   // gets fewer (it already had some; RFC 8446 §C.4 has clients use each ticket once).
@@ -701,6 +783,7 @@ Status Tls13Server::send_tickets(Io& io, ByteView resumption_master) {
     session.lifetime = opts_.ticket_lifetime_seconds;
     session.age_add =
         (uint32_t{age_add[0]} << 24) | (uint32_t{age_add[1]} << 16) | (uint32_t{age_add[2]} << 8) | age_add[3];
+    session.max_early_data = opts_.max_early_data;
     const Bytes ticket = config_->impl().tickets->seal(io.random(), TicketKind::tls13, session, io.now());
     if (ticket.empty()) return {};  // no key for this period (its source is down): no ticket
     wire::NewSessionTicket nst;
@@ -708,6 +791,13 @@ Status Tls13Server::send_tickets(Io& io, ByteView resumption_master) {
     nst.ticket_age_add = session.age_add;
     nst.ticket_nonce = nonce;
     nst.ticket = ticket;
+    // §4.2.10: how much early data a client may send with this ticket. (The builder owns
+    // the bytes the extension list points into: it lives as long as the message.)
+    wire::ExtensionsBuilder nb;
+    if (opts_.max_early_data > 0) {
+      nb.add(ExtensionType::early_data, wire::EarlyDataMax{opts_.max_early_data});
+      TLSPP_TRY_ASSIGN(nst.extensions, nb.list());
+    }
     TLSPP_TRY_ASSIGN(const Bytes msg, wire::encode_message(nst));
     io.send_message({MessageType::new_session_ticket}, msg,
                     io.tracing() ? Details{{"lifetime", std::to_string(nst.ticket_lifetime) + " s"},
