@@ -34,7 +34,7 @@ const Command kClient{
     "client",
     "client HOST:PORT [--servername NAME] [--ca FILE ... | --insecure] [--alpn LIST] [--groups LIST] "
     "[--tls1.2 | --tls1.3 | --min-version V --max-version V] [--ciphers LIST] [--request STRING [--reconnect N]] "
-    "[--sess-in FILE] [--sess-out FILE] [--psk-identity ID --psk HEX [--psk-mode dhe_ke|ke]] "
+    "[--sess-in FILE] [--sess-out FILE] [--early-data FILE] [--psk-identity ID --psk HEX [--psk-mode dhe_ke|ke]] "
     "[--timeout SECONDS | --stay-open] [--summary] [--keylog FILE] "
     "[--cert FILE --key FILE] [--trace[=text|mermaid]]",
     "connect to a TLS server; send stdin (or --request) and print what comes back", &run};
@@ -68,6 +68,10 @@ const FlagSpec kFlags[] = {
      "offering the newest unused session the server gave (needs --request)."},
     {"--sess-in", true, false, "FILE",
      "resume a session saved by --sess-out (the newest one for this server name that is still valid)."},
+    {"--early-data", true, false, "FILE",
+     "send FILE's contents as 0-RTT early data when a saved session allows it (see --sess-in); early data can be "
+     "replayed by an attacker, so only for requests that are safe to repeat. Rejected or impossible: sent after the "
+     "handshake instead."},
     {"--sess-out", true, false, "FILE",
      "when done, write the sessions received and not used up to FILE (mode 0600: it holds their secrets; the format "
      "is in include/tlspp/session_store.h)."},
@@ -140,6 +144,7 @@ int fail_with(const std::string& line) {
 struct Plan {
   io::Endpoint endpoint;
   std::optional<std::string> request;  // unescaped; none: copy stdin
+  std::string early_data;              // --early-data FILE's contents: sent as 0-RTT data
   bool summary = false;
   bool stay_open = false;
   long timeout_ms = kDefaultTimeoutMs;
@@ -151,11 +156,19 @@ struct Plan {
 int converse(const std::shared_ptr<const ClientConfig>& config, const ServerName& server_name, const Plan& plan) {
   auto fd = io::connect_tcp(plan.endpoint.host, plan.endpoint.port);
   if (!fd) return fail_with(describe(fd.error()));
-  auto link = Stream::connect_fd(config, *fd, server_name);
+  const ByteView early(reinterpret_cast<const uint8_t*>(plan.early_data.data()), plan.early_data.size());
+  auto link = Stream::connect_fd_early(config, *fd, server_name, early);
   if (!link) return fail_with("handshake failed: " + describe(link.error()));
   Connection& conn = link->connection();
 
   if (plan.summary) std::fputs(format_summary(summarize(conn, Side::client)).c_str(), stderr);
+  if (!plan.early_data.empty() && conn.early_data() != EarlyData::accepted) {
+    // Not delivered as early data (no session allowing it, or the server declined it):
+    // this client sends it again in 1-RTT, as the user asked for it to be sent.
+    std::fprintf(stderr, "tlspp client: early data %s; sending it after the handshake\n",
+                 conn.early_data() == EarlyData::rejected ? "rejected by the server" : "not possible (no session allows it)");
+    if (auto s = link->write_all(early); !s) return fail_with("connection failed: " + describe(s.error()));
+  }
 
   bool input_open = true;  // still reading stdin
   bool sent_close = false;
@@ -328,6 +341,12 @@ int run(const std::vector<std::string>& argv) {
     }
   }
   const std::optional<std::string> sess_out = args->value("--sess-out");
+  if (auto file = args->value("--early-data")) {
+    auto text = read_text_file(*file);
+    if (!text) return fail_with("--early-data: " + describe(text.error()));
+    plan.early_data = std::move(*text);
+    options.early_data = true;
+  }
 
   // --trace[=text|mermaid]: each session drawn from its connection's events, on stderr
   // when it ends (however it ends: a failed handshake is traced too).

@@ -68,6 +68,12 @@ const FlagSpec kFlags[] = {
      "--client-ca."},
     {"--client-ca", true, false, "FILE",
      "verify client certificates against the CAs of this PEM file (may be repeated; needs --client-auth).", true},
+    {"--early-data", true, false, "MAX",
+     "accept up to MAX bytes of 0-RTT early data from resuming clients (default: none); early data can be replayed, "
+     "which --anti-replay limits: accept it only for requests that are safe to repeat."},
+    {"--anti-replay", true, false, "memory",
+     "how early data is kept from being accepted twice: memory (the default; single-use tickets and a ClientHello "
+     "record, in this process)."},
     {"--tickets", true, false, "N",
      "TLS 1.3 session tickets sent after each full handshake (default 2; one after a resumed one; 0: none, and no "
      "TLS 1.2 tickets either)."},
@@ -130,7 +136,7 @@ const Command kServer{
     "server [--listen ADDR:PORT] --cert FILE --key FILE [--cert FILE --key FILE ...] [--alpn LIST] "
     "[--groups LIST] [--tls1.2 | --tls1.3 | --min-version V --max-version V] [--ciphers LIST] [--http | --echo] "
     "[--keylog FILE] [--psk-identity ID --psk HEX [--psk-mode dhe_ke|ke]] [--client-auth optional|required "
-    "--client-ca FILE ...] [--tickets N] [--max-connections N] [--exit-after N] "
+    "--client-ca FILE ...] [--tickets N] [--early-data MAX [--anti-replay memory]] [--max-connections N] [--exit-after N] "
     "[--handshake-timeout S] [--idle-timeout S] [--partial-timeout S] [--grace S] [--threads N] [--trace] [--quiet]",
     "serve TLS on ADDR:PORT (default 127.0.0.1:8443) from an event loop per CPU; answer HTTP with the "
     "connection's parameters (--http, the default) or echo (--echo)",
@@ -881,8 +887,21 @@ class Server {
   // Runs the application protocol on whatever has been decrypted. Returns false when the
   // client has been dropped.
   bool serve(Client& c) {
-    if (!c.conn.handshake_done() || c.closing) return true;
+    if (c.closing) return true;
     uint8_t buf[16384];
+    // Accepted 0-RTT data arrives before the handshake completes: it is part of the request
+    // (--http), or echoed (queued until the handshake is done).
+    while (const size_t n = c.conn.read_early_data(buf)) {
+      if (mode_ == Mode::echo) {
+        if (auto s = c.conn.write(ByteView(buf, n)); !s) {
+          fail_connection(c, s.error());
+          return false;
+        }
+      } else {
+        c.request.append(reinterpret_cast<const char*>(buf), n);
+      }
+    }
+    if (!c.conn.handshake_done()) return true;
     if (mode_ == Mode::echo) {
       while (const size_t n = c.conn.read(buf)) {
         if (auto s = c.conn.write(ByteView(buf, n)); !s) {
@@ -1114,6 +1133,16 @@ int run(const std::vector<std::string>& argv) {
                        "--client-ca is used only to verify client certificates, which are asked for only with "
                        "--client-auth optional or required");
   if (auto s = apply_common_options(*args, options); !s) return usage_error(kServer, s.error().message);
+  if (args->has("--early-data")) {
+    auto max = parse_count(*args, "--early-data");
+    if (!max || *max == 0 || *max > 0xffffff) return usage_error(kServer, "--early-data takes a byte count from 1 to 16777215");
+    options.max_early_data = static_cast<uint32_t>(*max);
+  }
+  if (auto how = args->value("--anti-replay")) {
+    if (!args->has("--early-data")) return usage_error(kServer, "--anti-replay is used only with --early-data");
+    if (*how != "memory") return usage_error(kServer, "--anti-replay takes memory (the only store so far), not '" + *how + "'");
+    options.anti_replay = make_memory_anti_replay();
+  }
   if (args->has("--tickets")) {
     auto tickets = parse_count(*args, "--tickets");
     if (!tickets || *tickets > 16) return usage_error(kServer, "--tickets takes a number from 0 to 16");

@@ -31,6 +31,10 @@ SummaryLines summarize(const Connection& conn, Side side) {
   out.emplace_back("sni", sni_sent ? or_none(n.server_name) : "none");
   out.emplace_back("hello_retry_request", n.hello_retry_request ? "yes" : "no");
   out.emplace_back("resumed", n.resumed ? "yes" : "no");
+  if (conn.early_data() != EarlyData::not_offered)
+    out.emplace_back("early_data", conn.early_data() == EarlyData::accepted   ? "accepted"
+                                   : conn.early_data() == EarlyData::rejected ? "rejected"
+                                                                              : "offered");
   if (!n.psk_identity.empty())
     out.emplace_back("psk", n.psk_identity + (n.psk_without_dhe ? " (psk_ke)" : " (psk_dhe_ke)"));
   // A resumed session sends no certificate: the peer is who it proved to be when the
