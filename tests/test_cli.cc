@@ -21,6 +21,8 @@
 #include <thread>
 #include <vector>
 
+#include "crypto/hash.h"
+#include "crypto/pem.h"
 #include "io/socket.h"
 #include "support/tls_pair.h"
 #include "tlspp/stream.h"
@@ -195,8 +197,10 @@ const Files& files() {
 // A `tlspp server` on 127.0.0.1 with a free port; stopped (by PID) when destroyed.
 class Server {
  public:
-  explicit Server(std::vector<std::string> extra) {
-    std::vector<std::string> args = {"server", "--listen", "127.0.0.1:0", "--cert", files().chain, "--key", files().key};
+  // `with_cert` false: no --cert (for --raw-key servers, which need only --key).
+  explicit Server(std::vector<std::string> extra, bool with_cert = true) {
+    std::vector<std::string> args = {"server", "--listen", "127.0.0.1:0", "--key", files().key};
+    if (with_cert) args.insert(args.end(), {"--cert", files().chain});
     args.insert(args.end(), extra.begin(), extra.end());
     child_ = spawn(args);
     close(child_.in);
@@ -609,6 +613,94 @@ TEST(Cli, OptionalClientCertificate) {
   const auto o = run_cli(client_args(server, {"--request", "GET / HTTP/1.0\\r\\n\\r\\n"}));
   ASSERT_EQ(o.status, 0) << o.err;
   EXPECT_NE(o.out.find("peer_certificate: none\n"), std::string::npos) << o.out;
+}
+
+// The pin `tlspp server --raw-key` printed at start-up for its key.
+std::string printed_pin(const Server& s) {
+  const std::string marker = "): SPKI SHA-256 ";
+  const size_t at = s.log().find(marker);
+  return at == std::string::npos ? "" : s.log().substr(at + marker.size(), 64);
+}
+
+// SHA-256 of a key file's SubjectPublicKeyInfo, computed here, not by the tool.
+std::string spki_sha256_of(const std::string& key_file) {
+  auto key = crypto::load_private_key(key_file);
+  if (!key) return "";
+  const auto d = crypto::HashCtx::digest(crypto::HashAlg::sha256, key->public_key().spki());
+  std::string hex;
+  for (uint8_t b : d.view()) {
+    char buf[3];
+    std::snprintf(buf, sizeof buf, "%02x", b);
+    hex += buf;
+  }
+  return hex;
+}
+
+TEST(Cli, RawKeyServerIsTrustedByItsPin) {
+  Server server({"--http", "--raw-key"}, false);
+  ASSERT_NE(server.port(), 0) << server.log();
+  ASSERT_TRUE(server.read_err_until("SPKI SHA-256", 10s) && server.read_err_until("\n", 10s)) << server.log();
+  const std::string pin = printed_pin(server);
+  ASSERT_EQ(pin, spki_sha256_of(files().key)) << server.log();
+  const auto ok = run_cli(client_args(server, {"--pin-spki", pin, "--summary", "--request", "GET / HTTP/1.0\\r\\n\\r\\n"}));
+  ASSERT_EQ(ok.status, 0) << ok.err;
+  EXPECT_NE(ok.err.find("peer_certificate: raw public key (RFC 7250)\n"), std::string::npos) << ok.err;
+  EXPECT_NE(ok.err.find("peer_spki_sha256: " + pin + "\n"), std::string::npos) << ok.err;
+  EXPECT_NE(ok.err.find("verified: yes (pinned key)\n"), std::string::npos) << ok.err;
+
+  // Another pin: bad_certificate, one line naming the hash that was received.
+  const std::string other = spki_sha256_of(files().client_key);
+  const auto wrong = run_cli(client_args(server, {"--pin-spki", other, "--request", "x"}));
+  EXPECT_EQ(wrong.status, 1);
+  EXPECT_EQ(count_lines(wrong.err), 1u) << wrong.err;
+  EXPECT_NE(wrong.err.find("SPKI SHA-256 " + pin + ") matches none of the 1 pinned key(s)"), std::string::npos)
+      << wrong.err;
+  EXPECT_NE(wrong.err.find("bad_certificate"), std::string::npos) << wrong.err;
+
+  // No pin: no raw keys offered, and this server has nothing else.
+  const auto none = run_cli(client_args(server, {"--request", "x"}));
+  EXPECT_EQ(none.status, 1);
+  EXPECT_NE(none.err.find("unsupported_certificate"), std::string::npos) << none.err;
+  EXPECT_TRUE(server.read_err_until("client does not offer raw public keys", 10s)) << server.log();
+}
+
+TEST(Cli, RawKeyBesideACertificateAndClientRawKeys) {
+  const std::string client_pin = spki_sha256_of(files().client_key);
+  Server server({"--http", "--raw-key", "--client-auth", "required", "--pin-client-spki", client_pin});
+  ASSERT_NE(server.port(), 0) << server.log();
+  ASSERT_TRUE(server.read_err_until("SPKI SHA-256", 10s) && server.read_err_until("\n", 10s)) << server.log();
+  // Without a pin the client gets the certificate; it must still present a key (required),
+  // and does so as a raw key.
+  const auto x509 = run_cli(client_args(server, {"--key", files().client_key, "--raw-key", "--summary",
+                                                 "--request", "GET / HTTP/1.0\\r\\n\\r\\n"}));
+  ASSERT_EQ(x509.status, 0) << x509.err;
+  EXPECT_NE(x509.err.find("peer_certificate: CN=localhost"), std::string::npos) << x509.err;
+  EXPECT_NE(x509.out.find("peer_certificate: raw public key (RFC 7250)\n"), std::string::npos) << x509.out;
+  EXPECT_NE(x509.out.find("peer_spki_sha256: " + client_pin + "\n"), std::string::npos) << x509.out;
+  const auto raw = run_cli(client_args(server, {"--key", files().client_key, "--raw-key", "--pin-spki",
+                                                printed_pin(server), "--summary", "--request", "GET / HTTP/1.0\\r\\n\\r\\n"}));
+  ASSERT_EQ(raw.status, 0) << raw.err;
+  EXPECT_NE(raw.err.find("peer_certificate: raw public key (RFC 7250)\n"), std::string::npos) << raw.err;
+}
+
+TEST(Cli, RawKeyUsageErrors) {
+  const struct {
+    std::vector<std::string> args;
+    std::string says;
+  } cases[] = {
+      {{"client", "127.0.0.1:1", "--pin-spki", "abcd"},
+       "tlspp client: a raw public key pin is the SHA-256 of a SubjectPublicKeyInfo as 64 hex digits, not 'abcd'"},
+      {{"client", "127.0.0.1:1", "--raw-key"}, "tlspp client: --raw-key needs --key FILE"},
+      {{"server", "--raw-key"}, "tlspp server: --raw-key needs --key FILE"},
+      {{"server", "--key", files().key}, "tlspp server: at least one --cert FILE --key FILE is required"},
+      {{"server", "--key", files().key, "--raw-key", "--pin-client-spki", std::string(64, 'a')},
+       "tlspp server: --pin-client-spki needs --client-auth optional or required"},
+  };
+  for (const auto& t : cases) {
+    const auto o = run_cli(t.args);
+    EXPECT_EQ(o.status, 2) << o.err;
+    EXPECT_EQ(o.err.rfind(t.says, 0), 0u) << o.err;
+  }
 }
 
 std::vector<std::string> read_lines(const std::string& path) {

@@ -37,6 +37,12 @@ const FlagSpec kFlags[] = {
     {"--cert", true, false, "FILE",
      "a certificate chain (PEM), leaf first; repeat with its own --key to serve several, chosen by SNI.", true},
     {"--key", true, false, "FILE", "the private key (PEM) of the --cert before it.", true},
+    {"--raw-key", false, false, "",
+     "also present each --key as a raw public key (RFC 7250, TLS 1.3) to clients that ask for one; with no --cert, "
+     "present it only that way. Prints each key's SPKI SHA-256, what `tlspp client --pin-spki` takes."},
+    {"--pin-client-spki", true, false, "SHA256HEX",
+     "with --client-auth, accept a client raw public key (RFC 7250, TLS 1.3) whose SubjectPublicKeyInfo has this "
+     "SHA-256 (64 hex digits; may be repeated; --client-ca is then optional).", true},
     {"--alpn", true, false, "LIST",
      "ALPN protocols to accept, comma-separated, most preferred first; --http accepts only http/1.1 and http/1.0."},
     {"--groups", true, false, "LIST",
@@ -75,7 +81,7 @@ const char kNotes[] =
 
 const Command kServer{
     "server",
-    "server [--listen ADDR:PORT] --cert FILE --key FILE [--cert FILE --key FILE ...] [--alpn LIST] "
+    "server [--listen ADDR:PORT] --cert FILE --key FILE [--cert FILE --key FILE ...] [--raw-key] [--alpn LIST] "
     "[--groups LIST] [--tls1.2 | --tls1.3 | --min-version V --max-version V] [--ciphers LIST] [--http | --echo] [--keylog FILE] "
     "[--client-auth optional|required --client-ca FILE ...] [--max-connections N] [--exit-after N] [--trace] "
     "[--quiet]",
@@ -503,13 +509,20 @@ int run(const std::vector<std::string>& argv) {
   ServerOptions options;
   const auto certs = args->values("--cert");
   const auto keys = args->values("--key");
-  if (certs.empty()) return usage_error(kServer, "at least one --cert FILE --key FILE is required");
-  if (certs.size() != keys.size()) return usage_error(kServer, "each --cert needs its own --key");
+  if (certs.empty() && !args->has("--raw-key"))
+    return usage_error(kServer, "at least one --cert FILE --key FILE is required (or --key FILE --raw-key)");
+  if (!certs.empty() && certs.size() != keys.size()) return usage_error(kServer, "each --cert needs its own --key");
   for (size_t i = 0; i < certs.size(); ++i) {
     CertificateKeyPair pair;
     pair.cert_file = certs[i];
     pair.key_file = keys[i];
     options.certificates.push_back(std::move(pair));
+  }
+  std::vector<std::string> raw_key_lines;  // printed once listening
+  if (args->has("--raw-key")) {
+    auto lines = apply_raw_key_option(keys, options);
+    if (!lines) return usage_error(kServer, lines.error().message);
+    raw_key_lines = std::move(*lines);
   }
   if (auto auth = args->value("--client-auth")) {
     if (*auth == "none")
@@ -522,7 +535,15 @@ int run(const std::vector<std::string>& argv) {
       return usage_error(kServer, "--client-auth takes none, optional or required, not '" + *auth + "'");
   }
   options.client_ca_files = args->values("--client-ca");
-  if (options.client_auth != ClientAuth::none && options.client_ca_files.empty())
+  for (const auto& v : args->values("--pin-client-spki")) {
+    auto pin = parse_spki_pin(v);
+    if (!pin) return usage_error(kServer, pin.error().message);
+    options.pinned_client_spki_sha256.push_back(std::move(*pin));
+  }
+  if (options.client_auth == ClientAuth::none && args->has("--pin-client-spki"))
+    return usage_error(kServer, "--pin-client-spki needs --client-auth optional or required");
+  if (options.client_auth != ClientAuth::none && options.client_ca_files.empty() &&
+      options.pinned_client_spki_sha256.empty())
     return usage_error(kServer, "--client-auth " + *args->value("--client-auth") +
                                     " needs --client-ca FILE: client certificates are verified against those CAs");
   if (options.client_auth == ClientAuth::none && !options.client_ca_files.empty())
@@ -601,6 +622,7 @@ int run(const std::vector<std::string>& argv) {
   }
   // Tests and scripts wait for this line to learn the port (with --listen HOST:0).
   std::fprintf(stderr, "listening on %s\n", io::format_endpoint(endpoint->host, *port).c_str());
+  for (const auto& line : raw_key_lines) std::fprintf(stderr, "tlspp server: %s\n", line.c_str());
   if (!not_offered.empty()) {
     std::string list;
     for (const auto& p : not_offered) list += (list.empty() ? "" : ",") + p;

@@ -34,11 +34,15 @@ SummaryLines summarize(const Connection& conn, Side side) {
   // A resumed session sends no certificate: the peer is who it proved to be when the
   // session was made, which the session remembers.
   const bool has_peer = !n.peer_certificates.empty() || (n.resumed && !n.peer_subject.empty());
-  out.emplace_back("peer_certificate", has_peer ? or_none(n.peer_subject) : "none");
+  out.emplace_back("peer_certificate", !has_peer               ? "none"
+                                       : n.peer_raw_public_key ? "raw public key (RFC 7250)"
+                                                               : or_none(n.peer_subject));
   if (has_peer) out.emplace_back("peer_key", or_none(n.peer_key));
+  // The value `tlspp client --pin-spki` takes for this peer's key.
+  if (has_peer && !n.peer_spki_sha256.empty()) out.emplace_back("peer_spki_sha256", n.peer_spki_sha256);
   std::string verified;
   if (n.peer_verified)
-    verified = "yes";
+    verified = n.peer_raw_public_key ? "yes (pinned key)" : "yes";
   else if (!has_peer)
     verified = "no (no certificate)";
   else

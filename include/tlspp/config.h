@@ -30,6 +30,12 @@ struct CertificateKeyPair {
   // key_pem in the options they keep, so options() never returns key material.
   Bytes cert_pem;
   Bytes key_pem;
+  // RFC 7250: also present this key as a raw public key (its bare SubjectPublicKeyInfo in
+  // the Certificate message, no X.509) to a peer that asks for one. With no certificate
+  // given (cert_file and cert_pem empty) the key is presented only that way, so a peer
+  // that does not ask for raw public keys is refused with unsupported_certificate. Raw
+  // public keys are implemented for TLS 1.3 only.
+  bool raw_public_key = false;
 };
 
 // Receives NSS key log lines ("CLIENT_HANDSHAKE_TRAFFIC_SECRET <random> <secret>") without
@@ -106,8 +112,16 @@ struct ClientOptions : CommonOptions {
   // rare deployment where the name is checked some other way). The name is still sent as
   // SNI. negotiated().peer_verified is then false.
   bool verify_chain_only = false;
-  // A client certificate, sent when the server asks for one.
+  // A client certificate, sent when the server asks for one. A pair with raw_public_key
+  // is offered as a raw public key (RFC 7250 client_certificate_type).
   std::vector<CertificateKeyPair> client_certificates;
+  // RFC 7250 raw public keys. A server's raw public key is trusted only by an explicit pin:
+  // the SHA-256 of its DER SubjectPublicKeyInfo is one of pinned_spki_sha256 (32 bytes
+  // each), or the SPKI equals one of pinned_spki (DER). Never through the trust anchors.
+  // With at least one pin the client offers RawPublicKey (then X.509, which is verified
+  // as usual) in server_certificate_type; without pins it does not offer raw public keys.
+  std::vector<Bytes> pinned_spki_sha256;
+  std::vector<Bytes> pinned_spki;
   // Send a legacy_session_id and a ChangeCipherSpec (RFC 8446 Appendix D.4). Default on,
   // as middleboxes in the wild expect it.
   bool middlebox_compat = true;
@@ -126,6 +140,13 @@ struct ServerOptions : CommonOptions {
   bool require_alpn_match = true;
   ClientAuth client_auth = ClientAuth::none;
   std::vector<std::string> client_ca_files;
+  // RFC 7250 client raw public keys, with client_auth: a client that offers RawPublicKey in
+  // client_certificate_type is asked for its bare key, accepted only when the SHA-256 of
+  // its DER SubjectPublicKeyInfo is one of these (32 bytes each) or the SPKI equals one of
+  // pinned_client_spki (DER). client_ca_files may then be empty (X.509 client certificates
+  // are then refused: no anchor vouches for them).
+  std::vector<Bytes> pinned_client_spki_sha256;
+  std::vector<Bytes> pinned_client_spki;
   // Number of NewSessionTickets sent after the handshake (0: none), and how long each
   // lets a client resume (RFC 8446 §4.6.1: at most seven days).
   unsigned tickets = 0;

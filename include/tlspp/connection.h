@@ -43,6 +43,12 @@ struct Negotiated {
   std::string peer_subject;   // "CN=localhost"
   std::string peer_key;       // "ECDSA P-256"
   bool peer_verified = false;  // chain and name verified (false when verification was skipped)
+  // RFC 7250: the peer authenticated with a raw public key (peer_certificates then holds its
+  // one SubjectPublicKeyInfo, peer_subject is empty) that matched a configured pin.
+  bool peer_raw_public_key = false;
+  // Lower-case hex SHA-256 of the peer's DER SubjectPublicKeyInfo (the leaf's, for X.509):
+  // the value a pin names. Empty when the peer sent no key.
+  std::string peer_spki_sha256;
 };
 
 // A session the client may resume later: a TLS 1.3 ticket (RFC 8446 §4.6.1), or a TLS 1.2

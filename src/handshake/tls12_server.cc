@@ -215,6 +215,11 @@ struct SuiteChoice {
     return o.groups.empty() || !curve || std::find(o.groups.begin(), o.groups.end(), *curve) != o.groups.end();
   };
   const auto& certs = config.impl().certificates;
+  // RFC 7250 §4.2 outcome 1: this TLS 1.2 server ignores certificate types and sends X.509,
+  // so a server that has only raw public keys cannot serve TLS 1.2.
+  if (certs.empty())
+    return fail(Error{ErrorKind::peer_incompatible, AlertDescription::unsupported_certificate,
+                      "this server has only raw public keys, which tlspp serves only over TLS 1.3 (RFC 7250)"});
   for (auto s : suites) {
     const auto params = *tls12_suite(s);
     auto cert = choose_certificate(certs, o.sni, o.sig_algs, o.sig_algs_cert,

@@ -503,6 +503,96 @@ gnutls_client_hrr() {
   expect_line gnutls-cli.out "protocol: TLSv1.3"
 }
 
+# --- GnuTLS, raw public keys (RFC 7250, TLS 1.3) -------------------------------------------
+
+# SHA-256 of the DER SubjectPublicKeyInfo of a private key file: what --pin-spki takes.
+spki_pin() { openssl pkey -in "$1" -pubout -outform DER | sha256sum | cut -d' ' -f1; }
+gnutls_rawpk_priority='NORMAL:-VERS-ALL:+VERS-TLS1.3:+CTYPE-SRV-RAWPK:+CTYPE-CLI-RAWPK'
+
+# tlspp client --pin-spki -> gnutls-serv --rawpkkeyfile: the right pin is accepted, another
+# refused (bad_certificate, the hash named); with --raw-key the client's own key goes as a
+# raw key too (gnutls-serv --require-client-cert; its page says both sides used raw keys).
+gnutls_server_rawpk() {
+  local mode=$1 cert=$2 port=$((next_port++)) pin
+  openssl pkey -in "$pki/$cert.key" -pubout -out "$cdir/server.pub" 2>/dev/null
+  pin=$(spki_pin "$pki/$cert.key")
+  local client_auth=(--disable-client-cert) own_key=()
+  if [ "$mode" = client-key ]; then
+    client_auth=(--require-client-cert)
+    own_key=(--key "$pki/client.key" --raw-key)
+  fi
+  start_server gnutls-serv gnutls-serv -p "$port" --http --rawpkkeyfile "$pki/$cert.key" \
+    --rawpkfile "$cdir/server.pub" --priority "$gnutls_rawpk_priority" "${client_auth[@]}"
+  wait_port "$port" || return
+  if [ "$mode" = wrong-pin ]; then
+    client tlspp /dev/null "$tlspp" client "127.0.0.1:$port" --servername localhost \
+      --pin-spki "$(spki_pin "$pki/client.key")" --request "$http_request"
+    expect_rc tlspp 1
+    expect tlspp.err "server raw public key (${cert_label[$cert]/ 2048/}"
+    expect tlspp.err "SPKI SHA-256 $pin) matches none of the 1 pinned key(s)"
+    expect tlspp.err "bad_certificate"
+    expect_no tlspp.out "200 OK"
+    return
+  fi
+  client tlspp /dev/null "$tlspp" client "127.0.0.1:$port" --servername localhost --pin-spki "$pin" \
+    "${own_key[@]}" --request "$http_request" --summary
+  expect_rc tlspp 0
+  expect tlspp.out "<TD>Protocol version:</TD><TD>TLS1.3</TD>"
+  expect_line tlspp.err "peer_certificate: raw public key (RFC 7250)"
+  expect_line tlspp.err "peer_spki_sha256: $pin"
+  expect_line tlspp.err "verified: yes (pinned key)"
+  if [ "$mode" = client-key ]; then
+    expect tlspp.out "(TLS1.3-Raw Public Key)-"
+  else
+    expect tlspp.out "(TLS1.3-X.509-Raw Public Key)-"
+  fi
+}
+
+# gnutls-cli (RawPublicKey allowed for the server) -> tlspp server --key --raw-key: the
+# server prints the key's pin at start-up; gnutls-cli gets a raw key. With client-key,
+# gnutls-cli presents its own raw key (--rawpkkeyfile/--rawpkfile) and the server, which
+# pins it, reports it on the --http page. With no-rawpk, gnutls-cli does not allow raw
+# keys and the raw-key-only server refuses it (unsupported_certificate).
+gnutls_client_rawpk() {
+  local mode=$1 cert=$2 port pin cpin
+  pin=$(spki_pin "$pki/$cert.key")
+  cpin=$(spki_pin "$pki/client.key")
+  openssl pkey -in "$pki/client.key" -pubout -out "$cdir/client.pub" 2>/dev/null
+  local server_auth=() client_key=() priority=$gnutls_rawpk_priority
+  if [ "$mode" = client-key ]; then
+    server_auth=(--client-auth required --pin-client-spki "$cpin")
+    client_key=(--rawpkkeyfile "$pki/client.key" --rawpkfile "$cdir/client.pub")
+  fi
+  [ "$mode" = no-rawpk ] && priority='NORMAL:-VERS-ALL:+VERS-TLS1.3'
+  start_server tlspp "$tlspp" server --listen 127.0.0.1:0 --key "$pki/$cert.key" --raw-key --http "${server_auth[@]}"
+  port=$(wait_listening "$cdir/tlspp.err") || return
+  expect tlspp.err "tlspp server: raw public key $pki/$cert.key ("
+  expect tlspp.err "): SPKI SHA-256 $pin"
+  client gnutls-cli "$work/http-request" gnutls-cli -p "$port" --priority "$priority" --no-ca-verification \
+    "${client_key[@]}" localhost
+  if [ "$mode" = no-rawpk ]; then
+    expect_rc gnutls-cli 1
+    expect_no gnutls-cli.out " 200 OK"
+    sleep 0.2
+    expect tlspp.err "client does not offer raw public keys (RFC 7250 server_certificate_type) and this server has only raw public keys for it"
+    return
+  fi
+  expect_rc gnutls-cli 0
+  expect gnutls-cli.out "- Certificate type: Raw Public Key"
+  expect gnutls-cli.out "- Got 1 Raw public-key(s)."
+  expect gnutls-cli.out "- Handshake was completed"
+  expect gnutls-cli.out " 200 OK"
+  expect_line gnutls-cli.out "protocol: TLSv1.3"
+  if [ "$mode" = client-key ]; then
+    expect gnutls-cli.out "- Description: (TLS1.3-Raw Public Key)-"
+    expect_line gnutls-cli.out "peer_certificate: raw public key (RFC 7250)"
+    expect_line gnutls-cli.out "peer_spki_sha256: $cpin"
+    expect_line gnutls-cli.out "verified: yes (pinned key)"
+  else
+    expect gnutls-cli.out "- Description: (TLS1.3-X.509-Raw Public Key)-"
+  fi
+}
+
 # --- Go crypto/tls -----------------------------------------------------------------------
 
 # tlspp client offering one suite -> Go server, which answers with what it negotiated.
@@ -1439,6 +1529,12 @@ for cert in "${certs[@]}"; do
     run_case gnutls "gnutls-cli -> tlspp-server" "$suite" "$cert" gnutls_client_suite "$suite"
   done
   run_case gnutls "gnutls-cli -> tlspp-server" "HRR (server secp384r1)" "$cert" gnutls_client_hrr
+  run_case gnutls "tlspp-client -> gnutls-serv" "raw public key, pinned" "$cert" gnutls_server_rawpk pinned
+  run_case gnutls "tlspp-client -> gnutls-serv" "raw public key, wrong pin: must fail" "$cert" gnutls_server_rawpk wrong-pin
+  run_case gnutls "tlspp-client -> gnutls-serv" "raw public keys both sides" "$cert" gnutls_server_rawpk client-key
+  run_case gnutls "gnutls-cli -> tlspp-server" "raw public key (--raw-key)" "$cert" gnutls_client_rawpk server-key
+  run_case gnutls "gnutls-cli -> tlspp-server" "raw public keys both sides" "$cert" gnutls_client_rawpk client-key
+  run_case gnutls "gnutls-cli -> tlspp-server" "no RawPublicKey: must fail" "$cert" gnutls_client_rawpk no-rawpk
 
   for suite in "${suites[@]}"; do
     run_case go "tlspp-client -> go-server" "$suite" "$cert" go_server_case "$suite"
