@@ -703,6 +703,27 @@ TEST(Cli, RawKeyUsageErrors) {
   }
 }
 
+TEST(Cli, RecordSizeLimitIsNegotiatedAndReported) {
+  Server server({"--http", "--record-size-limit", "2000"});
+  ASSERT_NE(server.port(), 0) << server.log();
+  const auto o = run_cli(client_args(server, {"--record-size-limit", "700", "--summary", "--request",
+                                              "GET / HTTP/1.0\\r\\n\\r\\n"}));
+  ASSERT_EQ(o.status, 0) << o.err;
+  EXPECT_NE(o.err.find("\npeer_record_size_limit: 2000 (ours negotiated)\n"), std::string::npos) << o.err;
+  EXPECT_NE(o.out.find("\npeer_record_size_limit: 700 (ours negotiated)\n"), std::string::npos) << o.out;
+  // Without one from the client the server sends none (RFC 8449 §4: it answers the client's).
+  const auto plain = run_cli(client_args(server, {"--summary", "--request", "GET / HTTP/1.0\\r\\n\\r\\n"}));
+  ASSERT_EQ(plain.status, 0) << plain.err;
+  EXPECT_EQ(plain.err.find("peer_record_size_limit"), std::string::npos) << plain.err;
+  for (const std::string bad : {"63", "16386", "lots"}) {
+    const auto u = run_cli({"client", "127.0.0.1:1", "--record-size-limit", bad});
+    EXPECT_EQ(u.status, 2);
+    EXPECT_EQ(u.err.rfind("tlspp client: --record-size-limit takes a number of bytes from 64 to 16385, not '" + bad + "'", 0),
+              0u)
+        << u.err;
+  }
+}
+
 std::vector<std::string> read_lines(const std::string& path) {
   std::ifstream in(path);
   std::vector<std::string> lines;

@@ -34,7 +34,7 @@ const Command kClient{
     "client HOST:PORT [--servername NAME] [--ca FILE ... | --insecure] [--alpn LIST] [--groups LIST] "
     "[--tls1.2 | --tls1.3 | --min-version V --max-version V] [--ciphers LIST] [--request STRING [--reconnect N]] "
     "[--timeout SECONDS | --stay-open] [--summary] [--keylog FILE] "
-    "[--cert FILE --key FILE] [--raw-key] [--pin-spki SHA256HEX ...] [--trace[=text|mermaid]]",
+    "[--record-size-limit BYTES] [--cert FILE --key FILE] [--raw-key] [--pin-spki SHA256HEX ...] [--trace[=text|mermaid]]",
     "connect to a TLS server; send stdin (or --request) and print what comes back", &run};
 const Registration reg{kClient};
 
@@ -75,6 +75,9 @@ const FlagSpec kFlags[] = {
      "append the session's secrets to FILE in the NSS key log format (default: $SSLKEYLOGFILE, if set)."},
     {"--cert", true, false, "FILE", "the client certificate chain (PEM) to present when the server asks for one."},
     {"--key", true, false, "FILE", "the private key (PEM) of --cert."},
+    {"--record-size-limit", true, false, "BYTES",
+     "send record_size_limit (RFC 8449): the server's protected records to us may carry at most BYTES (64 to 16385, "
+     "TLS 1.3 counting the content type byte)."},
     {"--raw-key", false, false, "",
      "also present --key as a raw public key (RFC 7250, TLS 1.3) to a server that asks for one; with no --cert, "
      "present it only that way."},

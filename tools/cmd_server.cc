@@ -37,6 +37,9 @@ const FlagSpec kFlags[] = {
     {"--cert", true, false, "FILE",
      "a certificate chain (PEM), leaf first; repeat with its own --key to serve several, chosen by SNI.", true},
     {"--key", true, false, "FILE", "the private key (PEM) of the --cert before it.", true},
+    {"--record-size-limit", true, false, "BYTES",
+     "answer a client's record_size_limit (RFC 8449) with this one: its protected records to us may carry at most "
+     "BYTES (64 to 16385). The client's limit is honoured either way."},
     {"--raw-key", false, false, "",
      "also present each --key as a raw public key (RFC 7250, TLS 1.3) to clients that ask for one; with no --cert, "
      "present it only that way. Prints each key's SPKI SHA-256, what `tlspp client --pin-spki` takes."},
@@ -81,7 +84,7 @@ const char kNotes[] =
 
 const Command kServer{
     "server",
-    "server [--listen ADDR:PORT] --cert FILE --key FILE [--cert FILE --key FILE ...] [--raw-key] [--alpn LIST] "
+    "server [--listen ADDR:PORT] --cert FILE --key FILE [--cert FILE --key FILE ...] [--raw-key] [--record-size-limit BYTES] [--alpn LIST] "
     "[--groups LIST] [--tls1.2 | --tls1.3 | --min-version V --max-version V] [--ciphers LIST] [--http | --echo] [--keylog FILE] "
     "[--client-auth optional|required --client-ca FILE ...] [--max-connections N] [--exit-after N] [--trace] "
     "[--quiet]",

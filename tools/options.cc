@@ -227,6 +227,15 @@ Status apply_common_options(const Args& args, CommonOptions& options) {
     if (!suites) return fail(suites.error());
     options.cipher_suites = std::move(*suites);
   }
+  if (auto v = args.value("--record-size-limit")) {
+    // RFC 8449 §4: 64 to 2^14 + 1 (TLS 1.3's maximum; TLS 1.2 reads more as 2^14).
+    char* end = nullptr;
+    errno = 0;
+    const long n = std::strtol(v->c_str(), &end, 10);
+    if (v->empty() || *end != '\0' || errno != 0 || n < 64 || n > 16385)
+      return fail(Error::config("--record-size-limit takes a number of bytes from 64 to 16385, not '" + *v + "'"));
+    options.record_size_limit = static_cast<uint16_t>(n);
+  }
   // An explicit --keylog wins over $SSLKEYLOGFILE, as in curl and OpenSSL.
   if (auto v = args.value("--keylog")) {
     options.keylog = keylog_to_file(*v);

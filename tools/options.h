@@ -69,7 +69,8 @@ int print_help(const Command& command, std::span<const FlagSpec> spec, const cha
       {"--min-version", true, false, "1.2|1.3", "the lowest protocol version to accept (default 1.2)."},         \
       {"--max-version", true, false, "1.2|1.3", "the highest protocol version to offer (default 1.3)."}
 
-// Applies --tls1.2, --tls1.3, --min-version, --max-version, --alpn, --groups, --ciphers and --keylog (or $SSLKEYLOGFILE) to `options`.
+// Applies --tls1.2, --tls1.3, --min-version, --max-version, --alpn, --groups, --ciphers,
+// --record-size-limit and --keylog (or $SSLKEYLOGFILE) to `options`.
 [[nodiscard]] Status apply_common_options(const Args& args, CommonOptions& options);
 
 // RFC 7250 pins: a --pin-spki value, 64 hex digits, the SHA-256 of a DER SubjectPublicKeyInfo.

@@ -40,6 +40,10 @@ SummaryLines summarize(const Connection& conn, Side side) {
   if (has_peer) out.emplace_back("peer_key", or_none(n.peer_key));
   // The value `tlspp client --pin-spki` takes for this peer's key.
   if (has_peer && !n.peer_spki_sha256.empty()) out.emplace_back("peer_spki_sha256", n.peer_spki_sha256);
+  // RFC 8449: what the peer said it can receive, and whether our limit was answered.
+  if (n.peer_record_size_limit)
+    out.emplace_back("peer_record_size_limit", std::to_string(n.peer_record_size_limit) +
+                                                   (n.record_size_limit_negotiated ? " (ours negotiated)" : ""));
   std::string verified;
   if (n.peer_verified)
     verified = n.peer_raw_public_key ? "yes (pinned key)" : "yes";

@@ -89,6 +89,14 @@ struct CommonOptions {
   // A few records each by default. Data the application itself writes is always queued.
   size_t read_buffer_limit = 32 * 1024;
   size_t output_limit = 64 * 1024;
+  // RFC 8449: the largest protected record this side will receive, sent as
+  // record_size_limit (0: the extension is not sent). 64 to 16385; it counts the whole
+  // TLSInnerPlaintext in TLS 1.3 (content type and padding included) and the plaintext in
+  // TLS 1.2, and is sent capped at the version's maximum (2^14 + 1, 2^14). Once the peer has
+  // answered with its own limit, a protected record above ours is record_overflow. The
+  // peer's record_size_limit, whenever it sends one, bounds the protected records sent to it
+  // whatever this is set to.
+  uint16_t record_size_limit = 0;
   // Randomness and time; tests inject fixed ones. Null means the system's.
   std::shared_ptr<RandomSource> random;
   std::function<std::time_t()> clock;

@@ -49,6 +49,10 @@ struct Negotiated {
   // Lower-case hex SHA-256 of the peer's DER SubjectPublicKeyInfo (the leaf's, for X.509):
   // the value a pin names. Empty when the peer sent no key.
   std::string peer_spki_sha256;
+  // RFC 8449: the record_size_limit the peer sent (0: none), which the protected records
+  // sent to it respect, and whether ours was negotiated (then enforced on what it sends).
+  uint16_t peer_record_size_limit = 0;
+  bool record_size_limit_negotiated = false;
 };
 
 // A session the client may resume later: a TLS 1.3 ticket (RFC 8446 §4.6.1), or a TLS 1.2

@@ -43,6 +43,10 @@ Status check_common(const CommonOptions& o) {
     return fail(Error::config("min_rsa_key_bits must be between " + std::to_string(pki::kMinRsaBitsFloor) + " and " +
                               std::to_string(pki::kMaxRsaBits)));
   if (o.max_handshake_message < 1024) return fail(Error::config("max_handshake_message is below 1024 bytes"));
+  // RFC 8449 §4: at least 64, at most TLS 1.3's 2^14 + 1.
+  if (o.record_size_limit != 0 && (o.record_size_limit < 64 || o.record_size_limit > 16385))
+    return fail(Error::config("record_size_limit must be 0 (not sent) or between 64 and 16385, not " +
+                              std::to_string(o.record_size_limit)));
   return {};
 }
 

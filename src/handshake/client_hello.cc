@@ -186,6 +186,11 @@ Status send_client_hello(Io& io, ClientOffer& o) {
   if (!o.cookie.empty()) b.add(ExtensionType::cookie, wire::Cookie{o.cookie});
   Details cert_types;
   add_certificate_types(o, b, io.tracing() ? &cert_types : nullptr);
+  // RFC 8449 §4: the limit for the highest version offered (a TLS 1.2 server reads a
+  // TLS 1.3 value as its own maximum).
+  const uint16_t record_limit =
+      own_record_size_limit(opts, o.offer_tls13 ? ProtocolVersion::tls13 : ProtocolVersion::tls12);
+  if (record_limit) b.add(ExtensionType::record_size_limit, wire::RecordSizeLimit{record_limit});
   // §4.2.9: only PSK with (EC)DHE, which keeps forward secrecy. Sent whenever TLS 1.3 is
   // offered, not only with a PSK: servers issue tickets only to clients that list a mode
   // (§4.6.1; Go's crypto/tls sends none otherwise).
@@ -225,6 +230,7 @@ Status send_client_hello(Io& io, ClientOffer& o) {
     if (tls12_session && !o.ticket->session_id.empty())
       d.emplace_back("session_id", hex_string(o.ticket->session_id));
     for (auto& kv : cert_types) d.push_back(std::move(kv));
+    if (record_limit) d.emplace_back("record_size_limit", std::to_string(record_limit));
   }
   io.send_message({MessageType::client_hello, o.retried}, msg, std::move(d));
   o.client_hello = std::move(msg);

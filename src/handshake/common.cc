@@ -132,6 +132,19 @@ std::optional<CertificateChoice> choose_certificate(std::span<const LoadedCertif
   return fallback;
 }
 
+Result<uint16_t> record_size_limit_in(std::span<const wire::Extension> exts) {
+  const auto* e = wire::find_extension(exts, wire::ExtensionType::record_size_limit);
+  if (!e) return uint16_t{0};
+  auto limit = wire::RecordSizeLimit::decode(e->data);
+  if (!limit) return fail(limit.error());
+  return limit->limit;
+}
+
+uint16_t own_record_size_limit(const CommonOptions& opts, ProtocolVersion version) {
+  const uint16_t max = version == ProtocolVersion::tls13 ? 16385 : 16384;
+  return std::min(opts.record_size_limit, max);
+}
+
 std::string spki_sha256_hex(ByteView spki) {
   return hex_string(crypto::HashCtx::digest(crypto::HashAlg::sha256, spki).view());
 }

@@ -60,6 +60,7 @@ bool tls12_server_hello_extension(uint16_t type) {
     case ExtensionType::extended_master_secret:
     case ExtensionType::session_ticket:
     case ExtensionType::renegotiation_info:
+    case ExtensionType::record_size_limit:        // RFC 8449 §4
     case ExtensionType::server_certificate_type:  // RFC 7250 §4.2, refused below unless X.509
     case ExtensionType::client_certificate_type: return true;
     default: return false;
@@ -225,6 +226,10 @@ Status Tls12Client::check_server_hello_extensions(Io& io, const wire::ServerHell
                               std::string(wire::extension_type_name(t)) +
                               "; tlspp supports raw public keys (RFC 7250) only with TLS 1.3"});
     }
+  // RFC 8449 §4: the server's limit bounds our protected records; ours, answered, bounds its.
+  TLSPP_TRY_ASSIGN(const uint16_t server_limit, record_size_limit_in(sh.extensions));
+  if (server_limit)
+    io.set_record_size_limits(ProtocolVersion::tls12, server_limit, own_record_size_limit(opts_, ProtocolVersion::tls12));
   if (const auto* e = find(ExtensionType::application_layer_protocol_negotiation)) {
     auto alpn = wire::ProtocolNameList::decode(e->data, wire::ExtensionContext::encrypted_extensions);
     if (!alpn) return fail(alpn.error());

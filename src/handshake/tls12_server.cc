@@ -114,6 +114,7 @@ struct Offer {
   bool point_formats = false;           // RFC 8422 §5.1.2 ec_point_formats sent
   std::optional<ByteView> ticket;       // RFC 5077 §3.2 session_ticket (empty or not)
   std::string sni, alpn;                // the server name asked for, the protocol chosen
+  uint16_t record_size_limit = 0;       // RFC 8449 §4 (0: not sent)
 };
 
 // RFC 5746 §3.6: a client supports secure renegotiation if it sends the SCSV or the
@@ -153,6 +154,7 @@ struct Offer {
   Offer o;
   TLSPP_TRY(read_renegotiation_info(ch, o));
   TLSPP_TRY(read_point_formats(ch, o));
+  TLSPP_TRY_ASSIGN(o.record_size_limit, record_size_limit_in(ch.extensions));
   const auto* sa = find(ExtensionType::signature_algorithms);
   if (!sa)
     return fail(handshake_failure(
@@ -436,6 +438,11 @@ Status Tls12Server::send_server_hello(Io& io, const Offer& o, ByteView session_i
   // RFC 8422 §5.2: the formats the server can parse, to a client that named its own.
   if (o.point_formats) b.add(ExtensionType::ec_point_formats, wire::EcPointFormats{kUncompressedOnly});
   if (ticket) b.add(ExtensionType::session_ticket, wire::EmptyExtension{});
+  // RFC 8449 §4: the client's limit bounds our protected records (after ChangeCipherSpec);
+  // ours answers it and then bounds the client's.
+  const uint16_t record_limit = o.record_size_limit ? own_record_size_limit(opts_, ProtocolVersion::tls12) : 0;
+  if (record_limit) b.add(ExtensionType::record_size_limit, wire::RecordSizeLimit{record_limit});
+  if (o.record_size_limit) io.set_record_size_limits(ProtocolVersion::tls12, o.record_size_limit, record_limit);
   if (!o.alpn.empty()) {
     const ByteView name(reinterpret_cast<const uint8_t*>(o.alpn.data()), o.alpn.size());
     b.add(ExtensionType::application_layer_protocol_negotiation, wire::ProtocolNameList{{name}});

@@ -334,6 +334,14 @@ Status Tls13Client::on_encrypted_extensions(Io& io, const wire::HandshakeMessage
   if (io.tracing() && wire::find_extension(ee->extensions, ExtensionType::server_name))
     d.emplace_back("server_name", "acknowledged");
   TLSPP_TRY(read_certificate_types(ee->extensions, io.tracing() ? &d : nullptr));
+  // RFC 8449 §4: the server's limit bounds our protected records from now on (the Certificate
+  // and Finished to come); ours is negotiated when it answered with one.
+  TLSPP_TRY_ASSIGN(const uint16_t server_limit, record_size_limit_in(ee->extensions));
+  if (server_limit) {
+    io.set_record_size_limits(ProtocolVersion::tls13, server_limit,
+                              own_record_size_limit(opts_, ProtocolVersion::tls13));
+    if (io.tracing()) d.emplace_back("record_size_limit", std::to_string(server_limit));
+  }
   transcript_.add(m.whole);
   io.message_received({MessageType::encrypted_extensions}, m.whole.size(), std::move(d));
   state_ = psk_accepted_ ? State::expect_finished : State::expect_certificate_or_request;

@@ -115,6 +115,7 @@ class Tls13Server final : public ServerHandshake {
   Result<CertificateChoice> choose_server_certificate(const Hello13& h) const;
   Status choose_certificate_types(const wire::ClientHello& ch);
   Status accept_client_raw_key(Io& io, const wire::Certificate& cert);
+  Status apply_record_size_limit(Io& io, const wire::ClientHello& ch);
   Status start_transcript(const wire::ClientHello& ch, bool retry);
   Result<crypto::Secret> send_server_hello(Io& io, const wire::ClientHello& ch, const wire::KeyShareEntry& share,
                                            std::optional<uint16_t> psk_identity, bool retry);
@@ -149,6 +150,7 @@ class Tls13Server final : public ServerHandshake {
   // EncryptedExtensions echoes (set when the client sent the extension and it applies).
   bool server_raw_ = false, client_raw_ = false;
   std::optional<uint8_t> server_type_sel_, client_type_sel_;
+  uint16_t record_size_limit_sent_ = 0;  // RFC 8449: our limit, in EncryptedExtensions
 };
 
 Status Tls13Server::handle(Io& io, ByteView message) {
@@ -382,6 +384,16 @@ Status Tls13Server::choose_certificate_types(const wire::ClientHello& ch) {
   return {};
 }
 
+Status Tls13Server::apply_record_size_limit(Io& io, const wire::ClientHello& ch) {
+  // RFC 8449 §4: the client's limit bounds every protected record we send (from
+  // EncryptedExtensions on); ours goes in EncryptedExtensions, only in answer to the
+  // client's, and is then enforced on the client's protected records.
+  TLSPP_TRY_ASSIGN(const uint16_t client_limit, record_size_limit_in(ch.extensions));
+  record_size_limit_sent_ = client_limit ? own_record_size_limit(opts_, ProtocolVersion::tls13) : 0;
+  if (client_limit) io.set_record_size_limits(ProtocolVersion::tls13, client_limit, record_size_limit_sent_);
+  return {};
+}
+
 Status Tls13Server::start_transcript(const wire::ClientHello& ch, bool retry) {
   // After a retry the transcript is rebuilt from the cookie (§4.4.1: message_hash of
   // ClientHello1, then the HelloRetryRequest), so nothing but the cookie links the hellos.
@@ -426,6 +438,7 @@ Status Tls13Server::on_client_hello(Io& io, const wire::HandshakeMessage& m, con
     return fail(Error::illegal("ClientHello after HelloRetryRequest has a key share for the wrong group"));
 
   TLSPP_TRY(choose_certificate_types(ch));
+  TLSPP_TRY(apply_record_size_limit(io, ch));
   TLSPP_TRY_ASSIGN(const CertificateChoice cert, choose_server_certificate(h));
   // ALPN (RFC 7301 §3.2): the server's most preferred protocol the client offers.
   TLSPP_TRY_ASSIGN(const std::string alpn, choose_alpn(opts_, ch));
@@ -528,6 +541,10 @@ Status Tls13Server::send_encrypted_extensions(Io& io, const std::string& alpn) {
   };
   add_type(ExtensionType::server_certificate_type, server_type_sel_);
   add_type(ExtensionType::client_certificate_type, client_type_sel_);
+  if (record_size_limit_sent_) {
+    eb.add(ExtensionType::record_size_limit, wire::RecordSizeLimit{record_size_limit_sent_});
+    if (io.tracing()) ed.emplace_back("record_size_limit", std::to_string(record_size_limit_sent_));
+  }
   wire::EncryptedExtensions ee;
   TLSPP_TRY_ASSIGN(ee.extensions, eb.list());
   TLSPP_TRY_ASSIGN(const Bytes ee_msg, wire::encode_message(ee));

@@ -593,6 +593,43 @@ gnutls_client_rawpk() {
   fi
 }
 
+# --- GnuTLS, record_size_limit (RFC 8449) ------------------------------------------------
+# GnuTLS 3.7 ignores limits below 512 and does not enforce its own on what it receives, so
+# these cases check the negotiation (both sides' logs) and that GnuTLS keeps to tlspp's
+# limit, which tlspp enforces (record_overflow otherwise); that tlspp keeps to the peer's is
+# checked on the wire by tests/test_record_size_limit.cc.
+
+# tlspp client --record-size-limit 600 -> gnutls-serv --echo --recordsize 1000: 6 KiB echoed
+# in GnuTLS records of at most 600 bytes.
+gnutls_server_record_limit() {
+  local cert=$1 port=$((next_port++))
+  head -c 4500 /dev/urandom | base64 -w 100 >"$cdir/input"
+  start_server gnutls-serv gnutls-serv -p "$port" --echo --x509certfile "$pki/$cert.pem" \
+    --x509keyfile "$pki/$cert.key" --disable-client-cert --recordsize 1000 -d 4
+  wait_port "$port" || return
+  client tlspp "$cdir/input" "$tlspp" client "127.0.0.1:$port" --servername localhost --ca "$ca" \
+    --record-size-limit 600 --summary
+  expect_rc tlspp 0
+  cmp -s "$cdir/input" "$cdir/tlspp.out" || fail "tlspp.out is not the input echoed"
+  expect_line tlspp.err "protocol: TLSv1.3"
+  expect_line tlspp.err "peer_record_size_limit: 1001 (ours negotiated)"
+  expect gnutls-serv.err "record_size_limit 600 negotiated"
+}
+
+# gnutls-cli --recordsize 512 -> tlspp server --http --record-size-limit 1000: the page says
+# what tlspp received (GnuTLS counts the content type byte too: 513).
+gnutls_client_record_limit() {
+  local cert=$1 port
+  start_server tlspp "$tlspp" server --listen 127.0.0.1:0 --cert "$pki/$cert.pem" --key "$pki/$cert.key" \
+    --http --record-size-limit 1000
+  port=$(wait_listening "$cdir/tlspp.err") || return
+  client gnutls-cli "$work/http-request" gnutls-cli -p "$port" --x509cafile "$ca" --recordsize 512 -d 4 localhost
+  expect_rc gnutls-cli 0
+  expect gnutls-cli.out " 200 OK"
+  expect_line gnutls-cli.out "peer_record_size_limit: 513 (ours negotiated)"
+  expect gnutls-cli.err "record_size_limit 1000 negotiated"
+}
+
 # --- Go crypto/tls -----------------------------------------------------------------------
 
 # tlspp client offering one suite -> Go server, which answers with what it negotiated.
@@ -1535,6 +1572,8 @@ for cert in "${certs[@]}"; do
   run_case gnutls "gnutls-cli -> tlspp-server" "raw public key (--raw-key)" "$cert" gnutls_client_rawpk server-key
   run_case gnutls "gnutls-cli -> tlspp-server" "raw public keys both sides" "$cert" gnutls_client_rawpk client-key
   run_case gnutls "gnutls-cli -> tlspp-server" "no RawPublicKey: must fail" "$cert" gnutls_client_rawpk no-rawpk
+  run_case gnutls "tlspp-client -> gnutls-serv" "record_size_limit 600 (--echo)" "$cert" gnutls_server_record_limit
+  run_case gnutls "gnutls-cli -> tlspp-server" "record_size_limit 512 (gnutls)" "$cert" gnutls_client_record_limit
 
   for suite in "${suites[@]}"; do
     run_case go "tlspp-client -> go-server" "$suite" "$cert" go_server_case "$suite"
