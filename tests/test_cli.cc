@@ -703,6 +703,27 @@ TEST(Cli, RawKeyUsageErrors) {
   }
 }
 
+TEST(Cli, PostHandshakeAuthAsksClientsThatOfferIt) {
+  Server server({"--http", "--post-handshake-auth", "--client-ca", files().client_root});
+  ASSERT_NE(server.port(), 0) << server.log();
+  // A client with a certificate offers post_handshake_auth and is asked after the handshake;
+  // the page comes once it has answered.
+  const auto with = run_cli(client_args(server, {"--cert", files().client_chain, "--key", files().client_key,
+                                                 "--request", "GET / HTTP/1.0\\r\\n\\r\\n"}));
+  ASSERT_EQ(with.status, 0) << with.err;
+  EXPECT_NE(with.out.find("\npost_handshake_auth: answered with a certificate\n"), std::string::npos) << with.out;
+  EXPECT_NE(with.out.find("\npeer_certificate: CN=client.example"), std::string::npos) << with.out;
+  EXPECT_NE(with.out.find("\nverified: yes\n"), std::string::npos) << with.out;
+  // One without offers nothing and is not asked.
+  const auto without = run_cli(client_args(server, {"--request", "GET / HTTP/1.0\\r\\n\\r\\n"}));
+  ASSERT_EQ(without.status, 0) << without.err;
+  EXPECT_EQ(without.out.find("post_handshake_auth"), std::string::npos) << without.out;
+  EXPECT_NE(without.out.find("\npeer_certificate: none\n"), std::string::npos) << without.out;
+  const auto usage = run_cli({"server", "--cert", files().chain, "--key", files().key, "--post-handshake-auth"});
+  EXPECT_EQ(usage.status, 2);
+  EXPECT_EQ(usage.err.rfind("tlspp server: --post-handshake-auth needs --client-ca FILE", 0), 0u) << usage.err;
+}
+
 TEST(Cli, RecordSizeLimitIsNegotiatedAndReported) {
   Server server({"--http", "--record-size-limit", "2000"});
   ASSERT_NE(server.port(), 0) << server.log();

@@ -40,6 +40,9 @@ const FlagSpec kFlags[] = {
     {"--record-size-limit", true, false, "BYTES",
      "answer a client's record_size_limit (RFC 8449) with this one: its protected records to us may carry at most "
      "BYTES (64 to 16385). The client's limit is honoured either way."},
+    {"--post-handshake-auth", false, false, "",
+     "after the handshake, ask each client that offered post_handshake_auth (RFC 8446 §4.6.2, TLS 1.3) for a "
+     "certificate, verified against --client-ca; --http answers once the client has."},
     {"--raw-key", false, false, "",
      "also present each --key as a raw public key (RFC 7250, TLS 1.3) to clients that ask for one; with no --cert, "
      "present it only that way. Prints each key's SPKI SHA-256, what `tlspp client --pin-spki` takes."},
@@ -62,7 +65,7 @@ const FlagSpec kFlags[] = {
      "none (the default), optional (ask clients for a certificate) or required (insist on one); the last two need "
      "--client-ca."},
     {"--client-ca", true, false, "FILE",
-     "verify client certificates against the CAs of this PEM file (may be repeated; needs --client-auth).", true},
+     "verify client certificates against the CAs of this PEM file (may be repeated; needs --client-auth or --post-handshake-auth).", true},
     {"--max-connections", true, false, "N", "serve at most N connections at once; more wait to be accepted (default: no limit)."},
     {"--exit-after", true, false, "N", "exit once N connections have been accepted and have ended."},
     {"--trace", false, false, "", "print every connection's messages and keys to stderr as they happen, prefixed [ID]."},
@@ -84,7 +87,7 @@ const char kNotes[] =
 
 const Command kServer{
     "server",
-    "server [--listen ADDR:PORT] --cert FILE --key FILE [--cert FILE --key FILE ...] [--raw-key] [--record-size-limit BYTES] [--alpn LIST] "
+    "server [--listen ADDR:PORT] --cert FILE --key FILE [--cert FILE --key FILE ...] [--raw-key] [--record-size-limit BYTES] [--post-handshake-auth] [--alpn LIST] "
     "[--groups LIST] [--tls1.2 | --tls1.3 | --min-version V --max-version V] [--ciphers LIST] [--http | --echo] [--keylog FILE] "
     "[--client-auth optional|required --client-ca FILE ...] [--max-connections N] [--exit-after N] [--trace] "
     "[--quiet]",
@@ -121,6 +124,7 @@ struct Client {
   uint32_t events = 0;        // what epoll is watching for this fd
   uint64_t bytes_in = 0, bytes_out = 0;  // on the socket
   std::optional<Error> failure;          // what ended the connection, for its log line
+  bool certificate_requested = false;    // --post-handshake-auth: asked already
 };
 
 // The connection's log line: "PEER VERSION SUITE GROUP sni=.. alpn=.. resumed=.. in=N out=N"
@@ -148,7 +152,7 @@ std::string connection_line(const Client& c) {
 class Server {
  public:
   Server(std::shared_ptr<const ServerConfig> config, Mode mode, bool quiet, int listen_fd, int signal_fd,
-         int epoll_fd, size_t max_connections, size_t exit_after)
+         int epoll_fd, size_t max_connections, size_t exit_after, bool post_handshake_auth = false)
       : config_(std::move(config)),
         mode_(mode),
         quiet_(quiet),
@@ -156,7 +160,8 @@ class Server {
         signal_fd_(signal_fd),
         ep_(epoll_fd),
         max_connections_(max_connections),
-        exit_after_(exit_after) {}
+        exit_after_(exit_after),
+        post_handshake_auth_(post_handshake_auth) {}
 
   int run() {
     watch_listener(true);
@@ -417,6 +422,14 @@ class Server {
   // client has been dropped.
   bool serve(Client& c) {
     if (!c.conn.handshake_done() || c.closing) return true;
+    // --post-handshake-auth: one CertificateRequest per client that offered it (RFC 8446 §4.6.2).
+    if (post_handshake_auth_ && !c.certificate_requested && c.conn.negotiated().post_handshake_auth_offered) {
+      c.certificate_requested = true;
+      if (auto s = c.conn.request_client_certificate(); !s) {
+        fail_connection(c, s.error());
+        return false;
+      }
+    }
     uint8_t buf[16384];
     if (mode_ == Mode::echo) {
       while (const size_t n = c.conn.read(buf)) {
@@ -429,8 +442,10 @@ class Server {
       while (const size_t n = c.conn.read(buf)) c.request.append(reinterpret_cast<const char*>(buf), n);
       // HTTP/1.x: the head ends at an empty line (RFC 9112 §2.1); bare LFs are tolerated
       // for people typing requests by hand.
-      if (c.request.find("\r\n\r\n") != std::string::npos || c.request.find("\n\n") != std::string::npos)
-        return respond(c);
+      // The page describes the client's certificate once the requested one has come.
+      const bool head_done =
+          c.request.find("\r\n\r\n") != std::string::npos || c.request.find("\n\n") != std::string::npos;
+      if (head_done && !c.conn.negotiated().post_handshake_auth_pending) return respond(c);
       if (c.request.size() > kMaxRequestHead) {
         c.failure = Error::config("the request head exceeds " + std::to_string(kMaxRequestHead) + " bytes");
         start_close(c);
@@ -473,6 +488,7 @@ class Server {
   bool quiet_;
   int listen_fd_, signal_fd_, ep_;
   size_t max_connections_, exit_after_;
+  bool post_handshake_auth_ = false;
   size_t accepted_ = 0;
   bool listening_ = false;
   bool stopping_ = false;
@@ -549,9 +565,12 @@ int run(const std::vector<std::string>& argv) {
       options.pinned_client_spki_sha256.empty())
     return usage_error(kServer, "--client-auth " + *args->value("--client-auth") +
                                     " needs --client-ca FILE: client certificates are verified against those CAs");
-  if (options.client_auth == ClientAuth::none && !options.client_ca_files.empty())
+  if (options.client_auth == ClientAuth::none && !options.client_ca_files.empty() &&
+      !args->has("--post-handshake-auth"))
     return usage_error(kServer, "--client-ca is used only to verify client certificates, which are asked for only with "
-                                "--client-auth optional or required");
+                                "--client-auth optional or required (or --post-handshake-auth)");
+  if (args->has("--post-handshake-auth") && options.client_ca_files.empty() && options.pinned_client_spki_sha256.empty())
+    return usage_error(kServer, "--post-handshake-auth needs --client-ca FILE to verify the certificates it asks for");
   if (auto s = apply_common_options(*args, options); !s) return usage_error(kServer, s.error().message);
   // --http speaks HTTP/1.x and nothing else: selecting h2 (say) would promise a protocol
   // the server then does not speak (RFC 7301 §3.2: the server selects what it will use).
@@ -633,7 +652,8 @@ int run(const std::vector<std::string>& argv) {
   }
   std::fflush(stderr);
 
-  Server server(*config, mode, args->has("--quiet"), *listener, signal_fd, ep, *max_connections, *exit_after);
+  Server server(*config, mode, args->has("--quiet"), *listener, signal_fd, ep, *max_connections, *exit_after,
+                args->has("--post-handshake-auth"));
   const int rc = server.run();
   ::close(*listener);
   ::close(ep);

@@ -40,6 +40,13 @@ SummaryLines summarize(const Connection& conn, Side side) {
   if (has_peer) out.emplace_back("peer_key", or_none(n.peer_key));
   // The value `tlspp client --pin-spki` takes for this peer's key.
   if (has_peer && !n.peer_spki_sha256.empty()) out.emplace_back("peer_spki_sha256", n.peer_spki_sha256);
+  // RFC 8446 §4.6.2: whether the client offered post-handshake authentication and what the
+  // last request came to.
+  if (n.post_handshake_auth_offered)
+    out.emplace_back("post_handshake_auth", n.post_handshake_auth_pending        ? "requested"
+                                            : n.post_handshake_auth_answers == 0 ? "offered"
+                                            : n.post_handshake_auth_declined     ? "answered without a certificate"
+                                                                                 : "answered with a certificate");
   // RFC 8449: what the peer said it can receive, and whether our limit was answered.
   if (n.peer_record_size_limit)
     out.emplace_back("peer_record_size_limit", std::to_string(n.peer_record_size_limit) +

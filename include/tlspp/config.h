@@ -147,6 +147,9 @@ struct ServerOptions : CommonOptions {
   // false carries on without ALPN.
   bool require_alpn_match = true;
   ClientAuth client_auth = ClientAuth::none;
+  // The CAs client certificates are verified against: those asked for in the handshake
+  // (client_auth) and after it (ServerConnection::request_client_certificate, which works
+  // with client_auth none too).
   std::vector<std::string> client_ca_files;
   // RFC 7250 client raw public keys, with client_auth: a client that offers RawPublicKey in
   // client_certificate_type is asked for its bare key, accepted only when the SHA-256 of

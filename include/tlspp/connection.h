@@ -53,6 +53,15 @@ struct Negotiated {
   // sent to it respect, and whether ours was negotiated (then enforced on what it sends).
   uint16_t peer_record_size_limit = 0;
   bool record_size_limit_negotiated = false;
+  // RFC 8446 §4.6.2 post-handshake client authentication (TLS 1.3). The client offered it
+  // (post_handshake_auth); on a server, a CertificateRequest is waiting for its answer; how
+  // many answers have completed (server: received and verified; client: sent), and whether
+  // the last one was an empty Certificate. When a server accepts a certificate this way,
+  // the peer fields above describe it from then on.
+  bool post_handshake_auth_offered = false;
+  bool post_handshake_auth_pending = false;
+  unsigned post_handshake_auth_answers = 0;
+  bool post_handshake_auth_declined = false;
 };
 
 // A session the client may resume later: a TLS 1.3 ticket (RFC 8446 §4.6.1), or a TLS 1.2
@@ -175,6 +184,15 @@ class ClientConnection : public Connection {
 class ServerConnection : public Connection {
  public:
   [[nodiscard]] static Result<ServerConnection> create(std::shared_ptr<const ServerConfig> config);
+
+  // RFC 8446 §4.6.2: asks the client for a certificate now that the handshake is done (TLS
+  // 1.3, and only of a client that offered post_handshake_auth). The answer arrives through
+  // receive(): negotiated().post_handshake_auth_pending turns false and
+  // post_handshake_auth_answers goes up once the client's Certificate, CertificateVerify and
+  // Finished are verified (its certificate against client_ca_files, or a raw key against
+  // the pins); post_handshake_auth_declined says it sent none. A certificate that fails
+  // verification fails the connection with the alert it deserves. One request at a time.
+  [[nodiscard]] Status request_client_certificate();
 
  private:
   using Connection::Connection;

@@ -222,6 +222,10 @@ Result<std::shared_ptr<const ServerConfig>> ServerConfig::create(ServerOptions o
     if (options.client_ca_files.empty() && c->impl_->client_spki_pins.empty())
       return fail(Error::config("client authentication is enabled but no client CA is configured (client_ca_files): "
                                 "the trust anchors for client certificates must be given"));
+  }
+  // Also without client_auth: a post-handshake certificate request (RFC 8446 §4.6.2) verifies
+  // the answer against them.
+  if (options.client_auth != ClientAuth::none || !options.client_ca_files.empty()) {
     auto trust = load_trust(options.client_ca_files, false);
     if (!trust) return fail(trust.error());
     c->impl_->client_trust = std::move(*trust);

@@ -372,6 +372,20 @@ Status Connection::Core::key_update(bool request_peer) {
   return {};
 }
 
+Status Connection::Core::request_client_certificate() {
+  if (error) return std::unexpected(*error);
+  if (!handshake_done) return fail(Error::config("a post-handshake certificate request needs the handshake done"));
+  if (sent_close) return fail(Error::config("certificate requested after close"));
+  // Refusals that leave the connection as it was (the client did not offer it, a request is
+  // outstanding, TLS 1.2) are the application's mistake, not the peer's: not fatal.
+  if (auto s = connected->request_client_certificate(*this); !s) {
+    if (s.error().kind == ErrorKind::config) return s;
+    return fatal(s.error());
+  }
+  if (auto s = flush_handshake(); !s) return fatal(s.error());
+  return {};
+}
+
 void Connection::Core::send_message(MessageInfo what, ByteView message, handshake::Details details) {
   if (what.type == MessageType::key_update) key_update_queued = true;
   hs_out.insert(hs_out.end(), message.begin(), message.end());
@@ -558,6 +572,7 @@ void Connection::close() { core_->close(); }
 Status Connection::transport_closed() { return core_->transport_closed(); }
 const std::optional<Error>& Connection::error() const { return core_->error; }
 Status Connection::key_update(bool request_peer) { return core_->key_update(request_peer); }
+Status ServerConnection::request_client_certificate() { return core_->request_client_certificate(); }
 Result<Bytes> Connection::export_keying_material(std::string_view label, ByteView context, size_t length) const {
   return core_->export_keying_material(label, context, length);
 }

@@ -26,6 +26,7 @@ struct Connection::Core final : handshake::Io {
   void close();
   [[nodiscard]] Status transport_closed();
   [[nodiscard]] Status key_update(bool request_peer);
+  [[nodiscard]] Status request_client_certificate();
   [[nodiscard]] Result<Bytes> export_keying_material(std::string_view label, ByteView context, size_t length) const;
   [[nodiscard]] Status start();
 

@@ -196,6 +196,10 @@ Status send_client_hello(Io& io, ClientOffer& o) {
   // (§4.6.1; Go's crypto/tls sends none otherwise).
   if (o.offer_tls13)
     b.add(ExtensionType::psk_key_exchange_modes, wire::PskKeyExchangeModes{{wire::PskKeyExchangeMode::psk_dhe_ke}});
+  // §4.2.6: a client with a certificate to present offers post-handshake authentication.
+  const bool offer_pha = o.offer_tls13 && !o.config->impl().certificates.empty();
+  if (offer_pha) b.add(ExtensionType::post_handshake_auth, wire::EmptyExtension{});
+  io.negotiated().post_handshake_auth_offered = offer_pha;
   const Bytes zero_binder(tls13_psk ? crypto::hash_len(o.psk_hash) : 0, 0);
   if (tls13_psk) {
     // §4.2.11: pre_shared_key is the last extension; its binder is patched in once the rest
@@ -231,6 +235,7 @@ Status send_client_hello(Io& io, ClientOffer& o) {
       d.emplace_back("session_id", hex_string(o.ticket->session_id));
     for (auto& kv : cert_types) d.push_back(std::move(kv));
     if (record_limit) d.emplace_back("record_size_limit", std::to_string(record_limit));
+    if (offer_pha) d.emplace_back("post_handshake_auth", "offered");
   }
   io.send_message({MessageType::client_hello, o.retried}, msg, std::move(d));
   o.client_hello = std::move(msg);

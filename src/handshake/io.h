@@ -129,6 +129,11 @@ class Connected {
   // RFC 8446 §7.5 / RFC 5705.
   [[nodiscard]] virtual Status export_keying_material(std::string_view label, ByteView context,
                                                       MutByteView out) const = 0;
+  // RFC 8446 §4.6.2 (server): sends a post-handshake CertificateRequest. Versions without
+  // it refuse.
+  [[nodiscard]] virtual Status request_client_certificate(Io&) {
+    return fail(Error::config("post-handshake client authentication needs TLS 1.3 (RFC 8446 §4.6.2)"));
+  }
 };
 
 }  // namespace tlspp::handshake

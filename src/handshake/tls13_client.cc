@@ -77,6 +77,7 @@ class Tls13Client final : public Handshake {
   Status on_finished(Io& io, const wire::HandshakeMessage& m);
   Status send_client_auth(Io& io);
   Status read_certificate_types(std::span<const wire::Extension> exts, Details* d);
+  PostHandshakeAuth post_handshake_auth(Io& io) const;
   Status accept_server_raw_key(Io& io, const wire::Certificate& cert);
   Status check_hello_common(const wire::ServerHello& sh, std::string_view what);
 
@@ -369,6 +370,17 @@ Status Tls13Client::read_certificate_types(std::span<const wire::Extension> exts
   return selected(ExtensionType::client_certificate_type, !config_->impl().certificates.empty(), client_raw_);
 }
 
+// RFC 8446 §4.6.2: what answering a later CertificateRequest takes (the transcript now
+// ends with our Finished).
+PostHandshakeAuth Tls13Client::post_handshake_auth(Io& io) const {
+  PostHandshakeAuth pha;
+  pha.offered = io.negotiated().post_handshake_auth_offered;
+  pha.transcript = transcript_;
+  pha.client = config_;
+  pha.raw_client_key = client_raw_;
+  return pha;
+}
+
 Status Tls13Client::accept_server_raw_key(Io& io, const wire::Certificate& cert) {
   // RFC 8446 §4.4.2: with RawPublicKey "the certificate_list MUST contain no more than one
   // CertificateEntry"; RFC 7250 §4.4: it is trusted only by what the client knows out of
@@ -514,7 +526,8 @@ Status Tls13Client::on_finished(Io& io, const wire::HandshakeMessage& m) {
   io.log_secret("EXPORTER_SECRET", exporter.view());
   const auto resumption_master = master.resumption_master_secret(transcript_.hash().view());
   io.handshake_complete(make_tls13_connected(
-      Side::client, {suite_.hash, suite_.aead, c_ap.view(), s_ap.view(), exporter.view(), resumption_master.view()}));
+      Side::client, {suite_.hash, suite_.aead, c_ap.view(), s_ap.view(), exporter.view(), resumption_master.view()},
+      post_handshake_auth(io)));
   client_hs_.wipe();
   server_hs_.wipe();
   state_ = State::connected;

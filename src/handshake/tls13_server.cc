@@ -116,6 +116,7 @@ class Tls13Server final : public ServerHandshake {
   Status choose_certificate_types(const wire::ClientHello& ch);
   Status accept_client_raw_key(Io& io, const wire::Certificate& cert);
   Status apply_record_size_limit(Io& io, const wire::ClientHello& ch);
+  PostHandshakeAuth post_handshake_auth(Io& io) const;
   Status start_transcript(const wire::ClientHello& ch, bool retry);
   Result<crypto::Secret> send_server_hello(Io& io, const wire::ClientHello& ch, const wire::KeyShareEntry& share,
                                            std::optional<uint16_t> psk_identity, bool retry);
@@ -394,6 +395,17 @@ Status Tls13Server::apply_record_size_limit(Io& io, const wire::ClientHello& ch)
   return {};
 }
 
+// RFC 8446 §4.6.2: what a later CertificateRequest takes (the transcript now ends with the
+// client's Finished).
+PostHandshakeAuth Tls13Server::post_handshake_auth(Io& io) const {
+  PostHandshakeAuth pha;
+  pha.offered = io.negotiated().post_handshake_auth_offered;
+  pha.transcript = transcript_;
+  pha.server = config_;
+  pha.raw_client_key = client_raw_;
+  return pha;
+}
+
 Status Tls13Server::start_transcript(const wire::ClientHello& ch, bool retry) {
   // After a retry the transcript is rebuilt from the cookie (§4.4.1: message_hash of
   // ClientHello1, then the HelloRetryRequest), so nothing but the cookie links the hellos.
@@ -439,6 +451,9 @@ Status Tls13Server::on_client_hello(Io& io, const wire::HandshakeMessage& m, con
 
   TLSPP_TRY(choose_certificate_types(ch));
   TLSPP_TRY(apply_record_size_limit(io, ch));
+  // RFC 8446 §4.2.6: whether the client may be asked for a certificate after the handshake.
+  io.negotiated().post_handshake_auth_offered =
+      wire::find_extension(ch.extensions, ExtensionType::post_handshake_auth) != nullptr;
   TLSPP_TRY_ASSIGN(const CertificateChoice cert, choose_server_certificate(h));
   // ALPN (RFC 7301 §3.2): the server's most preferred protocol the client offers.
   TLSPP_TRY_ASSIGN(const std::string alpn, choose_alpn(opts_, ch));
@@ -725,7 +740,8 @@ Status Tls13Server::on_finished(Io& io, const wire::HandshakeMessage& m) {
       install_tls13_keys(io, Direction::read, KeyEpoch::application, suite_.aead, suite_.hash, client_ap_.view(), "CLIENT_TRAFFIC_SECRET_0"));
   const auto resumption = master_->resumption_master_secret(transcript_.hash().view());
   io.handshake_complete(make_tls13_connected(
-      Side::server, {suite_.hash, suite_.aead, client_ap_.view(), server_ap_.view(), exporter_.view(), resumption.view()}));
+      Side::server, {suite_.hash, suite_.aead, client_ap_.view(), server_ap_.view(), exporter_.view(), resumption.view()},
+      post_handshake_auth(io)));
   client_hs_.wipe();
   master_.reset();
   state_ = State::connected;

@@ -352,6 +352,33 @@ ossl_server_rev() {
   expect s_server.err "CONNECTION CLOSED"
 }
 
+# tlspp client --cert/--key (so offering post_handshake_auth) -> openssl s_server, which is
+# told to request a certificate after the handshake by the command `c` on its stdin (a
+# FIFO fed by this case): RFC 8446 §4.6.2, the client answers with Certificate,
+# CertificateVerify and Finished under its application keys, which s_server reads.
+ossl_server_pha() {
+  local cert=$1 port=$((next_port++)) feeder
+  mkfifo "$cdir/s_server.in"
+  (sleep 1.5; printf 'c\n'; sleep 3) >"$cdir/s_server.in" &
+  feeder=$!
+  start_server s_server sh -c 'exec "$@" <"$0"' "$cdir/s_server.in" openssl s_server -accept "127.0.0.1:$port" \
+    -cert "$pki/$cert.pem" -key "$pki/$cert.key" -tls1_3 -naccept 1 -state
+  wait_port "$port" || { kill "$feeder" 2>/dev/null; wait "$feeder" 2>/dev/null; return; }
+  client tlspp /dev/null "$tlspp" client "127.0.0.1:$port" --servername localhost --ca "$ca" \
+    --cert "$pki/client.pem" --key "$pki/client.key" --request 'hello\n' --timeout 4 --trace
+  wait "$feeder" 2>/dev/null
+  # s_server ends the connection without close_notify when its stdin closes: tlspp may warn.
+  expect_no tlspp.err "tlspp client: connection failed"
+  expect s_server.out "hello"
+  expect s_server.err "SSL_accept:SSLv3/TLS write certificate request"
+  expect s_server.err "SSL_accept:SSLv3/TLS read client certificate"
+  expect s_server.err "SSL_accept:SSLv3/TLS read certificate verify"
+  expect s_server.err "SSL_accept:SSLv3/TLS read finished"
+  expect tlspp.err "CertificateRequest"
+  expect tlspp.err "encrypted (application keys)"
+  expect tlspp.err "client certificate: CN=tlspp interop client"
+}
+
 # Verification must fail: a root the client does not trust, or a name the certificate
 # does not carry. tlspp exits 1 with one line on stderr, receives no data and sends an
 # alert.
@@ -436,6 +463,43 @@ ossl_client_echo() {
   expect s_client.out "New, TLSv1.3, Cipher is TLS_"
   expect s_client.out "Verify return code: 0 (ok)"
   expect_line s_client.out "echo line from s_client"
+}
+
+# s_client -enable_pha -> tlspp server --http --post-handshake-auth --client-ca: the server
+# asks for a certificate after the handshake (RFC 8446 §4.6.2) and answers the request once
+# the client has; its page describes the certificate. With no -cert, s_client answers with
+# an empty Certificate; without -enable_pha it offers nothing and is not asked.
+ossl_client_pha() {
+  local mode=$1 cert=$2 port
+  start_server tlspp "$tlspp" server --listen 127.0.0.1:0 --cert "$pki/$cert.pem" --key "$pki/$cert.key" --http \
+    --post-handshake-auth --client-ca "$ca"
+  port=$(wait_listening "$cdir/tlspp.err") || return
+  local extra=()
+  case $mode in
+    cert) extra=(-enable_pha -cert "$pki/client.pem" -key "$pki/client.key") ;;
+    none) extra=(-enable_pha) ;;
+  esac
+  client s_client "$work/http-request" openssl s_client -connect "127.0.0.1:$port" -servername localhost \
+    -tls1_3 -CAfile "$ca" -verify_return_error -ign_eof -state "${extra[@]}"
+  expect_rc s_client 0
+  expect s_client.out " 200 OK"
+  expect_line s_client.out "protocol: TLSv1.3"
+  case $mode in
+    cert)
+      expect s_client.err "SSL_connect:SSLv3/TLS read server certificate request"
+      expect s_client.err "SSL_connect:SSLv3/TLS write certificate verify"
+      expect_line s_client.out "post_handshake_auth: answered with a certificate"
+      expect_line s_client.out "peer_certificate: CN=tlspp interop client"
+      expect_line s_client.out "verified: yes" ;;
+    none)
+      expect s_client.err "SSL_connect:SSLv3/TLS read server certificate request"
+      expect_line s_client.out "post_handshake_auth: answered without a certificate"
+      expect_line s_client.out "peer_certificate: none" ;;
+    off)
+      expect_no s_client.err "read server certificate request"
+      expect_no s_client.out "post_handshake_auth:"
+      expect_line s_client.out "peer_certificate: none" ;;
+  esac
 }
 
 # --- GnuTLS ------------------------------------------------------------------------------
@@ -1549,6 +1613,7 @@ for cert in "${certs[@]}"; do
   done
   run_case openssl "tlspp-client -> s_server" "HRR (server secp384r1)" "$cert" ossl_server_hrr
   run_case openssl "tlspp-client -> s_server" "data (-rev)" "$cert" ossl_server_rev
+  run_case openssl "tlspp-client -> s_server" "post-handshake auth (s_server c)" "$cert" ossl_server_pha
   run_case openssl "tlspp-client -> s_server" "resume by ticket (--reconnect 2)" "$cert" ossl_server_resume
   run_case openssl "tlspp-client -> s_server" "untrusted root: must fail" "$cert" ossl_server_reject untrusted
   run_case openssl "tlspp-client -> s_server" "wrong name: must fail" "$cert" ossl_server_reject name
@@ -1557,6 +1622,9 @@ for cert in "${certs[@]}"; do
   done
   run_case openssl "s_client -> tlspp-server" "HRR (server secp384r1)" "$cert" ossl_client_hrr
   run_case openssl "s_client -> tlspp-server" "data (--echo)" "$cert" ossl_client_echo
+  run_case openssl "s_client -> tlspp-server" "post-handshake auth (-enable_pha)" "$cert" ossl_client_pha cert
+  run_case openssl "s_client -> tlspp-server" "post-handshake auth, no client cert" "$cert" ossl_client_pha none
+  run_case openssl "s_client -> tlspp-server" "post-handshake auth not offered" "$cert" ossl_client_pha off
 
   for suite in "${suites[@]}"; do
     run_case gnutls "tlspp-client -> gnutls-serv" "$suite" "$cert" gnutls_server_suite "$suite"
