@@ -199,8 +199,10 @@ inline const Files& files() {
 class Server {
  public:
   // `max_fds`: as for spawn().
-  explicit Server(std::vector<std::string> extra, rlim_t max_fds = 0) {
-    std::vector<std::string> args = {"server", "--listen", "127.0.0.1:0", "--cert", files().chain, "--key", files().key};
+  // `with_cert` false: no --cert (for --raw-key servers, which need only --key).
+  explicit Server(std::vector<std::string> extra, rlim_t max_fds = 0, bool with_cert = true) {
+    std::vector<std::string> args = {"server", "--listen", "127.0.0.1:0", "--key", files().key};
+    if (with_cert) args.insert(args.end(), {"--cert", files().chain});
     args.insert(args.end(), extra.begin(), extra.end());
     child_ = spawn(args, {}, max_fds);
     close(child_.in);

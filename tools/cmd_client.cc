@@ -36,7 +36,7 @@ const Command kClient{
     "[--tls1.2 | --tls1.3 | --min-version V --max-version V] [--ciphers LIST] [--request STRING [--reconnect N]] "
     "[--sess-in FILE] [--sess-out FILE] [--early-data FILE] [--psk-identity ID --psk HEX [--psk-mode dhe_ke|ke]] "
     "[--timeout SECONDS | --stay-open] [--summary] [--keylog FILE] "
-    "[--cert FILE --key FILE] [--trace[=text|mermaid]]",
+    "[--record-size-limit BYTES] [--cert FILE --key FILE] [--raw-key] [--pin-spki SHA256HEX ...] [--trace[=text|mermaid]]",
     "connect to a TLS server; send stdin (or --request) and print what comes back", &run};
 const Registration reg{kClient};
 
@@ -87,6 +87,16 @@ const FlagSpec kFlags[] = {
      "append the session's secrets to FILE in the NSS key log format (default: $SSLKEYLOGFILE, if set)."},
     {"--cert", true, false, "FILE", "the client certificate chain (PEM) to present when the server asks for one."},
     {"--key", true, false, "FILE", "the private key (PEM) of --cert."},
+    {"--record-size-limit", true, false, "BYTES",
+     "send record_size_limit (RFC 8449): the server's protected records to us may carry at most BYTES (64 to 16385, "
+     "TLS 1.3 counting the content type byte)."},
+    {"--raw-key", false, false, "",
+     "also present --key as a raw public key (RFC 7250, TLS 1.3) to a server that asks for one; with no --cert, "
+     "present it only that way."},
+    {"--pin-spki", true, false, "SHA256HEX",
+     "accept a server that presents a raw public key (RFC 7250, TLS 1.3) whose SubjectPublicKeyInfo has this SHA-256 "
+     "(64 hex digits; may be repeated); raw keys are offered only with a pin. --summary's peer_spki_sha256 line "
+     "shows a server key's value.", true},
     {"--trace", false, true, "[=text|mermaid]",
      "when the session ends, draw its messages and keys on stderr as text (the default) or a Mermaid diagram."},
 };
@@ -315,12 +325,20 @@ int run(const std::vector<std::string>& argv) {
   options.ca_files = args->values("--ca");
   options.insecure_skip_verification = args->has("--insecure");
   // A client certificate, sent only when the server asks (RFC 8446 §4.4.2).
-  if (args->has("--cert") != args->has("--key")) return usage_error(kClient, "--cert and --key go together");
-  if (auto cert = args->value("--cert")) {
+  if (args->has("--cert") != args->has("--key") && !(args->has("--key") && args->has("--raw-key")))
+    return usage_error(kClient, "--cert and --key go together (or --key with --raw-key)");
+  if (args->has("--raw-key") && !args->has("--key")) return usage_error(kClient, "--raw-key needs --key FILE");
+  if (auto key = args->value("--key")) {
     CertificateKeyPair pair;
-    pair.cert_file = *cert;
-    pair.key_file = *args->value("--key");
+    pair.cert_file = args->value("--cert").value_or("");
+    pair.key_file = *key;
+    pair.raw_public_key = args->has("--raw-key");
     options.client_certificates.push_back(std::move(pair));
+  }
+  for (const auto& v : args->values("--pin-spki")) {
+    auto pin = parse_spki_pin(v);
+    if (!pin) return usage_error(kClient, pin.error().message);
+    options.pinned_spki_sha256.push_back(std::move(*pin));
   }
   if (auto s = apply_common_options(*args, options); !s) return usage_error(kClient, s.error().message);
   auto psk = parse_psk_flags(*args);

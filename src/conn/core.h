@@ -27,6 +27,7 @@ struct Connection::Core final : handshake::Io {
   void close();
   [[nodiscard]] Status transport_closed();
   [[nodiscard]] Status key_update(bool request_peer);
+  [[nodiscard]] Status request_client_certificate();
   [[nodiscard]] Result<Bytes> export_keying_material(std::string_view label, ByteView context, size_t length) const;
   [[nodiscard]] Status start();
 
@@ -60,6 +61,7 @@ struct Connection::Core final : handshake::Io {
   RandomSource& random() override;
   [[nodiscard]] std::time_t now() override;
   void set_client_random(ByteView random) override;
+  void set_record_size_limits(ProtocolVersion version, uint16_t peer_limit, uint16_t own_limit) override;
 
   // --- state ---
   std::shared_ptr<const void> config_keepalive;  // the configuration `options` belongs to
@@ -104,6 +106,15 @@ struct Connection::Core final : handshake::Io {
   uint64_t output_sent = 0;
   uint64_t key_update_end = 0;
   bool key_update_queued = false;  // in hs_out, not yet framed
+  // RFC 8449: the most content bytes one protected record sent may carry, and the largest
+  // protected record (TLSInnerPlaintext in TLS 1.3, plaintext in TLS 1.2) accepted, 0 for
+  // no limit beyond the protocol's.
+  size_t write_fragment_limit = record::kMaxPlaintext;
+  size_t read_record_limit = 0;
+  bool read_limit_tls13 = true;
+  [[nodiscard]] size_t write_fragment() const {
+    return write_prot.active() ? write_fragment_limit : record::kMaxPlaintext;
+  }
 
  private:
   // Events, delivered to options.on_event when there is one. `event` fills what every
@@ -117,6 +128,7 @@ struct Connection::Core final : handshake::Io {
   [[nodiscard]] Status process_change_cipher_spec(const record::Record& rec);
   [[nodiscard]] Status process_protected(const record::Record& rec);
   [[nodiscard]] Status skip_early_record(const record::Record& rec);
+  [[nodiscard]] Status check_record_size(const record::Record& rec, size_t plaintext_len) const;
   [[nodiscard]] Status process_content(record::ContentType type, ByteView body);
   [[nodiscard]] Status process_handshake_bytes(ByteView body);
   [[nodiscard]] Status process_handshake_message(ByteView message);

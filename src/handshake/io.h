@@ -80,6 +80,12 @@ class Io {
   virtual void message_received(MessageInfo what, size_t size, Details details) = 0;
   // Whether anyone listens to events; details are only worth building when true.
   [[nodiscard]] virtual bool tracing() const = 0;
+  // RFC 8449 §4: from now on, protected records sent are at most `peer_limit` (the peer's
+  // record_size_limit; 0: none received), and, when `own_limit` is not 0 (ours was
+  // negotiated), protected records received above it are record_overflow. Both count the
+  // TLSInnerPlaintext in TLS 1.3 and the plaintext in TLS 1.2 (`version`), and are capped at
+  // that version's maximum.
+  virtual void set_record_size_limits(ProtocolVersion version, uint16_t peer_limit, uint16_t own_limit) = 0;
   // Whether our last KeyUpdate is still waiting to be handed to the network.
   [[nodiscard]] virtual bool key_update_unsent() const { return false; }
 
@@ -134,6 +140,11 @@ class Connected {
   // RFC 8446 §7.5 / RFC 5705.
   [[nodiscard]] virtual Status export_keying_material(std::string_view label, ByteView context,
                                                       MutByteView out) const = 0;
+  // RFC 8446 §4.6.2 (server): sends a post-handshake CertificateRequest. Versions without
+  // it refuse.
+  [[nodiscard]] virtual Status request_client_certificate(Io&) {
+    return fail(Error::config("post-handshake client authentication needs TLS 1.3 (RFC 8446 §4.6.2)"));
+  }
 };
 
 }  // namespace tlspp::handshake

@@ -77,6 +77,9 @@ class Tls13Client final : public Handshake {
   Status on_certificate_verify(Io& io, const wire::HandshakeMessage& m);
   Status on_finished(Io& io, const wire::HandshakeMessage& m);
   Status send_client_auth(Io& io);
+  Status read_certificate_types(std::span<const wire::Extension> exts, Details* d);
+  PostHandshakeAuth post_handshake_auth(Io& io) const;
+  Status accept_server_raw_key(Io& io, const wire::Certificate& cert);
   Status check_hello_common(const wire::ServerHello& sh, std::string_view what);
 
   // What the ClientHello offered (random, session ID, key share, cookie, the ticket).
@@ -96,6 +99,8 @@ class Tls13Client final : public Handshake {
   bool cert_requested_ = false;
   Bytes cert_request_context_;
   std::vector<SignatureScheme> server_sig_algs_, server_sig_algs_cert_;
+  // RFC 7250: the server selected raw public keys for its Certificate / for ours.
+  bool server_raw_ = false, client_raw_ = false;
 };
 
 Status Tls13Client::handle(Io& io, ByteView message) {
@@ -373,9 +378,67 @@ Status Tls13Client::on_encrypted_extensions(Io& io, const wire::HandshakeMessage
     if (io.tracing()) d.emplace_back("early_data", early_accepted_ ? "accepted" : "rejected");
     if (!early_accepted_) TLSPP_TRY(install_handshake_write_keys(io));
   }
+  TLSPP_TRY(read_certificate_types(ee->extensions, io.tracing() ? &d : nullptr));
+  // RFC 8449 §4: the server's limit bounds our protected records from now on (the Certificate
+  // and Finished to come); ours is negotiated when it answered with one.
+  TLSPP_TRY_ASSIGN(const uint16_t server_limit, record_size_limit_in(ee->extensions));
+  if (server_limit) {
+    io.set_record_size_limits(ProtocolVersion::tls13, server_limit,
+                              own_record_size_limit(opts_, ProtocolVersion::tls13));
+    if (io.tracing()) d.emplace_back("record_size_limit", std::to_string(server_limit));
+  }
   transcript_.add(m.whole);
   io.message_received({MessageType::encrypted_extensions}, m.whole.size(), std::move(d));
   state_ = psk_accepted_ ? State::expect_finished : State::expect_certificate_or_request;
+  return {};
+}
+
+Status Tls13Client::read_certificate_types(std::span<const wire::Extension> exts, Details* d) {
+  // RFC 7250 §4.2: each selection is one of the types our ClientHello listed for it (that
+  // the extension was offered at all, check_response_extensions has seen to).
+  const auto selected = [&](ExtensionType t, bool x509_listed, bool& raw) -> Status {
+    const auto* e = wire::find_extension(exts, t);
+    if (!e) return {};
+    auto sel = wire::CertificateTypeSelected::decode(e->data);
+    if (!sel) return fail(sel.error());
+    const std::string name(wire::extension_type_name(t));
+    if (sel->type == wire::CertificateTypeList::kRawPublicKey)
+      raw = true;
+    else if (sel->type != wire::CertificateTypeList::kX509 || !x509_listed)
+      return fail(Error::illegal("server selected " + name + " " + std::to_string(sel->type) +
+                                 ", which the client did not list"));
+    if (d) d->emplace_back(name, raw ? "RawPublicKey" : "X509");
+    return {};
+  };
+  TLSPP_TRY(selected(ExtensionType::server_certificate_type, true, server_raw_));
+  return selected(ExtensionType::client_certificate_type, !config_->impl().certificates.empty(), client_raw_);
+}
+
+// RFC 8446 §4.6.2: what answering a later CertificateRequest takes (the transcript now
+// ends with our Finished).
+PostHandshakeAuth Tls13Client::post_handshake_auth(Io& io) const {
+  PostHandshakeAuth pha;
+  pha.offered = io.negotiated().post_handshake_auth_offered;
+  pha.transcript = transcript_;
+  pha.client = config_;
+  pha.raw_client_key = client_raw_;
+  return pha;
+}
+
+Status Tls13Client::accept_server_raw_key(Io& io, const wire::Certificate& cert) {
+  // RFC 8446 §4.4.2: with RawPublicKey "the certificate_list MUST contain no more than one
+  // CertificateEntry"; RFC 7250 §4.4: it is trusted only by what the client knows out of
+  // band, here a pinned SPKI hash, never through the trust anchors.
+  if (cert.certificate_list.size() != 1)
+    return fail(Error{ErrorKind::bad_certificate, AlertDescription::bad_certificate,
+                      "server sent " + std::to_string(cert.certificate_list.size()) +
+                          " entries for a raw public key, which is one SubjectPublicKeyInfo"});
+  const auto& entry = cert.certificate_list.front();
+  if (!entry.extensions.empty())
+    return fail(Error{ErrorKind::peer_misbehaved, AlertDescription::unsupported_extension,
+                      "server raw public key entry carries unsolicited extensions"});
+  TLSPP_TRY_ASSIGN(server_key_, accept_pinned_spki(io, entry.cert_data, config_->impl().spki_pins,
+                                                   opts_.min_rsa_key_bits, "server"));
   return {};
 }
 
@@ -418,6 +481,17 @@ Status Tls13Client::on_certificate(Io& io, const wire::HandshakeMessage& m) {
     return fail(Error::illegal("server Certificate has a non-empty request context"));
   // RFC 8446 §4.4.2.4: an empty server certificate list is a decode_error.
   if (cert->certificate_list.empty()) return fail(Error::decode("server sent an empty certificate list"));
+  if (server_raw_) {
+    TLSPP_TRY(accept_server_raw_key(io, *cert));
+    transcript_.add(m.whole);
+    io.message_received({MessageType::certificate}, m.whole.size(),
+                        io.tracing() ? Details{{"raw_public_key", io.negotiated().peer_key},
+                                               {"spki_sha256", io.negotiated().peer_spki_sha256},
+                                               {"verified", "pinned"}}
+                                     : Details{});
+    state_ = State::expect_certificate_verify;
+    return {};
+  }
   std::vector<ByteView> chain;
   for (const auto& entry : cert->certificate_list) {
     for (const auto& e : entry.extensions) {
@@ -503,7 +577,8 @@ Status Tls13Client::on_finished(Io& io, const wire::HandshakeMessage& m) {
   io.log_secret("EXPORTER_SECRET", exporter.view());
   const auto resumption_master = master.resumption_master_secret(transcript_.hash().view());
   io.handshake_complete(make_tls13_connected(
-      Side::client, {suite_.hash, suite_.aead, c_ap.view(), s_ap.view(), exporter.view(), resumption_master.view()}));
+      Side::client, {suite_.hash, suite_.aead, c_ap.view(), s_ap.view(), exporter.view(), resumption_master.view()},
+      post_handshake_auth(io)));
   client_hs_.wipe();
   server_hs_.wipe();
   state_ = State::connected;
@@ -513,8 +588,10 @@ Status Tls13Client::on_finished(Io& io, const wire::HandshakeMessage& m) {
 Status Tls13Client::send_client_auth(Io& io) {
   // RFC 8446 §4.4.2: a client asked for a certificate answers with one (matching the
   // server's signature_algorithms) or with an empty list.
-  const auto choice =
-      choose_certificate(config_->impl().certificates, "", server_sig_algs_, server_sig_algs_cert_, tls13_handshake_scheme);
+  // RFC 7250 §4.2: when the server selected RawPublicKey for us, the key goes as its bare
+  // SPKI (a raw key's "chain" is that one SPKI).
+  const auto& pool = client_raw_ ? config_->impl().raw_keys : config_->impl().certificates;
+  const auto choice = choose_certificate(pool, "", server_sig_algs_, server_sig_algs_cert_, tls13_handshake_scheme);
   const LoadedCertificate* chosen = choice ? choice->certificate : nullptr;
   const SignatureScheme scheme = choice ? choice->scheme : SignatureScheme{};
   wire::Certificate cert;

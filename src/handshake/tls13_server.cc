@@ -132,6 +132,10 @@ class Tls13Server final : public ServerHandshake {
   Status on_client_hello(Io& io, const wire::HandshakeMessage& m, const wire::ClientHello& ch);
   Result<Hello13> read_client_hello(Io& io, const wire::HandshakeMessage& m, const wire::ClientHello& ch, bool retry);
   Result<CertificateChoice> choose_server_certificate(const Hello13& h) const;
+  Status choose_certificate_types(const wire::ClientHello& ch);
+  Status accept_client_raw_key(Io& io, const wire::Certificate& cert);
+  Status apply_record_size_limit(Io& io, const wire::ClientHello& ch);
+  PostHandshakeAuth post_handshake_auth(Io& io) const;
   Status start_transcript(const wire::ClientHello& ch, bool retry);
   Result<crypto::Secret> send_server_hello(Io& io, const wire::ClientHello& ch, const wire::KeyShareEntry* share,
                                            std::optional<uint16_t> psk_identity, bool retry, bool external_psk);
@@ -165,6 +169,11 @@ class Tls13Server final : public ServerHandshake {
   crypto::Secret client_ap_, server_ap_, exporter_;
   std::vector<SignatureScheme> requested_schemes_;
   crypto::PublicKey client_key_;
+  // RFC 7250: raw public keys for our Certificate / the client's, and the selections that
+  // EncryptedExtensions echoes (set when the client sent the extension and it applies).
+  bool server_raw_ = false, client_raw_ = false;
+  std::optional<uint8_t> server_type_sel_, client_type_sel_;
+  uint16_t record_size_limit_sent_ = 0;  // RFC 8449: our limit, in EncryptedExtensions
 };
 
 Status Tls13Server::handle(Io& io, ByteView message) {
@@ -363,12 +372,93 @@ Result<Hello13> Tls13Server::read_client_hello(Io& io, const wire::HandshakeMess
 
 Result<CertificateChoice> Tls13Server::choose_server_certificate(const Hello13& h) const {
   // RFC 8446 §4.4.2.2: by SNI, then by what the client can verify, in configured order.
-  const auto& certs = config_->impl().certificates;
+  const auto& certs = server_raw_ ? config_->impl().raw_keys : config_->impl().certificates;
   const auto choice = choose_certificate(certs, h.sni, h.sig_algs, h.sig_algs_cert, tls13_handshake_scheme);
   if (!choice)
     return fail(handshake_failure("client accepts no signature scheme for the server's certificate keys (" +
                                   certificate_key_types(certs) + ")"));
   return *choice;
+}
+
+std::string certificate_type_names(ByteView types) {
+  std::string s;
+  for (uint8_t t : types) {
+    if (!s.empty()) s += ", ";
+    s += t == wire::CertificateTypeList::kX509            ? "X509"
+         : t == wire::CertificateTypeList::kRawPublicKey ? "RawPublicKey"
+                                                         : std::to_string(t);
+  }
+  return s;
+}
+
+// RFC 7250 §4.2: the first type of the client's list (its preference order) that `have`
+// accepts; without the extension the type is X.509. No common type is unsupported_certificate.
+Result<uint8_t> select_certificate_type(const wire::Extension* ext, bool have_x509, bool have_raw,
+                                        std::string_view what) {
+  using L = wire::CertificateTypeList;
+  if (!ext) {
+    if (have_x509) return L::kX509;
+    return fail(Error{ErrorKind::peer_incompatible, AlertDescription::unsupported_certificate,
+                      "client does not offer raw public keys (RFC 7250 " + std::string(what) +
+                          ") and this server has only raw public keys for it"});
+  }
+  auto list = L::decode(ext->data);
+  if (!list) return fail(list.error());
+  for (uint8_t t : list->types)
+    if ((t == L::kX509 && have_x509) || (t == L::kRawPublicKey && have_raw)) return t;
+  return fail(Error{ErrorKind::peer_incompatible, AlertDescription::unsupported_certificate,
+                    std::string(what) + ": the client lists " + certificate_type_names(list->types) +
+                        ", this server has " +
+                        (have_x509 && have_raw ? "X509, RawPublicKey" : have_raw ? "RawPublicKey" : "X509")});
+}
+
+Status Tls13Server::choose_certificate_types(const wire::ClientHello& ch) {
+  const auto& impl = config_->impl();
+  server_raw_ = client_raw_ = false;
+  server_type_sel_.reset();
+  client_type_sel_.reset();
+  // A server with only external PSKs presents nothing: no type to select.
+  if (impl.certificates.empty() && impl.raw_keys.empty()) return {};
+  const auto* st = wire::find_extension(ch.extensions, ExtensionType::server_certificate_type);
+  TLSPP_TRY_ASSIGN(const uint8_t server_type,
+                   select_certificate_type(st, !impl.certificates.empty(), !impl.raw_keys.empty(),
+                                           "server_certificate_type"));
+  server_raw_ = server_type == wire::CertificateTypeList::kRawPublicKey;
+  server_type_sel_.reset();
+  if (st) server_type_sel_ = server_type;
+  // §4.2: the client's type is selected (and echoed) only when a certificate is asked for.
+  client_raw_ = false;
+  client_type_sel_.reset();
+  if (opts_.client_auth == ClientAuth::none) return {};
+  const auto* ct = wire::find_extension(ch.extensions, ExtensionType::client_certificate_type);
+  if (!ct) return {};
+  TLSPP_TRY_ASSIGN(const uint8_t client_type,
+                   select_certificate_type(ct, !opts_.client_ca_files.empty(), !impl.client_spki_pins.empty(),
+                                           "client_certificate_type"));
+  client_raw_ = client_type == wire::CertificateTypeList::kRawPublicKey;
+  client_type_sel_ = client_type;
+  return {};
+}
+
+Status Tls13Server::apply_record_size_limit(Io& io, const wire::ClientHello& ch) {
+  // RFC 8449 §4: the client's limit bounds every protected record we send (from
+  // EncryptedExtensions on); ours goes in EncryptedExtensions, only in answer to the
+  // client's, and is then enforced on the client's protected records.
+  TLSPP_TRY_ASSIGN(const uint16_t client_limit, record_size_limit_in(ch.extensions));
+  record_size_limit_sent_ = client_limit ? own_record_size_limit(opts_, ProtocolVersion::tls13) : 0;
+  if (client_limit) io.set_record_size_limits(ProtocolVersion::tls13, client_limit, record_size_limit_sent_);
+  return {};
+}
+
+// RFC 8446 §4.6.2: what a later CertificateRequest takes (the transcript now ends with the
+// client's Finished).
+PostHandshakeAuth Tls13Server::post_handshake_auth(Io& io) const {
+  PostHandshakeAuth pha;
+  pha.offered = io.negotiated().post_handshake_auth_offered;
+  pha.transcript = transcript_;
+  pha.server = config_;
+  pha.raw_client_key = client_raw_;
+  return pha;
 }
 
 Status Tls13Server::start_transcript(const wire::ClientHello& ch, bool retry) {
@@ -423,6 +513,11 @@ Status Tls13Server::on_client_hello(Io& io, const wire::HandshakeMessage& m, con
   if (share && retry && share->group != hrr_group_)
     return fail(Error::illegal("ClientHello after HelloRetryRequest has a key share for the wrong group"));
 
+  TLSPP_TRY(choose_certificate_types(ch));
+  TLSPP_TRY(apply_record_size_limit(io, ch));
+  // RFC 8446 §4.2.6: whether the client may be asked for a certificate after the handshake.
+  io.negotiated().post_handshake_auth_offered =
+      wire::find_extension(ch.extensions, ExtensionType::post_handshake_auth) != nullptr;
   // ALPN (RFC 7301 §3.2): the server's most preferred protocol the client offers.
   TLSPP_TRY_ASSIGN(const std::string alpn, choose_alpn(opts_, ch));
   suite_id_ = h.suite;
@@ -440,7 +535,7 @@ Status Tls13Server::on_client_hello(Io& io, const wire::HandshakeMessage& m, con
   // A PSK authenticates the server; otherwise its certificate does.
   CertificateChoice cert{};
   if (!with_psk) {
-    if (config_->impl().certificates.empty())
+    if (config_->impl().certificates.empty() && config_->impl().raw_keys.empty())
       return fail(handshake_failure("the client offered no PSK the server knows, and the server has no certificate"));
     TLSPP_TRY_ASSIGN(cert, choose_server_certificate(h));
   }
@@ -490,9 +585,11 @@ Status Tls13Server::on_client_hello(Io& io, const wire::HandshakeMessage& m, con
     if (early_offered) io.set_early_data(EarlyData::rejected, 0);
   }
 
-  TLSPP_TRY(send_encrypted_extensions(io, alpn, early_accepted));
-  // A PSK handshake carries no certificates either way (§2.2).
+  // A PSK handshake carries no certificates either way (§2.2): no types to select.
   const bool ask_for_certificate = !with_psk && opts_.client_auth != ClientAuth::none;
+  if (with_psk) server_type_sel_.reset();
+  if (!ask_for_certificate) client_type_sel_.reset();
+  TLSPP_TRY(send_encrypted_extensions(io, alpn, early_accepted));
   if (ask_for_certificate) TLSPP_TRY(send_certificate_request(io));
   if (!with_psk) TLSPP_TRY(send_certificate(io, cert));
   TLSPP_TRY(send_finished(io, std::move(hs), server_hs.view()));
@@ -561,6 +658,20 @@ Status Tls13Server::send_encrypted_extensions(Io& io, const std::string& alpn, b
     const ByteView name(reinterpret_cast<const uint8_t*>(alpn.data()), alpn.size());
     eb.add(ExtensionType::application_layer_protocol_negotiation, wire::ProtocolNameList{{name}});
     if (io.tracing()) ed.emplace_back("alpn", alpn);
+  }
+  // RFC 7250 §4.2 (in EncryptedExtensions for TLS 1.3, RFC 8446 §4.2 table).
+  const auto add_type = [&](ExtensionType t, const std::optional<uint8_t>& sel) {
+    if (!sel) return;
+    eb.add(t, wire::CertificateTypeSelected{*sel});
+    if (io.tracing())
+      ed.emplace_back(std::string(wire::extension_type_name(t)),
+                      *sel == wire::CertificateTypeList::kRawPublicKey ? "RawPublicKey" : "X509");
+  };
+  add_type(ExtensionType::server_certificate_type, server_type_sel_);
+  add_type(ExtensionType::client_certificate_type, client_type_sel_);
+  if (record_size_limit_sent_) {
+    eb.add(ExtensionType::record_size_limit, wire::RecordSizeLimit{record_size_limit_sent_});
+    if (io.tracing()) ed.emplace_back("record_size_limit", std::to_string(record_size_limit_sent_));
   }
   wire::EncryptedExtensions ee;
   TLSPP_TRY_ASSIGN(ee.extensions, eb.list());
@@ -667,6 +778,16 @@ Status Tls13Server::on_certificate(Io& io, const wire::HandshakeMessage& m) {
     state_ = State::expect_finished;
     return {};
   }
+  if (client_raw_) {
+    TLSPP_TRY(accept_client_raw_key(io, *cert));
+    io.message_received({MessageType::certificate}, m.whole.size(),
+                        io.tracing() ? Details{{"raw_public_key", io.negotiated().peer_key},
+                                               {"spki_sha256", io.negotiated().peer_spki_sha256},
+                                               {"verified", "pinned"}}
+                                     : Details{});
+    state_ = State::expect_certificate_verify;
+    return {};
+  }
   std::vector<ByteView> chain;
   for (const auto& e : cert->certificate_list) {
     if (!e.extensions.empty())
@@ -682,6 +803,22 @@ Status Tls13Server::on_certificate(Io& io, const wire::HandshakeMessage& m) {
                                   {"key", neg.peer_key}}
                         : Details{});
   state_ = State::expect_certificate_verify;
+  return {};
+}
+
+Status Tls13Server::accept_client_raw_key(Io& io, const wire::Certificate& cert) {
+  // RFC 8446 §4.4.2: one CertificateEntry holding the SPKI; RFC 7250 §4.3: trusted only by
+  // the pins configured for client keys.
+  if (cert.certificate_list.size() != 1)
+    return fail(Error{ErrorKind::bad_certificate, AlertDescription::bad_certificate,
+                      "client sent " + std::to_string(cert.certificate_list.size()) +
+                          " entries for a raw public key, which is one SubjectPublicKeyInfo"});
+  const auto& entry = cert.certificate_list.front();
+  if (!entry.extensions.empty())
+    return fail(Error{ErrorKind::peer_misbehaved, AlertDescription::unsupported_extension,
+                      "client raw public key entry carries an unsolicited extension"});
+  TLSPP_TRY_ASSIGN(client_key_, accept_pinned_spki(io, entry.cert_data, config_->impl().client_spki_pins,
+                                                   opts_.min_rsa_key_bits, "client"));
   return {};
 }
 
@@ -716,7 +853,8 @@ Status Tls13Server::on_finished(Io& io, const wire::HandshakeMessage& m) {
       install_tls13_keys(io, Direction::read, KeyEpoch::application, suite_.aead, suite_.hash, client_ap_.view(), "CLIENT_TRAFFIC_SECRET_0"));
   const auto resumption = master_->resumption_master_secret(transcript_.hash().view());
   io.handshake_complete(make_tls13_connected(
-      Side::server, {suite_.hash, suite_.aead, client_ap_.view(), server_ap_.view(), exporter_.view(), resumption.view()}));
+      Side::server, {suite_.hash, suite_.aead, client_ap_.view(), server_ap_.view(), exporter_.view(), resumption.view()},
+      post_handshake_auth(io)));
   client_hs_.wipe();
   master_.reset();
   state_ = State::connected;
