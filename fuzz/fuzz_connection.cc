@@ -10,13 +10,14 @@
 //   3: a server that accepts only secp384r1, so an ordinary ClientHello gets a
 //      HelloRetryRequest and a cookie;
 //   4: a client offering to resume a session (pre_shared_key with a ticket server 0
-//      issued), fed the rest as what the server sent;
+//      issued, and 0-RTT, which that ticket allows), fed the rest as what the server sent;
 //   5: a TLS 1.2-only server (optional client certificate, session IDs and RFC 5077
 //      tickets), fed the rest as what the client sent;
 //   6: a TLS 1.2-only client that has sent its ClientHello;
 //   7: a TLS 1.2-only client offering to resume a session (session ID and ticket) that
 //      server 5 issued.
-// Servers 0 and 1 accept resumption with tickets sealed under one fixed key. Server 1 also
+// Servers 0 and 1 accept resumption with tickets sealed under one fixed key; server 0 also
+// accepts 0-RTT early data and an external PSK ("fuzz-psk", also in psk_ke mode). Server 1 also
 // presents its key as a raw public key (RFC 7250) to clients that list RawPublicKey and
 // accepts the client's key as a raw key by its pin; the clients of modes 2 and 4 do not list
 // it, so their handshakes are unchanged, and a seed recorded with a raw-key client leads the
@@ -142,6 +143,15 @@ struct World {
         s.certificates[0].raw_public_key = true;
         s.pinned_client_spki = {client_key.public_key().spki()};
       }
+      if (mode == 0) {
+        // 0-RTT and external PSKs (psk_ke too) on the plain server.
+        s.max_early_data = 4096;
+        ExternalPsk psk;
+        psk.identity = "fuzz-psk";
+        psk.key = SecretBytes(Bytes(32, 0x37));
+        s.external_psks = {psk};
+        s.allow_psk_ke = true;
+      }
       if (mode == 5) s.max_version = ProtocolVersion::tls12;
       if (mode == 3) s.groups = {NamedGroup::secp384r1};
       server_random->restart();  // the cookie key is drawn from it
@@ -154,7 +164,9 @@ struct World {
     c.random = client_random;
     c.clock = [] { return kNow; };
     c.alpn = {"h2"};
+    c.early_data = true;  // offered when resuming with server 0's ticket (which allows it)
     client = check(ClientConfig::create(c));
+    c.early_data = false;
     c.min_version = c.max_version = ProtocolVersion::tls12;
     client12 = check(ClientConfig::create(c));
     c.min_version = ProtocolVersion::tls12;
