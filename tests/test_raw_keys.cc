@@ -315,3 +315,33 @@ TEST(RawPublicKey, ConfigurationErrors) {
 
 }  // namespace
 }  // namespace tlspp
+
+namespace tlspp {
+namespace {
+
+// A resumed session sends no Certificate: it reports the raw key the session was made with.
+TEST(RawPublicKey, AResumedSessionRemembersThePinnedKey) {
+  const auto key = new_key();
+  auto sc = ServerConfig::create(raw_server(key));
+  auto cc = ClientConfig::create(pinning_client({spki_hash(key)}));
+  ASSERT_TRUE(sc && cc);
+  auto client = ClientConnection::create(*cc, test::server_name("localhost"));
+  auto server = ServerConnection::create(*sc);
+  ASSERT_TRUE(client && server);
+  ASSERT_TRUE(test::pump(*client, *server));
+  auto tickets = client->take_session_tickets();
+  ASSERT_FALSE(tickets.empty());
+  EXPECT_TRUE(tickets[0].peer_raw_public_key);
+  auto again = ClientConnection::create(*cc, test::server_name("localhost"), tickets[0]);
+  auto server2 = ServerConnection::create(*sc);
+  ASSERT_TRUE(again && server2);
+  ASSERT_TRUE(test::pump(*again, *server2));
+  const auto& n = again->negotiated();
+  EXPECT_TRUE(n.resumed);
+  EXPECT_TRUE(n.peer_raw_public_key);
+  EXPECT_EQ(n.peer_spki_sha256, hex(spki_hash(key)));
+  EXPECT_TRUE(n.peer_verified);
+}
+
+}  // namespace
+}  // namespace tlspp

@@ -39,7 +39,8 @@ SummaryLines summarize(const Connection& conn, Side side) {
     out.emplace_back("psk", n.psk_identity + (n.psk_without_dhe ? " (psk_ke)" : " (psk_dhe_ke)"));
   // A resumed session sends no certificate: the peer is who it proved to be when the
   // session was made, which the session remembers.
-  const bool has_peer = !n.peer_certificates.empty() || (n.resumed && !n.peer_subject.empty());
+  const bool has_peer =
+      !n.peer_certificates.empty() || (n.resumed && (!n.peer_subject.empty() || n.peer_raw_public_key));
   out.emplace_back("peer_certificate", !has_peer               ? "none"
                                        : n.peer_raw_public_key ? "raw public key (RFC 7250)"
                                                                : or_none(n.peer_subject));

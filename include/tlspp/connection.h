@@ -95,6 +95,9 @@ struct SessionTicket {
   std::string peer_subject;
   std::string peer_key;
   bool peer_verified = false;
+  // TLS 1.3: whether that proof was a raw public key (RFC 7250), and its SPKI's SHA-256.
+  bool peer_raw_public_key = false;
+  std::string peer_spki_sha256;
 };
 
 // 0-RTT as the handshake settled it (RFC 8446 §4.2.10).

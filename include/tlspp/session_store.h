@@ -78,6 +78,8 @@ class MemorySessionStore final : public SessionStore {
 //   peer-subject CN=localhost
 //   peer-key ECDSA P-256
 //   peer-verified yes
+//   peer-raw-public-key yes              (omitted unless the peer was a pinned raw key)
+//   peer-spki-sha256 5f0c...             (hex; omitted when unknown)
 //   end
 // Unknown keys are ignored, so later versions can add some.
 [[nodiscard]] std::string encode_sessions(const std::vector<SessionTicket>& sessions);

@@ -147,6 +147,8 @@ std::string encode_sessions(const std::vector<SessionTicket>& sessions) {
     if (!t.peer_subject.empty()) line(out, "peer-subject", t.peer_subject);
     if (!t.peer_key.empty()) line(out, "peer-key", t.peer_key);
     line(out, "peer-verified", t.peer_verified ? "yes" : "no");
+    if (t.peer_raw_public_key) line(out, "peer-raw-public-key", "yes");
+    if (!t.peer_spki_sha256.empty()) line(out, "peer-spki-sha256", t.peer_spki_sha256);
     out.append("end\n");
   }
   return out;
@@ -204,9 +206,13 @@ Result<std::vector<SessionTicket>> decode_sessions(std::string_view text) {
       t.peer_subject = std::string(value);
     } else if (key == "peer-key") {
       t.peer_key = std::string(value);
-    } else if (key == "peer-verified" || key == "extended-master-secret") {
+    } else if (key == "peer-spki-sha256") {
+      t.peer_spki_sha256 = std::string(value);
+    } else if (key == "peer-verified" || key == "extended-master-secret" || key == "peer-raw-public-key") {
       if (value != "yes" && value != "no") return bad(std::string(key) + " must be yes or no");
-      (key == "peer-verified" ? t.peer_verified : t.extended_master_secret) = value == "yes";
+      (key == "peer-verified"            ? t.peer_verified
+       : key == "peer-raw-public-key" ? t.peer_raw_public_key
+                                      : t.extended_master_secret) = value == "yes";
     } else if (key == "received-at") {
       const auto v = number<long long>(value);
       if (!v) return bad("received-at must be a number");

@@ -232,6 +232,8 @@ Status Tls13Client::enter_handshake_keys(Io& io, const crypto::Secret& shared) {
     neg.peer_subject = o_.ticket->peer_subject;
     neg.peer_key = o_.ticket->peer_key;
     neg.peer_verified = o_.ticket->peer_verified;
+    neg.peer_raw_public_key = o_.ticket->peer_raw_public_key;
+    neg.peer_spki_sha256 = o_.ticket->peer_spki_sha256;
   }
   const auto th = transcript_.hash();
   client_hs_ = hs_secret_->client_handshake_traffic_secret(th.view());

@@ -134,6 +134,8 @@ class Tls13Connected final : public Connected {
     t.peer_subject = n.peer_subject;
     t.peer_key = n.peer_key;
     t.peer_verified = n.peer_verified;
+    t.peer_raw_public_key = n.peer_raw_public_key;
+    t.peer_spki_sha256 = n.peer_spki_sha256;
     if (io.tracing())
       io.message_received({MessageType::new_session_ticket}, m.whole.size(),
                           {{"lifetime", std::to_string(t.lifetime_seconds) + " s"},
