@@ -368,20 +368,12 @@ Result<PskFlags> parse_psk_flags(const Args& args) {
     }
   }
   if (!id) return out;
-  Bytes bytes;
-  if (key->size() % 2 != 0) return fail(Error::config("--psk takes an even number of hex digits"));
-  for (size_t i = 0; i < key->size(); i += 2) {
-    const auto digit = [](char c) {
-      return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-    };
-    const int hi = digit((*key)[i]), lo = digit((*key)[i + 1]);
-    if (hi < 0 || lo < 0) return fail(Error::config("--psk takes hex digits"));
-    bytes.push_back(static_cast<uint8_t>(hi << 4 | lo));
-  }
+  auto bytes = from_hex(*key);
+  if (!bytes) return fail(Error::config("--psk takes an even number of hex digits"));
   ExternalPsk p;
   p.identity = *id;
-  p.key = SecretBytes(bytes);
-  std::fill(bytes.begin(), bytes.end(), uint8_t{0});
+  p.key = SecretBytes(*bytes);
+  std::fill(bytes->begin(), bytes->end(), uint8_t{0});
   out.psk = std::move(p);
   return out;
 }

@@ -2,6 +2,8 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
+#include <string>
 #include <span>
 #include <string_view>
 #include <vector>
@@ -68,5 +70,10 @@ enum class SignatureScheme : uint16_t {
 [[nodiscard]] std::string_view named_group_name(NamedGroup g);
 [[nodiscard]] std::string_view signature_scheme_name(SignatureScheme s);
 [[nodiscard]] std::string_view protocol_version_name(ProtocolVersion v);
+
+// Lower-case hexadecimal, and back (upper or lower case; nothing for an odd length or a
+// character that is not a hex digit).
+[[nodiscard]] std::string to_hex(ByteView bytes);
+[[nodiscard]] std::optional<Bytes> from_hex(std::string_view text);
 
 }  // namespace tlspp

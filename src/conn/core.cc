@@ -20,16 +20,6 @@ constexpr unsigned kMaxWarningAlerts = 4;
 // before. ChaCha20-Poly1305's limit is beyond reach, but a periodic update costs little.
 constexpr uint64_t kAeadRecordLimit = uint64_t{1} << 24;
 
-std::string hex(ByteView b) {
-  static const char* digits = "0123456789abcdef";
-  std::string s;
-  s.reserve(b.size() * 2);
-  for (uint8_t c : b) {
-    s.push_back(digits[c >> 4]);
-    s.push_back(digits[c & 15]);
-  }
-  return s;
-}
 
 uint32_t be24(ByteView b) { return (uint32_t{b[1]} << 16) | (uint32_t{b[2]} << 8) | b[3]; }
 
@@ -494,8 +484,8 @@ Status Connection::Core::install_keys(Direction direction, const handshake::Traf
 
 void Connection::Core::log_secret(std::string_view label, ByteView secret) {
   if (!options.keylog || label.empty()) return;
-  options.keylog(std::string(label) + " " + hex(ByteView(client_random, have_client_random ? 32 : 0)) + " " +
-                 hex(secret));
+  options.keylog(std::string(label) + " " + to_hex(ByteView(client_random, have_client_random ? 32 : 0)) + " " +
+                 to_hex(secret));
 }
 
 void Connection::Core::set_record_size_limits(ProtocolVersion version, uint16_t peer_limit, uint16_t own_limit) {

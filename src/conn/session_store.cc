@@ -69,35 +69,6 @@ namespace {
 
 constexpr std::string_view kHeader = "tlspp-session 1";
 
-std::string to_hex(ByteView b) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string s;
-  s.reserve(2 * b.size());
-  for (uint8_t v : b) {
-    s.push_back(kDigits[v >> 4]);
-    s.push_back(kDigits[v & 15]);
-  }
-  return s;
-}
-
-int hex_digit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-std::optional<Bytes> from_hex(std::string_view s) {
-  if (s.size() % 2 != 0) return std::nullopt;
-  Bytes out(s.size() / 2);
-  for (size_t i = 0; i < out.size(); ++i) {
-    const int hi = hex_digit(s[2 * i]), lo = hex_digit(s[2 * i + 1]);
-    if (hi < 0 || lo < 0) return std::nullopt;
-    out[i] = static_cast<uint8_t>(hi << 4 | lo);
-  }
-  return out;
-}
-
 template <typename T>
 std::optional<T> number(std::string_view s) {
   T v{};

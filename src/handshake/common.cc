@@ -149,6 +149,20 @@ std::string spki_sha256_hex(ByteView spki) {
   return hex_string(crypto::HashCtx::digest(crypto::HashAlg::sha256, spki).view());
 }
 
+Result<crypto::PublicKey> accept_raw_key_certificate(Io& io, const wire::Certificate& cert,
+                                                     std::span<const Bytes> pins, int min_rsa_bits,
+                                                     std::string_view who) {
+  if (cert.certificate_list.size() != 1)
+    return fail(Error{ErrorKind::bad_certificate, AlertDescription::bad_certificate,
+                      std::string(who) + " sent " + std::to_string(cert.certificate_list.size()) +
+                          " entries for a raw public key, which is one SubjectPublicKeyInfo"});
+  const auto& entry = cert.certificate_list.front();
+  if (!entry.extensions.empty())
+    return fail(Error{ErrorKind::peer_misbehaved, AlertDescription::unsupported_extension,
+                      std::string(who) + " raw public key entry carries an unsolicited extension"});
+  return accept_pinned_spki(io, entry.cert_data, pins, min_rsa_bits, who);
+}
+
 Result<crypto::PublicKey> accept_pinned_spki(Io& io, ByteView spki, std::span<const Bytes> pins, int min_rsa_bits,
                                              std::string_view who) {
   const std::string w(who);

@@ -79,6 +79,12 @@ struct CertificateChoice {
 // `who` is "server" or "client".
 [[nodiscard]] Result<crypto::PublicKey> accept_pinned_spki(Io& io, ByteView spki, std::span<const Bytes> pins,
                                                            int min_rsa_bits, std::string_view who);
+// The same for a whole Certificate message of type RawPublicKey: RFC 8446 §4.4.2 ("the
+// certificate_list MUST contain no more than one CertificateEntry") holding the SPKI, with no
+// extensions; RFC 7250 §4.3/§4.4: trusted only by the pins, never through trust anchors.
+[[nodiscard]] Result<crypto::PublicKey> accept_raw_key_certificate(Io& io, const wire::Certificate& cert,
+                                                                   std::span<const Bytes> pins, int min_rsa_bits,
+                                                                   std::string_view who);
 
 // RFC 8449 §4: the record_size_limit among a hello's (or EncryptedExtensions') extensions, 0
 // when absent; a value below 64 is illegal_parameter.

@@ -79,7 +79,6 @@ class Tls13Client final : public Handshake {
   Status send_client_auth(Io& io);
   Status read_certificate_types(std::span<const wire::Extension> exts, Details* d);
   PostHandshakeAuth post_handshake_auth(Io& io) const;
-  Status accept_server_raw_key(Io& io, const wire::Certificate& cert);
   Status check_hello_common(const wire::ServerHello& sh, std::string_view what);
 
   // What the ClientHello offered (random, session ID, key share, cookie, the ticket).
@@ -427,22 +426,6 @@ PostHandshakeAuth Tls13Client::post_handshake_auth(Io& io) const {
   return pha;
 }
 
-Status Tls13Client::accept_server_raw_key(Io& io, const wire::Certificate& cert) {
-  // RFC 8446 §4.4.2: with RawPublicKey "the certificate_list MUST contain no more than one
-  // CertificateEntry"; RFC 7250 §4.4: it is trusted only by what the client knows out of
-  // band, here a pinned SPKI hash, never through the trust anchors.
-  if (cert.certificate_list.size() != 1)
-    return fail(Error{ErrorKind::bad_certificate, AlertDescription::bad_certificate,
-                      "server sent " + std::to_string(cert.certificate_list.size()) +
-                          " entries for a raw public key, which is one SubjectPublicKeyInfo"});
-  const auto& entry = cert.certificate_list.front();
-  if (!entry.extensions.empty())
-    return fail(Error{ErrorKind::peer_misbehaved, AlertDescription::unsupported_extension,
-                      "server raw public key entry carries unsolicited extensions"});
-  TLSPP_TRY_ASSIGN(server_key_, accept_pinned_spki(io, entry.cert_data, config_->impl().spki_pins,
-                                                   opts_.min_rsa_key_bits, "server"));
-  return {};
-}
 
 Status Tls13Client::on_certificate_request(Io& io, const wire::HandshakeMessage& m) {
   auto cr = wire::CertificateRequest::decode(m.body);
@@ -484,7 +467,8 @@ Status Tls13Client::on_certificate(Io& io, const wire::HandshakeMessage& m) {
   // RFC 8446 §4.4.2.4: an empty server certificate list is a decode_error.
   if (cert->certificate_list.empty()) return fail(Error::decode("server sent an empty certificate list"));
   if (server_raw_) {
-    TLSPP_TRY(accept_server_raw_key(io, *cert));
+    TLSPP_TRY_ASSIGN(server_key_, accept_raw_key_certificate(io, *cert, config_->impl().spki_pins,
+                                                            opts_.min_rsa_key_bits, "server"));
     transcript_.add(m.whole);
     io.message_received({MessageType::certificate}, m.whole.size(),
                         io.tracing() ? Details{{"raw_public_key", io.negotiated().peer_key},

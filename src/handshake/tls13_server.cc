@@ -133,7 +133,6 @@ class Tls13Server final : public ServerHandshake {
   Result<Hello13> read_client_hello(Io& io, const wire::HandshakeMessage& m, const wire::ClientHello& ch, bool retry);
   Result<CertificateChoice> choose_server_certificate(const Hello13& h) const;
   Status choose_certificate_types(const wire::ClientHello& ch);
-  Status accept_client_raw_key(Io& io, const wire::Certificate& cert);
   Status apply_record_size_limit(Io& io, const wire::ClientHello& ch);
   PostHandshakeAuth post_handshake_auth(Io& io) const;
   Status start_transcript(const wire::ClientHello& ch, bool retry);
@@ -779,7 +778,8 @@ Status Tls13Server::on_certificate(Io& io, const wire::HandshakeMessage& m) {
     return {};
   }
   if (client_raw_) {
-    TLSPP_TRY(accept_client_raw_key(io, *cert));
+    TLSPP_TRY_ASSIGN(client_key_, accept_raw_key_certificate(io, *cert, config_->impl().client_spki_pins,
+                                                            opts_.min_rsa_key_bits, "client"));
     io.message_received({MessageType::certificate}, m.whole.size(),
                         io.tracing() ? Details{{"raw_public_key", io.negotiated().peer_key},
                                                {"spki_sha256", io.negotiated().peer_spki_sha256},
@@ -806,21 +806,6 @@ Status Tls13Server::on_certificate(Io& io, const wire::HandshakeMessage& m) {
   return {};
 }
 
-Status Tls13Server::accept_client_raw_key(Io& io, const wire::Certificate& cert) {
-  // RFC 8446 §4.4.2: one CertificateEntry holding the SPKI; RFC 7250 §4.3: trusted only by
-  // the pins configured for client keys.
-  if (cert.certificate_list.size() != 1)
-    return fail(Error{ErrorKind::bad_certificate, AlertDescription::bad_certificate,
-                      "client sent " + std::to_string(cert.certificate_list.size()) +
-                          " entries for a raw public key, which is one SubjectPublicKeyInfo"});
-  const auto& entry = cert.certificate_list.front();
-  if (!entry.extensions.empty())
-    return fail(Error{ErrorKind::peer_misbehaved, AlertDescription::unsupported_extension,
-                      "client raw public key entry carries an unsolicited extension"});
-  TLSPP_TRY_ASSIGN(client_key_, accept_pinned_spki(io, entry.cert_data, config_->impl().client_spki_pins,
-                                                   opts_.min_rsa_key_bits, "client"));
-  return {};
-}
 
 Status Tls13Server::on_certificate_verify(Io& io, const wire::HandshakeMessage& m) {
   auto cv = wire::CertificateVerify::decode(m.body);
