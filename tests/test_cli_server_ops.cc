@@ -8,7 +8,10 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
+#include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <optional>
@@ -19,7 +22,9 @@
 #include <vector>
 
 #include "cli_support.h"
+#include "crypto/pem.h"
 #include "io/socket.h"
+#include "pki/builder.h"
 
 namespace tlspp {
 namespace {
@@ -367,7 +372,7 @@ int thread_count(pid_t pid) {
 TEST(CliServerOps, SeveralLoopsServeManyClientsAtOnce) {
   Server server({"--echo", "--threads", "2"});
   ASSERT_NE(server.port(), 0) << server.log();
-  EXPECT_EQ(thread_count(server.pid()), 3);  // and the one that writes the log
+  EXPECT_EQ(thread_count(server.pid()), 4);  // and the ones that write the log and reload certificates
   // 24 connections open at once, each then echoing its own 20 KB.
   constexpr int kClients = 24;
   std::vector<Stream> streams;
@@ -448,6 +453,300 @@ TEST(CliServerOps, SignalsStopEveryLoop) {
   (void)server.read_err_until("\x01 not in the log", 500ms);
   EXPECT_EQ(server.log().find("accept: "), std::string::npos) << server.log();
   EXPECT_EQ(count_of(server.log(), "tlspp server: 127.0.0.1:"), 8u) << server.log();
+}
+
+// ---------------------------------------------------------------- certificate reload
+
+// A directory of certificate files that a test swaps under a running server: "chain.pem" and
+// "key.pem", replaced by rename() (as a deployment tool does), and the roots of two test PKIs
+// for localhost told apart by their organization, A and B.
+class CertDir {
+ public:
+  CertDir() {
+    char tmpl[] = "/tmp/tlspp-reload-XXXXXX";
+    dir_ = mkdtemp(tmpl) ? tmpl : "";
+    for (const char* org : {"tlspp reload A", "tlspp reload B"}) {
+      pki::TestPkiOptions o;
+      o.organization = org;
+      auto p = pki::make_test_pki(o);
+      if (!p) {
+        ADD_FAILURE() << p.error().to_string();
+        continue;
+      }
+      pairs_.push_back(test::pem_pair(*p));
+      roots_.push_back(dir_ + "/root-" + std::to_string(roots_.size()) + ".pem");
+      write_file(roots_.back(), pem_of(p->root));
+    }
+  }
+  ~CertDir() {
+    std::error_code ignored;
+    std::filesystem::remove_all(dir_, ignored);
+  }
+  CertDir(const CertDir&) = delete;
+  CertDir& operator=(const CertDir&) = delete;
+
+  [[nodiscard]] std::string chain() const { return dir_ + "/chain.pem"; }
+  [[nodiscard]] std::string key() const { return dir_ + "/key.pem"; }
+  [[nodiscard]] const std::vector<std::string>& roots() const { return roots_; }
+  // Puts leaf `which` (0: A, 1: B) in place, the key first.
+  void install(size_t which) {
+    replace(key(), pairs_.at(which).key_pem);
+    replace(chain(), pairs_.at(which).cert_pem);
+  }
+  // Writes `data` to `path` through a temporary file and rename().
+  void replace(const std::string& path, const Bytes& data) {
+    const std::string tmp = path + ".new";
+    write_file(tmp, data);
+    ASSERT_EQ(std::rename(tmp.c_str(), path.c_str()), 0) << std::strerror(errno);
+  }
+  [[nodiscard]] const CertificateKeyPair& pair(size_t which) const { return pairs_.at(which); }
+  // The server's flags.
+  [[nodiscard]] std::vector<std::string> flags(std::vector<std::string> extra) const {
+    std::vector<std::string> args = {"--cert", chain(), "--key", key()};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return args;
+  }
+
+ private:
+  static Bytes pem_of(const Bytes& der) {
+    const std::string text = crypto::pem_encode("CERTIFICATE", der);
+    return Bytes(text.begin(), text.end());
+  }
+  std::string dir_;
+  std::vector<CertificateKeyPair> pairs_;
+  std::vector<std::string> roots_;
+};
+
+const char kSubjectA[] = "CN=localhost, O=tlspp reload A";
+const char kSubjectB[] = "CN=localhost, O=tlspp reload B";
+
+std::shared_ptr<const ClientConfig> trusting(const std::vector<std::string>& roots) {
+  ClientOptions options;
+  options.ca_files = roots;
+  auto config = ClientConfig::create(options);
+  EXPECT_TRUE(config) << config.error().to_string();
+  return config ? *config : nullptr;
+}
+
+// Connects to an --echo server and makes one round trip; the Stream, whose negotiated()
+// says which certificate the server sent.
+Result<Stream> echo_client(const std::shared_ptr<const ClientConfig>& config, const Server& server) {
+  auto s = Stream::connect(config, "127.0.0.1", server.port(), *ServerName::parse("localhost"));
+  if (!s) return s;
+  const uint8_t ping[] = {'p'};
+  uint8_t buf[4];
+  TLSPP_TRY(s->write_all(ping));
+  auto n = s->read(buf);
+  if (!n) return fail(n.error());
+  if (*n != 1) return fail(Error::internal("the echo server did not answer the ping"));
+  return s;
+}
+
+// The subject of the certificate a new client is sent, or the error.
+std::string subject_seen(const std::shared_ptr<const ClientConfig>& config, const Server& server) {
+  auto s = echo_client(config, server);
+  if (!s) return "error: " + s.error().to_string();
+  const std::string subject = s->connection().negotiated().peer_subject;
+  (void)s->close();
+  return subject;
+}
+
+bool still_echoes(Stream& s, const std::string& text) {
+  if (!s.write_all(ByteView(reinterpret_cast<const uint8_t*>(text.data()), text.size()))) return false;
+  std::string got;
+  uint8_t buf[256];
+  while (got.size() < text.size()) {
+    auto n = s.read(buf);
+    if (!n || *n == 0) return false;
+    got.append(reinterpret_cast<const char*>(buf), *n);
+  }
+  return got == text;
+}
+
+TEST(CliServerReload, SighupServesTheNewCertificateToNewClientsOnly) {
+  CertDir certs;
+  certs.install(0);
+  Server server(certs.flags({"--echo", "--threads", "2"}), 0, false);
+  ASSERT_NE(server.port(), 0) << server.log();
+  const auto config = trusting(certs.roots());
+  ASSERT_TRUE(config);
+  auto before = echo_client(config, server);
+  ASSERT_TRUE(before) << before.error().to_string();
+  EXPECT_EQ(before->connection().negotiated().peer_subject, kSubjectA);
+
+  certs.install(1);
+  server.signal(SIGHUP);
+  ASSERT_TRUE(server.read_err_until(std::string("certificate reloaded (SIGHUP): new connections get '") + kSubjectB +
+                                        "' serial ",
+                                    3s))
+      << server.log();
+  EXPECT_NE(server.log().find(", not after 20"), std::string::npos) << server.log();
+  EXPECT_NE(server.log().find(", from " + certs.chain() + "\n"), std::string::npos) << server.log();
+  // Both loops hand out the new certificate (several clients, so that each loop gets some).
+  for (int i = 0; i < 6; ++i) EXPECT_EQ(subject_seen(config, server), kSubjectB) << i;
+  // The connection made before goes on as it was.
+  EXPECT_TRUE(still_echoes(*before, "after the reload"));
+  EXPECT_TRUE(before->close());
+  // The command-line client sees it too.
+  const auto o = run_cli({"client", server.addr(), "--servername", "localhost", "--ca", certs.roots()[0], "--ca",
+                          certs.roots()[1], "--request", "x", "--timeout", "0.2", "--summary"});
+  EXPECT_EQ(o.status, 0) << o.err;
+  EXPECT_NE(o.err.find(std::string("peer_certificate: ") + kSubjectB + "\n"), std::string::npos) << o.err;
+  // A client trusting only the first CA now fails: it really is the other certificate.
+  const auto only_a = run_cli({"client", server.addr(), "--servername", "localhost", "--ca", certs.roots()[0],
+                               "--request", "x", "--timeout", "0.2"});
+  EXPECT_EQ(only_a.status, 1) << only_a.err;
+}
+
+TEST(CliServerReload, TicketsFromBeforeAReloadStillResume) {
+  CertDir certs;
+  certs.install(0);
+  Server server(certs.flags({"--echo"}), 0, false);
+  ASSERT_NE(server.port(), 0) << server.log();
+  const std::string sessions = certs.chain() + ".sessions";
+  const std::vector<std::string> client = {"client",  server.addr(), "--servername", "localhost", "--ca",
+                                           certs.roots()[0], "--ca", certs.roots()[1], "--request", "x",
+                                           "--timeout", "0.2", "--summary"};
+  auto first = client;
+  first.insert(first.end(), {"--sess-out", sessions});
+  const auto o1 = run_cli(first);
+  ASSERT_EQ(o1.status, 0) << o1.err;
+  certs.install(1);
+  server.signal(SIGHUP);
+  ASSERT_TRUE(server.read_err_until(std::string("new connections get '") + kSubjectB, 3s)) << server.log();
+  auto second = client;
+  second.insert(second.end(), {"--sess-in", sessions});
+  const auto o2 = run_cli(second);
+  ASSERT_EQ(o2.status, 0) << o2.err;
+  EXPECT_NE(o2.err.find("resumed: yes\n"), std::string::npos) << o2.err;
+}
+
+TEST(CliServerReload, BadFilesKeepTheOldCertificateAndSayWhy) {
+  CertDir certs;
+  certs.install(0);
+  Server server(certs.flags({"--echo"}), 0, false);
+  ASSERT_NE(server.port(), 0) << server.log();
+  const auto config = trusting(certs.roots());
+  ASSERT_TRUE(config);
+  const std::string failed = "certificate reload (SIGHUP) failed, still serving the previous certificates: ";
+
+  // The other leaf's key beside this leaf.
+  certs.replace(certs.key(), certs.pair(1).key_pem);
+  server.signal(SIGHUP);
+  ASSERT_TRUE(server.read_err_until(failed, 3s)) << server.log();
+  ASSERT_TRUE(server.read_err_until("\n", 1s)) << server.log();
+  EXPECT_NE(server.log().find("private key does not match the leaf certificate in '" + certs.chain() + "'\n"),
+            std::string::npos)
+      << server.log();
+  EXPECT_EQ(subject_seen(config, server), kSubjectA);
+
+  // A certificate file that is not PEM.
+  certs.install(0);
+  certs.replace(certs.chain(), Bytes{'n', 'o', 't', ' ', 'p', 'e', 'm', '\n'});
+  server.signal(SIGHUP);
+  ASSERT_TRUE(server.read_err_until(failed, 3s)) << server.log();
+  ASSERT_TRUE(server.read_err_until("\n", 1s)) << server.log();
+  const std::string line = server.log().substr(server.log().rfind(failed));
+  EXPECT_NE(line.find(certs.chain()), std::string::npos) << line;
+  EXPECT_EQ(subject_seen(config, server), kSubjectA);
+
+  // A missing file.
+  ASSERT_EQ(std::remove(certs.chain().c_str()), 0);
+  server.signal(SIGHUP);
+  ASSERT_TRUE(server.read_err_until(failed, 3s)) << server.log();
+  EXPECT_EQ(subject_seen(config, server), kSubjectA);
+
+  // Each bad state is logged on its own line, not again every second (at most twice, when the
+  // file poll noticed a change before the signal came).
+  (void)server.read_err_until("\x01 not in the log", 2500ms);
+  const size_t failures = count_of(server.log(), "certificate reload (");
+  EXPECT_GE(failures, 3u) << server.log();
+  EXPECT_LE(failures, 6u) << server.log();
+  EXPECT_EQ(count_of(server.log(), "certificate reloaded"), 0u) << server.log();
+  (void)server.read_err_until("\x01 not in the log", 1500ms);
+  EXPECT_EQ(count_of(server.log(), "certificate reload ("), failures) << server.log();
+
+  // Good files again: served at once.
+  certs.install(1);
+  server.signal(SIGHUP);
+  ASSERT_TRUE(server.read_err_until(std::string("new connections get '") + kSubjectB, 3s)) << server.log();
+  EXPECT_EQ(subject_seen(config, server), kSubjectB);
+}
+
+TEST(CliServerReload, ChangedFilesAreNoticedWithoutASignal) {
+  CertDir certs;
+  certs.install(0);
+  Server server(certs.flags({"--echo"}), 0, false);
+  ASSERT_NE(server.port(), 0) << server.log();
+  const auto config = trusting(certs.roots());
+  ASSERT_TRUE(config);
+  EXPECT_EQ(subject_seen(config, server), kSubjectA);
+  // Nothing changes: nothing is reloaded.
+  (void)server.read_err_until("\x01 not in the log", 1500ms);
+  EXPECT_EQ(server.log().find("certificate reload"), std::string::npos) << server.log();
+
+  const auto start = Clock::now();
+  certs.install(1);
+  ASSERT_TRUE(server.read_err_until(
+      "certificate reloaded (" + certs.chain() + " changed): new connections get '" + kSubjectB + "'", 4s))
+      << server.log();
+  // Polled once a second, then 200 ms for the files to settle.
+  EXPECT_LT(Clock::now() - start, 2500ms);
+  EXPECT_EQ(subject_seen(config, server), kSubjectB);
+
+  // Rewriting a file in place (same inode) is noticed too.
+  write_file(certs.key(), certs.pair(0).key_pem);
+  write_file(certs.chain(), certs.pair(0).cert_pem);
+  ASSERT_TRUE(server.read_err_until(std::string("changed): new connections get '") + kSubjectA + "'", 4s))
+      << server.log();
+  EXPECT_EQ(subject_seen(config, server), kSubjectA);
+}
+
+TEST(CliServerReload, SwapsUnderLoadFailNoHandshake) {
+  CertDir certs;
+  certs.install(0);
+  Server server(certs.flags({"--echo", "--threads", "2", "--quiet"}), 0, false);
+  ASSERT_NE(server.port(), 0) << server.log();
+  const auto config = trusting(certs.roots());
+  ASSERT_TRUE(config);
+  std::atomic<bool> done{false};
+  std::atomic<int> ok{0}, seen_a{0}, seen_b{0};
+  std::vector<std::string> failures;
+  std::mutex failures_mutex;
+  std::vector<std::thread> clients;
+  for (int t = 0; t < 2; ++t)
+    clients.emplace_back([&] {
+      while (!done.load()) {
+        auto s = echo_client(config, server);
+        if (!s) {
+          std::lock_guard lock(failures_mutex);
+          failures.push_back(s.error().to_string());
+          continue;
+        }
+        const std::string subject = s->connection().negotiated().peer_subject;
+        (subject == kSubjectA ? seen_a : seen_b).fetch_add(1);
+        (void)s->close();
+        ok.fetch_add(1);
+      }
+    });
+  // Six swaps, each by SIGHUP, a little apart.
+  for (int i = 1; i <= 6; ++i) {
+    std::this_thread::sleep_for(250ms);
+    certs.install(static_cast<size_t>(i % 2));
+    server.signal(SIGHUP);
+    EXPECT_TRUE(server.read_err_until(std::string("certificate reloaded (SIGHUP): new connections get '") +
+                                          (i % 2 ? kSubjectB : kSubjectA),
+                                      3s))
+        << i << server.log();
+  }
+  std::this_thread::sleep_for(250ms);
+  done.store(true);
+  for (auto& c : clients) c.join();
+  EXPECT_TRUE(failures.empty()) << failures.size() << " failed, the first: " << failures.front();
+  EXPECT_GT(ok.load(), 50);
+  EXPECT_GT(seen_a.load(), 0);
+  EXPECT_GT(seen_b.load(), 0);
+  EXPECT_EQ(server.log().find("failed"), std::string::npos) << server.log();
 }
 
 // ---------------------------------------------------------------- the log
