@@ -1,6 +1,8 @@
 // `tlspp server` under operational stress, run as a real process on 127.0.0.1: running out
 // of file descriptors, more clients than --max-connections, clients that stall or go idle,
 // signals while connections are open, several event loops.
+#include <fcntl.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -747,6 +749,105 @@ TEST(CliServerReload, SwapsUnderLoadFailNoHandshake) {
   EXPECT_GT(seen_a.load(), 0);
   EXPECT_GT(seen_b.load(), 0);
   EXPECT_EQ(server.log().find("failed"), std::string::npos) << server.log();
+}
+
+// ---------------------------------------------------------------- memory under attack
+
+// The resident set of a process, in bytes (VmRSS in /proc/PID/status); 0 when unknown.
+size_t rss_bytes(pid_t pid) {
+  std::ifstream f("/proc/" + std::to_string(pid) + "/status");
+  for (std::string line; std::getline(f, line);)
+    if (line.rfind("VmRSS:", 0) == 0) return std::stoul(line.substr(6)) * 1024;
+  return 0;
+}
+
+// Sends what `conn` has queued on the non-blocking `fd`, adding the bytes sent to `sent` and
+// waiting for room at most `patience` at a time; false once the peer stopped taking them.
+bool push(Connection& conn, int fd, std::chrono::milliseconds patience, size_t& sent) {
+  while (!conn.pending_output().empty()) {
+    const ByteView out = conn.pending_output();
+    const ssize_t n = send(fd, out.data(), out.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n > 0) {
+      conn.consume_output(static_cast<size_t>(n));
+      sent += static_cast<size_t>(n);
+      continue;
+    }
+    if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) return false;
+    pollfd p{fd, POLLOUT, 0};
+    if (poll(&p, 1, static_cast<int>(patience.count())) <= 0) return false;
+  }
+  return true;
+}
+
+// The attack the library's back-pressure and KeyUpdate coalescing were made for, against the
+// real server: a client with a tiny receive window that never reads asks for KeyUpdates over
+// and over (each asks the server to answer with one of its own), with application data to
+// echo in between (the library allows 32 KeyUpdates in a row without data). What the server
+// cannot send must not pile up in its memory: it stops reading instead, keeps the connection,
+// and goes on serving everyone else.
+TEST(CliServerOps, AClientThatNeverReadsCannotGrowTheServersMemory) {
+  Server server({"--echo", "--threads", "1", "--idle-timeout", "0"});
+  ASSERT_NE(server.port(), 0) << server.log();
+  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(fd, 0);
+  const int small = 4096;  // before connect(), so that the window offered is small from the start
+  ASSERT_EQ(setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small), 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(server.port());
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr), 0) << std::strerror(errno);
+  ClientOptions options;
+  options.ca_files = {files().root};
+  auto config = ClientConfig::create(options);
+  ASSERT_TRUE(config) << config.error().to_string();
+  auto attacker = Stream::connect_fd(*config, fd, *ServerName::parse("localhost"));
+  ASSERT_TRUE(attacker) << attacker.error().to_string();
+  ASSERT_EQ(fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK), 0);
+  Connection& conn = attacker->connection();
+  std::this_thread::sleep_for(100ms);  // the server has settled after the handshake
+  const size_t rss_before = rss_bytes(server.pid());
+  ASSERT_GT(rss_before, 0u);
+
+  // Rounds of 30 KeyUpdate(update_requested) records (27 bytes each) and one of data, until
+  // the server stops taking them (the kernel's buffers hold several MB first) or 32 MB have
+  // gone: more than a server that kept what it cannot send could hold within the bound below.
+  size_t sent = 0, key_updates = 0;
+  bool stalled = false;
+  const Bytes chunk(4000, 'a');
+  for (const auto end = Clock::now() + 4s; sent < 32'000'000 && Clock::now() < end;) {
+    for (int i = 0; i < 30; ++i, ++key_updates) ASSERT_TRUE(conn.key_update(/*request_peer=*/true));
+    ASSERT_TRUE(conn.write(chunk));
+    if (!push(conn, fd, 500ms, sent)) {
+      stalled = true;
+      break;
+    }
+  }
+  EXPECT_TRUE(stalled) << "the server took all " << sent << " bytes";
+  EXPECT_GT(sent, 3'000'000u) << "the attack sent little";
+  std::this_thread::sleep_for(300ms);  // the server works through what it has read
+
+  // Meanwhile another client is served at once.
+  const auto start = Clock::now();
+  auto other = echo_round_trip(server);
+  ASSERT_TRUE(other) << other.error().to_string();
+  EXPECT_TRUE(still_echoes(*other, "served meanwhile"));
+  EXPECT_LT(Clock::now() - start, 1s);
+  EXPECT_TRUE(other->close());
+
+  // The server holds at most 256 KB of output per connection and a record or two of input;
+  // 4 MB leaves room for the allocator and the second client, and is well below what a server
+  // queueing an answer to every request (or every echo) would hold.
+  const size_t rss_after = rss_bytes(server.pid());
+  EXPECT_LT(rss_after, rss_before + 4'000'000)
+      << "RSS " << rss_before << " -> " << rss_after << " after " << sent << " bytes";
+  std::printf("server RSS %zu -> %zu bytes after %zu bytes sent (%zu KeyUpdate requests)\n", rss_before, rss_after,
+              sent, key_updates);
+  // The attacker's connection was stalled, not ended: the server has logged nothing for it,
+  // and it is still up.
+  (void)server.read_err_until("\x01 not in the log", 300ms);
+  EXPECT_EQ(count_of(server.log(), "tlspp server: 127.0.0.1:"), 1u) << server.log();
+  EXPECT_EQ(server.exit_within(0ms), std::nullopt);
 }
 
 // ---------------------------------------------------------------- the log
