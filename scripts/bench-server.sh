@@ -45,7 +45,7 @@ for a in "$@"; do
     *) echo "bench-server.sh: unknown argument '$a' (--quick)" >&2; exit 2 ;;
   esac
 done
-if ((quick)); then N=1000 IDLE=2000; else N=4000 IDLE=10000; fi
+if ((quick)); then N=1000 IDLE=2000; else N=6000 IDLE=10000; fi
 C=16  # h2load clients at a time
 
 say() { echo "bench-server: $*" >&2; }
@@ -64,12 +64,12 @@ ninja -C "$build" -j"${JOBS:-2}" tlspp_cli >&2
 TLSPP=$root/$build/tlspp
 [[ $build = /* ]] && TLSPP=$build/tlspp
 
-# The holder needs IDLE descriptors, and so does the server.
+# The holder needs IDLE descriptors, and so does the server (each its own process).
 hard=$(ulimit -Hn)
-want=$((2 * IDLE + 1000))
+want=$((IDLE + 1000))
 if [[ $hard != unlimited ]] && ((hard < want)); then
-  say "the descriptor limit ($hard) is below $want: holding $((hard / 2 - 1000)) idle connections"
-  IDLE=$((hard / 2 - 1000))
+  say "the descriptor limit ($hard) is below $want: holding $((hard - 1000)) idle connections"
+  IDLE=$((hard - 1000))
   want=$hard
 fi
 ulimit -n "$want"
@@ -145,7 +145,7 @@ worker_processes 1;
 worker_rlimit_nofile $want;
 pid $tmp/nginx/nginx.pid;
 error_log $tmp/nginx/error.log;
-events { worker_connections $((IDLE + 1000)); }
+events { worker_connections $((IDLE + 500)); }
 http {
   access_log off;
   client_body_temp_path $tmp/nginx/body;

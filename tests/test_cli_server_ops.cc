@@ -578,9 +578,8 @@ TEST(CliServerReload, SighupServesTheNewCertificateToNewClientsOnly) {
 
   certs.install(1);
   server.signal(SIGHUP);
-  ASSERT_TRUE(server.read_err_until(std::string("certificate reloaded (SIGHUP): new connections get '") + kSubjectB +
-                                        "' serial ",
-                                    3s))
+  ASSERT_TRUE(server.read_err_until(
+      std::string("certificate reloaded (SIGHUP): new connections get '") + kSubjectB + "' serial ", 3s))
       << server.log();
   EXPECT_NE(server.log().find(", not after 20"), std::string::npos) << server.log();
   EXPECT_NE(server.log().find(", from " + certs.chain() + "\n"), std::string::npos) << server.log();
@@ -606,9 +605,9 @@ TEST(CliServerReload, TicketsFromBeforeAReloadStillResume) {
   Server server(certs.flags({"--echo"}), 0, false);
   ASSERT_NE(server.port(), 0) << server.log();
   const std::string sessions = certs.chain() + ".sessions";
-  const std::vector<std::string> client = {"client",  server.addr(), "--servername", "localhost", "--ca",
-                                           certs.roots()[0], "--ca", certs.roots()[1], "--request", "x",
-                                           "--timeout", "0.2", "--summary"};
+  std::vector<std::string> client = {"client", server.addr(), "--servername", "localhost"};
+  for (const auto& root : certs.roots()) client.insert(client.end(), {"--ca", root});
+  client.insert(client.end(), {"--request", "x", "--timeout", "0.2", "--summary"});
   auto first = client;
   first.insert(first.end(), {"--sess-out", sessions});
   const auto o1 = run_cli(first);
@@ -736,9 +735,8 @@ TEST(CliServerReload, SwapsUnderLoadFailNoHandshake) {
     std::this_thread::sleep_for(250ms);
     certs.install(static_cast<size_t>(i % 2));
     server.signal(SIGHUP);
-    EXPECT_TRUE(server.read_err_until(std::string("certificate reloaded (SIGHUP): new connections get '") +
-                                          (i % 2 ? kSubjectB : kSubjectA),
-                                      3s))
+    EXPECT_TRUE(server.read_err_until(
+        std::string("certificate reloaded (SIGHUP): new connections get '") + (i % 2 ? kSubjectB : kSubjectA), 3s))
         << i << server.log();
   }
   std::this_thread::sleep_for(250ms);

@@ -54,7 +54,8 @@ const FlagSpec kFlags[] = {
      "the address and port to listen on (default 127.0.0.1:8443; port 0 picks a free one)."},
     {"--cert", true, false, "FILE",
      "a certificate chain (PEM), leaf first; repeat with its own --key to serve several, chosen by SNI. Read again "
-     "on SIGHUP and when it changes.", true},
+     "on SIGHUP and when it changes.",
+     true},
     {"--key", true, false, "FILE", "the private key (PEM) of the --cert before it.", true},
     {"--alpn", true, false, "LIST",
      "ALPN protocols to accept, comma-separated, most preferred first; --http accepts only http/1.1 and http/1.0."},
@@ -576,8 +577,8 @@ class Reloader {
     }
     auto config = ServerConfig::create(options_);
     if (!config) {
-      shared_.log.line("certificate reload (" + why + ") failed, still serving the previous certificates: " +
-                       describe(config.error()));
+      shared_.log.line("certificate reload (" + why +
+                       ") failed, still serving the previous certificates: " + describe(config.error()));
       return;
     }
     shared_.publish(std::move(*config));
@@ -599,8 +600,8 @@ class Reloader {
       serial += kHex[b >> 4];
       serial += kHex[b & 15];
     }
-    return "'" + leaf->subject_string() + "' serial " + serial + ", not after " + pki::der::format_time(leaf->not_after) +
-           ", from " + file;
+    return "'" + leaf->subject_string() + "' serial " + serial + ", not after " +
+           pki::der::format_time(leaf->not_after) + ", from " + file;
   }
 
   Shared& shared_;
