@@ -468,11 +468,50 @@ class Reloader {
   static constexpr auto kPollInterval = std::chrono::seconds(1);
   static constexpr auto kSettle = std::chrono::milliseconds(200);
 
-  Reloader(Shared& shared, ServerOptions options) : shared_(shared), options_(std::move(options)) {
-    for (const auto& pair : options_.certificates)
+  // What stat() says of a file; `error` is its errno when it could not be looked at.
+  struct FileState {
+    int error = 0;
+    dev_t dev = 0;
+    ino_t ino = 0;
+    off_t size = 0;
+    timespec mtime{}, ctime{};
+    bool operator==(const FileState& o) const {
+      return error == o.error && dev == o.dev && ino == o.ino && size == o.size && mtime.tv_sec == o.mtime.tv_sec &&
+             mtime.tv_nsec == o.mtime.tv_nsec && ctime.tv_sec == o.ctime.tv_sec && ctime.tv_nsec == o.ctime.tv_nsec;
+    }
+  };
+
+  // The files to watch: every --cert and --key.
+  static std::vector<std::string> watched_files(const ServerOptions& options) {
+    std::vector<std::string> files;
+    for (const auto& pair : options.certificates)
       for (const std::string* f : {&pair.cert_file, &pair.key_file})
-        if (!f->empty()) files_.push_back(*f);
-    seen_ = snapshot();
+        if (!f->empty()) files.push_back(*f);
+    return files;
+  }
+  static std::vector<FileState> snapshot(const std::vector<std::string>& files) {
+    std::vector<FileState> out;
+    for (const auto& f : files) {
+      FileState st;
+      struct stat sb {};
+      if (::stat(f.c_str(), &sb) != 0) {
+        st.error = errno;
+      } else {
+        st.dev = sb.st_dev;
+        st.ino = sb.st_ino;
+        st.size = sb.st_size;
+        st.mtime = sb.st_mtim;
+        st.ctime = sb.st_ctim;
+      }
+      out.push_back(st);
+    }
+    return out;
+  }
+
+  // `before`: the files as they were before the configuration in `shared` was built from
+  // them, so that a change made while it was being built is not missed.
+  Reloader(Shared& shared, ServerOptions options, std::vector<FileState> before)
+      : shared_(shared), options_(std::move(options)), files_(watched_files(options_)), seen_(std::move(before)) {
     shared_.request_reload = [this] {
       {
         std::lock_guard lock(mutex_);
@@ -495,37 +534,6 @@ class Reloader {
   Reloader& operator=(const Reloader&) = delete;
 
  private:
-  // What stat() says of a file; `error` is its errno when it could not be looked at.
-  struct FileState {
-    int error = 0;
-    dev_t dev = 0;
-    ino_t ino = 0;
-    off_t size = 0;
-    timespec mtime{}, ctime{};
-    bool operator==(const FileState& o) const {
-      return error == o.error && dev == o.dev && ino == o.ino && size == o.size && mtime.tv_sec == o.mtime.tv_sec &&
-             mtime.tv_nsec == o.mtime.tv_nsec && ctime.tv_sec == o.ctime.tv_sec && ctime.tv_nsec == o.ctime.tv_nsec;
-    }
-  };
-
-  std::vector<FileState> snapshot() const {
-    std::vector<FileState> out;
-    for (const auto& f : files_) {
-      FileState st;
-      struct stat sb {};
-      if (::stat(f.c_str(), &sb) != 0) {
-        st.error = errno;
-      } else {
-        st.dev = sb.st_dev;
-        st.ino = sb.st_ino;
-        st.size = sb.st_size;
-        st.mtime = sb.st_mtim;
-        st.ctime = sb.st_ctim;
-      }
-      out.push_back(st);
-    }
-    return out;
-  }
 
   // Which file changed, for the log line.
   std::string changed_file(const std::vector<FileState>& now) const {
@@ -551,13 +559,13 @@ class Reloader {
         requested_ = false;
       }
       if (why.empty()) {
-        auto now = snapshot();
+        auto now = snapshot(files_);
         if (now == seen_) continue;
         // Wait until the files stay the same for kSettle (at most a few seconds: a file
         // rewritten without pause is read as it is then).
         for (int i = 0; i < 20; ++i) {
           if (sleep_for(kSettle)) break;
-          auto later = snapshot();
+          auto later = snapshot(files_);
           if (later == now) break;
           now = std::move(later);
         }
@@ -565,7 +573,7 @@ class Reloader {
       }
       // What is read below is what the files were at this point (or later): a change after
       // it is seen by the next poll.
-      seen_ = snapshot();
+      seen_ = snapshot(files_);
       reload(why);
     }
   }
@@ -1381,6 +1389,7 @@ int run(const std::vector<std::string>& argv) {
     options.ticket_key.resize(32);
     system_random()->fill(options.ticket_key);
   }
+  auto watched = Reloader::snapshot(Reloader::watched_files(options));
   auto config = ServerConfig::create(options);
   if (!config) {
     std::fprintf(stderr, "tlspp server: %s\n", describe(config.error()).c_str());
@@ -1422,7 +1431,7 @@ int run(const std::vector<std::string>& argv) {
   // The loops: the first on this thread (it also takes the signals, which every thread
   // blocks, as the mask set above is inherited), the others on their own.
   Shared shared(*config, settings, *listener);
-  Reloader reloader(shared, std::move(options));
+  Reloader reloader(shared, std::move(options), std::move(watched));
   std::vector<int> epolls;
   for (size_t i = 0; i < settings.threads; ++i) {
     const int ep = epoll_create1(EPOLL_CLOEXEC);
