@@ -6,6 +6,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
@@ -701,6 +702,43 @@ TEST(CliServerReload, ChangedFilesAreNoticedWithoutASignal) {
   ASSERT_TRUE(server.read_err_until(std::string("changed): new connections get '") + kSubjectA + "'", 4s))
       << server.log();
   EXPECT_EQ(subject_seen(config, server), kSubjectA);
+}
+
+TEST(CliServerReload, ARetargetedSymbolicLinkIsNoticed) {
+  // Deployments that keep each version in its own directory and point a link at the current
+  // one (certbot's live/, Kubernetes secrets) change no file the server named: the link moves.
+  CertDir certs;
+  certs.install(0);
+  const std::string dir = certs.chain().substr(0, certs.chain().rfind('/'));
+  for (const char* v : {"/v0", "/v1"}) ASSERT_EQ(mkdir((dir + v).c_str(), 0700), 0);
+  for (size_t i = 0; i < 2; ++i) {
+    write_file(dir + "/v" + std::to_string(i) + "/chain.pem", certs.pair(i).cert_pem);
+    write_file(dir + "/v" + std::to_string(i) + "/key.pem", certs.pair(i).key_pem);
+  }
+  ASSERT_EQ(symlink("v0", (dir + "/current").c_str()), 0);
+  Server server({"--echo", "--cert", dir + "/current/chain.pem", "--key", dir + "/current/key.pem"}, 0, false);
+  ASSERT_NE(server.port(), 0) << server.log();
+  const auto config = trusting(certs.roots());
+  ASSERT_TRUE(config);
+  EXPECT_EQ(subject_seen(config, server), kSubjectA);
+  // The link is replaced in one step, by rename() (`ln -sfn` removes it first).
+  ASSERT_EQ(symlink("v1", (dir + "/current.new").c_str()), 0);
+  ASSERT_EQ(std::rename((dir + "/current.new").c_str(), (dir + "/current").c_str()), 0);
+  ASSERT_TRUE(server.read_err_until(std::string("changed): new connections get '") + kSubjectB, 4s)) << server.log();
+  EXPECT_EQ(subject_seen(config, server), kSubjectB);
+}
+
+TEST(CliServerReload, AServerWithoutCertificatesSaysSoOnSighup) {
+  const std::string psk = "00112233445566778899aabbccddeeff";
+  Server server({"--echo", "--psk-identity", "reload-test", "--psk", psk}, 0, false);
+  ASSERT_NE(server.port(), 0) << server.log();
+  server.signal(SIGHUP);
+  ASSERT_TRUE(server.read_err_until("tlspp server: SIGHUP: no --cert to reload\n", 3s)) << server.log();
+  // It is still serving.
+  const auto o = run_cli({"client", server.addr(), "--servername", "localhost", "--psk-identity", "reload-test",
+                          "--psk", psk, "--request", "ping", "--timeout", "0.2"});
+  EXPECT_EQ(o.status, 0) << o.err;
+  EXPECT_EQ(o.out, "ping");
 }
 
 TEST(CliServerReload, SwapsUnderLoadFailNoHandshake) {
