@@ -2,7 +2,7 @@
 # Server benchmark: `tlspp server --http` against nginx and `openssl s_server`, driven by
 # h2load on this machine, all on 127.0.0.1, all serving one ECDSA P-256 certificate made
 # here, all speaking TLS 1.3 (X25519, TLS_AES_128_GCM_SHA256, as h2load negotiates).
-#   scripts/bench-server.sh            (about 2-3 minutes)
+#   scripts/bench-server.sh            (about a minute and a half)
 #   scripts/bench-server.sh --quick    (under a minute, smaller counts)
 # Prints a Markdown table on stdout; progress goes to stderr. TLSPP_BUILD names the build
 # directory whose `tlspp` is measured (default build/bench, configured like scripts/bench.sh
