@@ -16,7 +16,11 @@
 //   6: a TLS 1.2-only client that has sent its ClientHello;
 //   7: a TLS 1.2-only client offering to resume a session (session ID and ticket) that
 //      server 5 issued.
-// Servers 0 and 1 accept resumption with tickets sealed under one fixed key.
+// Servers 0 and 1 accept resumption with tickets sealed under one fixed key. Server 1 also
+// presents its key as a raw public key (RFC 7250) to clients that list RawPublicKey and
+// accepts the client's key as a raw key by its pin; the clients of modes 2 and 4 do not list
+// it, so their handshakes are unchanged, and a seed recorded with a raw-key client leads the
+// fuzzer into the raw-key paths of server 1.
 // Everything a connection depends on is fixed: Ed25519 keys from constant seeds,
 // certificates with fixed serials and validity (Ed25519 signatures are deterministic),
 // a clock that stands still, a fixed ticket key, and a FixedRandom stream restarted for
@@ -97,6 +101,7 @@ struct World {
   std::shared_ptr<ReplayRandom> server_random = std::make_shared<ReplayRandom>();
   std::shared_ptr<const ServerConfig> server[6];
   std::shared_ptr<const ClientConfig> client, client12;
+  std::shared_ptr<const ClientConfig> client_raw;  // pins server 1's raw key, has its own (seed recording)
   SessionTicket ticket;    // from a full handshake with server 0, for mode 4
   SessionTicket session12; // from a full TLS 1.2 handshake with server 5, for mode 7
 
@@ -133,6 +138,10 @@ struct World {
         s.client_auth = ClientAuth::optional;
         s.client_ca_files = {root_file};
       }
+      if (mode == 1) {
+        s.certificates[0].raw_public_key = true;
+        s.pinned_client_spki = {client_key.public_key().spki()};
+      }
       if (mode == 5) s.max_version = ProtocolVersion::tls12;
       if (mode == 3) s.groups = {NamedGroup::secp384r1};
       server_random->restart();  // the cookie key is drawn from it
@@ -148,6 +157,11 @@ struct World {
     client = check(ClientConfig::create(c));
     c.min_version = c.max_version = ProtocolVersion::tls12;
     client12 = check(ClientConfig::create(c));
+    c.min_version = ProtocolVersion::tls12;
+    c.max_version = ProtocolVersion::tls13;
+    c.pinned_spki = {server_key.public_key().spki()};
+    c.client_certificates[0].raw_public_key = true;
+    client_raw = check(ClientConfig::create(c));
     std::remove(root_file.c_str());
   }
 
@@ -164,6 +178,10 @@ struct World {
   ClientConnection new_client(bool tls12 = false) {
     client_random->restart();
     return check(ClientConnection::create(tls12 ? client12 : client, *ServerName::parse("localhost")));
+  }
+  ClientConnection new_raw_key_client() {
+    client_random->restart();
+    return check(ClientConnection::create(client_raw, *ServerName::parse("localhost")));
   }
   // The client of a mode: 2 and 4 speak TLS 1.3 (and 1.2), 6 and 7 only TLS 1.2.
   ClientConnection new_client_for(int mode) {
@@ -255,10 +273,12 @@ bool move_bytes(Connection& from, Connection& to, std::vector<Bytes>& log) {
 
 bool is_client_mode(int mode) { return mode == 2 || mode == 4 || mode == 6 || mode == 7; }
 
-Recording record(int server_mode, bool resume = false, SessionTicket* ticket_out = nullptr) {
+Recording record(int server_mode, bool resume = false, SessionTicket* ticket_out = nullptr, bool raw_keys = false) {
   Recording r;
   const bool tls12 = server_mode == 5;
-  auto client = resume ? world().new_resuming_client(tls12) : world().new_client(tls12);
+  auto client = raw_keys ? world().new_raw_key_client()
+                : resume ? world().new_resuming_client(tls12)
+                         : world().new_client(tls12);
   auto server = world().new_server(server_mode);
   const auto pump = [&] {
     for (int i = 0; i < 20; ++i) {
@@ -272,6 +292,10 @@ Recording record(int server_mode, bool resume = false, SessionTicket* ticket_out
     std::fprintf(stderr, "fuzz_connection: recording handshake (mode %d) failed: %s / %s\n", server_mode,
                  client.error() ? client.error()->to_string().c_str() : "-",
                  server.error() ? server.error()->to_string().c_str() : "-");
+    std::abort();
+  }
+  if (raw_keys && (!client.negotiated().peer_raw_public_key || !server.negotiated().peer_raw_public_key)) {
+    std::fprintf(stderr, "fuzz_connection: the recorded handshake did not use raw public keys\n");
     std::abort();
   }
   if (resume && !client.negotiated().resumed) {
@@ -311,6 +335,7 @@ void expect_replay(uint8_t mode_byte, const Bytes& input) {
 void write_seeds(const std::string& dir) {
   const Recording plain = record(0), auth = record(1), hrr = record(3), resumed = record(0, true);
   const Recording plain12 = record(5), resumed12 = record(5, true);
+  const Recording raw = record(1, false, nullptr, true);
   const struct {
     const char* name;
     uint8_t mode;
@@ -321,6 +346,8 @@ void write_seeds(const std::string& dir) {
       {"server-full-chunked-5", 0 | (5 << 3), Recording::join(plain.to_server)},
       {"server-resumed-full", 0, Recording::join(resumed.to_server)},
       {"server-client-auth-full", 1, Recording::join(auth.to_server)},
+      {"server-rawpk-client-hello", 1, raw.to_server.front()},
+      {"server-rawpk-client-auth-full", 1, Recording::join(raw.to_server)},
       {"server-hrr-first-hello", 3, hrr.to_server.front()},
       {"server-hrr-full", 3, Recording::join(hrr.to_server)},
       {"client-server-flight", 2, plain.to_client.front()},

@@ -198,11 +198,13 @@ inline const Files& files() {
 // A `tlspp server` on 127.0.0.1 with a free port; stopped (by PID) when destroyed.
 class Server {
  public:
-  // `max_fds`: as for spawn(). `test_cert`: serve the test PKI's leaf (files()); false when
-  // `extra` brings its own --cert and --key.
-  explicit Server(std::vector<std::string> extra, rlim_t max_fds = 0, bool test_cert = true) {
+  // `max_fds`: as for spawn().
+  // `with_cert` false: no --cert (for --raw-key servers, which need only --key).
+  // `with_key` false (with `with_cert` false): neither, when `extra` brings its own.
+  explicit Server(std::vector<std::string> extra, rlim_t max_fds = 0, bool with_cert = true, bool with_key = true) {
     std::vector<std::string> args = {"server", "--listen", "127.0.0.1:0"};
-    if (test_cert) args.insert(args.end(), {"--cert", files().chain, "--key", files().key});
+    if (with_key) args.insert(args.end(), {"--key", files().key});
+    if (with_cert) args.insert(args.end(), {"--cert", files().chain});
     args.insert(args.end(), extra.begin(), extra.end());
     child_ = spawn(args, {}, max_fds);
     close(child_.in);

@@ -23,6 +23,8 @@
 #include <vector>
 
 #include "cli_support.h"
+#include "crypto/hash.h"
+#include "crypto/pem.h"
 #include "io/socket.h"
 #include "support/tls_pair.h"
 #include "tlspp/stream.h"
@@ -375,6 +377,136 @@ TEST(Cli, OptionalClientCertificate) {
   const auto o = run_cli(client_args(server, {"--request", "GET / HTTP/1.0\\r\\n\\r\\n"}));
   ASSERT_EQ(o.status, 0) << o.err;
   EXPECT_NE(o.out.find("peer_certificate: none\n"), std::string::npos) << o.out;
+}
+
+// The pin `tlspp server --raw-key` printed at start-up for its key.
+std::string printed_pin(const Server& s) {
+  const std::string marker = "): SPKI SHA-256 ";
+  const size_t at = s.log().find(marker);
+  return at == std::string::npos ? "" : s.log().substr(at + marker.size(), 64);
+}
+
+// SHA-256 of a key file's SubjectPublicKeyInfo, computed here, not by the tool.
+std::string spki_sha256_of(const std::string& key_file) {
+  auto key = crypto::load_private_key(key_file);
+  if (!key) return "";
+  const auto d = crypto::HashCtx::digest(crypto::HashAlg::sha256, key->public_key().spki());
+  std::string hex;
+  for (uint8_t b : d.view()) {
+    char buf[3];
+    std::snprintf(buf, sizeof buf, "%02x", b);
+    hex += buf;
+  }
+  return hex;
+}
+
+TEST(Cli, RawKeyServerIsTrustedByItsPin) {
+  Server server({"--http", "--raw-key"}, 0, false);
+  ASSERT_NE(server.port(), 0) << server.log();
+  ASSERT_TRUE(server.read_err_until("SPKI SHA-256", 10s) && server.read_err_until("\n", 10s)) << server.log();
+  const std::string pin = printed_pin(server);
+  ASSERT_EQ(pin, spki_sha256_of(files().key)) << server.log();
+  const auto ok = run_cli(client_args(server, {"--pin-spki", pin, "--summary", "--request", "GET / HTTP/1.0\\r\\n\\r\\n"}));
+  ASSERT_EQ(ok.status, 0) << ok.err;
+  EXPECT_NE(ok.err.find("peer_certificate: raw public key (RFC 7250)\n"), std::string::npos) << ok.err;
+  EXPECT_NE(ok.err.find("peer_spki_sha256: " + pin + "\n"), std::string::npos) << ok.err;
+  EXPECT_NE(ok.err.find("verified: yes (pinned key)\n"), std::string::npos) << ok.err;
+
+  // Another pin: bad_certificate, one line naming the hash that was received.
+  const std::string other = spki_sha256_of(files().client_key);
+  const auto wrong = run_cli(client_args(server, {"--pin-spki", other, "--request", "x"}));
+  EXPECT_EQ(wrong.status, 1);
+  EXPECT_EQ(count_lines(wrong.err), 1u) << wrong.err;
+  EXPECT_NE(wrong.err.find("SPKI SHA-256 " + pin + ") matches none of the 1 pinned key(s)"), std::string::npos)
+      << wrong.err;
+  EXPECT_NE(wrong.err.find("bad_certificate"), std::string::npos) << wrong.err;
+
+  // No pin: no raw keys offered, and this server has nothing else.
+  const auto none = run_cli(client_args(server, {"--request", "x"}));
+  EXPECT_EQ(none.status, 1);
+  EXPECT_NE(none.err.find("unsupported_certificate"), std::string::npos) << none.err;
+  EXPECT_TRUE(server.read_err_until("client does not offer raw public keys", 10s)) << server.log();
+}
+
+TEST(Cli, RawKeyBesideACertificateAndClientRawKeys) {
+  const std::string client_pin = spki_sha256_of(files().client_key);
+  Server server({"--http", "--raw-key", "--client-auth", "required", "--pin-client-spki", client_pin});
+  ASSERT_NE(server.port(), 0) << server.log();
+  ASSERT_TRUE(server.read_err_until("SPKI SHA-256", 10s) && server.read_err_until("\n", 10s)) << server.log();
+  // Without a pin the client gets the certificate; it must still present a key (required),
+  // and does so as a raw key.
+  const auto x509 = run_cli(client_args(server, {"--key", files().client_key, "--raw-key", "--summary",
+                                                 "--request", "GET / HTTP/1.0\\r\\n\\r\\n"}));
+  ASSERT_EQ(x509.status, 0) << x509.err;
+  EXPECT_NE(x509.err.find("peer_certificate: CN=localhost"), std::string::npos) << x509.err;
+  EXPECT_NE(x509.out.find("peer_certificate: raw public key (RFC 7250)\n"), std::string::npos) << x509.out;
+  EXPECT_NE(x509.out.find("peer_spki_sha256: " + client_pin + "\n"), std::string::npos) << x509.out;
+  const auto raw = run_cli(client_args(server, {"--key", files().client_key, "--raw-key", "--pin-spki",
+                                                printed_pin(server), "--summary", "--request", "GET / HTTP/1.0\\r\\n\\r\\n"}));
+  ASSERT_EQ(raw.status, 0) << raw.err;
+  EXPECT_NE(raw.err.find("peer_certificate: raw public key (RFC 7250)\n"), std::string::npos) << raw.err;
+}
+
+TEST(Cli, RawKeyUsageErrors) {
+  const struct {
+    std::vector<std::string> args;
+    std::string says;
+  } cases[] = {
+      {{"client", "127.0.0.1:1", "--pin-spki", "abcd"},
+       "tlspp client: a raw public key pin is the SHA-256 of a SubjectPublicKeyInfo as 64 hex digits, not 'abcd'"},
+      {{"client", "127.0.0.1:1", "--raw-key"}, "tlspp client: --raw-key needs --key FILE"},
+      {{"server", "--raw-key"}, "tlspp server: --raw-key needs --key FILE"},
+      {{"server", "--key", files().key}, "tlspp server: at least one --cert FILE --key FILE is required"},
+      {{"server", "--key", files().key, "--raw-key", "--pin-client-spki", std::string(64, 'a')},
+       "tlspp server: --pin-client-spki needs --client-auth optional or required"},
+  };
+  for (const auto& t : cases) {
+    const auto o = run_cli(t.args);
+    EXPECT_EQ(o.status, 2) << o.err;
+    EXPECT_EQ(o.err.rfind(t.says, 0), 0u) << o.err;
+  }
+}
+
+TEST(Cli, PostHandshakeAuthAsksClientsThatOfferIt) {
+  Server server({"--http", "--post-handshake-auth", "--client-ca", files().client_root});
+  ASSERT_NE(server.port(), 0) << server.log();
+  // A client with a certificate offers post_handshake_auth and is asked after the handshake;
+  // the page comes once it has answered.
+  const auto with = run_cli(client_args(server, {"--cert", files().client_chain, "--key", files().client_key,
+                                                 "--request", "GET / HTTP/1.0\\r\\n\\r\\n"}));
+  ASSERT_EQ(with.status, 0) << with.err;
+  EXPECT_NE(with.out.find("\npost_handshake_auth: answered with a certificate\n"), std::string::npos) << with.out;
+  EXPECT_NE(with.out.find("\npeer_certificate: CN=client.example"), std::string::npos) << with.out;
+  EXPECT_NE(with.out.find("\nverified: yes\n"), std::string::npos) << with.out;
+  // One without offers nothing and is not asked.
+  const auto without = run_cli(client_args(server, {"--request", "GET / HTTP/1.0\\r\\n\\r\\n"}));
+  ASSERT_EQ(without.status, 0) << without.err;
+  EXPECT_EQ(without.out.find("post_handshake_auth"), std::string::npos) << without.out;
+  EXPECT_NE(without.out.find("\npeer_certificate: none\n"), std::string::npos) << without.out;
+  const auto usage = run_cli({"server", "--cert", files().chain, "--key", files().key, "--post-handshake-auth"});
+  EXPECT_EQ(usage.status, 2);
+  EXPECT_EQ(usage.err.rfind("tlspp server: --post-handshake-auth needs --client-ca FILE", 0), 0u) << usage.err;
+}
+
+TEST(Cli, RecordSizeLimitIsNegotiatedAndReported) {
+  Server server({"--http", "--record-size-limit", "2000"});
+  ASSERT_NE(server.port(), 0) << server.log();
+  const auto o = run_cli(client_args(server, {"--record-size-limit", "700", "--summary", "--request",
+                                              "GET / HTTP/1.0\\r\\n\\r\\n"}));
+  ASSERT_EQ(o.status, 0) << o.err;
+  EXPECT_NE(o.err.find("\npeer_record_size_limit: 2000 (ours negotiated)\n"), std::string::npos) << o.err;
+  EXPECT_NE(o.out.find("\npeer_record_size_limit: 700 (ours negotiated)\n"), std::string::npos) << o.out;
+  // Without one from the client the server sends none (RFC 8449 §4: it answers the client's).
+  const auto plain = run_cli(client_args(server, {"--summary", "--request", "GET / HTTP/1.0\\r\\n\\r\\n"}));
+  ASSERT_EQ(plain.status, 0) << plain.err;
+  EXPECT_EQ(plain.err.find("peer_record_size_limit"), std::string::npos) << plain.err;
+  for (const std::string bad : {"63", "16386", "lots"}) {
+    const auto u = run_cli({"client", "127.0.0.1:1", "--record-size-limit", bad});
+    EXPECT_EQ(u.status, 2);
+    EXPECT_EQ(u.err.rfind("tlspp client: --record-size-limit takes a number of bytes from 64 to 16385, not '" + bad + "'", 0),
+              0u)
+        << u.err;
+  }
 }
 
 std::vector<std::string> read_lines(const std::string& path) {

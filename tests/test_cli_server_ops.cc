@@ -569,7 +569,7 @@ bool still_echoes(Stream& s, const std::string& text) {
 TEST(CliServerReload, SighupServesTheNewCertificateToNewClientsOnly) {
   CertDir certs;
   certs.install(0);
-  Server server(certs.flags({"--echo", "--threads", "2"}), 0, false);
+  Server server(certs.flags({"--echo", "--threads", "2"}), 0, false, false);
   ASSERT_NE(server.port(), 0) << server.log();
   const auto config = trusting(certs.roots());
   ASSERT_TRUE(config);
@@ -603,7 +603,7 @@ TEST(CliServerReload, SighupServesTheNewCertificateToNewClientsOnly) {
 TEST(CliServerReload, TicketsFromBeforeAReloadStillResume) {
   CertDir certs;
   certs.install(0);
-  Server server(certs.flags({"--echo"}), 0, false);
+  Server server(certs.flags({"--echo"}), 0, false, false);
   ASSERT_NE(server.port(), 0) << server.log();
   const std::string sessions = certs.chain() + ".sessions";
   std::vector<std::string> client = {"client", server.addr(), "--servername", "localhost"};
@@ -626,7 +626,7 @@ TEST(CliServerReload, TicketsFromBeforeAReloadStillResume) {
 TEST(CliServerReload, BadFilesKeepTheOldCertificateAndSayWhy) {
   CertDir certs;
   certs.install(0);
-  Server server(certs.flags({"--echo"}), 0, false);
+  Server server(certs.flags({"--echo"}), 0, false, false);
   ASSERT_NE(server.port(), 0) << server.log();
   const auto config = trusting(certs.roots());
   ASSERT_TRUE(config);
@@ -678,7 +678,7 @@ TEST(CliServerReload, BadFilesKeepTheOldCertificateAndSayWhy) {
 TEST(CliServerReload, ChangedFilesAreNoticedWithoutASignal) {
   CertDir certs;
   certs.install(0);
-  Server server(certs.flags({"--echo"}), 0, false);
+  Server server(certs.flags({"--echo"}), 0, false, false);
   ASSERT_NE(server.port(), 0) << server.log();
   const auto config = trusting(certs.roots());
   ASSERT_TRUE(config);
@@ -716,7 +716,7 @@ TEST(CliServerReload, ARetargetedSymbolicLinkIsNoticed) {
     write_file(dir + "/v" + std::to_string(i) + "/key.pem", certs.pair(i).key_pem);
   }
   ASSERT_EQ(symlink("v0", (dir + "/current").c_str()), 0);
-  Server server({"--echo", "--cert", dir + "/current/chain.pem", "--key", dir + "/current/key.pem"}, 0, false);
+  Server server({"--echo", "--cert", dir + "/current/chain.pem", "--key", dir + "/current/key.pem"}, 0, false, false);
   ASSERT_NE(server.port(), 0) << server.log();
   const auto config = trusting(certs.roots());
   ASSERT_TRUE(config);
@@ -730,7 +730,7 @@ TEST(CliServerReload, ARetargetedSymbolicLinkIsNoticed) {
 
 TEST(CliServerReload, AServerWithoutCertificatesSaysSoOnSighup) {
   const std::string psk = "00112233445566778899aabbccddeeff";
-  Server server({"--echo", "--psk-identity", "reload-test", "--psk", psk}, 0, false);
+  Server server({"--echo", "--psk-identity", "reload-test", "--psk", psk}, 0, false, false);
   ASSERT_NE(server.port(), 0) << server.log();
   server.signal(SIGHUP);
   ASSERT_TRUE(server.read_err_until("tlspp server: SIGHUP: no --cert to reload\n", 3s)) << server.log();
@@ -744,7 +744,7 @@ TEST(CliServerReload, AServerWithoutCertificatesSaysSoOnSighup) {
 TEST(CliServerReload, SwapsUnderLoadFailNoHandshake) {
   CertDir certs;
   certs.install(0);
-  Server server(certs.flags({"--echo", "--threads", "2", "--quiet"}), 0, false);
+  Server server(certs.flags({"--echo", "--threads", "2", "--quiet"}), 0, false, false);
   ASSERT_NE(server.port(), 0) << server.log();
   const auto config = trusting(certs.roots());
   ASSERT_TRUE(config);

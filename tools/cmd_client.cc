@@ -34,9 +34,9 @@ const Command kClient{
     "client",
     "client HOST:PORT [--servername NAME] [--ca FILE ... | --insecure] [--alpn LIST] [--groups LIST] "
     "[--tls1.2 | --tls1.3 | --min-version V --max-version V] [--ciphers LIST] [--request STRING [--reconnect N]] "
-    "[--sess-in FILE] [--sess-out FILE] [--psk-identity ID --psk HEX [--psk-mode dhe_ke|ke]] "
+    "[--sess-in FILE] [--sess-out FILE] [--early-data FILE] [--psk-identity ID --psk HEX [--psk-mode dhe_ke|ke]] "
     "[--timeout SECONDS | --stay-open] [--summary] [--keylog FILE] "
-    "[--cert FILE --key FILE] [--trace[=text|mermaid]]",
+    "[--record-size-limit BYTES] [--cert FILE --key FILE] [--raw-key] [--pin-spki SHA256HEX ...] [--trace[=text|mermaid]]",
     "connect to a TLS server; send stdin (or --request) and print what comes back", &run};
 const Registration reg{kClient};
 
@@ -68,6 +68,10 @@ const FlagSpec kFlags[] = {
      "offering the newest unused session the server gave (needs --request)."},
     {"--sess-in", true, false, "FILE",
      "resume a session saved by --sess-out (the newest one for this server name that is still valid)."},
+    {"--early-data", true, false, "FILE",
+     "send FILE's contents as 0-RTT early data when a saved session allows it (see --sess-in); early data can be "
+     "replayed by an attacker, so only for requests that are safe to repeat. Rejected or impossible: sent after the "
+     "handshake instead."},
     {"--sess-out", true, false, "FILE",
      "when done, write the sessions received and not used up to FILE (mode 0600: it holds their secrets; the format "
      "is in include/tlspp/session_store.h)."},
@@ -83,6 +87,16 @@ const FlagSpec kFlags[] = {
      "append the session's secrets to FILE in the NSS key log format (default: $SSLKEYLOGFILE, if set)."},
     {"--cert", true, false, "FILE", "the client certificate chain (PEM) to present when the server asks for one."},
     {"--key", true, false, "FILE", "the private key (PEM) of --cert."},
+    {"--record-size-limit", true, false, "BYTES",
+     "send record_size_limit (RFC 8449): the server's protected records to us may carry at most BYTES (64 to 16385, "
+     "TLS 1.3 counting the content type byte)."},
+    {"--raw-key", false, false, "",
+     "also present --key as a raw public key (RFC 7250, TLS 1.3) to a server that asks for one; with no --cert, "
+     "present it only that way."},
+    {"--pin-spki", true, false, "SHA256HEX",
+     "accept a server that presents a raw public key (RFC 7250, TLS 1.3) whose SubjectPublicKeyInfo has this SHA-256 "
+     "(64 hex digits; may be repeated); raw keys are offered only with a pin. --summary's peer_spki_sha256 line "
+     "shows a server key's value.", true},
     {"--trace", false, true, "[=text|mermaid]",
      "when the session ends, draw its messages and keys on stderr as text (the default) or a Mermaid diagram."},
 };
@@ -140,6 +154,7 @@ int fail_with(const std::string& line) {
 struct Plan {
   io::Endpoint endpoint;
   std::optional<std::string> request;  // unescaped; none: copy stdin
+  std::string early_data;              // --early-data FILE's contents: sent as 0-RTT data
   bool summary = false;
   bool stay_open = false;
   long timeout_ms = kDefaultTimeoutMs;
@@ -151,11 +166,19 @@ struct Plan {
 int converse(const std::shared_ptr<const ClientConfig>& config, const ServerName& server_name, const Plan& plan) {
   auto fd = io::connect_tcp(plan.endpoint.host, plan.endpoint.port);
   if (!fd) return fail_with(describe(fd.error()));
-  auto link = Stream::connect_fd(config, *fd, server_name);
+  const ByteView early(reinterpret_cast<const uint8_t*>(plan.early_data.data()), plan.early_data.size());
+  auto link = Stream::connect_fd_early(config, *fd, server_name, early);
   if (!link) return fail_with("handshake failed: " + describe(link.error()));
   Connection& conn = link->connection();
 
   if (plan.summary) std::fputs(format_summary(summarize(conn, Side::client)).c_str(), stderr);
+  if (!plan.early_data.empty() && conn.early_data() != EarlyData::accepted) {
+    // Not delivered as early data (no session allowing it, or the server declined it):
+    // this client sends it again in 1-RTT, as the user asked for it to be sent.
+    std::fprintf(stderr, "tlspp client: early data %s; sending it after the handshake\n",
+                 conn.early_data() == EarlyData::rejected ? "rejected by the server" : "not possible (no session allows it)");
+    if (auto s = link->write_all(early); !s) return fail_with("connection failed: " + describe(s.error()));
+  }
 
   bool input_open = true;  // still reading stdin
   bool sent_close = false;
@@ -302,12 +325,20 @@ int run(const std::vector<std::string>& argv) {
   options.ca_files = args->values("--ca");
   options.insecure_skip_verification = args->has("--insecure");
   // A client certificate, sent only when the server asks (RFC 8446 §4.4.2).
-  if (args->has("--cert") != args->has("--key")) return usage_error(kClient, "--cert and --key go together");
-  if (auto cert = args->value("--cert")) {
+  if (args->has("--cert") != args->has("--key") && !(args->has("--key") && args->has("--raw-key")))
+    return usage_error(kClient, "--cert and --key go together (or --key with --raw-key)");
+  if (args->has("--raw-key") && !args->has("--key")) return usage_error(kClient, "--raw-key needs --key FILE");
+  if (auto key = args->value("--key")) {
     CertificateKeyPair pair;
-    pair.cert_file = *cert;
-    pair.key_file = *args->value("--key");
+    pair.cert_file = args->value("--cert").value_or("");
+    pair.key_file = *key;
+    pair.raw_public_key = args->has("--raw-key");
     options.client_certificates.push_back(std::move(pair));
+  }
+  for (const auto& v : args->values("--pin-spki")) {
+    auto pin = parse_spki_pin(v);
+    if (!pin) return usage_error(kClient, pin.error().message);
+    options.pinned_spki_sha256.push_back(std::move(*pin));
   }
   if (auto s = apply_common_options(*args, options); !s) return usage_error(kClient, s.error().message);
   auto psk = parse_psk_flags(*args);
@@ -328,6 +359,12 @@ int run(const std::vector<std::string>& argv) {
     }
   }
   const std::optional<std::string> sess_out = args->value("--sess-out");
+  if (auto file = args->value("--early-data")) {
+    auto text = read_text_file(*file);
+    if (!text) return fail_with("--early-data: " + describe(text.error()));
+    plan.early_data = std::move(*text);
+    options.early_data = true;
+  }
 
   // --trace[=text|mermaid]: each session drawn from its connection's events, on stderr
   // when it ends (however it ends: a failed handshake is traced too).

@@ -57,6 +57,18 @@ const FlagSpec kFlags[] = {
      "on SIGHUP and when it changes.",
      true},
     {"--key", true, false, "FILE", "the private key (PEM) of the --cert before it.", true},
+    {"--record-size-limit", true, false, "BYTES",
+     "answer a client's record_size_limit (RFC 8449) with this one: its protected records to us may carry at most "
+     "BYTES (64 to 16385). The client's limit is honoured either way."},
+    {"--post-handshake-auth", false, false, "",
+     "after the handshake, ask each client that offered post_handshake_auth (RFC 8446 §4.6.2, TLS 1.3) for a "
+     "certificate, verified against --client-ca; --http answers once the client has."},
+    {"--raw-key", false, false, "",
+     "also present each --key as a raw public key (RFC 7250, TLS 1.3) to clients that ask for one; with no --cert, "
+     "present it only that way. Prints each key's SPKI SHA-256, what `tlspp client --pin-spki` takes."},
+    {"--pin-client-spki", true, false, "SHA256HEX",
+     "with --client-auth, accept a client raw public key (RFC 7250, TLS 1.3) whose SubjectPublicKeyInfo has this "
+     "SHA-256 (64 hex digits; may be repeated; --client-ca is then optional).", true},
     {"--alpn", true, false, "LIST",
      "ALPN protocols to accept, comma-separated, most preferred first; --http accepts only http/1.1 and http/1.0."},
     {"--groups", true, false, "LIST",
@@ -74,7 +86,14 @@ const FlagSpec kFlags[] = {
      "none (the default), optional (ask clients for a certificate) or required (insist on one); the last two need "
      "--client-ca."},
     {"--client-ca", true, false, "FILE",
-     "verify client certificates against the CAs of this PEM file (may be repeated; needs --client-auth).", true},
+     "verify client certificates against the CAs of this PEM file (may be repeated; needs --client-auth or "
+     "--post-handshake-auth).", true},
+    {"--early-data", true, false, "MAX",
+     "accept up to MAX bytes of 0-RTT early data from resuming clients (default: none); early data can be replayed, "
+     "which --anti-replay limits: accept it only for requests that are safe to repeat."},
+    {"--anti-replay", true, false, "memory",
+     "how early data is kept from being accepted twice: memory (the default; single-use tickets and a ClientHello "
+     "record, in this process)."},
     {"--tickets", true, false, "N",
      "TLS 1.3 session tickets sent after each full handshake (default 2; one after a resumed one; 0: none, and no "
      "TLS 1.2 tickets either)."},
@@ -142,10 +161,11 @@ const char kNotes[] =
 
 const Command kServer{
     "server",
-    "server [--listen ADDR:PORT] --cert FILE --key FILE [--cert FILE --key FILE ...] [--alpn LIST] "
+    "server [--listen ADDR:PORT] --cert FILE --key FILE [--cert FILE --key FILE ...] [--raw-key] "
+    "[--record-size-limit BYTES] [--post-handshake-auth] [--alpn LIST] "
     "[--groups LIST] [--tls1.2 | --tls1.3 | --min-version V --max-version V] [--ciphers LIST] [--http | --echo] "
     "[--keylog FILE] [--psk-identity ID --psk HEX [--psk-mode dhe_ke|ke]] [--client-auth optional|required "
-    "--client-ca FILE ...] [--tickets N] [--max-connections N] [--exit-after N] "
+    "--client-ca FILE ...] [--tickets N] [--early-data MAX [--anti-replay memory]] [--max-connections N] [--exit-after N] "
     "[--handshake-timeout S] [--idle-timeout S] [--partial-timeout S] [--grace S] [--threads N] [--trace] [--quiet]",
     "serve TLS on ADDR:PORT (default 127.0.0.1:8443) from an event loop per CPU; answer HTTP with the "
     "connection's parameters (--http, the default) or echo (--echo)",
@@ -338,6 +358,7 @@ struct Client {
   uint32_t events = 0;                             // what epoll is watching for this fd
   uint64_t bytes_in = 0, bytes_out = 0;            // on the socket
   std::optional<Error> failure;                    // what ended the connection, for its log line
+  bool certificate_requested = false;              // --post-handshake-auth: asked already
 };
 
 // "0.253s": how long a connection lasted, to the millisecond.
@@ -395,6 +416,7 @@ struct Settings {
   Millis partial_timeout{10'000};
   Millis grace{5'000};  // after the first SIGINT/SIGTERM
   size_t threads = 1;
+  bool post_handshake_auth = false;  // ask each client that offered it for a certificate
 };
 
 // What the event loops share. Each loop has its own epoll instance and connections (a
@@ -638,7 +660,8 @@ class Server {
         signal_fd_(signal_fd),
         ep_(epoll_fd),
         max_connections_(settings_.max_connections),
-        exit_after_(settings_.exit_after) {
+        exit_after_(settings_.exit_after),
+        post_handshake_auth_(settings_.post_handshake_auth) {
     // The deadline scan runs at least this often, so that a deadline set after one scan (at
     // least the shortest timeout away) is met by the next one on time.
     for (Millis t : {settings_.handshake_timeout, settings_.idle_timeout, settings_.partial_timeout})
@@ -1108,8 +1131,29 @@ class Server {
   // Runs the application protocol on whatever has been decrypted. Returns false when the
   // client has been dropped.
   bool serve(Client& c) {
-    if (!c.conn.handshake_done() || c.closing) return true;
+    if (c.closing) return true;
     uint8_t buf[16384];
+    // Accepted 0-RTT data arrives before the handshake completes: it is part of the request
+    // (--http), or echoed (queued until the handshake is done).
+    while (const size_t n = c.conn.read_early_data(buf)) {
+      if (mode_ == Mode::echo) {
+        if (auto s = c.conn.write(ByteView(buf, n)); !s) {
+          fail_connection(c, s.error());
+          return false;
+        }
+      } else {
+        c.request.append(reinterpret_cast<const char*>(buf), n);
+      }
+    }
+    if (!c.conn.handshake_done()) return true;
+    // --post-handshake-auth: one CertificateRequest per client that offered it (RFC 8446 §4.6.2).
+    if (post_handshake_auth_ && !c.certificate_requested && c.conn.negotiated().post_handshake_auth_offered) {
+      c.certificate_requested = true;
+      if (auto s = c.conn.request_client_certificate(); !s) {
+        fail_connection(c, s.error());
+        return false;
+      }
+    }
     if (mode_ == Mode::echo) {
       while (const size_t n = c.conn.read(buf)) {
         if (auto s = c.conn.write(ByteView(buf, n)); !s) {
@@ -1121,8 +1165,10 @@ class Server {
       while (const size_t n = c.conn.read(buf)) c.request.append(reinterpret_cast<const char*>(buf), n);
       // HTTP/1.x: the head ends at an empty line (RFC 9112 §2.1); bare LFs are tolerated
       // for people typing requests by hand.
-      if (c.request.find("\r\n\r\n") != std::string::npos || c.request.find("\n\n") != std::string::npos)
-        return respond(c);
+      // The page describes the client's certificate once the requested one has come.
+      const bool head_done =
+          c.request.find("\r\n\r\n") != std::string::npos || c.request.find("\n\n") != std::string::npos;
+      if (head_done && !c.conn.negotiated().post_handshake_auth_pending) return respond(c);
       if (c.request.size() > kMaxRequestHead) {
         c.failure = Error::config("the request head exceeds " + std::to_string(kMaxRequestHead) + " bytes");
         start_close(c);
@@ -1222,6 +1268,7 @@ class Server {
   bool quiet_;
   int listen_fd_, wake_fd_, signal_fd_, ep_;
   size_t max_connections_, exit_after_;
+  bool post_handshake_auth_ = false;
   bool listening_ = false;
   bool draining_ = false;  // the first signal came: no new clients, the open ones may finish
   bool stopped_ = false;   // the second came: stop now
@@ -1298,6 +1345,7 @@ int run(const std::vector<std::string>& argv) {
   settings.max_connections = *max_connections;
   settings.exit_after = *exit_after;
   settings.threads = *loops;
+  settings.post_handshake_auth = args->has("--post-handshake-auth");
   for (auto [flag, field] : {std::pair{"--handshake-timeout", &settings.handshake_timeout},
                              {"--idle-timeout", &settings.idle_timeout},
                              {"--partial-timeout", &settings.partial_timeout},
@@ -1314,14 +1362,21 @@ int run(const std::vector<std::string>& argv) {
   if (!psk) return usage_error(kServer, psk.error().message);
   if (psk->psk) options.external_psks.push_back(std::move(*psk->psk));
   options.allow_psk_ke = psk->mode == PskMode::ke;
-  if (certs.empty() && options.external_psks.empty())
-    return usage_error(kServer, "at least one --cert FILE --key FILE (or --psk-identity and --psk) is required");
-  if (certs.size() != keys.size()) return usage_error(kServer, "each --cert needs its own --key");
+  if (certs.empty() && options.external_psks.empty() && !args->has("--raw-key"))
+    return usage_error(kServer, "at least one --cert FILE --key FILE is required (or --key FILE --raw-key, or "
+                                "--psk-identity and --psk)");
+  if (!certs.empty() && certs.size() != keys.size()) return usage_error(kServer, "each --cert needs its own --key");
   for (size_t i = 0; i < certs.size(); ++i) {
     CertificateKeyPair pair;
     pair.cert_file = certs[i];
     pair.key_file = keys[i];
     options.certificates.push_back(std::move(pair));
+  }
+  std::vector<std::string> raw_key_lines;  // printed once listening
+  if (args->has("--raw-key")) {
+    auto lines = apply_raw_key_option(keys, options);
+    if (!lines) return usage_error(kServer, lines.error().message);
+    raw_key_lines = std::move(*lines);
   }
   if (auto auth = args->value("--client-auth")) {
     if (*auth == "none")
@@ -1334,14 +1389,34 @@ int run(const std::vector<std::string>& argv) {
       return usage_error(kServer, "--client-auth takes none, optional or required, not '" + *auth + "'");
   }
   options.client_ca_files = args->values("--client-ca");
-  if (options.client_auth != ClientAuth::none && options.client_ca_files.empty())
+  for (const auto& v : args->values("--pin-client-spki")) {
+    auto pin = parse_spki_pin(v);
+    if (!pin) return usage_error(kServer, pin.error().message);
+    options.pinned_client_spki_sha256.push_back(std::move(*pin));
+  }
+  if (options.client_auth == ClientAuth::none && args->has("--pin-client-spki"))
+    return usage_error(kServer, "--pin-client-spki needs --client-auth optional or required");
+  if (options.client_auth != ClientAuth::none && options.client_ca_files.empty() &&
+      options.pinned_client_spki_sha256.empty())
     return usage_error(kServer, "--client-auth " + *args->value("--client-auth") +
                                     " needs --client-ca FILE: client certificates are verified against those CAs");
-  if (options.client_auth == ClientAuth::none && !options.client_ca_files.empty())
-    return usage_error(kServer,
-                       "--client-ca is used only to verify client certificates, which are asked for only with "
-                       "--client-auth optional or required");
+  if (options.client_auth == ClientAuth::none && !options.client_ca_files.empty() &&
+      !args->has("--post-handshake-auth"))
+    return usage_error(kServer, "--client-ca is used only to verify client certificates, which are asked for only with "
+                                "--client-auth optional or required (or --post-handshake-auth)");
+  if (args->has("--post-handshake-auth") && options.client_ca_files.empty() && options.pinned_client_spki_sha256.empty())
+    return usage_error(kServer, "--post-handshake-auth needs --client-ca FILE to verify the certificates it asks for");
   if (auto s = apply_common_options(*args, options); !s) return usage_error(kServer, s.error().message);
+  if (args->has("--early-data")) {
+    auto max = parse_count(*args, "--early-data");
+    if (!max || *max == 0 || *max > 0xffffff) return usage_error(kServer, "--early-data takes a byte count from 1 to 16777215");
+    options.max_early_data = static_cast<uint32_t>(*max);
+  }
+  if (auto how = args->value("--anti-replay")) {
+    if (!args->has("--early-data")) return usage_error(kServer, "--anti-replay is used only with --early-data");
+    if (*how != "memory") return usage_error(kServer, "--anti-replay takes memory (the only store so far), not '" + *how + "'");
+    options.anti_replay = make_memory_anti_replay();
+  }
   if (args->has("--tickets")) {
     auto tickets = parse_count(*args, "--tickets");
     if (!tickets || *tickets > 16) return usage_error(kServer, "--tickets takes a number from 0 to 16");
@@ -1458,6 +1533,7 @@ int run(const std::vector<std::string>& argv) {
   // Tests and scripts wait for this line to learn the port (with --listen HOST:0); every loop
   // is running (or about to) when it appears.
   std::fprintf(stderr, "listening on %s\n", io::format_endpoint(endpoint->host, *port).c_str());
+  for (const auto& line : raw_key_lines) std::fprintf(stderr, "tlspp server: %s\n", line.c_str());
   if (!not_offered.empty()) {
     std::string list;
     for (const auto& p : not_offered) list += (list.empty() ? "" : ",") + p;

@@ -1,5 +1,8 @@
 #include "options.h"
 
+#include "crypto/hash.h"
+#include "crypto/pem.h"
+
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
@@ -231,6 +234,15 @@ Status apply_common_options(const Args& args, CommonOptions& options) {
     if (!suites) return fail(suites.error());
     options.cipher_suites = std::move(*suites);
   }
+  if (auto v = args.value("--record-size-limit")) {
+    // RFC 8449 §4: 64 to 2^14 + 1 (TLS 1.3's maximum; TLS 1.2 reads more as 2^14).
+    char* end = nullptr;
+    errno = 0;
+    const long n = std::strtol(v->c_str(), &end, 10);
+    if (v->empty() || *end != '\0' || errno != 0 || n < 64 || n > 16385)
+      return fail(Error::config("--record-size-limit takes a number of bytes from 64 to 16385, not '" + *v + "'"));
+    options.record_size_limit = static_cast<uint16_t>(n);
+  }
   // An explicit --keylog wins over $SSLKEYLOGFILE, as in curl and OpenSSL.
   if (auto v = args.value("--keylog")) {
     options.keylog = keylog_to_file(*v);
@@ -240,6 +252,55 @@ Status apply_common_options(const Args& args, CommonOptions& options) {
     if (!options.keylog) return fail(Error::config(std::string("cannot open key log file '") + env + "' ($SSLKEYLOGFILE)"));
   }
   return {};
+}
+
+Result<Bytes> parse_spki_pin(std::string_view hex) {
+  const auto nibble = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  Bytes out;
+  if (hex.size() == 64)
+    for (size_t i = 0; i < 64; i += 2) {
+      const int hi = nibble(hex[i]), lo = nibble(hex[i + 1]);
+      if (hi < 0 || lo < 0) break;
+      out.push_back(static_cast<uint8_t>(hi << 4 | lo));
+    }
+  if (out.size() != 32)
+    return fail(Error::config("a raw public key pin is the SHA-256 of a SubjectPublicKeyInfo as 64 hex digits, not '" +
+                              std::string(hex) + "'"));
+  return out;
+}
+
+Result<std::vector<std::string>> apply_raw_key_option(const std::vector<std::string>& key_files, ServerOptions& options) {
+  if (key_files.empty()) return fail(Error::config("--raw-key needs --key FILE (the key to present)"));
+  const bool alone = options.certificates.empty();
+  if (!alone && options.certificates.size() != key_files.size())
+    return fail(Error::config("each --cert needs its own --key"));
+  std::vector<std::string> lines;
+  for (size_t i = 0; i < key_files.size(); ++i) {
+    auto key = crypto::load_private_key(key_files[i]);
+    if (!key) return fail(key.error());
+    const auto digest = crypto::HashCtx::digest(crypto::HashAlg::sha256, key->public_key().spki());
+    std::string hex;
+    for (uint8_t b : digest.view()) {
+      static const char* digits = "0123456789abcdef";
+      hex += digits[b >> 4];
+      hex += digits[b & 15];
+    }
+    lines.push_back("raw public key " + key_files[i] + " (" + key->describe() + "): SPKI SHA-256 " + hex);
+    if (alone) {
+      CertificateKeyPair pair;
+      pair.key_file = key_files[i];
+      pair.raw_public_key = true;
+      options.certificates.push_back(std::move(pair));
+    } else {
+      options.certificates[i].raw_public_key = true;
+    }
+  }
+  return lines;
 }
 
 std::string describe(const Error& e) {

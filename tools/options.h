@@ -83,8 +83,18 @@ struct PskFlags {
 };
 [[nodiscard]] Result<PskFlags> parse_psk_flags(const Args& args);
 
-// Applies --tls1.2, --tls1.3, --min-version, --max-version, --alpn, --groups, --ciphers and --keylog (or $SSLKEYLOGFILE) to `options`.
+// Applies --tls1.2, --tls1.3, --min-version, --max-version, --alpn, --groups, --ciphers,
+// --record-size-limit and --keylog (or $SSLKEYLOGFILE) to `options`.
 [[nodiscard]] Status apply_common_options(const Args& args, CommonOptions& options);
+
+// RFC 7250 pins: a --pin-spki value, 64 hex digits, the SHA-256 of a DER SubjectPublicKeyInfo.
+[[nodiscard]] Result<Bytes> parse_spki_pin(std::string_view hex);
+// The server's --raw-key: each of `key_files` is presented as a raw public key (RFC 7250),
+// alone when `options` has no certificates yet (each key then a pair of its own), otherwise
+// beside the certificate given with it. Returns one line per key for the operator: "raw
+// public key FILE: SPKI SHA-256 HEX" (the value a client pins).
+[[nodiscard]] Result<std::vector<std::string>> apply_raw_key_option(const std::vector<std::string>& key_files,
+                                                                    ServerOptions& options);
 
 // One line for a human: the alert name only where one was involved.
 [[nodiscard]] std::string describe(const Error& e);

@@ -31,16 +31,35 @@ SummaryLines summarize(const Connection& conn, Side side) {
   out.emplace_back("sni", sni_sent ? or_none(n.server_name) : "none");
   out.emplace_back("hello_retry_request", n.hello_retry_request ? "yes" : "no");
   out.emplace_back("resumed", n.resumed ? "yes" : "no");
+  if (conn.early_data() != EarlyData::not_offered)
+    out.emplace_back("early_data", conn.early_data() == EarlyData::accepted   ? "accepted"
+                                   : conn.early_data() == EarlyData::rejected ? "rejected"
+                                                                              : "offered");
   if (!n.psk_identity.empty())
     out.emplace_back("psk", n.psk_identity + (n.psk_without_dhe ? " (psk_ke)" : " (psk_dhe_ke)"));
   // A resumed session sends no certificate: the peer is who it proved to be when the
   // session was made, which the session remembers.
   const bool has_peer = !n.peer_certificates.empty() || (n.resumed && !n.peer_subject.empty());
-  out.emplace_back("peer_certificate", has_peer ? or_none(n.peer_subject) : "none");
+  out.emplace_back("peer_certificate", !has_peer               ? "none"
+                                       : n.peer_raw_public_key ? "raw public key (RFC 7250)"
+                                                               : or_none(n.peer_subject));
   if (has_peer) out.emplace_back("peer_key", or_none(n.peer_key));
+  // The value `tlspp client --pin-spki` takes for this peer's key.
+  if (has_peer && !n.peer_spki_sha256.empty()) out.emplace_back("peer_spki_sha256", n.peer_spki_sha256);
+  // RFC 8446 §4.6.2: whether the client offered post-handshake authentication and what the
+  // last request came to.
+  if (n.post_handshake_auth_offered)
+    out.emplace_back("post_handshake_auth", n.post_handshake_auth_pending        ? "requested"
+                                            : n.post_handshake_auth_answers == 0 ? "offered"
+                                            : n.post_handshake_auth_declined     ? "answered without a certificate"
+                                                                                 : "answered with a certificate");
+  // RFC 8449: what the peer said it can receive, and whether our limit was answered.
+  if (n.peer_record_size_limit)
+    out.emplace_back("peer_record_size_limit", std::to_string(n.peer_record_size_limit) +
+                                                   (n.record_size_limit_negotiated ? " (ours negotiated)" : ""));
   std::string verified;
   if (n.peer_verified)
-    verified = "yes";
+    verified = n.peer_raw_public_key ? "yes (pinned key)" : "yes";
   else if (!n.psk_identity.empty())
     verified = "yes (external PSK)";
   else if (!has_peer)

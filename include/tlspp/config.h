@@ -32,6 +32,12 @@ struct CertificateKeyPair {
   // key_pem in the options they keep, so options() never returns key material.
   Bytes cert_pem;
   Bytes key_pem;
+  // RFC 7250: also present this key as a raw public key (its bare SubjectPublicKeyInfo in
+  // the Certificate message, no X.509) to a peer that asks for one. With no certificate
+  // given (cert_file and cert_pem empty) the key is presented only that way, so a peer
+  // that does not ask for raw public keys is refused with unsupported_certificate. Raw
+  // public keys are implemented for TLS 1.3 only.
+  bool raw_public_key = false;
 };
 
 // Receives NSS key log lines ("CLIENT_HANDSHAKE_TRAFFIC_SECRET <random> <secret>") without
@@ -85,6 +91,14 @@ struct CommonOptions {
   // A few records each by default. Data the application itself writes is always queued.
   size_t read_buffer_limit = 32 * 1024;
   size_t output_limit = 64 * 1024;
+  // RFC 8449: the largest protected record this side will receive, sent as
+  // record_size_limit (0: the extension is not sent). 64 to 16385; it counts the whole
+  // TLSInnerPlaintext in TLS 1.3 (content type and padding included) and the plaintext in
+  // TLS 1.2, and is sent capped at the version's maximum (2^14 + 1, 2^14). Once the peer has
+  // answered with its own limit, a protected record above ours is record_overflow. The
+  // peer's record_size_limit, whenever it sends one, bounds the protected records sent to it
+  // whatever this is set to.
+  uint16_t record_size_limit = 0;
   // Randomness and time; tests inject fixed ones. Null means the system's.
   std::shared_ptr<RandomSource> random;
   std::function<std::time_t()> clock;
@@ -114,6 +128,23 @@ struct ExternalPsk {
 // sessions).
 enum class PskMode : uint8_t { dhe_ke, ke };
 
+// Anti-replay for 0-RTT (RFC 8446 §8): remembers what it has seen, so that early data is
+// accepted once. tlspp asks it about each ticket (single use, §8.1) and each ClientHello's
+// binder (the ClientHello recording of §8.2) within the freshness window (§8.3). It is an
+// interface so that servers of a fleet can share one (tlspp_redis). Called from many
+// connections at once.
+class AntiReplay {
+ public:
+  virtual ~AntiReplay() = default;
+  // True the first time `id` is offered, false after, for as long as until `expires`. An
+  // implementation that cannot tell (its store is down) answers false: early data is then
+  // declined and the handshake continues in 1-RTT, never accepted blindly.
+  [[nodiscard]] virtual bool first_use(ByteView id, std::time_t expires) = 0;
+};
+// The in-memory AntiReplay: at most `capacity` entries; when full of unexpired ones it
+// answers false (declines) rather than forget one.
+[[nodiscard]] std::shared_ptr<AntiReplay> make_memory_anti_replay(size_t capacity = 100000);
+
 struct ClientOptions : CommonOptions {
   // Trust anchors: PEM files. When empty and use_system_roots is true, the system bundle
   // /etc/ssl/certs/ca-certificates.crt is used.
@@ -125,8 +156,16 @@ struct ClientOptions : CommonOptions {
   // rare deployment where the name is checked some other way). The name is still sent as
   // SNI. negotiated().peer_verified is then false.
   bool verify_chain_only = false;
-  // A client certificate, sent when the server asks for one.
+  // A client certificate, sent when the server asks for one. A pair with raw_public_key
+  // is offered as a raw public key (RFC 7250 client_certificate_type).
   std::vector<CertificateKeyPair> client_certificates;
+  // RFC 7250 raw public keys. A server's raw public key is trusted only by an explicit pin:
+  // the SHA-256 of its DER SubjectPublicKeyInfo is one of pinned_spki_sha256 (32 bytes
+  // each), or the SPKI equals one of pinned_spki (DER). Never through the trust anchors.
+  // With at least one pin the client offers RawPublicKey (then X.509, which is verified
+  // as usual) in server_certificate_type; without pins it does not offer raw public keys.
+  std::vector<Bytes> pinned_spki_sha256;
+  std::vector<Bytes> pinned_spki;
   // Send a legacy_session_id and a ChangeCipherSpec (RFC 8446 Appendix D.4). Default on,
   // as middleboxes in the wild expect it.
   bool middlebox_compat = true;
@@ -135,6 +174,10 @@ struct ClientOptions : CommonOptions {
   // handshake, verified as usual.
   std::optional<ExternalPsk> external_psk;
   PskMode psk_mode = PskMode::dhe_ke;
+  // 0-RTT (RFC 8446 §2.3, §4.2.10): offer early data when the resumed ticket allows it; the
+  // application then writes it with Connection::write_early_data() right after create().
+  // Early data can be replayed by an attacker: send only requests that are safe to repeat.
+  bool early_data = false;
   // Where connections keep the sessions servers give them and find one to resume
   // (tlspp/session_store.h; e.g. a MemorySessionStore). None by default: then sessions go to
   // take_session_tickets() and are resumed only when passed to ClientConnection::create.
@@ -166,7 +209,17 @@ struct ServerOptions : CommonOptions {
   // false carries on without ALPN.
   bool require_alpn_match = true;
   ClientAuth client_auth = ClientAuth::none;
+  // The CAs client certificates are verified against: those asked for in the handshake
+  // (client_auth) and after it (ServerConnection::request_client_certificate, which works
+  // with client_auth none too).
   std::vector<std::string> client_ca_files;
+  // RFC 7250 client raw public keys, with client_auth: a client that offers RawPublicKey in
+  // client_certificate_type is asked for its bare key, accepted only when the SHA-256 of
+  // its DER SubjectPublicKeyInfo is one of these (32 bytes each) or the SPKI equals one of
+  // pinned_client_spki (DER). client_ca_files may then be empty (X.509 client certificates
+  // are then refused: no anchor vouches for them).
+  std::vector<Bytes> pinned_client_spki_sha256;
+  std::vector<Bytes> pinned_client_spki;
   // TLS 1.3 NewSessionTickets sent after a full handshake (0: none) and after a resumed
   // one, and how long each lets a client resume (RFC 8446 §4.6.1: at most seven days).
   unsigned tickets = 2;
@@ -192,9 +245,16 @@ struct ServerOptions : CommonOptions {
   // without (EC)DHE) is accepted only when allow_psk_ke is set; psk_dhe_ke is preferred.
   std::vector<ExternalPsk> external_psks;
   bool allow_psk_ke = false;
-  // 0-RTT (RFC 8446 §4.2.10): early data is declined unless this is set. Declined early data
-  // is skipped, up to this many bytes or 16 KiB, whichever is more; more is unexpected_message.
+  // 0-RTT (RFC 8446 §4.2.10): early data is declined unless this is set (then tickets say
+  // how much a client may send). Accepted early data reaches the application through
+  // read_early_data(), apart from read(). Declined early data (off, over the limit, after
+  // a HelloRetryRequest, another ALPN or suite, a stale ticket age, a replay) is skipped, up
+  // to this many bytes or 16 KiB, whichever is more; more is unexpected_message.
   uint32_t max_early_data = 0;
+  // §8: remembers tickets and ClientHellos seen (default: in memory, per configuration).
+  std::shared_ptr<AntiReplay> anti_replay;
+  // §8.3: how far the client's idea of the ticket's age may be from the server's.
+  uint32_t early_data_age_tolerance_ms = 10000;
   // TLS 1.2 session IDs (RFC 5246 §7.4.1.2): sessions kept in memory for resumption, at most
   // this many (the oldest go first; 0: no session IDs). Shared by every connection of the
   // configuration. TLS 1.2 tickets (RFC 5077) follow `tickets` (any non-zero value: one

@@ -47,6 +47,25 @@ struct Negotiated {
   std::string peer_subject;   // "CN=localhost"
   std::string peer_key;       // "ECDSA P-256"
   bool peer_verified = false;  // chain and name verified (false when verification was skipped)
+  // RFC 7250: the peer authenticated with a raw public key (peer_certificates then holds its
+  // one SubjectPublicKeyInfo, peer_subject is empty) that matched a configured pin.
+  bool peer_raw_public_key = false;
+  // Lower-case hex SHA-256 of the peer's DER SubjectPublicKeyInfo (the leaf's, for X.509):
+  // the value a pin names. Empty when the peer sent no key.
+  std::string peer_spki_sha256;
+  // RFC 8449: the record_size_limit the peer sent (0: none), which the protected records
+  // sent to it respect, and whether ours was negotiated (then enforced on what it sends).
+  uint16_t peer_record_size_limit = 0;
+  bool record_size_limit_negotiated = false;
+  // RFC 8446 §4.6.2 post-handshake client authentication (TLS 1.3). The client offered it
+  // (post_handshake_auth); on a server, a CertificateRequest is waiting for its answer; how
+  // many answers have completed (server: received and verified; client: sent), and whether
+  // the last one was an empty Certificate. When a server accepts a certificate this way,
+  // the peer fields above describe it from then on.
+  bool post_handshake_auth_offered = false;
+  bool post_handshake_auth_pending = false;
+  unsigned post_handshake_auth_answers = 0;
+  bool post_handshake_auth_declined = false;
 };
 
 // A session the client may resume later: a TLS 1.3 ticket (RFC 8446 §4.6.1), or a TLS 1.2
@@ -77,6 +96,9 @@ struct SessionTicket {
   std::string peer_key;
   bool peer_verified = false;
 };
+
+// 0-RTT as the handshake settled it (RFC 8446 §4.2.10).
+enum class EarlyData : uint8_t { not_offered, offered, accepted, rejected };
 
 class Connection {
  public:
@@ -132,6 +154,19 @@ class Connection {
                                                      size_t length) const;
 
   [[nodiscard]] const Negotiated& negotiated() const;
+
+  // 0-RTT. Client: offered (right after create(), with ClientOptions::early_data and a
+  // ticket that allows it), then accepted or rejected once the server has answered.
+  // Server: accepted when it took the client's early data, rejected when it declined it.
+  [[nodiscard]] EarlyData early_data() const;
+  // Client, while early_data() is offered: sends `data` as early data, at most the ticket's
+  // max_early_data in all. Early data can be replayed by an attacker: only requests that are
+  // safe to repeat. When the server rejects it, nothing is resent by the library: the
+  // application decides (write() it again once the handshake is done, or not).
+  [[nodiscard]] Status write_early_data(ByteView data);
+  // Server: early data received, kept apart from read()'s 1-RTT data (readable as soon as
+  // it arrives, before the handshake completes).
+  [[nodiscard]] size_t read_early_data(MutByteView out);
   // Session tickets received so far (client side).
   [[nodiscard]] std::vector<SessionTicket> take_session_tickets();
 
@@ -169,6 +204,15 @@ class ClientConnection : public Connection {
 class ServerConnection : public Connection {
  public:
   [[nodiscard]] static Result<ServerConnection> create(std::shared_ptr<const ServerConfig> config);
+
+  // RFC 8446 §4.6.2: asks the client for a certificate now that the handshake is done (TLS
+  // 1.3, and only of a client that offered post_handshake_auth). The answer arrives through
+  // receive(): negotiated().post_handshake_auth_pending turns false and
+  // post_handshake_auth_answers goes up once the client's Certificate, CertificateVerify and
+  // Finished are verified (its certificate against client_ca_files, or a raw key against
+  // the pins); post_handshake_auth_declined says it sent none. A certificate that fails
+  // verification fails the connection with the alert it deserves. One request at a time.
+  [[nodiscard]] Status request_client_certificate();
 
  private:
   using Connection::Connection;

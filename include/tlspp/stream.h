@@ -46,6 +46,13 @@ class Stream {
   // ticket is offered; a full handshake follows when it is not, or when the server declines).
   [[nodiscard]] static Result<Stream> connect_fd(std::shared_ptr<const ClientConfig> config, int fd,
                                                  const ServerName& server_name, const SessionTicket& ticket);
+  // The same, resuming a session of the configuration's session store (or `ticket`) and
+  // sending `early_data` as 0-RTT data when the session allows it (ClientOptions::early_data).
+  // connection().early_data() then says whether the server accepted it; when it did not,
+  // the data was not delivered and nothing is resent: write it again if it is safe to.
+  [[nodiscard]] static Result<Stream> connect_fd_early(std::shared_ptr<const ClientConfig> config, int fd,
+                                                       const ServerName& server_name, ByteView early_data,
+                                                       const SessionTicket* ticket = nullptr);
   // Runs a server handshake on `fd`, an accepted stream socket (takes it over).
   [[nodiscard]] static Result<Stream> accept(std::shared_ptr<const ServerConfig> config, int fd);
 

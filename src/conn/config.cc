@@ -43,6 +43,10 @@ Status check_common(const CommonOptions& o) {
     return fail(Error::config("min_rsa_key_bits must be between " + std::to_string(pki::kMinRsaBitsFloor) + " and " +
                               std::to_string(pki::kMaxRsaBits)));
   if (o.max_handshake_message < 1024) return fail(Error::config("max_handshake_message is below 1024 bytes"));
+  // RFC 8449 §4: at least 64, at most TLS 1.3's 2^14 + 1.
+  if (o.record_size_limit != 0 && (o.record_size_limit < 64 || o.record_size_limit > 16385))
+    return fail(Error::config("record_size_limit must be 0 (not sent) or between 64 and 16385, not " +
+                              std::to_string(o.record_size_limit)));
   return {};
 }
 
@@ -90,6 +94,67 @@ Result<LoadedCertificate> load_certificate(const CertificateKeyPair& pair, int m
   out.key = std::move(*key);
   out.chain = std::move(*chain);
   return out;
+}
+
+// RFC 7250: a key presented as a raw public key, kept in the LoadedCertificate form the
+// handshake sends (its "chain" is the one DER SubjectPublicKeyInfo).
+Result<LoadedCertificate> load_raw_key(const CertificateKeyPair& pair, int min_rsa_bits) {
+  auto key = pair.key_file.empty() ? crypto::PrivateKey::parse(pair.key_pem, "key data")
+                                   : crypto::load_private_key(pair.key_file);
+  if (!key) return fail(key.error());
+  const std::string where = pair.key_file.empty() ? "the key data" : "'" + pair.key_file + "'";
+  if (auto ok = pki::check_key_size(key->public_key(), "the raw public key in " + where, min_rsa_bits); !ok)
+    return fail(Error::config(ok.error().message));
+  LoadedCertificate out;
+  out.chain.push_back(key->public_key().spki());
+  out.subject = "raw public key";
+  out.key_type = key->type();
+  out.key = std::move(*key);
+  return out;
+}
+
+bool has_certificate(const CertificateKeyPair& pair) { return !pair.cert_file.empty() || !pair.cert_pem.empty(); }
+
+// Loads each pair into the X.509 list, the raw public key list (RFC 7250), or both.
+Status load_pairs(const std::vector<CertificateKeyPair>& pairs, int min_rsa_bits,
+                  std::vector<LoadedCertificate>& certificates, std::vector<LoadedCertificate>& raw_keys) {
+  for (const auto& pair : pairs) {
+    if (!has_certificate(pair) && !pair.raw_public_key)
+      return fail(Error::config("a key is given without a certificate: give cert_file or cert_pem, or set "
+                                "raw_public_key to present the key alone (RFC 7250)"));
+    if (has_certificate(pair)) {
+      auto loaded = load_certificate(pair, min_rsa_bits);
+      if (!loaded) return fail(loaded.error());
+      certificates.push_back(std::move(*loaded));
+    }
+    if (pair.raw_public_key) {
+      auto raw = load_raw_key(pair, min_rsa_bits);
+      if (!raw) return fail(raw.error());
+      raw_keys.push_back(std::move(*raw));
+    }
+  }
+  return {};
+}
+
+// The SHA-256 of every pinned SubjectPublicKeyInfo: the hashes as given (32 bytes each) and
+// those of the SPKIs given whole (each must parse as a public key).
+Result<std::vector<Bytes>> collect_pins(const std::vector<Bytes>& hashes, const std::vector<Bytes>& spkis,
+                                        std::string_view what) {
+  std::vector<Bytes> pins;
+  for (const Bytes& h : hashes) {
+    if (h.size() != 32)
+      return fail(Error::config(std::string(what) + "_sha256 entries must be 32-byte SHA-256 values, one is " +
+                                std::to_string(h.size()) + " bytes"));
+    pins.push_back(h);
+  }
+  for (const Bytes& der : spkis) {
+    if (auto key = crypto::PublicKey::from_spki(der); !key)
+      return fail(Error::config(std::string(what) + " holds an entry that is not a SubjectPublicKeyInfo: " +
+                                key.error().message));
+    const auto d = crypto::HashCtx::digest(crypto::HashAlg::sha256, der);
+    pins.emplace_back(d.view().begin(), d.view().end());
+  }
+  return pins;
 }
 
 }  // namespace
@@ -146,11 +211,9 @@ Result<std::shared_ptr<const ClientConfig>> ClientConfig::create(ClientOptions o
     if (!trust) return fail(trust.error());
     c->impl_->trust = std::move(*trust);
   }
-  for (const auto& pair : options.client_certificates) {
-    auto loaded = load_certificate(pair, options.min_rsa_key_bits);
-    if (!loaded) return fail(loaded.error());
-    c->impl_->certificates.push_back(std::move(*loaded));
-  }
+  TLSPP_TRY(load_pairs(options.client_certificates, options.min_rsa_key_bits, c->impl_->certificates,
+                       c->impl_->raw_keys));
+  TLSPP_TRY_ASSIGN(c->impl_->spki_pins, collect_pins(options.pinned_spki_sha256, options.pinned_spki, "pinned_spki"));
   c->impl_->random = options.random ? options.random : system_random();
   if (!options.random) options.random = c->impl_->random;
   wipe_key_material(options.client_certificates);
@@ -165,17 +228,22 @@ Result<std::shared_ptr<const ServerConfig>> ServerConfig::create(ServerOptions o
     return fail(Error::config("a server needs at least one certificate and key (or external PSKs)"));
   std::shared_ptr<ServerConfig> c(new ServerConfig());
   c->impl_ = std::make_unique<Impl>();
-  for (const auto& pair : options.certificates) {
-    auto loaded = load_certificate(pair, options.min_rsa_key_bits);
-    if (!loaded) return fail(loaded.error());
-    c->impl_->certificates.push_back(std::move(*loaded));
-  }
+  TLSPP_TRY(load_pairs(options.certificates, options.min_rsa_key_bits, c->impl_->certificates, c->impl_->raw_keys));
+  TLSPP_TRY_ASSIGN(c->impl_->client_spki_pins, collect_pins(options.pinned_client_spki_sha256,
+                                                            options.pinned_client_spki, "pinned_client_spki"));
+  if (options.client_auth == ClientAuth::none && !c->impl_->client_spki_pins.empty())
+    return fail(Error::config("client raw public keys are pinned but client_auth is none, so none is asked for"));
   if (options.client_auth != ClientAuth::none) {
     // Client identities are vouched for only by anchors the application names: the system's
-    // web PKI bundle would accept a certificate from any public CA as a client.
-    if (options.client_ca_files.empty())
+    // web PKI bundle would accept a certificate from any public CA as a client. Pinned raw
+    // public keys (RFC 7250) are such a naming too; the store is then empty.
+    if (options.client_ca_files.empty() && c->impl_->client_spki_pins.empty())
       return fail(Error::config("client authentication is enabled but no client CA is configured (client_ca_files): "
                                 "the trust anchors for client certificates must be given"));
+  }
+  // Also without client_auth: a post-handshake certificate request (RFC 8446 §4.6.2) verifies
+  // the answer against them.
+  if (options.client_auth != ClientAuth::none || !options.client_ca_files.empty()) {
     auto trust = load_trust(options.client_ca_files, false);
     if (!trust) return fail(trust.error());
     c->impl_->client_trust = std::move(*trust);
@@ -203,6 +271,8 @@ Result<std::shared_ptr<const ServerConfig>> ServerConfig::create(ServerOptions o
     master = crypto::Secret::zeros(32);
     c->impl_->random->fill(master.data());
   }
+  c->impl_->anti_replay = options.anti_replay;
+  if (!c->impl_->anti_replay && options.max_early_data > 0) c->impl_->anti_replay = make_memory_anti_replay();
   c->impl_->tickets = std::make_unique<handshake::TicketKeys>(std::move(master), options.ticket_key_rotation_seconds,
                                                                options.ticket_key_source);
   if (options.session_cache_size > 0)

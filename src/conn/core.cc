@@ -242,6 +242,7 @@ Status Connection::Core::process_protected(const record::Record& rec) {
       return std::unexpected(opened.error());
     }
     early_skip_budget = 0;  // the client's handshake keys: its early data has ended
+    TLSPP_TRY(check_record_size(rec, opened->plaintext.size()));
     return process_content(opened->type, opened->plaintext);
   }
   // Connected: decrypted straight into the read buffer, one pass over the bytes instead of
@@ -251,6 +252,10 @@ Status Connection::Core::process_protected(const record::Record& rec) {
   if (!opened) {
     app_in.trim_tail(dst.size());
     return std::unexpected(opened.error());
+  }
+  if (auto s = check_record_size(rec, opened->plaintext.size()); !s) {
+    app_in.trim_tail(dst.size());
+    return s;
   }
   if (opened->type == ContentType::application_data && !opened->plaintext.empty() && hs_in.empty() &&
       handshake_done) {
@@ -273,7 +278,8 @@ Status Connection::Core::process_content(ContentType type, ByteView body) {
   // between its fragments.
   if (type != ContentType::handshake && !hs_in.empty())
     return fail(Error::unexpected("record interleaved within a fragmented handshake message"));
-  if (type == ContentType::application_data && !handshake_done)
+  if (type == ContentType::application_data && !handshake_done &&
+      !(side == Side::server && early_status == EarlyData::accepted && read_epoch == KeyEpoch::early))
     return fail(Error::unexpected("application data received before the handshake completed"));
   if (body.empty()) {
     // RFC 8446 §5.1: zero-length fragments of handshake or alert types are not allowed.
@@ -290,6 +296,17 @@ Status Connection::Core::process_content(ContentType type, ByteView body) {
     case ContentType::handshake:
       return process_handshake_bytes(body);
     case ContentType::application_data:
+      if (!handshake_done) {
+        // Only accepted 0-RTT data comes before the handshake completes (checked above for
+        // anything else): kept apart, within the limit the tickets announced (§4.2.10).
+        early_bytes += body.size();
+        if (early_bytes > early_limit)
+          return fail(Error::unexpected("early data over the " + std::to_string(early_limit) +
+                                        " bytes the server allows (max_early_data)"));
+        early_in.append(body);
+        if (tracing()) event(EventType::application_data_received, "early data", body.size());
+        return {};
+      }
       warning_alerts = 0;
       if (connected) connected->application_data_received();
       app_in.append(body);
@@ -398,6 +415,20 @@ Status Connection::Core::key_update(bool request_peer) {
   return {};
 }
 
+Status Connection::Core::request_client_certificate() {
+  if (error) return std::unexpected(*error);
+  if (!handshake_done) return fail(Error::config("a post-handshake certificate request needs the handshake done"));
+  if (sent_close) return fail(Error::config("certificate requested after close"));
+  // Refusals that leave the connection as it was (the client did not offer it, a request is
+  // outstanding, TLS 1.2) are the application's mistake, not the peer's: not fatal.
+  if (auto s = connected->request_client_certificate(*this); !s) {
+    if (s.error().kind == ErrorKind::config) return s;
+    return fatal(s.error());
+  }
+  if (auto s = flush_handshake(); !s) return fatal(s.error());
+  return {};
+}
+
 void Connection::Core::send_message(MessageInfo what, ByteView message, handshake::Details details) {
   if (what.type == MessageType::key_update) key_update_queued = true;
   hs_out.insert(hs_out.end(), message.begin(), message.end());
@@ -407,7 +438,7 @@ void Connection::Core::send_message(MessageInfo what, ByteView message, handshak
 Status Connection::Core::flush_handshake() {
   if (hs_out.empty()) return {};
   // A flight leaves coalesced into as few records as the size limit allows.
-  TLSPP_TRY(record::write_records(ContentType::handshake, hs_out, record::kMaxPlaintext, &write_prot, out));
+  TLSPP_TRY(record::write_records(ContentType::handshake, hs_out, write_fragment(), &write_prot, out));
   hs_out.clear();
   if (key_update_queued) {
     key_update_queued = false;
@@ -442,6 +473,7 @@ Status Connection::Core::install_keys(Direction direction, const handshake::Traf
   TLSPP_TRY(prot.install(k.aead, k.key, k.iv, k.form));
   if (write) {
     records_written_since_key = 0;
+    write_epoch = k.epoch;
   } else {
     read_epoch = k.epoch;
     ++read_key_generation;
@@ -466,6 +498,29 @@ void Connection::Core::log_secret(std::string_view label, ByteView secret) {
                  hex(secret));
 }
 
+void Connection::Core::set_record_size_limits(ProtocolVersion version, uint16_t peer_limit, uint16_t own_limit) {
+  // RFC 8449 §4: the limits count TLSInnerPlaintext (content, type byte, padding) in TLS 1.3
+  // and the plaintext in TLS 1.2, and never exceed the version's maximum. tlspp sends no
+  // padding, so a TLS 1.3 record carries at most limit - 1 content bytes.
+  const bool tls13 = version == ProtocolVersion::tls13;
+  const size_t max = tls13 ? record::kMaxInnerPlaintext : record::kMaxPlaintext;
+  negotiated_.peer_record_size_limit = peer_limit;
+  negotiated_.record_size_limit_negotiated = own_limit != 0;
+  if (peer_limit) write_fragment_limit = std::min<size_t>(peer_limit, max) - (tls13 ? 1 : 0);
+  read_record_limit = own_limit ? std::min<size_t>(own_limit, max) : 0;
+  read_limit_tls13 = tls13;
+}
+
+Status Connection::Core::check_record_size(const record::Record& rec, size_t plaintext_len) const {
+  if (!read_record_limit) return {};
+  // TLS 1.3: the TLSInnerPlaintext is the ciphertext less the AEAD tag; TLS 1.2: the plaintext.
+  const size_t size = read_limit_tls13 ? rec.body.size() - std::min(rec.body.size(), crypto::kAeadTagLen) : plaintext_len;
+  if (size <= read_record_limit) return {};
+  return fail(Error{ErrorKind::peer_misbehaved, AlertDescription::record_overflow,
+                    "protected record of " + std::to_string(size) + " bytes exceeds the record_size_limit of " +
+                        std::to_string(read_record_limit) + " this side negotiated (RFC 8449)"});
+}
+
 void Connection::Core::handshake_complete(std::unique_ptr<handshake::Connected> c) { connected = std::move(c); }
 
 Status Connection::Core::maybe_auto_key_update() {
@@ -473,7 +528,8 @@ Status Connection::Core::maybe_auto_key_update() {
   // them well before. TLS 1.2 cannot (renegotiation is refused); its sequence number limit
   // still holds.
   const uint64_t limit = options.key_update_after_records ? options.key_update_after_records : kAeadRecordLimit;
-  if (records_written_since_key >= limit && connected->can_update_keys()) return connected->update_keys(*this, false);
+  if (records_written_since_key >= limit && connected && connected->can_update_keys())
+    return connected->update_keys(*this, false);
   return {};
 }
 
@@ -481,11 +537,28 @@ Status Connection::Core::write_app_records(ByteView data) {
   if (connected && !data.empty()) connected->application_data_sent();
   while (!data.empty()) {
     TLSPP_TRY(maybe_auto_key_update());
-    const size_t n = std::min(data.size(), record::kMaxPlaintext);
+    const size_t n = std::min(data.size(), write_fragment());
     TLSPP_TRY(write_prot.seal(ContentType::application_data, data.first(n), 0, out));
     ++records_written_since_key;
     data = data.subspan(n);
   }
+  return {};
+}
+
+Status Connection::Core::write_early_data(ByteView data) {
+  if (error) return std::unexpected(*error);
+  if (side != Side::client || early_status != EarlyData::offered || !write_prot.active() ||
+      write_epoch != KeyEpoch::early)
+    return fail(Error::config(early_status == EarlyData::not_offered
+                                  ? "no early data was offered (it needs ClientOptions::early_data and a ticket that "
+                                    "allows 0-RTT)"
+                                  : "early data can no longer be written: the server has answered"));
+  if (data.size() > early_limit - early_bytes)
+    return fail(Error::config("early data of " + std::to_string(data.size()) + " bytes exceeds what the ticket allows (" +
+                              std::to_string(early_limit - early_bytes) + " bytes left of max_early_data)"));
+  early_bytes += data.size();
+  if (tracing()) event(EventType::application_data_sent, "early data", data.size());
+  if (auto s = write_app_records(data); !s) return fatal(s.error());
   return {};
 }
 
@@ -555,12 +628,22 @@ void Connection::consume_output(size_t n) {
 Status Connection::write(ByteView plaintext) { return core_->write(plaintext); }
 size_t Connection::read(MutByteView out) { return core_->read(out); }
 size_t Connection::readable() const { return core_->app_in.size(); }
+EarlyData Connection::early_data() const { return core_->early_status; }
+Status Connection::write_early_data(ByteView data) { return core_->write_early_data(data); }
+size_t Connection::read_early_data(MutByteView out) {
+  const size_t n = std::min(out.size(), core_->early_in.size());
+  if (n) std::memcpy(out.data(), core_->early_in.view().data(), n);
+  core_->early_in.consume(n);
+  core_->early_in.release_if_empty();
+  return n;
+}
 bool Connection::handshake_done() const { return core_->handshake_done; }
 bool Connection::peer_closed() const { return core_->peer_closed; }
 void Connection::close() { core_->close(); }
 Status Connection::transport_closed() { return core_->transport_closed(); }
 const std::optional<Error>& Connection::error() const { return core_->error; }
 Status Connection::key_update(bool request_peer) { return core_->key_update(request_peer); }
+Status ServerConnection::request_client_certificate() { return core_->request_client_certificate(); }
 Result<Bytes> Connection::export_keying_material(std::string_view label, ByteView context, size_t length) const {
   return core_->export_keying_material(label, context, length);
 }

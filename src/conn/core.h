@@ -22,10 +22,12 @@ struct Connection::Core final : handshake::Io {
   // --- the public API, forwarded by Connection ---
   [[nodiscard]] Result<size_t> receive(ByteView data);
   [[nodiscard]] Status write(ByteView plaintext);
+  [[nodiscard]] Status write_early_data(ByteView data);
   [[nodiscard]] size_t read(MutByteView out);
   void close();
   [[nodiscard]] Status transport_closed();
   [[nodiscard]] Status key_update(bool request_peer);
+  [[nodiscard]] Status request_client_certificate();
   [[nodiscard]] Result<Bytes> export_keying_material(std::string_view label, ByteView context, size_t length) const;
   [[nodiscard]] Status start();
 
@@ -33,6 +35,15 @@ struct Connection::Core final : handshake::Io {
   void send_message(MessageInfo what, ByteView message, handshake::Details details) override;
   void send_change_cipher_spec() override;
   void send_warning(AlertDescription alert) override;
+  void set_early_data(EarlyData status, size_t limit) override {
+    early_status = status;
+    early_limit = limit;
+  }
+  void clear_write_keys() override {
+    (void)flush_handshake();
+    write_prot = record::Protection();
+    write_epoch = KeyEpoch::handshake;
+  }
   void skip_early_data(size_t budget, bool by_type) override {
     early_skip_budget = budget;
     early_skip_by_type = by_type;
@@ -50,6 +61,7 @@ struct Connection::Core final : handshake::Io {
   RandomSource& random() override;
   [[nodiscard]] std::time_t now() override;
   void set_client_random(ByteView random) override;
+  void set_record_size_limits(ProtocolVersion version, uint16_t peer_limit, uint16_t own_limit) override;
 
   // --- state ---
   std::shared_ptr<const void> config_keepalive;  // the configuration `options` belongs to
@@ -83,11 +95,26 @@ struct Connection::Core final : handshake::Io {
   uint64_t records_written_since_key = 0;
   size_t early_skip_budget = 0;    // RFC 8446 §4.2.10: rejected early data still to skip
   bool early_skip_by_type = false;
+  // 0-RTT: where it stands, the most early data allowed, how much went (client) or came
+  // (server), and the early data received (server), kept apart from app_in.
+  EarlyData early_status = EarlyData::not_offered;
+  size_t early_limit = 0, early_bytes = 0;
+  Buffer early_in;
+  KeyEpoch write_epoch = KeyEpoch::handshake;  // meaningful once write_prot is active
   // Output bookkeeping for KeyUpdate coalescing: bytes of `out` handed to the network so
   // far, and where in that stream our last KeyUpdate record ends.
   uint64_t output_sent = 0;
   uint64_t key_update_end = 0;
   bool key_update_queued = false;  // in hs_out, not yet framed
+  // RFC 8449: the most content bytes one protected record sent may carry, and the largest
+  // protected record (TLSInnerPlaintext in TLS 1.3, plaintext in TLS 1.2) accepted, 0 for
+  // no limit beyond the protocol's.
+  size_t write_fragment_limit = record::kMaxPlaintext;
+  size_t read_record_limit = 0;
+  bool read_limit_tls13 = true;
+  [[nodiscard]] size_t write_fragment() const {
+    return write_prot.active() ? write_fragment_limit : record::kMaxPlaintext;
+  }
 
  private:
   // Events, delivered to options.on_event when there is one. `event` fills what every
@@ -101,6 +128,7 @@ struct Connection::Core final : handshake::Io {
   [[nodiscard]] Status process_change_cipher_spec(const record::Record& rec);
   [[nodiscard]] Status process_protected(const record::Record& rec);
   [[nodiscard]] Status skip_early_record(const record::Record& rec);
+  [[nodiscard]] Status check_record_size(const record::Record& rec, size_t plaintext_len) const;
   [[nodiscard]] Status process_content(record::ContentType type, ByteView body);
   [[nodiscard]] Status process_handshake_bytes(ByteView body);
   [[nodiscard]] Status process_handshake_message(ByteView message);

@@ -3,6 +3,8 @@
 
 #include <algorithm>
 #include <charconv>
+#include <ctime>
+#include <unordered_map>
 #include <utility>
 
 #include "tlspp/config.h"
@@ -232,6 +234,44 @@ Result<std::vector<SessionTicket>> decode_sessions(std::string_view text) {
   }
   if (current) return bad("the file ends inside a session (no 'end')");
   return out;
+}
+
+}  // namespace tlspp
+
+namespace tlspp {
+namespace {
+
+// RFC 8446 §8: what a single server remembers of tickets and ClientHellos seen.
+class MemoryAntiReplay final : public AntiReplay {
+ public:
+  explicit MemoryAntiReplay(size_t capacity) : capacity_(std::max<size_t>(capacity, 1)) {}
+  bool first_use(ByteView id, std::time_t expires) override {
+    const std::time_t now = std::time(nullptr);
+    std::string key(reinterpret_cast<const char*>(id.data()), id.size());
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (const auto it = seen_.find(key); it != seen_.end()) {
+      if (it->second >= now) return false;
+      seen_.erase(it);
+    }
+    if (seen_.size() >= capacity_) {
+      std::erase_if(seen_, [now](const auto& kv) { return kv.second < now; });
+      // Full of entries still to be remembered: decline rather than forget one.
+      if (seen_.size() >= capacity_) return false;
+    }
+    seen_.emplace(std::move(key), expires);
+    return true;
+  }
+
+ private:
+  std::mutex mutex_;
+  const size_t capacity_;
+  std::unordered_map<std::string, std::time_t> seen_;
+};
+
+}  // namespace
+
+std::shared_ptr<AntiReplay> make_memory_anti_replay(size_t capacity) {
+  return std::make_shared<MemoryAntiReplay>(capacity);
 }
 
 }  // namespace tlspp

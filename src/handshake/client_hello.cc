@@ -4,6 +4,7 @@
 
 #include "handshake/common.h"
 #include "handshake/config_impl.h"
+#include "handshake/tls13_connected.h"
 #include "keysched/tls13.h"
 #include "pki/certificate.h"
 #include "pki/verify.h"
@@ -87,6 +88,24 @@ Status offer_external_psk(ClientOffer& o) {
   return {};
 }
 
+// §2.3: after the ClientHello, the client's early data goes under client_early_traffic_secret
+// = Derive-Secret(Early Secret, "c e traffic", ClientHello) (§7.1), with the ticket's suite.
+// Appendix D.4: the compatibility ChangeCipherSpec comes first, right after the ClientHello.
+Status start_early_data(Io& io, ClientOffer& o) {
+  const auto params = tls13_suite(o.ticket->cipher_suite);
+  const auto h = crypto::HashCtx::digest(o.psk_hash, o.client_hello);
+  const auto traffic = keysched::EarlySecret::with_psk(o.psk_hash, o.ticket->resumption_secret.view())
+                           .client_early_traffic_secret(h.view());
+  if (o.opts.middlebox_compat) {
+    io.send_change_cipher_spec();
+    o.ccs_sent = true;
+  }
+  TLSPP_TRY(install_tls13_keys(io, Direction::write, KeyEpoch::early, params->aead, o.psk_hash, traffic.view(),
+                               "CLIENT_EARLY_TRAFFIC_SECRET"));
+  io.set_early_data(EarlyData::offered, o.ticket->max_early_data);
+  return {};
+}
+
 Status add_psk_binder(ClientOffer& o, Bytes& msg) {
   // RFC 8446 §4.2.11.2: the binder is the Finished construction, keyed from the PSK's
   // binder key, over the transcript up to the ClientHello truncated before the binders
@@ -100,6 +119,28 @@ Status add_psk_binder(ClientOffer& o, Bytes& msg) {
   const auto binder = keysched::finished_verify_data(o.psk_hash, early.binder_key(o.external_psk).view(), h.view());
   const ByteView binders[1] = {binder.view()};
   return wire::patch_psk_binders(msg, binders);
+}
+
+// RFC 7250 §4.1: the certificate types this client can process from the server and can
+// present itself, each list in preference order (raw public keys first) and each sent only
+// when it names more than X.509: the server's raw key only with a pin to trust it by, our
+// own only when a raw key is configured. Raw public keys are implemented for TLS 1.3 only,
+// so the lists go only into a ClientHello that offers TLS 1.3.
+void add_certificate_types(const ClientOffer& o, wire::ExtensionsBuilder& b, Details* d) {
+  static const uint8_t kRawThenX509[2] = {wire::CertificateTypeList::kRawPublicKey, wire::CertificateTypeList::kX509};
+  static const uint8_t kRawOnly[1] = {wire::CertificateTypeList::kRawPublicKey};
+  if (!o.offer_tls13) return;
+  const auto& impl = o.config->impl();
+  if (!impl.spki_pins.empty()) {
+    b.add(ExtensionType::server_certificate_type, wire::CertificateTypeList{kRawThenX509});
+    if (d) d->emplace_back("server_certificate_type", "RawPublicKey, X509");
+  }
+  if (!impl.raw_keys.empty()) {
+    const bool x509 = !impl.certificates.empty();
+    b.add(ExtensionType::client_certificate_type,
+          wire::CertificateTypeList{x509 ? ByteView(kRawThenX509) : ByteView(kRawOnly)});
+    if (d) d->emplace_back("client_certificate_type", x509 ? "RawPublicKey, X509" : "RawPublicKey");
+  }
 }
 
 }  // namespace
@@ -143,7 +184,11 @@ Status send_first_client_hello(Io& io, ClientOffer& o, const SessionTicket* sess
   }
   io.set_client_random(ByteView(o.random, 32));
   io.negotiated().server_name = o.server_name.str();
-  return send_client_hello(io, o);
+  // §4.2.10: early data only with a resumption ticket that allows it.
+  o.early = o.opts.early_data && o.offer_tls13 && o.ticket && !o.external_psk &&
+            o.ticket->version == ProtocolVersion::tls13 && o.ticket->max_early_data > 0;
+  TLSPP_TRY(send_client_hello(io, o));
+  return o.early ? start_early_data(io, o) : Status{};
 }
 
 Status send_client_hello(Io& io, ClientOffer& o) {
@@ -198,14 +243,27 @@ Status send_client_hello(Io& io, ClientOffer& o) {
   if (!alpn_names.empty())
     b.add(ExtensionType::application_layer_protocol_negotiation, wire::ProtocolNameList{alpn_names});
   if (!o.cookie.empty()) b.add(ExtensionType::cookie, wire::Cookie{o.cookie});
+  Details cert_types;
+  add_certificate_types(o, b, io.tracing() ? &cert_types : nullptr);
+  // RFC 8449 §4: the limit for the highest version offered (a TLS 1.2 server reads a
+  // TLS 1.3 value as its own maximum).
+  const uint16_t record_limit =
+      own_record_size_limit(opts, o.offer_tls13 ? ProtocolVersion::tls13 : ProtocolVersion::tls12);
+  if (record_limit) b.add(ExtensionType::record_size_limit, wire::RecordSizeLimit{record_limit});
   // §4.2.9: only PSK with (EC)DHE, which keeps forward secrecy. Sent whenever TLS 1.3 is
   // offered, not only with a PSK: servers issue tickets only to clients that list a mode
   // (§4.6.1; Go's crypto/tls sends none otherwise).
+  // §4.2.10: early_data goes in the first ClientHello only (§4.1.2: not after a retry).
+  if (o.early && !o.retried) b.add(ExtensionType::early_data, wire::EmptyExtension{});
   // An external PSK in psk_ke mode asks for that mode alone (§4.2.9).
   const bool ke_only = o.external_psk && opts.psk_mode == PskMode::ke;
   if (o.offer_tls13)
     b.add(ExtensionType::psk_key_exchange_modes,
           wire::PskKeyExchangeModes{{ke_only ? wire::PskKeyExchangeMode::psk_ke : wire::PskKeyExchangeMode::psk_dhe_ke}});
+  // §4.2.6: a client with a certificate to present offers post-handshake authentication.
+  const bool offer_pha = o.offer_tls13 && !o.config->impl().certificates.empty();
+  if (offer_pha) b.add(ExtensionType::post_handshake_auth, wire::EmptyExtension{});
+  io.negotiated().post_handshake_auth_offered = offer_pha;
   const Bytes zero_binder(tls13_psk ? crypto::hash_len(o.psk_hash) : 0, 0);
   if (tls13_psk) {
     // §4.2.11: pre_shared_key is the last extension; its binder is patched in once the rest
@@ -244,6 +302,9 @@ Status send_client_hello(Io& io, ClientOffer& o) {
       d.emplace_back("session_ticket", std::to_string(o.ticket->ticket.size()) + " bytes");
     if (tls12_session && !o.ticket->session_id.empty())
       d.emplace_back("session_id", hex_string(o.ticket->session_id));
+    for (auto& kv : cert_types) d.push_back(std::move(kv));
+    if (record_limit) d.emplace_back("record_size_limit", std::to_string(record_limit));
+    if (offer_pha) d.emplace_back("post_handshake_auth", "offered");
   }
   io.send_message({MessageType::client_hello, o.retried}, msg, std::move(d));
   o.client_hello = std::move(msg);
@@ -278,6 +339,8 @@ Result<crypto::PublicKey> accept_server_chain(Io& io, const ClientOffer& o, std:
     neg.peer_subject = leaf->subject_string();
   }
   neg.peer_key = key.describe();
+  neg.peer_raw_public_key = false;
+  neg.peer_spki_sha256 = spki_sha256_hex(key.spki());
   neg.peer_certificates.clear();
   for (ByteView c : chain) neg.peer_certificates.emplace_back(c.begin(), c.end());
   return key;

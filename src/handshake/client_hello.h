@@ -40,6 +40,8 @@ struct ClientOffer {
   // The PSK offered is ClientOptions::external_psk (ticket then holds its identity and key),
   // not a resumption ticket: its binder and age differ (RFC 8446 §4.2.11, §7.1).
   bool external_psk = false;
+  // 0-RTT offered with the ticket (RFC 8446 §4.2.10): early_data in the first ClientHello.
+  bool early = false;
   std::time_t now = 0;
   keysched::Transcript transcript;  // holds the ClientHello (unhashed until a suite is known)
   Bytes client_hello;               // the last ClientHello sent, for TLS 1.2's transcript

@@ -2,7 +2,9 @@
 
 #include <algorithm>
 
+#include "crypto/secret.h"
 #include "pki/hostname.h"
+#include "pki/verify.h"
 
 namespace tlspp::handshake {
 
@@ -128,6 +130,56 @@ std::optional<CertificateChoice> choose_certificate(std::span<const LoadedCertif
     if (!fallback) fallback = CertificateChoice{&c, *scheme};
   }
   return fallback;
+}
+
+Result<uint16_t> record_size_limit_in(std::span<const wire::Extension> exts) {
+  const auto* e = wire::find_extension(exts, wire::ExtensionType::record_size_limit);
+  if (!e) return uint16_t{0};
+  auto limit = wire::RecordSizeLimit::decode(e->data);
+  if (!limit) return fail(limit.error());
+  return limit->limit;
+}
+
+uint16_t own_record_size_limit(const CommonOptions& opts, ProtocolVersion version) {
+  const uint16_t max = version == ProtocolVersion::tls13 ? 16385 : 16384;
+  return std::min(opts.record_size_limit, max);
+}
+
+std::string spki_sha256_hex(ByteView spki) {
+  return hex_string(crypto::HashCtx::digest(crypto::HashAlg::sha256, spki).view());
+}
+
+Result<crypto::PublicKey> accept_pinned_spki(Io& io, ByteView spki, std::span<const Bytes> pins, int min_rsa_bits,
+                                             std::string_view who) {
+  const std::string w(who);
+  auto key = crypto::PublicKey::from_spki(spki);
+  if (!key)
+    return fail(Error{ErrorKind::bad_certificate, AlertDescription::bad_certificate,
+                      w + " raw public key is not a valid SubjectPublicKeyInfo: " + key.error().message});
+  // The pin covers the bytes received; they must also be the key's one DER encoding, so
+  // that the key used to verify CertificateVerify is exactly the one hashed.
+  const Bytes canonical = key->spki();
+  if (canonical.size() != spki.size() || !std::equal(canonical.begin(), canonical.end(), spki.begin()))
+    return fail(Error{ErrorKind::bad_certificate, AlertDescription::bad_certificate,
+                      w + " raw public key is not in canonical DER form"});
+  TLSPP_TRY(pki::check_key_size(*key, w + " raw public key", min_rsa_bits));
+  const auto digest = crypto::HashCtx::digest(crypto::HashAlg::sha256, spki);
+  const bool pinned = std::any_of(pins.begin(), pins.end(), [&](const Bytes& p) {
+    return p.size() == digest.view().size() && crypto::ct_equal(p, digest.view());
+  });
+  const std::string hash = hex_string(digest.view());
+  if (!pinned)
+    return fail(Error{ErrorKind::bad_certificate, AlertDescription::bad_certificate,
+                      w + " raw public key (" + key->describe() + ", SPKI SHA-256 " + hash +
+                          ") matches none of the " + std::to_string(pins.size()) + " pinned key(s)"});
+  auto& neg = io.negotiated();
+  neg.peer_raw_public_key = true;
+  neg.peer_spki_sha256 = hash;
+  neg.peer_subject.clear();
+  neg.peer_key = key->describe();
+  neg.peer_verified = true;
+  neg.peer_certificates.assign(1, Bytes(spki.begin(), spki.end()));
+  return *key;
 }
 
 Result<wire::HandshakeMessage> read_expected_message(ByteView message, std::optional<wire::HandshakeType> expected,

@@ -68,6 +68,25 @@ struct CertificateChoice {
     std::span<const SignatureScheme> sig_algs_cert, bool (*usable)(SignatureScheme),
     const std::function<bool(const LoadedCertificate&)>& fits = {});
 
+// Lower-case hex SHA-256 of a DER SubjectPublicKeyInfo: what a raw public key pin names.
+[[nodiscard]] std::string spki_sha256_hex(ByteView spki);
+
+// RFC 7250 §3, §4.3 and §4.4: the one SubjectPublicKeyInfo of a peer that authenticates with
+// a raw public key, trusted only when its SHA-256 is one of `pins` (32 bytes each). It must
+// be a canonical DER key of a usable type and size. On success the Negotiated peer fields
+// say so (peer_raw_public_key, peer_certificates = {spki}, peer_verified) and the key is
+// returned; a key that matches no pin is bad_certificate naming the hash received.
+// `who` is "server" or "client".
+[[nodiscard]] Result<crypto::PublicKey> accept_pinned_spki(Io& io, ByteView spki, std::span<const Bytes> pins,
+                                                           int min_rsa_bits, std::string_view who);
+
+// RFC 8449 §4: the record_size_limit among a hello's (or EncryptedExtensions') extensions, 0
+// when absent; a value below 64 is illegal_parameter.
+[[nodiscard]] Result<uint16_t> record_size_limit_in(std::span<const wire::Extension> exts);
+// The record_size_limit this side sends for a protocol version (the configured one capped
+// at the version's maximum: 2^14 + 1 for TLS 1.3, 2^14 for TLS 1.2); 0 when none is configured.
+[[nodiscard]] uint16_t own_record_size_limit(const CommonOptions& opts, ProtocolVersion version);
+
 // Reads one whole handshake message, which must be of the type the current state waits for
 // (`expected`; nothing: no message may come now). Anything else is unexpected_message:
 // "finished received in state ExpectClientKeyExchange".

@@ -31,11 +31,19 @@ struct LoadedCertificate {
 struct ClientConfig::Impl {
   std::shared_ptr<const pki::TrustStore> trust;  // null when verification is skipped
   std::vector<LoadedCertificate> certificates;
+  // RFC 7250: the keys offered as raw public keys (chain holds the one SPKI, DER), and the
+  // SHA-256 of every pinned server SPKI (ClientOptions::pinned_spki_sha256 and pinned_spki).
+  std::vector<LoadedCertificate> raw_keys;
+  std::vector<Bytes> spki_pins;
   std::shared_ptr<RandomSource> random;
 };
 
 struct ServerConfig::Impl {
-  std::vector<LoadedCertificate> certificates;
+  std::vector<LoadedCertificate> certificates;  // the X.509 chains
+  // RFC 7250: the keys served as raw public keys (chain holds the one SPKI, DER), and the
+  // SHA-256 of every pinned client SPKI.
+  std::vector<LoadedCertificate> raw_keys;
+  std::vector<Bytes> client_spki_pins;
   std::shared_ptr<const pki::TrustStore> client_trust;
   std::shared_ptr<RandomSource> random;
   // Key of the HMAC that authenticates HelloRetryRequest cookies (RFC 8446 §4.2.2), so
@@ -44,6 +52,8 @@ struct ServerConfig::Impl {
   // The rotating keys that seal and open session tickets (ServerOptions::ticket_key or a
   // random master, or ServerOptions::ticket_key_source).
   std::unique_ptr<handshake::TicketKeys> tickets;
+  // 0-RTT anti-replay (ServerOptions::anti_replay, or one in memory when early data is on).
+  std::shared_ptr<AntiReplay> anti_replay;
   // TLS 1.2 sessions by session ID (ServerOptions::session_cache_size entries), shared by
   // every connection of the configuration; null when the size is 0.
   std::unique_ptr<handshake::SessionCache> session_cache;

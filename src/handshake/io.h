@@ -60,6 +60,12 @@ class Io {
   // keys (or, after a HelloRetryRequest, every application_data record, `by_type`), until
   // a record opens or the next ClientHello comes.
   virtual void skip_early_data(size_t budget, bool by_type) = 0;
+  // Where 0-RTT stands (RFC 8446 §4.2.10), and how much early data may be sent (client) or
+  // received (server) in all.
+  virtual void set_early_data(EarlyData status, size_t limit) = 0;
+  // Client, after a HelloRetryRequest that followed early data: the second ClientHello goes
+  // in the clear again (§4.1.2).
+  virtual void clear_write_keys() = 0;
   // Switches a direction to new keys; messages queued so far go out under the old ones.
   [[nodiscard]] virtual Status install_keys(Direction direction, const TrafficKeys& keys) = 0;
   // Writes a key log line for a secret (EXPORTER_SECRET, TLS 1.2's CLIENT_RANDOM master
@@ -74,6 +80,12 @@ class Io {
   virtual void message_received(MessageInfo what, size_t size, Details details) = 0;
   // Whether anyone listens to events; details are only worth building when true.
   [[nodiscard]] virtual bool tracing() const = 0;
+  // RFC 8449 §4: from now on, protected records sent are at most `peer_limit` (the peer's
+  // record_size_limit; 0: none received), and, when `own_limit` is not 0 (ours was
+  // negotiated), protected records received above it are record_overflow. Both count the
+  // TLSInnerPlaintext in TLS 1.3 and the plaintext in TLS 1.2 (`version`), and are capped at
+  // that version's maximum.
+  virtual void set_record_size_limits(ProtocolVersion version, uint16_t peer_limit, uint16_t own_limit) = 0;
   // Whether our last KeyUpdate is still waiting to be handed to the network.
   [[nodiscard]] virtual bool key_update_unsent() const { return false; }
 
@@ -128,6 +140,11 @@ class Connected {
   // RFC 8446 §7.5 / RFC 5705.
   [[nodiscard]] virtual Status export_keying_material(std::string_view label, ByteView context,
                                                       MutByteView out) const = 0;
+  // RFC 8446 §4.6.2 (server): sends a post-handshake CertificateRequest. Versions without
+  // it refuse.
+  [[nodiscard]] virtual Status request_client_certificate(Io&) {
+    return fail(Error::config("post-handshake client authentication needs TLS 1.3 (RFC 8446 §4.6.2)"));
+  }
 };
 
 }  // namespace tlspp::handshake

@@ -59,7 +59,10 @@ bool tls12_server_hello_extension(uint16_t type) {
     case ExtensionType::application_layer_protocol_negotiation:
     case ExtensionType::extended_master_secret:
     case ExtensionType::session_ticket:
-    case ExtensionType::renegotiation_info: return true;
+    case ExtensionType::renegotiation_info:
+    case ExtensionType::record_size_limit:        // RFC 8449 §4
+    case ExtensionType::server_certificate_type:  // RFC 7250 §4.2, refused below unless X.509
+    case ExtensionType::client_certificate_type: return true;
     default: return false;
   }
 }
@@ -211,6 +214,22 @@ Status Tls12Client::check_server_hello_extensions(Io& io, const wire::ServerHell
         formats->formats.end())
       return fail(Error::illegal("ServerHello ec_point_formats lacks the uncompressed format"));
   }
+  // RFC 7250: tlspp implements raw public keys only for TLS 1.3, and offers them in a
+  // ClientHello that also offers TLS 1.2; a TLS 1.2 server may still select X.509.
+  for (auto t : {ExtensionType::server_certificate_type, ExtensionType::client_certificate_type})
+    if (const auto* e = find(t)) {
+      auto sel = wire::CertificateTypeSelected::decode(e->data);
+      if (!sel) return fail(sel.error());
+      if (sel->type != wire::CertificateTypeList::kX509)
+        return fail(Error{ErrorKind::peer_incompatible, AlertDescription::unsupported_certificate,
+                          "TLS 1.2 server selected certificate type " + std::to_string(sel->type) + " in " +
+                              std::string(wire::extension_type_name(t)) +
+                              "; tlspp supports raw public keys (RFC 7250) only with TLS 1.3"});
+    }
+  // RFC 8449 §4: the server's limit bounds our protected records; ours, answered, bounds its.
+  TLSPP_TRY_ASSIGN(const uint16_t server_limit, record_size_limit_in(sh.extensions));
+  if (server_limit)
+    io.set_record_size_limits(ProtocolVersion::tls12, server_limit, own_record_size_limit(opts_, ProtocolVersion::tls12));
   if (const auto* e = find(ExtensionType::application_layer_protocol_negotiation)) {
     auto alpn = wire::ProtocolNameList::decode(e->data, wire::ExtensionContext::encrypted_extensions);
     if (!alpn) return fail(alpn.error());

@@ -114,6 +114,7 @@ struct Offer {
   bool point_formats = false;           // RFC 8422 §5.1.2 ec_point_formats sent
   std::optional<ByteView> ticket;       // RFC 5077 §3.2 session_ticket (empty or not)
   std::string sni, alpn;                // the server name asked for, the protocol chosen
+  uint16_t record_size_limit = 0;       // RFC 8449 §4 (0: not sent)
 };
 
 // RFC 5746 §3.6: a client supports secure renegotiation if it sends the SCSV or the
@@ -153,6 +154,7 @@ struct Offer {
   Offer o;
   TLSPP_TRY(read_renegotiation_info(ch, o));
   TLSPP_TRY(read_point_formats(ch, o));
+  TLSPP_TRY_ASSIGN(o.record_size_limit, record_size_limit_in(ch.extensions));
   const auto* sa = find(ExtensionType::signature_algorithms);
   if (!sa)
     return fail(handshake_failure(
@@ -215,6 +217,11 @@ struct SuiteChoice {
     return o.groups.empty() || !curve || std::find(o.groups.begin(), o.groups.end(), *curve) != o.groups.end();
   };
   const auto& certs = config.impl().certificates;
+  // RFC 7250 §4.2 outcome 1: this TLS 1.2 server ignores certificate types and sends X.509,
+  // so a server that has only raw public keys cannot serve TLS 1.2.
+  if (certs.empty())
+    return fail(Error{ErrorKind::peer_incompatible, AlertDescription::unsupported_certificate,
+                      "this server has only raw public keys, which tlspp serves only over TLS 1.3 (RFC 7250)"});
   for (auto s : suites) {
     const auto params = *tls12_suite(s);
     auto cert = choose_certificate(certs, o.sni, o.sig_algs, o.sig_algs_cert,
@@ -431,6 +438,11 @@ Status Tls12Server::send_server_hello(Io& io, const Offer& o, ByteView session_i
   // RFC 8422 §5.2: the formats the server can parse, to a client that named its own.
   if (o.point_formats) b.add(ExtensionType::ec_point_formats, wire::EcPointFormats{kUncompressedOnly});
   if (ticket) b.add(ExtensionType::session_ticket, wire::EmptyExtension{});
+  // RFC 8449 §4: the client's limit bounds our protected records (after ChangeCipherSpec);
+  // ours answers it and then bounds the client's.
+  const uint16_t record_limit = o.record_size_limit ? own_record_size_limit(opts_, ProtocolVersion::tls12) : 0;
+  if (record_limit) b.add(ExtensionType::record_size_limit, wire::RecordSizeLimit{record_limit});
+  if (o.record_size_limit) io.set_record_size_limits(ProtocolVersion::tls12, o.record_size_limit, record_limit);
   if (!o.alpn.empty()) {
     const ByteView name(reinterpret_cast<const uint8_t*>(o.alpn.data()), o.alpn.size());
     b.add(ExtensionType::application_layer_protocol_negotiation, wire::ProtocolNameList{{name}});

@@ -68,6 +68,7 @@ class Tls13Client final : public Handshake {
   Status on_server_hello(Io& io, const wire::HandshakeMessage& m);
   Status on_hello_retry_request(Io& io, const wire::ServerHello& hrr, ByteView whole);
   Result<crypto::Secret> agree_key_share(const wire::ServerHello& sh, NamedGroup& group);
+  Status install_handshake_write_keys(Io& io);
   Status check_psk_selected(const wire::ServerHello& sh);
   Status enter_handshake_keys(Io& io, const crypto::Secret& shared);
   Status on_encrypted_extensions(Io& io, const wire::HandshakeMessage& m);
@@ -76,6 +77,9 @@ class Tls13Client final : public Handshake {
   Status on_certificate_verify(Io& io, const wire::HandshakeMessage& m);
   Status on_finished(Io& io, const wire::HandshakeMessage& m);
   Status send_client_auth(Io& io);
+  Status read_certificate_types(std::span<const wire::Extension> exts, Details* d);
+  PostHandshakeAuth post_handshake_auth(Io& io) const;
+  Status accept_server_raw_key(Io& io, const wire::Certificate& cert);
   Status check_hello_common(const wire::ServerHello& sh, std::string_view what);
 
   // What the ClientHello offered (random, session ID, key share, cookie, the ticket).
@@ -85,6 +89,7 @@ class Tls13Client final : public Handshake {
   State state_ = State::expect_server_hello;
   std::optional<CipherSuite> hrr_suite_;
   bool psk_accepted_ = false;
+  bool early_accepted_ = false;
 
   SuiteParams suite_{};
   keysched::Transcript& transcript_;
@@ -94,6 +99,8 @@ class Tls13Client final : public Handshake {
   bool cert_requested_ = false;
   Bytes cert_request_context_;
   std::vector<SignatureScheme> server_sig_algs_, server_sig_algs_cert_;
+  // RFC 7250: the server selected raw public keys for its Certificate / for ours.
+  bool server_raw_ = false, client_raw_ = false;
 };
 
 Status Tls13Client::handle(Io& io, ByteView message) {
@@ -237,10 +244,18 @@ Status Tls13Client::enter_handshake_keys(Io& io, const crypto::Secret& shared) {
     io.send_change_cipher_spec();
     o_.ccs_sent = true;
   }
-  TLSPP_TRY(install_tls13_keys(io, Direction::write, KeyEpoch::handshake, suite_.aead, suite_.hash, client_hs_.view(),
-                                  "CLIENT_HANDSHAKE_TRAFFIC_SECRET"));
+  // With early data pending, the client writes under its early keys until the server has
+  // said whether it takes them (EncryptedExtensions).
+  const bool early_pending = o_.early && !o_.retried && psk_accepted_;
+  if (o_.early && !o_.retried && !psk_accepted_) io.set_early_data(EarlyData::rejected, 0);
+  if (!early_pending) TLSPP_TRY(install_handshake_write_keys(io));
   state_ = State::expect_encrypted_extensions;
   return {};
+}
+
+Status Tls13Client::install_handshake_write_keys(Io& io) {
+  return install_tls13_keys(io, Direction::write, KeyEpoch::handshake, suite_.aead, suite_.hash, client_hs_.view(),
+                            "CLIENT_HANDSHAKE_TRAFFIC_SECRET");
 }
 
 Result<crypto::Secret> Tls13Client::agree_key_share(const wire::ServerHello& sh, NamedGroup& group) {
@@ -303,6 +318,12 @@ Status Tls13Client::on_hello_retry_request(Io& io, const wire::ServerHello& hrr,
   if (!group && cookie.empty()) return fail(Error::illegal("HelloRetryRequest would not change the ClientHello"));
 
   suite_ = *tls13_suite(hrr.cipher_suite);
+  // §4.2.10: a HelloRetryRequest declines early data; the second ClientHello, without it,
+  // goes in the clear.
+  if (o_.early) {
+    io.set_early_data(EarlyData::rejected, 0);
+    io.clear_write_keys();
+  }
   // §4.1.4: a PSK whose hash the retry's suite does not use is not offered again.
   if (o_.ticket && o_.psk_hash != suite_.hash) o_.ticket.reset();
   transcript_.set_hash(suite_.hash);
@@ -346,9 +367,78 @@ Status Tls13Client::on_encrypted_extensions(Io& io, const wire::HandshakeMessage
   }
   if (io.tracing() && wire::find_extension(ee->extensions, ExtensionType::server_name))
     d.emplace_back("server_name", "acknowledged");
+  // §4.2.10: an early_data extension here says the early data was accepted (it can only be
+  // here when we offered it: the offered list checked that).
+  if (o_.early && !o_.retried && psk_accepted_) {
+    early_accepted_ = wire::find_extension(ee->extensions, ExtensionType::early_data) != nullptr;
+    if (early_accepted_ && neg.alpn != o_.ticket->alpn)
+      return fail(Error::illegal("server accepted early data with ALPN '" + neg.alpn + "', not the ticket's '" +
+                                 o_.ticket->alpn + "'"));
+    io.set_early_data(early_accepted_ ? EarlyData::accepted : EarlyData::rejected, 0);
+    if (io.tracing()) d.emplace_back("early_data", early_accepted_ ? "accepted" : "rejected");
+    if (!early_accepted_) TLSPP_TRY(install_handshake_write_keys(io));
+  }
+  TLSPP_TRY(read_certificate_types(ee->extensions, io.tracing() ? &d : nullptr));
+  // RFC 8449 §4: the server's limit bounds our protected records from now on (the Certificate
+  // and Finished to come); ours is negotiated when it answered with one.
+  TLSPP_TRY_ASSIGN(const uint16_t server_limit, record_size_limit_in(ee->extensions));
+  if (server_limit) {
+    io.set_record_size_limits(ProtocolVersion::tls13, server_limit,
+                              own_record_size_limit(opts_, ProtocolVersion::tls13));
+    if (io.tracing()) d.emplace_back("record_size_limit", std::to_string(server_limit));
+  }
   transcript_.add(m.whole);
   io.message_received({MessageType::encrypted_extensions}, m.whole.size(), std::move(d));
   state_ = psk_accepted_ ? State::expect_finished : State::expect_certificate_or_request;
+  return {};
+}
+
+Status Tls13Client::read_certificate_types(std::span<const wire::Extension> exts, Details* d) {
+  // RFC 7250 §4.2: each selection is one of the types our ClientHello listed for it (that
+  // the extension was offered at all, check_response_extensions has seen to).
+  const auto selected = [&](ExtensionType t, bool x509_listed, bool& raw) -> Status {
+    const auto* e = wire::find_extension(exts, t);
+    if (!e) return {};
+    auto sel = wire::CertificateTypeSelected::decode(e->data);
+    if (!sel) return fail(sel.error());
+    const std::string name(wire::extension_type_name(t));
+    if (sel->type == wire::CertificateTypeList::kRawPublicKey)
+      raw = true;
+    else if (sel->type != wire::CertificateTypeList::kX509 || !x509_listed)
+      return fail(Error::illegal("server selected " + name + " " + std::to_string(sel->type) +
+                                 ", which the client did not list"));
+    if (d) d->emplace_back(name, raw ? "RawPublicKey" : "X509");
+    return {};
+  };
+  TLSPP_TRY(selected(ExtensionType::server_certificate_type, true, server_raw_));
+  return selected(ExtensionType::client_certificate_type, !config_->impl().certificates.empty(), client_raw_);
+}
+
+// RFC 8446 §4.6.2: what answering a later CertificateRequest takes (the transcript now
+// ends with our Finished).
+PostHandshakeAuth Tls13Client::post_handshake_auth(Io& io) const {
+  PostHandshakeAuth pha;
+  pha.offered = io.negotiated().post_handshake_auth_offered;
+  pha.transcript = transcript_;
+  pha.client = config_;
+  pha.raw_client_key = client_raw_;
+  return pha;
+}
+
+Status Tls13Client::accept_server_raw_key(Io& io, const wire::Certificate& cert) {
+  // RFC 8446 §4.4.2: with RawPublicKey "the certificate_list MUST contain no more than one
+  // CertificateEntry"; RFC 7250 §4.4: it is trusted only by what the client knows out of
+  // band, here a pinned SPKI hash, never through the trust anchors.
+  if (cert.certificate_list.size() != 1)
+    return fail(Error{ErrorKind::bad_certificate, AlertDescription::bad_certificate,
+                      "server sent " + std::to_string(cert.certificate_list.size()) +
+                          " entries for a raw public key, which is one SubjectPublicKeyInfo"});
+  const auto& entry = cert.certificate_list.front();
+  if (!entry.extensions.empty())
+    return fail(Error{ErrorKind::peer_misbehaved, AlertDescription::unsupported_extension,
+                      "server raw public key entry carries unsolicited extensions"});
+  TLSPP_TRY_ASSIGN(server_key_, accept_pinned_spki(io, entry.cert_data, config_->impl().spki_pins,
+                                                   opts_.min_rsa_key_bits, "server"));
   return {};
 }
 
@@ -391,6 +481,17 @@ Status Tls13Client::on_certificate(Io& io, const wire::HandshakeMessage& m) {
     return fail(Error::illegal("server Certificate has a non-empty request context"));
   // RFC 8446 §4.4.2.4: an empty server certificate list is a decode_error.
   if (cert->certificate_list.empty()) return fail(Error::decode("server sent an empty certificate list"));
+  if (server_raw_) {
+    TLSPP_TRY(accept_server_raw_key(io, *cert));
+    transcript_.add(m.whole);
+    io.message_received({MessageType::certificate}, m.whole.size(),
+                        io.tracing() ? Details{{"raw_public_key", io.negotiated().peer_key},
+                                               {"spki_sha256", io.negotiated().peer_spki_sha256},
+                                               {"verified", "pinned"}}
+                                     : Details{});
+    state_ = State::expect_certificate_verify;
+    return {};
+  }
   std::vector<ByteView> chain;
   for (const auto& entry : cert->certificate_list) {
     for (const auto& e : entry.extensions) {
@@ -459,6 +560,13 @@ Status Tls13Client::on_finished(Io& io, const wire::HandshakeMessage& m) {
   const auto exporter = master.exporter_master_secret(th.view());
   TLSPP_TRY(install_tls13_keys(io, Direction::read, KeyEpoch::application, suite_.aead, suite_.hash, s_ap.view(), "SERVER_TRAFFIC_SECRET_0"));
 
+  if (early_accepted_) {
+    // §4.5: EndOfEarlyData, the last message under the early keys.
+    TLSPP_TRY_ASSIGN(const Bytes eoed, wire::encode_message(wire::EndOfEarlyData{}));
+    transcript_.add(eoed);
+    io.send_message({MessageType::end_of_early_data}, eoed, {});
+    TLSPP_TRY(install_handshake_write_keys(io));
+  }
   if (cert_requested_) TLSPP_TRY(send_client_auth(io));
   const auto verify = keysched::finished_verify_data(suite_.hash, client_hs_.view(), transcript_.hash().view());
   TLSPP_TRY_ASSIGN(const Bytes msg, wire::encode_message(wire::Finished{verify.view()}));
@@ -469,7 +577,8 @@ Status Tls13Client::on_finished(Io& io, const wire::HandshakeMessage& m) {
   io.log_secret("EXPORTER_SECRET", exporter.view());
   const auto resumption_master = master.resumption_master_secret(transcript_.hash().view());
   io.handshake_complete(make_tls13_connected(
-      Side::client, {suite_.hash, suite_.aead, c_ap.view(), s_ap.view(), exporter.view(), resumption_master.view()}));
+      Side::client, {suite_.hash, suite_.aead, c_ap.view(), s_ap.view(), exporter.view(), resumption_master.view()},
+      post_handshake_auth(io)));
   client_hs_.wipe();
   server_hs_.wipe();
   state_ = State::connected;
@@ -479,8 +588,10 @@ Status Tls13Client::on_finished(Io& io, const wire::HandshakeMessage& m) {
 Status Tls13Client::send_client_auth(Io& io) {
   // RFC 8446 §4.4.2: a client asked for a certificate answers with one (matching the
   // server's signature_algorithms) or with an empty list.
-  const auto choice =
-      choose_certificate(config_->impl().certificates, "", server_sig_algs_, server_sig_algs_cert_, tls13_handshake_scheme);
+  // RFC 7250 §4.2: when the server selected RawPublicKey for us, the key goes as its bare
+  // SPKI (a raw key's "chain" is that one SPKI).
+  const auto& pool = client_raw_ ? config_->impl().raw_keys : config_->impl().certificates;
+  const auto choice = choose_certificate(pool, "", server_sig_algs_, server_sig_algs_cert_, tls13_handshake_scheme);
   const LoadedCertificate* chosen = choice ? choice->certificate : nullptr;
   const SignatureScheme scheme = choice ? choice->scheme : SignatureScheme{};
   wire::Certificate cert;

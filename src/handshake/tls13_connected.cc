@@ -1,7 +1,11 @@
 #include "handshake/tls13_connected.h"
 
+#include <algorithm>
 #include <string>
 
+#include "handshake/common.h"
+#include "handshake/config_impl.h"
+#include "handshake/server_common.h"
 #include "keysched/tls13.h"
 #include "wire/messages.h"
 
@@ -33,8 +37,9 @@ constexpr uint32_t kMaxTicketLifetime = 604800;
 
 class Tls13Connected final : public Connected {
  public:
-  Tls13Connected(Side side, const Tls13Secrets& s)
-      : side_(side),
+  Tls13Connected(Side side, const Tls13Secrets& s, PostHandshakeAuth pha)
+      : pha_(std::move(pha)),
+        side_(side),
         hash_(s.hash),
         aead_(s.aead),
         read_(side == Side::client ? s.server_application : s.client_application),
@@ -49,6 +54,9 @@ class Tls13Connected final : public Connected {
     if (m->type == wire::HandshakeType::key_update) return on_key_update(io, *m);
     if (m->type == wire::HandshakeType::new_session_ticket && side_ == Side::client)
       return on_new_session_ticket(io, *m);
+    if (m->type == wire::HandshakeType::certificate_request && side_ == Side::client)
+      return on_certificate_request(io, *m);
+    if (side_ == Side::server && pha_state_ != PhaState::idle) return on_client_auth_message(io, *m);
     return fail(Error::unexpected(std::string(wire::handshake_type_name(m->type)) + " received after the handshake"));
   }
 
@@ -70,6 +78,8 @@ class Tls13Connected final : public Connected {
   Status export_keying_material(std::string_view label, ByteView context, MutByteView out) const override {
     return keysched::export_keying_material(hash_, exporter_.view(), label, context, out);
   }
+
+  Status request_client_certificate(Io& io) override;
 
  private:
   static Details request_details(bool requested) {
@@ -132,6 +142,26 @@ class Tls13Connected final : public Connected {
     return {};
   }
 
+  // RFC 8446 §4.6.2, both sides.
+  Status on_certificate_request(Io& io, const wire::HandshakeMessage& m);
+  Status answer_certificate_request(Io& io, ByteView context, keysched::Transcript& t,
+                                    std::span<const SignatureScheme> sig_algs,
+                                    std::span<const SignatureScheme> sig_algs_cert);
+  Status on_client_auth_message(Io& io, const wire::HandshakeMessage& m);
+  Status on_client_certificate(Io& io, const wire::HandshakeMessage& m);
+  Status on_client_certificate_verify(Io& io, const wire::HandshakeMessage& m);
+  Status on_client_finished(Io& io, const wire::HandshakeMessage& m);
+
+  enum class PhaState : uint8_t { idle, expect_certificate, expect_certificate_verify, expect_finished };
+  PostHandshakeAuth pha_;
+  PhaState pha_state_ = PhaState::idle;
+  keysched::Transcript pha_transcript_;  // the handshake's, then the current exchange
+  Bytes pha_context_;
+  std::vector<SignatureScheme> pha_schemes_;
+  crypto::PublicKey pha_key_;
+  uint8_t pha_requests_ = 0;
+  bool pha_empty_ = false;
+
   Side side_;
   crypto::HashAlg hash_;
   crypto::AeadAlg aead_;
@@ -140,10 +170,233 @@ class Tls13Connected final : public Connected {
   bool silent_since_update_ = false;  // no application data sent since our last KeyUpdate
 };
 
+// --- RFC 8446 §4.6.2: post-handshake client authentication ---
+
+// Server: "ClientHello ... client Finished + CertificateRequest" is the transcript of each
+// exchange; its context is unique within the connection (a counter byte, then randomness).
+Status Tls13Connected::request_client_certificate(Io& io) {
+  if (side_ != Side::server) return fail(Error::config("only a server requests client certificates"));
+  // §4.6.2: "Servers MUST NOT send a post-handshake CertificateRequest to clients which do
+  // not offer this extension."
+  if (!pha_.offered)
+    return fail(Error::config("the client did not offer post_handshake_auth, so it may not be asked for a "
+                              "certificate after the handshake (RFC 8446 §4.6.2)"));
+  if (pha_state_ != PhaState::idle) return fail(Error::config("a post-handshake certificate request is outstanding"));
+  const auto& impl = pha_.server->impl();
+  if (!impl.client_trust && impl.client_spki_pins.empty())
+    return fail(Error::config("post-handshake client authentication needs client_ca_files or pinned client keys "
+                              "to verify the answer with"));
+  if (pha_requests_ == 255) return fail(Error::config("too many post-handshake certificate requests"));
+  pha_context_.assign(16, 0);
+  pha_context_[0] = ++pha_requests_;
+  io.random().fill(MutByteView(pha_context_).subspan(1));
+  pha_schemes_.clear();
+  for (auto sch : pha_.server->options().signature_schemes)
+    if (tls13_handshake_scheme(sch)) pha_schemes_.push_back(sch);
+  wire::ExtensionsBuilder b;
+  b.add(wire::ExtensionType::signature_algorithms, wire::SignatureSchemeList{pha_schemes_});
+  if (auto names = client_ca_names(*pha_.server); !names.empty())
+    b.add(wire::ExtensionType::certificate_authorities, wire::CertificateAuthorities{std::move(names)});
+  wire::CertificateRequest cr;
+  cr.certificate_request_context = pha_context_;
+  TLSPP_TRY_ASSIGN(cr.extensions, b.list());
+  TLSPP_TRY_ASSIGN(const Bytes msg, wire::encode_message(cr));
+  pha_transcript_ = pha_.transcript;
+  pha_transcript_.add(msg);
+  io.send_message({MessageType::certificate_request}, msg,
+                  io.tracing() ? Details{{"context", hex_string(pha_context_)},
+                                         {"signature_algorithms", join_names(pha_schemes_, signature_scheme_name)},
+                                         {"post_handshake", "yes"}}
+                               : Details{});
+  pha_state_ = PhaState::expect_certificate;
+  io.negotiated().post_handshake_auth_pending = true;
+  return {};
+}
+
+// Client: answers at once with Certificate, CertificateVerify (when it has a certificate)
+// and Finished, keyed from its current application traffic secret.
+Status Tls13Connected::on_certificate_request(Io& io, const wire::HandshakeMessage& m) {
+  // §4.6.2: "A client that receives a CertificateRequest message without having sent the
+  // "post_handshake_auth" extension MUST send an "unexpected_message" fatal alert."
+  if (!pha_.offered)
+    return fail(Error::unexpected(std::string(wire::handshake_type_name(m.type)) +
+                                  " received after the handshake, but the client did not offer post_handshake_auth "
+                                  "(RFC 8446 §4.6.2)"));
+  auto cr = wire::CertificateRequest::decode(m.body);
+  if (!cr) return fail(cr.error());
+  for (const auto& e : cr->extensions)
+    if (!wire::tls13_extension_permitted(e.type, wire::ExtensionContext::certificate_request))
+      return fail(Error::illegal("CertificateRequest may not carry extension " +
+                                 std::string(wire::extension_type_name(static_cast<wire::ExtensionType>(e.type)))));
+  const auto* sa = wire::find_extension(cr->extensions, wire::ExtensionType::signature_algorithms);
+  if (!sa)
+    return fail(Error{ErrorKind::peer_misbehaved, AlertDescription::missing_extension,
+                      "post-handshake CertificateRequest has no signature_algorithms extension"});
+  auto sig_algs = wire::SignatureSchemeList::decode(sa->data);
+  if (!sig_algs) return fail(sig_algs.error());
+  std::vector<SignatureScheme> sig_algs_cert;
+  if (const auto* sc = wire::find_extension(cr->extensions, wire::ExtensionType::signature_algorithms_cert)) {
+    auto list = wire::SignatureSchemeList::decode(sc->data);
+    if (!list) return fail(list.error());
+    sig_algs_cert = std::move(list->schemes);
+  }
+  keysched::Transcript t = pha_.transcript;
+  t.add(m.whole);
+  io.message_received({MessageType::certificate_request}, m.whole.size(),
+                      io.tracing() ? Details{{"context", hex_string(cr->certificate_request_context)},
+                                             {"signature_algorithms", join_names(sig_algs->schemes, signature_scheme_name)},
+                                             {"post_handshake", "yes"}}
+                                   : Details{});
+  return answer_certificate_request(io, cr->certificate_request_context, t, sig_algs->schemes, sig_algs_cert);
+}
+
+Status Tls13Connected::answer_certificate_request(Io& io, ByteView context, keysched::Transcript& t,
+                                                  std::span<const SignatureScheme> sig_algs,
+                                                  std::span<const SignatureScheme> sig_algs_cert) {
+  const auto& impl = pha_.client->impl();
+  const auto& pool = pha_.raw_client_key ? impl.raw_keys : impl.certificates;
+  const auto choice = choose_certificate(pool, "", sig_algs, sig_algs_cert, tls13_handshake_scheme);
+  const LoadedCertificate* chosen = choice ? choice->certificate : nullptr;
+  // §4.4.2: the request's context, echoed; an empty list when nothing fits.
+  wire::Certificate cert;
+  cert.certificate_request_context = context;
+  if (chosen)
+    for (const auto& der : chosen->chain) cert.certificate_list.push_back({der, {}});
+  TLSPP_TRY_ASSIGN(const Bytes cmsg, wire::encode_message(cert));
+  t.add(cmsg);
+  io.send_message({MessageType::certificate}, cmsg,
+                  io.tracing() ? Details{{"certificates", std::to_string(cert.certificate_list.size())},
+                                         {"subject", chosen ? chosen->subject : "(none)"},
+                                         {"post_handshake", "yes"}}
+                               : Details{});
+  if (chosen) {
+    const Bytes content = certificate_verify_content(false, t.hash().view());
+    auto sig = crypto::sign(chosen->key, choice->scheme, content);
+    if (!sig) return fail(sig.error());
+    TLSPP_TRY_ASSIGN(const Bytes vmsg, wire::encode_message(wire::CertificateVerify{choice->scheme, *sig}));
+    t.add(vmsg);
+    io.send_message({MessageType::certificate_verify}, vmsg,
+                    io.tracing() ? Details{{"signature_scheme", std::string(signature_scheme_name(choice->scheme))}}
+                                 : Details{});
+  }
+  // §4.4: the post-handshake Finished is keyed from client_application_traffic_secret_N.
+  const auto verify = keysched::finished_verify_data(hash_, write_.view(), t.hash().view());
+  TLSPP_TRY_ASSIGN(const Bytes fmsg, wire::encode_message(wire::Finished{verify.view()}));
+  io.send_message({MessageType::finished}, fmsg,
+                  io.tracing() ? Details{{"verify_data", hex_string(verify.view())}} : Details{});
+  auto& neg = io.negotiated();
+  ++neg.post_handshake_auth_answers;
+  neg.post_handshake_auth_declined = chosen == nullptr;
+  return {};
+}
+
+Status Tls13Connected::on_client_auth_message(Io& io, const wire::HandshakeMessage& m) {
+  using T = wire::HandshakeType;
+  const T expected = pha_state_ == PhaState::expect_certificate          ? T::certificate
+                     : pha_state_ == PhaState::expect_certificate_verify ? T::certificate_verify
+                                                                         : T::finished;
+  if (m.type != expected)
+    return fail(Error::unexpected(std::string(wire::handshake_type_name(m.type)) +
+                                  " received while the answer to a post-handshake CertificateRequest expects " +
+                                  std::string(wire::handshake_type_name(expected))));
+  if (m.type == T::certificate) return on_client_certificate(io, m);
+  if (m.type == T::certificate_verify) return on_client_certificate_verify(io, m);
+  return on_client_finished(io, m);
+}
+
+Status Tls13Connected::on_client_certificate(Io& io, const wire::HandshakeMessage& m) {
+  auto cert = wire::Certificate::decode(m.body);
+  if (!cert) return fail(cert.error());
+  // §4.4.2: the context of the request it answers.
+  if (!std::equal(cert->certificate_request_context.begin(), cert->certificate_request_context.end(),
+                  pha_context_.begin(), pha_context_.end()))
+    return fail(Error::illegal("client Certificate does not echo the post-handshake CertificateRequest's context"));
+  pha_transcript_.add(m.whole);
+  pha_empty_ = cert->certificate_list.empty();
+  if (pha_empty_) {
+    io.message_received({MessageType::certificate}, m.whole.size(),
+                        io.tracing() ? Details{{"certificates", "0"}, {"post_handshake", "yes"}} : Details{});
+    pha_state_ = PhaState::expect_finished;
+    return {};
+  }
+  for (const auto& e : cert->certificate_list)
+    if (!e.extensions.empty())
+      return fail(Error{ErrorKind::peer_misbehaved, AlertDescription::unsupported_extension,
+                        "client certificate entry carries an unsolicited extension"});
+  const auto& impl = pha_.server->impl();
+  auto& neg = io.negotiated();
+  if (pha_.raw_client_key) {
+    if (cert->certificate_list.size() != 1)
+      return fail(Error{ErrorKind::bad_certificate, AlertDescription::bad_certificate,
+                        "client sent " + std::to_string(cert->certificate_list.size()) +
+                            " entries for a raw public key, which is one SubjectPublicKeyInfo"});
+    TLSPP_TRY_ASSIGN(pha_key_, accept_pinned_spki(io, cert->certificate_list[0].cert_data, impl.client_spki_pins,
+                                                  pha_.server->options().min_rsa_key_bits, "client"));
+  } else {
+    if (!impl.client_trust)
+      return fail(Error{ErrorKind::bad_certificate, AlertDescription::unknown_ca,
+                        "client sent a certificate, but no client CA is configured to verify it"});
+    std::vector<ByteView> chain;
+    for (const auto& e : cert->certificate_list) chain.push_back(e.cert_data);
+    neg.peer_certificates.clear();
+    neg.peer_raw_public_key = false;
+    TLSPP_TRY_ASSIGN(pha_key_, verify_client_chain(io, *pha_.server, chain));
+  }
+  io.message_received({MessageType::certificate}, m.whole.size(),
+                      io.tracing() ? Details{{"certificates", std::to_string(cert->certificate_list.size())},
+                                             {"subject", neg.peer_subject},
+                                             {"key", neg.peer_key},
+                                             {"post_handshake", "yes"}}
+                                   : Details{});
+  pha_state_ = PhaState::expect_certificate_verify;
+  return {};
+}
+
+Status Tls13Connected::on_client_certificate_verify(Io& io, const wire::HandshakeMessage& m) {
+  auto cv = wire::CertificateVerify::decode(m.body);
+  if (!cv) return fail(cv.error());
+  if (std::find(pha_schemes_.begin(), pha_schemes_.end(), cv->algorithm) == pha_schemes_.end())
+    return fail(Error::illegal("client signed with " + std::string(signature_scheme_name(cv->algorithm)) +
+                               ", which the server did not request"));
+  if (!crypto::scheme_matches_key(cv->algorithm, pha_key_.type()))
+    return fail(Error::illegal("client signed with " + std::string(signature_scheme_name(cv->algorithm)) +
+                               ", which does not match its " + pha_key_.describe() + " key"));
+  const Bytes content = certificate_verify_content(false, pha_transcript_.hash().view());
+  if (!crypto::verify(pha_key_, cv->algorithm, content, cv->signature))
+    return fail(Error::crypto(AlertDescription::decrypt_error,
+                              "client post-handshake CertificateVerify signature does not verify"));
+  pha_transcript_.add(m.whole);
+  io.message_received({MessageType::certificate_verify}, m.whole.size(),
+                      io.tracing() ? Details{{"signature_scheme", std::string(signature_scheme_name(cv->algorithm))}}
+                                   : Details{});
+  pha_state_ = PhaState::expect_finished;
+  return {};
+}
+
+Status Tls13Connected::on_client_finished(Io& io, const wire::HandshakeMessage& m) {
+  auto fin = wire::Finished::decode(m.body, crypto::hash_len(hash_));
+  if (!fin) return fail(fin.error());
+  if (!keysched::finished_matches(hash_, read_.view(), pha_transcript_.hash().view(), fin->verify_data))
+    return fail(Error::crypto(AlertDescription::decrypt_error, "client post-handshake Finished does not verify"));
+  io.message_received({MessageType::finished}, m.whole.size(),
+                      io.tracing() ? Details{{"verify_data", hex_string(fin->verify_data)}} : Details{});
+  auto& neg = io.negotiated();
+  neg.post_handshake_auth_pending = false;
+  ++neg.post_handshake_auth_answers;
+  neg.post_handshake_auth_declined = pha_empty_;
+  pha_state_ = PhaState::idle;
+  pha_key_ = crypto::PublicKey();
+  return {};
+}
+
 }  // namespace
 
 std::unique_ptr<Connected> make_tls13_connected(Side side, const Tls13Secrets& secrets) {
-  return std::make_unique<Tls13Connected>(side, secrets);
+  return std::make_unique<Tls13Connected>(side, secrets, PostHandshakeAuth{});
+}
+
+std::unique_ptr<Connected> make_tls13_connected(Side side, const Tls13Secrets& secrets, PostHandshakeAuth pha) {
+  return std::make_unique<Tls13Connected>(side, secrets, std::move(pha));
 }
 
 }  // namespace tlspp::handshake

@@ -7,6 +7,8 @@
 #include "crypto/aead.h"
 #include "crypto/hash.h"
 #include "handshake/io.h"
+#include "keysched/transcript.h"
+#include "tlspp/config.h"
 
 namespace tlspp::handshake {
 
@@ -16,7 +18,18 @@ struct Tls13Secrets {
   ByteView client_application, server_application, exporter, resumption;
 };
 
+// RFC 8446 §4.6.2: what post-handshake client authentication needs beyond the secrets.
+struct PostHandshakeAuth {
+  bool offered = false;               // the client sent post_handshake_auth
+  keysched::Transcript transcript;    // ClientHello .. client Finished
+  std::shared_ptr<const ClientConfig> client;  // client: the certificates to answer with
+  std::shared_ptr<const ServerConfig> server;  // server: how to verify the answer
+  bool raw_client_key = false;        // client_certificate_type RawPublicKey was negotiated
+};
+
 [[nodiscard]] std::unique_ptr<Connected> make_tls13_connected(Side side, const Tls13Secrets& secrets);
+[[nodiscard]] std::unique_ptr<Connected> make_tls13_connected(Side side, const Tls13Secrets& secrets,
+                                                              PostHandshakeAuth pha);
 
 // RFC 8446 §7.3: derives the key and IV of a TLS 1.3 traffic secret and installs them for
 // one direction; `label` names the secret in the key log (empty: not logged).

@@ -24,6 +24,7 @@ using wire::HandshakeType;
 enum class State : uint8_t {
   expect_client_hello,
   expect_client_hello_2,
+  expect_end_of_early_data,
   expect_certificate,
   expect_certificate_verify,
   expect_finished,
@@ -36,6 +37,8 @@ std::string_view state_name_of(State s) {
       return "ExpectClientHello";
     case State::expect_client_hello_2:
       return "ExpectClientHelloAfterRetry";
+    case State::expect_end_of_early_data:
+      return "ExpectEndOfEarlyData";
     case State::expect_certificate:
       return "ExpectCertificate";
     case State::expect_certificate_verify:
@@ -53,6 +56,7 @@ std::optional<HandshakeType> expected_in(State s) {
   switch (s) {
     case State::expect_client_hello:
     case State::expect_client_hello_2: return HandshakeType::client_hello;
+    case State::expect_end_of_early_data: return HandshakeType::end_of_early_data;
     case State::expect_certificate: return HandshakeType::certificate;
     case State::expect_certificate_verify: return HandshakeType::certificate_verify;
     case State::expect_finished: return HandshakeType::finished;
@@ -90,6 +94,11 @@ struct PskChoice {
   bool external = false;
   bool ke_only = false;
   std::string identity;
+  // A ticket's: the session it holds, the client's obfuscated age, and the ticket and its
+  // binder (for anti-replay).
+  std::optional<StoredSession> session;
+  uint32_t obfuscated_age = 0;
+  Bytes ticket, binder;
 };
 
 struct Hello13 {
@@ -123,10 +132,16 @@ class Tls13Server final : public ServerHandshake {
   Status on_client_hello(Io& io, const wire::HandshakeMessage& m, const wire::ClientHello& ch);
   Result<Hello13> read_client_hello(Io& io, const wire::HandshakeMessage& m, const wire::ClientHello& ch, bool retry);
   Result<CertificateChoice> choose_server_certificate(const Hello13& h) const;
+  Status choose_certificate_types(const wire::ClientHello& ch);
+  Status accept_client_raw_key(Io& io, const wire::Certificate& cert);
+  Status apply_record_size_limit(Io& io, const wire::ClientHello& ch);
+  PostHandshakeAuth post_handshake_auth(Io& io) const;
   Status start_transcript(const wire::ClientHello& ch, bool retry);
   Result<crypto::Secret> send_server_hello(Io& io, const wire::ClientHello& ch, const wire::KeyShareEntry* share,
                                            std::optional<uint16_t> psk_identity, bool retry, bool external_psk);
-  Status send_encrypted_extensions(Io& io, const std::string& alpn);
+  Status send_encrypted_extensions(Io& io, const std::string& alpn, bool early_data);
+  [[nodiscard]] bool accept_early_data(Io& io, const PskChoice& psk, const std::string& alpn, bool retry) const;
+  Status on_end_of_early_data(Io& io, const wire::HandshakeMessage& m);
   [[nodiscard]] size_t early_skip_budget() const { return std::max<size_t>(opts_.max_early_data, 16384); }
   Status send_certificate_request(Io& io);
   Status send_certificate(Io& io, const CertificateChoice& choice);
@@ -154,6 +169,11 @@ class Tls13Server final : public ServerHandshake {
   crypto::Secret client_ap_, server_ap_, exporter_;
   std::vector<SignatureScheme> requested_schemes_;
   crypto::PublicKey client_key_;
+  // RFC 7250: raw public keys for our Certificate / the client's, and the selections that
+  // EncryptedExtensions echoes (set when the client sent the extension and it applies).
+  bool server_raw_ = false, client_raw_ = false;
+  std::optional<uint8_t> server_type_sel_, client_type_sel_;
+  uint16_t record_size_limit_sent_ = 0;  // RFC 8449: our limit, in EncryptedExtensions
 };
 
 Status Tls13Server::handle(Io& io, ByteView message) {
@@ -165,6 +185,7 @@ Status Tls13Server::handle(Io& io, ByteView message) {
       if (!ch) return fail(ch.error());
       return on_client_hello(io, m, *ch);
     }
+    case State::expect_end_of_early_data: return on_end_of_early_data(io, m);
     case State::expect_certificate: return on_certificate(io, m);
     case State::expect_certificate_verify: return on_certificate_verify(io, m);
     case State::expect_finished: return on_finished(io, m);
@@ -251,7 +272,7 @@ Result<std::optional<PskChoice>> Tls13Server::choose_psk(Io& io, const wire::Cli
       if ((psk.sha384 ? crypto::HashAlg::sha384 : crypto::HashAlg::sha256) != suite_.hash) break;
       TLSPP_TRY(check_binder(i, psk.key.view(), true));
       return std::optional<PskChoice>(PskChoice{crypto::Secret(psk.key.view()), static_cast<uint16_t>(i), true,
-                                                !dhe, psk.identity});
+                                                !dhe, psk.identity, std::nullopt, 0, {}, {}});
     }
     if (!tickets) continue;
     auto state = config_->impl().tickets->open(TicketKind::tls13, io.now(), identity);
@@ -262,7 +283,11 @@ Result<std::optional<PskChoice>> Tls13Server::choose_psk(Io& io, const wire::Cli
     // another (a certificate chosen by SNI may not cover it); a full handshake follows.
     if (state->server_name != sni) continue;
     TLSPP_TRY(check_binder(i, state->secret.view(), false));
-    return std::optional<PskChoice>(PskChoice{std::move(state->secret), static_cast<uint16_t>(i), false, false, {}});
+    PskChoice c{state->secret, static_cast<uint16_t>(i), false, false, {}, std::move(state), 0, {}, {}};
+    c.obfuscated_age = offered->identities[i].obfuscated_ticket_age;
+    c.ticket.assign(identity.begin(), identity.end());
+    c.binder.assign(offered->binders[i].begin(), offered->binders[i].end());
+    return std::optional<PskChoice>(std::move(c));
   }
   return std::optional<PskChoice>();
 }
@@ -347,12 +372,93 @@ Result<Hello13> Tls13Server::read_client_hello(Io& io, const wire::HandshakeMess
 
 Result<CertificateChoice> Tls13Server::choose_server_certificate(const Hello13& h) const {
   // RFC 8446 §4.4.2.2: by SNI, then by what the client can verify, in configured order.
-  const auto& certs = config_->impl().certificates;
+  const auto& certs = server_raw_ ? config_->impl().raw_keys : config_->impl().certificates;
   const auto choice = choose_certificate(certs, h.sni, h.sig_algs, h.sig_algs_cert, tls13_handshake_scheme);
   if (!choice)
     return fail(handshake_failure("client accepts no signature scheme for the server's certificate keys (" +
                                   certificate_key_types(certs) + ")"));
   return *choice;
+}
+
+std::string certificate_type_names(ByteView types) {
+  std::string s;
+  for (uint8_t t : types) {
+    if (!s.empty()) s += ", ";
+    s += t == wire::CertificateTypeList::kX509            ? "X509"
+         : t == wire::CertificateTypeList::kRawPublicKey ? "RawPublicKey"
+                                                         : std::to_string(t);
+  }
+  return s;
+}
+
+// RFC 7250 §4.2: the first type of the client's list (its preference order) that `have`
+// accepts; without the extension the type is X.509. No common type is unsupported_certificate.
+Result<uint8_t> select_certificate_type(const wire::Extension* ext, bool have_x509, bool have_raw,
+                                        std::string_view what) {
+  using L = wire::CertificateTypeList;
+  if (!ext) {
+    if (have_x509) return L::kX509;
+    return fail(Error{ErrorKind::peer_incompatible, AlertDescription::unsupported_certificate,
+                      "client does not offer raw public keys (RFC 7250 " + std::string(what) +
+                          ") and this server has only raw public keys for it"});
+  }
+  auto list = L::decode(ext->data);
+  if (!list) return fail(list.error());
+  for (uint8_t t : list->types)
+    if ((t == L::kX509 && have_x509) || (t == L::kRawPublicKey && have_raw)) return t;
+  return fail(Error{ErrorKind::peer_incompatible, AlertDescription::unsupported_certificate,
+                    std::string(what) + ": the client lists " + certificate_type_names(list->types) +
+                        ", this server has " +
+                        (have_x509 && have_raw ? "X509, RawPublicKey" : have_raw ? "RawPublicKey" : "X509")});
+}
+
+Status Tls13Server::choose_certificate_types(const wire::ClientHello& ch) {
+  const auto& impl = config_->impl();
+  server_raw_ = client_raw_ = false;
+  server_type_sel_.reset();
+  client_type_sel_.reset();
+  // A server with only external PSKs presents nothing: no type to select.
+  if (impl.certificates.empty() && impl.raw_keys.empty()) return {};
+  const auto* st = wire::find_extension(ch.extensions, ExtensionType::server_certificate_type);
+  TLSPP_TRY_ASSIGN(const uint8_t server_type,
+                   select_certificate_type(st, !impl.certificates.empty(), !impl.raw_keys.empty(),
+                                           "server_certificate_type"));
+  server_raw_ = server_type == wire::CertificateTypeList::kRawPublicKey;
+  server_type_sel_.reset();
+  if (st) server_type_sel_ = server_type;
+  // §4.2: the client's type is selected (and echoed) only when a certificate is asked for.
+  client_raw_ = false;
+  client_type_sel_.reset();
+  if (opts_.client_auth == ClientAuth::none) return {};
+  const auto* ct = wire::find_extension(ch.extensions, ExtensionType::client_certificate_type);
+  if (!ct) return {};
+  TLSPP_TRY_ASSIGN(const uint8_t client_type,
+                   select_certificate_type(ct, !opts_.client_ca_files.empty(), !impl.client_spki_pins.empty(),
+                                           "client_certificate_type"));
+  client_raw_ = client_type == wire::CertificateTypeList::kRawPublicKey;
+  client_type_sel_ = client_type;
+  return {};
+}
+
+Status Tls13Server::apply_record_size_limit(Io& io, const wire::ClientHello& ch) {
+  // RFC 8449 §4: the client's limit bounds every protected record we send (from
+  // EncryptedExtensions on); ours goes in EncryptedExtensions, only in answer to the
+  // client's, and is then enforced on the client's protected records.
+  TLSPP_TRY_ASSIGN(const uint16_t client_limit, record_size_limit_in(ch.extensions));
+  record_size_limit_sent_ = client_limit ? own_record_size_limit(opts_, ProtocolVersion::tls13) : 0;
+  if (client_limit) io.set_record_size_limits(ProtocolVersion::tls13, client_limit, record_size_limit_sent_);
+  return {};
+}
+
+// RFC 8446 §4.6.2: what a later CertificateRequest takes (the transcript now ends with the
+// client's Finished).
+PostHandshakeAuth Tls13Server::post_handshake_auth(Io& io) const {
+  PostHandshakeAuth pha;
+  pha.offered = io.negotiated().post_handshake_auth_offered;
+  pha.transcript = transcript_;
+  pha.server = config_;
+  pha.raw_client_key = client_raw_;
+  return pha;
 }
 
 Status Tls13Server::start_transcript(const wire::ClientHello& ch, bool retry) {
@@ -398,12 +504,20 @@ Status Tls13Server::on_client_hello(Io& io, const wire::HandshakeMessage& m, con
     suite_id_ = h.suite;
     suite_ = *tls13_suite(h.suite);
     // §4.2.10: early data sent with the first ClientHello is skipped by record type.
-    if (wire::find_extension(ch.extensions, ExtensionType::early_data)) io.skip_early_data(early_skip_budget(), true);
+    if (wire::find_extension(ch.extensions, ExtensionType::early_data)) {
+      io.set_early_data(EarlyData::rejected, 0);
+      io.skip_early_data(early_skip_budget(), true);
+    }
     return send_hello_retry_request(io, ch, m.whole, *group);
   }
   if (share && retry && share->group != hrr_group_)
     return fail(Error::illegal("ClientHello after HelloRetryRequest has a key share for the wrong group"));
 
+  TLSPP_TRY(choose_certificate_types(ch));
+  TLSPP_TRY(apply_record_size_limit(io, ch));
+  // RFC 8446 §4.2.6: whether the client may be asked for a certificate after the handshake.
+  io.negotiated().post_handshake_auth_offered =
+      wire::find_extension(ch.extensions, ExtensionType::post_handshake_auth) != nullptr;
   // ALPN (RFC 7301 §3.2): the server's most preferred protocol the client offers.
   TLSPP_TRY_ASSIGN(const std::string alpn, choose_alpn(opts_, ch));
   suite_id_ = h.suite;
@@ -414,16 +528,23 @@ Status Tls13Server::on_client_hello(Io& io, const wire::HandshakeMessage& m, con
   const bool with_psk = psk->has_value();
   const bool external = with_psk && (*psk)->external;
   const bool resumed = with_psk && !external;
+  const bool early_offered = wire::find_extension(ch.extensions, ExtensionType::early_data) != nullptr;
+  const bool early_accepted = early_offered && resumed && accept_early_data(io, **psk, alpn, retry);
   if (!share && !(with_psk && (*psk)->ke_only))
     return fail(handshake_failure("the client sent no key share the server accepts and no PSK it knows"));
   // A PSK authenticates the server; otherwise its certificate does.
   CertificateChoice cert{};
   if (!with_psk) {
-    if (config_->impl().certificates.empty())
+    if (config_->impl().certificates.empty() && config_->impl().raw_keys.empty())
       return fail(handshake_failure("the client offered no PSK the server knows, and the server has no certificate"));
     TLSPP_TRY_ASSIGN(cert, choose_server_certificate(h));
   }
   transcript_.add(m.whole);
+  // §7.1: client_early_traffic_secret = Derive-Secret(Early Secret, "c e traffic", ClientHello).
+  crypto::Secret early_traffic;
+  if (early_accepted)
+    early_traffic = keysched::EarlySecret::with_psk(suite_.hash, (*psk)->secret.view())
+                        .client_early_traffic_secret(transcript_.hash().view());
 
   auto& neg = io.negotiated();
   neg.version = ProtocolVersion::tls13;
@@ -453,19 +574,31 @@ Status Tls13Server::on_client_hello(Io& io, const wire::HandshakeMessage& m, con
   const auto server_hs = hs.server_handshake_traffic_secret(th.view());
   TLSPP_TRY(install_tls13_keys(io, Direction::write, KeyEpoch::handshake, suite_.aead, suite_.hash, server_hs.view(),
                                "SERVER_HANDSHAKE_TRAFFIC_SECRET"));
-  TLSPP_TRY(install_tls13_keys(io, Direction::read, KeyEpoch::handshake, suite_.aead, suite_.hash, client_hs_.view(),
-                               "CLIENT_HANDSHAKE_TRAFFIC_SECRET"));
+  if (early_accepted) {
+    // §2.3: the client's early data comes under its early traffic keys until EndOfEarlyData.
+    TLSPP_TRY(install_tls13_keys(io, Direction::read, KeyEpoch::early, suite_.aead, suite_.hash, early_traffic.view(),
+                                 "CLIENT_EARLY_TRAFFIC_SECRET"));
+    io.set_early_data(EarlyData::accepted, opts_.max_early_data);
+  } else {
+    TLSPP_TRY(install_tls13_keys(io, Direction::read, KeyEpoch::handshake, suite_.aead, suite_.hash, client_hs_.view(),
+                                 "CLIENT_HANDSHAKE_TRAFFIC_SECRET"));
+    if (early_offered) io.set_early_data(EarlyData::rejected, 0);
+  }
 
-  TLSPP_TRY(send_encrypted_extensions(io, alpn));
-  // A PSK handshake carries no certificates either way (§2.2).
+  // A PSK handshake carries no certificates either way (§2.2): no types to select.
   const bool ask_for_certificate = !with_psk && opts_.client_auth != ClientAuth::none;
+  if (with_psk) server_type_sel_.reset();
+  if (!ask_for_certificate) client_type_sel_.reset();
+  TLSPP_TRY(send_encrypted_extensions(io, alpn, early_accepted));
   if (ask_for_certificate) TLSPP_TRY(send_certificate_request(io));
   if (!with_psk) TLSPP_TRY(send_certificate(io, cert));
   TLSPP_TRY(send_finished(io, std::move(hs), server_hs.view()));
   // §4.2.10: early data this server declines is skipped: records that do not open under the
   // client's handshake keys.
-  if (wire::find_extension(ch.extensions, ExtensionType::early_data)) io.skip_early_data(early_skip_budget(), false);
-  state_ = ask_for_certificate ? State::expect_certificate : State::expect_finished;
+  if (early_offered && !early_accepted) io.skip_early_data(early_skip_budget(), false);
+  state_ = early_accepted        ? State::expect_end_of_early_data
+           : ask_for_certificate ? State::expect_certificate
+                                 : State::expect_finished;
   return {};
 }
 
@@ -513,13 +646,32 @@ Result<crypto::Secret> Tls13Server::send_server_hello(Io& io, const wire::Client
   return shared;
 }
 
-Status Tls13Server::send_encrypted_extensions(Io& io, const std::string& alpn) {
+Status Tls13Server::send_encrypted_extensions(Io& io, const std::string& alpn, bool early_data) {
   wire::ExtensionsBuilder eb;
   Details ed;
+  // §4.2.10: an empty early_data in EncryptedExtensions says the early data was accepted.
+  if (early_data) {
+    eb.add(ExtensionType::early_data, wire::EmptyExtension{});
+    if (io.tracing()) ed.emplace_back("early_data", "accepted");
+  }
   if (!alpn.empty()) {
     const ByteView name(reinterpret_cast<const uint8_t*>(alpn.data()), alpn.size());
     eb.add(ExtensionType::application_layer_protocol_negotiation, wire::ProtocolNameList{{name}});
     if (io.tracing()) ed.emplace_back("alpn", alpn);
+  }
+  // RFC 7250 §4.2 (in EncryptedExtensions for TLS 1.3, RFC 8446 §4.2 table).
+  const auto add_type = [&](ExtensionType t, const std::optional<uint8_t>& sel) {
+    if (!sel) return;
+    eb.add(t, wire::CertificateTypeSelected{*sel});
+    if (io.tracing())
+      ed.emplace_back(std::string(wire::extension_type_name(t)),
+                      *sel == wire::CertificateTypeList::kRawPublicKey ? "RawPublicKey" : "X509");
+  };
+  add_type(ExtensionType::server_certificate_type, server_type_sel_);
+  add_type(ExtensionType::client_certificate_type, client_type_sel_);
+  if (record_size_limit_sent_) {
+    eb.add(ExtensionType::record_size_limit, wire::RecordSizeLimit{record_size_limit_sent_});
+    if (io.tracing()) ed.emplace_back("record_size_limit", std::to_string(record_size_limit_sent_));
   }
   wire::EncryptedExtensions ee;
   TLSPP_TRY_ASSIGN(ee.extensions, eb.list());
@@ -626,6 +778,16 @@ Status Tls13Server::on_certificate(Io& io, const wire::HandshakeMessage& m) {
     state_ = State::expect_finished;
     return {};
   }
+  if (client_raw_) {
+    TLSPP_TRY(accept_client_raw_key(io, *cert));
+    io.message_received({MessageType::certificate}, m.whole.size(),
+                        io.tracing() ? Details{{"raw_public_key", io.negotiated().peer_key},
+                                               {"spki_sha256", io.negotiated().peer_spki_sha256},
+                                               {"verified", "pinned"}}
+                                     : Details{});
+    state_ = State::expect_certificate_verify;
+    return {};
+  }
   std::vector<ByteView> chain;
   for (const auto& e : cert->certificate_list) {
     if (!e.extensions.empty())
@@ -641,6 +803,22 @@ Status Tls13Server::on_certificate(Io& io, const wire::HandshakeMessage& m) {
                                   {"key", neg.peer_key}}
                         : Details{});
   state_ = State::expect_certificate_verify;
+  return {};
+}
+
+Status Tls13Server::accept_client_raw_key(Io& io, const wire::Certificate& cert) {
+  // RFC 8446 §4.4.2: one CertificateEntry holding the SPKI; RFC 7250 §4.3: trusted only by
+  // the pins configured for client keys.
+  if (cert.certificate_list.size() != 1)
+    return fail(Error{ErrorKind::bad_certificate, AlertDescription::bad_certificate,
+                      "client sent " + std::to_string(cert.certificate_list.size()) +
+                          " entries for a raw public key, which is one SubjectPublicKeyInfo"});
+  const auto& entry = cert.certificate_list.front();
+  if (!entry.extensions.empty())
+    return fail(Error{ErrorKind::peer_misbehaved, AlertDescription::unsupported_extension,
+                      "client raw public key entry carries an unsolicited extension"});
+  TLSPP_TRY_ASSIGN(client_key_, accept_pinned_spki(io, entry.cert_data, config_->impl().client_spki_pins,
+                                                   opts_.min_rsa_key_bits, "client"));
   return {};
 }
 
@@ -675,11 +853,53 @@ Status Tls13Server::on_finished(Io& io, const wire::HandshakeMessage& m) {
       install_tls13_keys(io, Direction::read, KeyEpoch::application, suite_.aead, suite_.hash, client_ap_.view(), "CLIENT_TRAFFIC_SECRET_0"));
   const auto resumption = master_->resumption_master_secret(transcript_.hash().view());
   io.handshake_complete(make_tls13_connected(
-      Side::server, {suite_.hash, suite_.aead, client_ap_.view(), server_ap_.view(), exporter_.view(), resumption.view()}));
+      Side::server, {suite_.hash, suite_.aead, client_ap_.view(), server_ap_.view(), exporter_.view(), resumption.view()},
+      post_handshake_auth(io)));
   client_hs_.wipe();
   master_.reset();
   state_ = State::connected;
   return send_tickets(io, resumption.view());
+}
+
+// RFC 8446 §4.2.10: early data is accepted only with the first PSK, a ticket that allows it,
+// the same suite and ALPN protocol as the ticket's session, no HelloRetryRequest, a ticket
+// age the server agrees with (§8.3), and neither the ticket nor this ClientHello seen before
+// (§8.1, §8.2).
+bool Tls13Server::accept_early_data(Io& io, const PskChoice& psk, const std::string& alpn, bool retry) const {
+  if (opts_.max_early_data == 0 || retry || psk.index != 0 || !psk.session) return false;
+  const StoredSession& s = *psk.session;
+  if (s.max_early_data == 0 || s.suite != suite_id_ || s.alpn != alpn) return false;
+  // §8.3: the client's view of the ticket's age (obfuscated_ticket_age - ticket_age_add, mod
+  // 2^32) against the server's, which counts whole seconds (one second of slack for that).
+  const uint32_t client_age_ms = psk.obfuscated_age - s.age_add;
+  const std::time_t now = io.now();
+  const int64_t server_age_ms = static_cast<int64_t>(now - s.created) * 1000;
+  const int64_t diff = static_cast<int64_t>(client_age_ms) - server_age_ms;
+  if (diff > static_cast<int64_t>(opts_.early_data_age_tolerance_ms) + 1000 ||
+      -diff > static_cast<int64_t>(opts_.early_data_age_tolerance_ms) + 1000)
+    return false;
+  const auto& anti_replay = config_->impl().anti_replay;
+  if (!anti_replay) return false;
+  const std::time_t expires = s.created + static_cast<std::time_t>(s.lifetime) + 1;
+  Bytes ticket_id = {'t'}, hello_id = {'h'};
+  ticket_id.insert(ticket_id.end(), psk.ticket.begin(), psk.ticket.end());
+  hello_id.insert(hello_id.end(), psk.binder.begin(), psk.binder.end());
+  // The window a replayed ClientHello could arrive in is the freshness tolerance.
+  const std::time_t window = now + static_cast<std::time_t>(opts_.early_data_age_tolerance_ms / 1000) + 2;
+  return anti_replay->first_use(hello_id, window) && anti_replay->first_use(ticket_id, expires);
+}
+
+Status Tls13Server::on_end_of_early_data(Io& io, const wire::HandshakeMessage& m) {
+  // §4.5: the end of the client's early data, under its early traffic keys; what follows
+  // comes under its handshake keys.
+  auto eoed = wire::EndOfEarlyData::decode(m.body);
+  if (!eoed) return fail(eoed.error());
+  transcript_.add(m.whole);
+  io.message_received({MessageType::end_of_early_data}, m.whole.size(), {});
+  TLSPP_TRY(install_tls13_keys(io, Direction::read, KeyEpoch::handshake, suite_.aead, suite_.hash, client_hs_.view(),
+                               "CLIENT_HANDSHAKE_TRAFFIC_SECRET"));
+  state_ = State::expect_finished;
+  return {};
 }
 
 Status Tls13Server::send_tickets(Io& io, ByteView resumption_master) {
@@ -701,6 +921,7 @@ Status Tls13Server::send_tickets(Io& io, ByteView resumption_master) {
     session.lifetime = opts_.ticket_lifetime_seconds;
     session.age_add =
         (uint32_t{age_add[0]} << 24) | (uint32_t{age_add[1]} << 16) | (uint32_t{age_add[2]} << 8) | age_add[3];
+    session.max_early_data = opts_.max_early_data;
     const Bytes ticket = config_->impl().tickets->seal(io.random(), TicketKind::tls13, session, io.now());
     if (ticket.empty()) return {};  // no key for this period (its source is down): no ticket
     wire::NewSessionTicket nst;
@@ -708,6 +929,13 @@ Status Tls13Server::send_tickets(Io& io, ByteView resumption_master) {
     nst.ticket_age_add = session.age_add;
     nst.ticket_nonce = nonce;
     nst.ticket = ticket;
+    // §4.2.10: how much early data a client may send with this ticket. (The builder owns
+    // the bytes the extension list points into: it lives as long as the message.)
+    wire::ExtensionsBuilder nb;
+    if (opts_.max_early_data > 0) {
+      nb.add(ExtensionType::early_data, wire::EarlyDataMax{opts_.max_early_data});
+      TLSPP_TRY_ASSIGN(nst.extensions, nb.list());
+    }
     TLSPP_TRY_ASSIGN(const Bytes msg, wire::encode_message(nst));
     io.send_message({MessageType::new_session_ticket}, msg,
                     io.tracing() ? Details{{"lifetime", std::to_string(nst.ticket_lifetime) + " s"},

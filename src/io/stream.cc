@@ -67,6 +67,23 @@ Result<Stream> Stream::connect_fd(std::shared_ptr<const ClientConfig> config, in
   return handshake(std::move(*conn), fd);
 }
 
+Result<Stream> Stream::connect_fd_early(std::shared_ptr<const ClientConfig> config, int fd,
+                                        const ServerName& server_name, ByteView early_data, const SessionTicket* ticket) {
+  auto conn = ticket ? ClientConnection::create(std::move(config), server_name, *ticket)
+                     : ClientConnection::create(std::move(config), server_name);
+  if (!conn) {
+    ::close(fd);
+    return fail(conn.error());
+  }
+  if (!early_data.empty() && conn->early_data() == EarlyData::offered) {
+    if (auto s = conn->write_early_data(early_data); !s) {
+      ::close(fd);
+      return fail(s.error());
+    }
+  }
+  return handshake(std::move(*conn), fd);
+}
+
 Result<Stream> Stream::accept(std::shared_ptr<const ServerConfig> config, int fd) {
   auto conn = ServerConnection::create(std::move(config));
   if (!conn) {

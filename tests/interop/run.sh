@@ -352,6 +352,33 @@ ossl_server_rev() {
   expect s_server.err "CONNECTION CLOSED"
 }
 
+# tlspp client --cert/--key (so offering post_handshake_auth) -> openssl s_server, which is
+# told to request a certificate after the handshake by the command `c` on its stdin (a
+# FIFO fed by this case): RFC 8446 §4.6.2, the client answers with Certificate,
+# CertificateVerify and Finished under its application keys, which s_server reads.
+ossl_server_pha() {
+  local cert=$1 port=$((next_port++)) feeder
+  mkfifo "$cdir/s_server.in"
+  (sleep 1.5; printf 'c\n'; sleep 3) >"$cdir/s_server.in" &
+  feeder=$!
+  start_server s_server sh -c 'exec "$@" <"$0"' "$cdir/s_server.in" openssl s_server -accept "127.0.0.1:$port" \
+    -cert "$pki/$cert.pem" -key "$pki/$cert.key" -tls1_3 -naccept 1 -state
+  wait_port "$port" || { kill "$feeder" 2>/dev/null; wait "$feeder" 2>/dev/null; return; }
+  client tlspp /dev/null "$tlspp" client "127.0.0.1:$port" --servername localhost --ca "$ca" \
+    --cert "$pki/client.pem" --key "$pki/client.key" --request 'hello\n' --timeout 4 --trace
+  wait "$feeder" 2>/dev/null
+  # s_server ends the connection without close_notify when its stdin closes: tlspp may warn.
+  expect_no tlspp.err "tlspp client: connection failed"
+  expect s_server.out "hello"
+  expect s_server.err "SSL_accept:SSLv3/TLS write certificate request"
+  expect s_server.err "SSL_accept:SSLv3/TLS read client certificate"
+  expect s_server.err "SSL_accept:SSLv3/TLS read certificate verify"
+  expect s_server.err "SSL_accept:SSLv3/TLS read finished"
+  expect tlspp.err "CertificateRequest"
+  expect tlspp.err "encrypted (application keys)"
+  expect tlspp.err "client certificate: CN=tlspp interop client"
+}
+
 # Verification must fail: a root the client does not trust, or a name the certificate
 # does not carry. tlspp exits 1 with one line on stderr, receives no data and sends an
 # alert.
@@ -438,6 +465,43 @@ ossl_client_echo() {
   expect_line s_client.out "echo line from s_client"
 }
 
+# s_client -enable_pha -> tlspp server --http --post-handshake-auth --client-ca: the server
+# asks for a certificate after the handshake (RFC 8446 §4.6.2) and answers the request once
+# the client has; its page describes the certificate. With no -cert, s_client answers with
+# an empty Certificate; without -enable_pha it offers nothing and is not asked.
+ossl_client_pha() {
+  local mode=$1 cert=$2 port
+  start_server tlspp "$tlspp" server --listen 127.0.0.1:0 --cert "$pki/$cert.pem" --key "$pki/$cert.key" --http \
+    --post-handshake-auth --client-ca "$ca"
+  port=$(wait_listening "$cdir/tlspp.err") || return
+  local extra=()
+  case $mode in
+    cert) extra=(-enable_pha -cert "$pki/client.pem" -key "$pki/client.key") ;;
+    none) extra=(-enable_pha) ;;
+  esac
+  client s_client "$work/http-request" openssl s_client -connect "127.0.0.1:$port" -servername localhost \
+    -tls1_3 -CAfile "$ca" -verify_return_error -ign_eof -state "${extra[@]}"
+  expect_rc s_client 0
+  expect s_client.out " 200 OK"
+  expect_line s_client.out "protocol: TLSv1.3"
+  case $mode in
+    cert)
+      expect s_client.err "SSL_connect:SSLv3/TLS read server certificate request"
+      expect s_client.err "SSL_connect:SSLv3/TLS write certificate verify"
+      expect_line s_client.out "post_handshake_auth: answered with a certificate"
+      expect_line s_client.out "peer_certificate: CN=tlspp interop client"
+      expect_line s_client.out "verified: yes" ;;
+    none)
+      expect s_client.err "SSL_connect:SSLv3/TLS read server certificate request"
+      expect_line s_client.out "post_handshake_auth: answered without a certificate"
+      expect_line s_client.out "peer_certificate: none" ;;
+    off)
+      expect_no s_client.err "read server certificate request"
+      expect_no s_client.out "post_handshake_auth:"
+      expect_line s_client.out "peer_certificate: none" ;;
+  esac
+}
+
 # --- GnuTLS ------------------------------------------------------------------------------
 
 # tlspp client offering one suite -> gnutls-serv --http: the page names version and cipher.
@@ -501,6 +565,133 @@ gnutls_client_hrr() {
   expect gnutls-cli.out "- Status: The certificate is trusted."
   expect gnutls-cli.out "- Handshake was completed"
   expect_line gnutls-cli.out "protocol: TLSv1.3"
+}
+
+# --- GnuTLS, raw public keys (RFC 7250, TLS 1.3) -------------------------------------------
+
+# SHA-256 of the DER SubjectPublicKeyInfo of a private key file: what --pin-spki takes.
+spki_pin() { openssl pkey -in "$1" -pubout -outform DER | sha256sum | cut -d' ' -f1; }
+gnutls_rawpk_priority='NORMAL:-VERS-ALL:+VERS-TLS1.3:+CTYPE-SRV-RAWPK:+CTYPE-CLI-RAWPK'
+
+# tlspp client --pin-spki -> gnutls-serv --rawpkkeyfile: the right pin is accepted, another
+# refused (bad_certificate, the hash named); with --raw-key the client's own key goes as a
+# raw key too (gnutls-serv --require-client-cert; its page says both sides used raw keys).
+gnutls_server_rawpk() {
+  local mode=$1 cert=$2 port=$((next_port++)) pin
+  openssl pkey -in "$pki/$cert.key" -pubout -out "$cdir/server.pub" 2>/dev/null
+  pin=$(spki_pin "$pki/$cert.key")
+  local client_auth=(--disable-client-cert) own_key=()
+  if [ "$mode" = client-key ]; then
+    client_auth=(--require-client-cert)
+    own_key=(--key "$pki/client.key" --raw-key)
+  fi
+  start_server gnutls-serv gnutls-serv -p "$port" --http --rawpkkeyfile "$pki/$cert.key" \
+    --rawpkfile "$cdir/server.pub" --priority "$gnutls_rawpk_priority" "${client_auth[@]}"
+  wait_port "$port" || return
+  if [ "$mode" = wrong-pin ]; then
+    client tlspp /dev/null "$tlspp" client "127.0.0.1:$port" --servername localhost \
+      --pin-spki "$(spki_pin "$pki/client.key")" --request "$http_request"
+    expect_rc tlspp 1
+    expect tlspp.err "server raw public key (${cert_label[$cert]/ 2048/}"
+    expect tlspp.err "SPKI SHA-256 $pin) matches none of the 1 pinned key(s)"
+    expect tlspp.err "bad_certificate"
+    expect_no tlspp.out "200 OK"
+    return
+  fi
+  client tlspp /dev/null "$tlspp" client "127.0.0.1:$port" --servername localhost --pin-spki "$pin" \
+    "${own_key[@]}" --request "$http_request" --summary
+  expect_rc tlspp 0
+  expect tlspp.out "<TD>Protocol version:</TD><TD>TLS1.3</TD>"
+  expect_line tlspp.err "peer_certificate: raw public key (RFC 7250)"
+  expect_line tlspp.err "peer_spki_sha256: $pin"
+  expect_line tlspp.err "verified: yes (pinned key)"
+  if [ "$mode" = client-key ]; then
+    expect tlspp.out "(TLS1.3-Raw Public Key)-"
+  else
+    expect tlspp.out "(TLS1.3-X.509-Raw Public Key)-"
+  fi
+}
+
+# gnutls-cli (RawPublicKey allowed for the server) -> tlspp server --key --raw-key: the
+# server prints the key's pin at start-up; gnutls-cli gets a raw key. With client-key,
+# gnutls-cli presents its own raw key (--rawpkkeyfile/--rawpkfile) and the server, which
+# pins it, reports it on the --http page. With no-rawpk, gnutls-cli does not allow raw
+# keys and the raw-key-only server refuses it (unsupported_certificate).
+gnutls_client_rawpk() {
+  local mode=$1 cert=$2 port pin cpin
+  pin=$(spki_pin "$pki/$cert.key")
+  cpin=$(spki_pin "$pki/client.key")
+  openssl pkey -in "$pki/client.key" -pubout -out "$cdir/client.pub" 2>/dev/null
+  local server_auth=() client_key=() priority=$gnutls_rawpk_priority
+  if [ "$mode" = client-key ]; then
+    server_auth=(--client-auth required --pin-client-spki "$cpin")
+    client_key=(--rawpkkeyfile "$pki/client.key" --rawpkfile "$cdir/client.pub")
+  fi
+  [ "$mode" = no-rawpk ] && priority='NORMAL:-VERS-ALL:+VERS-TLS1.3'
+  start_server tlspp "$tlspp" server --listen 127.0.0.1:0 --key "$pki/$cert.key" --raw-key --http "${server_auth[@]}"
+  port=$(wait_listening "$cdir/tlspp.err") || return
+  expect tlspp.err "tlspp server: raw public key $pki/$cert.key ("
+  expect tlspp.err "): SPKI SHA-256 $pin"
+  client gnutls-cli "$work/http-request" gnutls-cli -p "$port" --priority "$priority" --no-ca-verification \
+    "${client_key[@]}" localhost
+  if [ "$mode" = no-rawpk ]; then
+    expect_rc gnutls-cli 1
+    expect_no gnutls-cli.out " 200 OK"
+    sleep 0.2
+    expect tlspp.err "client does not offer raw public keys (RFC 7250 server_certificate_type) and this server has only raw public keys for it"
+    return
+  fi
+  expect_rc gnutls-cli 0
+  expect gnutls-cli.out "- Certificate type: Raw Public Key"
+  expect gnutls-cli.out "- Got 1 Raw public-key(s)."
+  expect gnutls-cli.out "- Handshake was completed"
+  expect gnutls-cli.out " 200 OK"
+  expect_line gnutls-cli.out "protocol: TLSv1.3"
+  if [ "$mode" = client-key ]; then
+    expect gnutls-cli.out "- Description: (TLS1.3-Raw Public Key)-"
+    expect_line gnutls-cli.out "peer_certificate: raw public key (RFC 7250)"
+    expect_line gnutls-cli.out "peer_spki_sha256: $cpin"
+    expect_line gnutls-cli.out "verified: yes (pinned key)"
+  else
+    expect gnutls-cli.out "- Description: (TLS1.3-X.509-Raw Public Key)-"
+  fi
+}
+
+# --- GnuTLS, record_size_limit (RFC 8449) ------------------------------------------------
+# GnuTLS 3.7 ignores limits below 512 and does not enforce its own on what it receives, so
+# these cases check the negotiation (both sides' logs) and that GnuTLS keeps to tlspp's
+# limit, which tlspp enforces (record_overflow otherwise); that tlspp keeps to the peer's is
+# checked on the wire by tests/test_record_size_limit.cc.
+
+# tlspp client --record-size-limit 600 -> gnutls-serv --echo --recordsize 1000: 6 KiB echoed
+# in GnuTLS records of at most 600 bytes.
+gnutls_server_record_limit() {
+  local cert=$1 port=$((next_port++))
+  head -c 4500 /dev/urandom | base64 -w 100 >"$cdir/input"
+  start_server gnutls-serv gnutls-serv -p "$port" --echo --x509certfile "$pki/$cert.pem" \
+    --x509keyfile "$pki/$cert.key" --disable-client-cert --recordsize 1000 -d 4
+  wait_port "$port" || return
+  client tlspp "$cdir/input" "$tlspp" client "127.0.0.1:$port" --servername localhost --ca "$ca" \
+    --record-size-limit 600 --summary
+  expect_rc tlspp 0
+  cmp -s "$cdir/input" "$cdir/tlspp.out" || fail "tlspp.out is not the input echoed"
+  expect_line tlspp.err "protocol: TLSv1.3"
+  expect_line tlspp.err "peer_record_size_limit: 1001 (ours negotiated)"
+  expect gnutls-serv.err "record_size_limit 600 negotiated"
+}
+
+# gnutls-cli --recordsize 512 -> tlspp server --http --record-size-limit 1000: the page says
+# what tlspp received (GnuTLS counts the content type byte too: 513).
+gnutls_client_record_limit() {
+  local cert=$1 port
+  start_server tlspp "$tlspp" server --listen 127.0.0.1:0 --cert "$pki/$cert.pem" --key "$pki/$cert.key" \
+    --http --record-size-limit 1000
+  port=$(wait_listening "$cdir/tlspp.err") || return
+  client gnutls-cli "$work/http-request" gnutls-cli -p "$port" --x509cafile "$ca" --recordsize 512 -d 4 localhost
+  expect_rc gnutls-cli 0
+  expect gnutls-cli.out " 200 OK"
+  expect_line gnutls-cli.out "peer_record_size_limit: 513 (ours negotiated)"
+  expect gnutls-cli.err "record_size_limit 1000 negotiated"
 }
 
 # --- Go crypto/tls -----------------------------------------------------------------------
@@ -1423,6 +1614,7 @@ for cert in "${certs[@]}"; do
   done
   run_case openssl "tlspp-client -> s_server" "HRR (server secp384r1)" "$cert" ossl_server_hrr
   run_case openssl "tlspp-client -> s_server" "data (-rev)" "$cert" ossl_server_rev
+  run_case openssl "tlspp-client -> s_server" "post-handshake auth (s_server c)" "$cert" ossl_server_pha
   run_case openssl "tlspp-client -> s_server" "resume by ticket (--reconnect 2)" "$cert" ossl_server_resume
   run_case openssl "tlspp-client -> s_server" "untrusted root: must fail" "$cert" ossl_server_reject untrusted
   run_case openssl "tlspp-client -> s_server" "wrong name: must fail" "$cert" ossl_server_reject name
@@ -1431,6 +1623,9 @@ for cert in "${certs[@]}"; do
   done
   run_case openssl "s_client -> tlspp-server" "HRR (server secp384r1)" "$cert" ossl_client_hrr
   run_case openssl "s_client -> tlspp-server" "data (--echo)" "$cert" ossl_client_echo
+  run_case openssl "s_client -> tlspp-server" "post-handshake auth (-enable_pha)" "$cert" ossl_client_pha cert
+  run_case openssl "s_client -> tlspp-server" "post-handshake auth, no client cert" "$cert" ossl_client_pha none
+  run_case openssl "s_client -> tlspp-server" "post-handshake auth not offered" "$cert" ossl_client_pha off
 
   for suite in "${suites[@]}"; do
     run_case gnutls "tlspp-client -> gnutls-serv" "$suite" "$cert" gnutls_server_suite "$suite"
@@ -1440,6 +1635,14 @@ for cert in "${certs[@]}"; do
     run_case gnutls "gnutls-cli -> tlspp-server" "$suite" "$cert" gnutls_client_suite "$suite"
   done
   run_case gnutls "gnutls-cli -> tlspp-server" "HRR (server secp384r1)" "$cert" gnutls_client_hrr
+  run_case gnutls "tlspp-client -> gnutls-serv" "raw public key, pinned" "$cert" gnutls_server_rawpk pinned
+  run_case gnutls "tlspp-client -> gnutls-serv" "raw public key, wrong pin: must fail" "$cert" gnutls_server_rawpk wrong-pin
+  run_case gnutls "tlspp-client -> gnutls-serv" "raw public keys both sides" "$cert" gnutls_server_rawpk client-key
+  run_case gnutls "gnutls-cli -> tlspp-server" "raw public key (--raw-key)" "$cert" gnutls_client_rawpk server-key
+  run_case gnutls "gnutls-cli -> tlspp-server" "raw public keys both sides" "$cert" gnutls_client_rawpk client-key
+  run_case gnutls "gnutls-cli -> tlspp-server" "no RawPublicKey: must fail" "$cert" gnutls_client_rawpk no-rawpk
+  run_case gnutls "tlspp-client -> gnutls-serv" "record_size_limit 600 (--echo)" "$cert" gnutls_server_record_limit
+  run_case gnutls "gnutls-cli -> tlspp-server" "record_size_limit 512 (gnutls)" "$cert" gnutls_client_record_limit
 
   for suite in "${suites[@]}"; do
     run_case go "tlspp-client -> go-server" "$suite" "$cert" go_server_case "$suite"
@@ -1648,6 +1851,46 @@ curl_resume_case() {
   [ "$(count_in curl.out "resumed: yes")" = 1 ] || fail "curl.out lacks one page saying resumed: yes"
 }
 
+# 0-RTT (RFC 8446 §4.2.10): s_client -sess_out, then -sess_in -early_data FILE against tlspp
+# server --early-data: accepted, and the page answers the early request. (Declined early
+# data is covered in memory: OpenSSL sends none with a ticket that does not allow it.)
+ossl_client_early() {
+  local cert=$1
+  tlspp_server_both "$cert" --http --early-data 16384 || return
+  printf 'GET /early HTTP/1.0\r\nHost: localhost\r\n\r\n' >"$cdir/early.txt"
+  client s_client-1 "$work/http-request" openssl s_client -connect "127.0.0.1:$port" -servername localhost -tls1_3 \
+    -CAfile "$ca" -verify_return_error -ign_eof -sess_out "$cdir/session.pem"
+  client s_client-2 /dev/null openssl s_client -connect "127.0.0.1:$port" -servername localhost -tls1_3 \
+    -CAfile "$ca" -verify_return_error -ign_eof -sess_in "$cdir/session.pem" -early_data "$cdir/early.txt"
+  expect_rc s_client-2 0
+  expect s_client-2.out "Reused, TLSv1.3"
+  expect s_client-2.out "Early data was accepted"
+  expect_line s_client-2.out "early_data: accepted"
+}
+
+# tlspp client --sess-out, then --sess-in --early-data FILE against s_server -early_data,
+# which prints what it received as early data.
+ossl_server_early() {
+  local cert=$1 port=$((next_port++))
+  printf 'early hello\n' >"$cdir/early.txt"
+  log_cmd "sleep 15 | openssl s_server -accept 127.0.0.1:$port -cert $pki/$cert.pem -key $pki/$cert.key -tls1_3 -early_data -naccept 2"
+  (sleep 15 | timeout 15 openssl s_server -accept "127.0.0.1:$port" -cert "$pki/$cert.pem" -key "$pki/$cert.key" \
+    -tls1_3 -early_data -naccept 2 >"$cdir/s_server.out" 2>"$cdir/s_server.err") &
+  srv_pid=$!
+  wait_port "$port" || return
+  client tlspp-1 /dev/null "$tlspp" client "127.0.0.1:$port" --servername localhost --ca "$ca" --request 'one\n' \
+    --timeout 1 --sess-out "$cdir/sessions.txt"
+  client tlspp-2 /dev/null "$tlspp" client "127.0.0.1:$port" --servername localhost --ca "$ca" --request 'two\n' \
+    --timeout 1 --sess-in "$cdir/sessions.txt" --early-data "$cdir/early.txt" --summary
+  expect_line tlspp-2.err "resumed: yes"
+  expect_line tlspp-2.err "early_data: accepted"
+  sleep 0.3
+  expect s_server.out "Early data received:"
+  expect s_server.out "early hello"
+}
+
+run_case openssl "s_client -> tlspp-server" "0-RTT accepted (-early_data)" ecdsa ossl_client_early
+run_case openssl "tlspp-client -> s_server" "0-RTT (--early-data)" ecdsa ossl_server_early
 run_case openssl "tlspp-client -> s_server" "external PSK, psk_dhe_ke" ecdsa ossl_server_psk dhe_ke
 run_case openssl "tlspp-client -> s_server" "external PSK, psk_ke" ecdsa ossl_server_psk ke
 run_case openssl "s_client -> tlspp-server" "external PSK, no certificate" ecdsa ossl_client_psk right

@@ -282,8 +282,11 @@ void Mitm::take_handshake(Dir dir, ByteView data, std::vector<Item>& out) {
     used += 4 + len;
     learn_suite(item);
     // RFC 8446 §4.4.4 / §4.6.3: the sender switches its write keys right after its own
-    // Finished and after each KeyUpdate (TLS 1.2 switches at ChangeCipherSpec instead).
-    const bool switches = !tls12_ && (item.is(HandshakeType::finished) || item.is(HandshakeType::key_update));
+    // Finished and after each KeyUpdate (TLS 1.2 switches at ChangeCipherSpec instead). The
+    // Finished of a post-handshake authentication (§4.6.2), sent under application keys,
+    // changes none.
+    const bool handshake_finished = item.is(HandshakeType::finished) && in.epoch < kApplicationKeys;
+    const bool switches = !tls12_ && (handshake_finished || item.is(HandshakeType::key_update));
     out.push_back(std::move(item));
     if (switches) {
       if (used != in.hs_buffer.size())
