@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "cli_support.h"
+#include "crypto/hash.h"
 #include "crypto/pem.h"
 #include "io/socket.h"
 #include "pki/builder.h"
@@ -739,6 +740,41 @@ TEST(CliServerReload, AServerWithoutCertificatesSaysSoOnSighup) {
                           "--psk", psk, "--request", "ping", "--timeout", "0.2"});
   EXPECT_EQ(o.status, 0) << o.err;
   EXPECT_EQ(o.out, "ping");
+}
+
+// SHA-256 of the SubjectPublicKeyInfo of a PEM private key, as `tlspp client --pin-spki` takes it.
+std::string spki_pin(const Bytes& key_pem) {
+  auto key = crypto::PrivateKey::parse(key_pem, "test key");
+  if (!key) return "";
+  const auto digest = crypto::HashCtx::digest(crypto::HashAlg::sha256, key->public_key().spki());
+  std::string hex;
+  for (uint8_t b : digest.view()) {
+    char two[3];
+    std::snprintf(two, sizeof two, "%02x", b);
+    hex += two;
+  }
+  return hex;
+}
+
+TEST(CliServerReload, ARawPublicKeyIsReloadedAndItsNewPinLogged) {
+  CertDir certs;
+  certs.install(0);
+  Server server({"--echo", "--key", certs.key(), "--raw-key"}, 0, false, false);
+  ASSERT_NE(server.port(), 0) << server.log();
+  const std::string old_pin = spki_pin(certs.pair(0).key_pem), new_pin = spki_pin(certs.pair(1).key_pem);
+  ASSERT_TRUE(server.read_err_until("SPKI SHA-256 " + old_pin + "\n", 5s)) << server.log();
+  certs.replace(certs.key(), certs.pair(1).key_pem);
+  server.signal(SIGHUP);
+  ASSERT_TRUE(server.read_err_until(
+      "): new connections get the raw public key of " + certs.key() + ", SPKI SHA-256 " + new_pin + "\n", 4s))
+      << server.log();
+  const auto o = run_cli({"client", server.addr(), "--servername", "localhost", "--pin-spki", new_pin, "--request",
+                          "x", "--timeout", "0.2"});
+  EXPECT_EQ(o.status, 0) << o.err;
+  EXPECT_EQ(o.out, "x");
+  const auto old = run_cli({"client", server.addr(), "--servername", "localhost", "--pin-spki", old_pin, "--request",
+                            "x", "--timeout", "0.2"});
+  EXPECT_EQ(old.status, 1) << old.err;
 }
 
 TEST(CliServerReload, SwapsUnderLoadFailNoHandshake) {

@@ -35,6 +35,7 @@
 #include <vector>
 
 #include "commands.h"
+#include "crypto/hash.h"
 #include "crypto/pem.h"
 #include "io/socket.h"
 #include "options.h"
@@ -154,7 +155,8 @@ const char kNotes[] =
     "for 200 ms, so write the key and the certificate close together, or rename both into place).\n"
     "New connections get the new certificates, established ones keep theirs; one line per\n"
     "certificate says \"certificate reloaded (WHY): new connections get 'SUBJECT' serial HEX, not\n"
-    "after TIME, from FILE\". When the new files do not load (missing, not PEM, a key that does not\n"
+    "after TIME, from FILE\" (for a --raw-key without --cert: \"the raw public key of FILE, SPKI\n"
+    "SHA-256 HEX\", the new pin). When the new files do not load (missing, not PEM, a key that does not\n"
     "match its certificate), the previous certificates stay in use and one line says why. Session\n"
     "tickets from before a reload still resume; the TLS 1.2 session ID cache starts empty.\n"
     "Exit status: 0 when stopped or done (--exit-after), 1 on a startup failure, 2 on a usage error.";
@@ -613,25 +615,36 @@ class Reloader {
     }
     shared_.publish(std::move(*config));
     for (const auto& pair : options_.certificates)
-      shared_.log.line("certificate reloaded (" + why + "): new connections get " + describe_leaf(pair.cert_file));
+      shared_.log.line("certificate reloaded (" + why + "): new connections get " + describe_pair(pair));
   }
 
-  // "'CN=localhost, O=example' serial 01AB..., not after 2027-01-01 00:00:00 UTC, from FILE".
-  // Read again here, after the configuration was built from it: should the file have
-  // changed in between, the next poll reloads and logs again.
-  static std::string describe_leaf(const std::string& file) {
-    auto chain = crypto::load_certificates(file);
-    if (!chain || chain->empty()) return file;
-    auto leaf = pki::parse_certificate(chain->front());
-    if (!leaf) return file;
-    static constexpr char kHex[] = "0123456789ABCDEF";
-    std::string serial;
-    for (uint8_t b : leaf->serial) {
-      serial += kHex[b >> 4];
-      serial += kHex[b & 15];
+  static std::string hex(ByteView bytes, const char* digits) {
+    std::string out;
+    for (uint8_t b : bytes) {
+      out += digits[b >> 4];
+      out += digits[b & 15];
     }
-    return "'" + leaf->subject_string() + "' serial " + serial + ", not after " +
-           pki::der::format_time(leaf->not_after) + ", from " + file;
+    return out;
+  }
+
+  // "'CN=localhost, O=example' serial 01AB..., not after 2027-01-01 00:00:00 UTC, from FILE",
+  // or for a key served only as a raw public key (--raw-key without --cert) "the raw public
+  // key of FILE, SPKI SHA-256 HEX" (what clients pin). Read again here, after the
+  // configuration was built from them: should the files have changed in between, the next
+  // poll reloads and logs again.
+  static std::string describe_pair(const CertificateKeyPair& pair) {
+    if (pair.cert_file.empty()) {
+      auto key = crypto::load_private_key(pair.key_file);
+      if (!key) return "the raw public key of " + pair.key_file;
+      const auto digest = crypto::HashCtx::digest(crypto::HashAlg::sha256, key->public_key().spki());
+      return "the raw public key of " + pair.key_file + ", SPKI SHA-256 " + hex(digest.view(), "0123456789abcdef");
+    }
+    auto chain = crypto::load_certificates(pair.cert_file);
+    if (!chain || chain->empty()) return pair.cert_file;
+    auto leaf = pki::parse_certificate(chain->front());
+    if (!leaf) return pair.cert_file;
+    return "'" + leaf->subject_string() + "' serial " + hex(leaf->serial, "0123456789ABCDEF") + ", not after " +
+           pki::der::format_time(leaf->not_after) + ", from " + pair.cert_file;
   }
 
   Shared& shared_;
