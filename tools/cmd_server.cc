@@ -158,7 +158,8 @@ const char kNotes[] =
     "after TIME, from FILE\" (for a --raw-key without --cert: \"the raw public key of FILE, SPKI\n"
     "SHA-256 HEX\", the new pin). When the new files do not load (missing, not PEM, a key that does not\n"
     "match its certificate), the previous certificates stay in use and one line says why. Session\n"
-    "tickets from before a reload still resume; the TLS 1.2 session ID cache starts empty.\n"
+    "tickets from before a reload still resume, and early data accepted before it is not accepted\n"
+    "again after it; the TLS 1.2 session ID cache starts empty.\n"
     "Exit status: 0 when stopped or done (--exit-after), 1 on a startup failure, 2 on a usage error.";
 
 const Command kServer{
@@ -485,8 +486,8 @@ struct Shared {
 // (a file missing or not PEM, a key that does not match its certificate) keeps the old one
 // and is logged in one line; the same files are not retried until they change again (or
 // another SIGHUP). Session tickets survive a reload: every configuration is given the same
-// ticket key, made at startup. The TLS 1.2 session ID cache belongs to a configuration and
-// starts empty after a reload.
+// ticket key, made at startup, and the same anti-replay record for early data. The TLS 1.2
+// session ID cache belongs to a configuration and starts empty after a reload.
 class Reloader {
  public:
   static constexpr auto kPollInterval = std::chrono::seconds(1);
@@ -1477,6 +1478,10 @@ int run(const std::vector<std::string>& argv) {
     options.ticket_key.resize(32);
     system_random()->fill(options.ticket_key);
   }
+  // Likewise one record of the early data seen (--early-data), made here rather than by each
+  // configuration: a reload that started a new one would accept 0-RTT data replayed from
+  // before it.
+  if (options.max_early_data > 0 && !options.anti_replay) options.anti_replay = make_memory_anti_replay();
   auto watched = Reloader::snapshot(Reloader::watched_files(options));
   auto config = ServerConfig::create(options);
   if (!config) {
