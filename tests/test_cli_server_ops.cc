@@ -1,6 +1,7 @@
 // `tlspp server` under operational stress, run as a real process on 127.0.0.1: running out
 // of file descriptors, more clients than --max-connections, clients that stall or go idle,
-// signals while connections are open, several event loops.
+// signals while connections are open, several event loops, a client that never reads while
+// asking for KeyUpdates, certificates replaced under a running server.
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
