@@ -200,8 +200,10 @@ class Server {
  public:
   // `max_fds`: as for spawn().
   // `with_cert` false: no --cert (for --raw-key servers, which need only --key).
-  explicit Server(std::vector<std::string> extra, rlim_t max_fds = 0, bool with_cert = true) {
-    std::vector<std::string> args = {"server", "--listen", "127.0.0.1:0", "--key", files().key};
+  // `with_key` false (with `with_cert` false): neither, when `extra` brings its own.
+  explicit Server(std::vector<std::string> extra, rlim_t max_fds = 0, bool with_cert = true, bool with_key = true) {
+    std::vector<std::string> args = {"server", "--listen", "127.0.0.1:0"};
+    if (with_key) args.insert(args.end(), {"--key", files().key});
     if (with_cert) args.insert(args.end(), {"--cert", files().chain});
     args.insert(args.end(), extra.begin(), extra.end());
     child_ = spawn(args, {}, max_fds);

@@ -1,14 +1,21 @@
 // `tlspp server` under operational stress, run as a real process on 127.0.0.1: running out
 // of file descriptors, more clients than --max-connections, clients that stall or go idle,
-// signals while connections are open, several event loops.
+// signals while connections are open, several event loops, a client that never reads while
+// asking for KeyUpdates, certificates replaced under a running server.
+#include <fcntl.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
+#include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <optional>
@@ -19,7 +26,10 @@
 #include <vector>
 
 #include "cli_support.h"
+#include "crypto/hash.h"
+#include "crypto/pem.h"
 #include "io/socket.h"
+#include "pki/builder.h"
 
 namespace tlspp {
 namespace {
@@ -367,7 +377,7 @@ int thread_count(pid_t pid) {
 TEST(CliServerOps, SeveralLoopsServeManyClientsAtOnce) {
   Server server({"--echo", "--threads", "2"});
   ASSERT_NE(server.port(), 0) << server.log();
-  EXPECT_EQ(thread_count(server.pid()), 3);  // and the one that writes the log
+  EXPECT_EQ(thread_count(server.pid()), 4);  // and the ones that write the log and reload certificates
   // 24 connections open at once, each then echoing its own 20 KB.
   constexpr int kClients = 24;
   std::vector<Stream> streams;
@@ -448,6 +458,502 @@ TEST(CliServerOps, SignalsStopEveryLoop) {
   (void)server.read_err_until("\x01 not in the log", 500ms);
   EXPECT_EQ(server.log().find("accept: "), std::string::npos) << server.log();
   EXPECT_EQ(count_of(server.log(), "tlspp server: 127.0.0.1:"), 8u) << server.log();
+}
+
+// ---------------------------------------------------------------- certificate reload
+
+// A directory of certificate files that a test swaps under a running server: "chain.pem" and
+// "key.pem", replaced by rename() (as a deployment tool does), and the roots of two test PKIs
+// for localhost told apart by their organization, A and B.
+class CertDir {
+ public:
+  CertDir() {
+    char tmpl[] = "/tmp/tlspp-reload-XXXXXX";
+    dir_ = mkdtemp(tmpl) ? tmpl : "";
+    for (const char* org : {"tlspp reload A", "tlspp reload B"}) {
+      pki::TestPkiOptions o;
+      o.organization = org;
+      auto p = pki::make_test_pki(o);
+      if (!p) {
+        ADD_FAILURE() << p.error().to_string();
+        continue;
+      }
+      pairs_.push_back(test::pem_pair(*p));
+      roots_.push_back(dir_ + "/root-" + std::to_string(roots_.size()) + ".pem");
+      write_file(roots_.back(), pem_of(p->root));
+    }
+  }
+  ~CertDir() {
+    std::error_code ignored;
+    std::filesystem::remove_all(dir_, ignored);
+  }
+  CertDir(const CertDir&) = delete;
+  CertDir& operator=(const CertDir&) = delete;
+
+  [[nodiscard]] std::string chain() const { return dir_ + "/chain.pem"; }
+  [[nodiscard]] std::string key() const { return dir_ + "/key.pem"; }
+  [[nodiscard]] const std::vector<std::string>& roots() const { return roots_; }
+  // Puts leaf `which` (0: A, 1: B) in place, the key first.
+  void install(size_t which) {
+    replace(key(), pairs_.at(which).key_pem);
+    replace(chain(), pairs_.at(which).cert_pem);
+  }
+  // Writes `data` to `path` through a temporary file and rename().
+  void replace(const std::string& path, const Bytes& data) {
+    const std::string tmp = path + ".new";
+    write_file(tmp, data);
+    ASSERT_EQ(std::rename(tmp.c_str(), path.c_str()), 0) << std::strerror(errno);
+  }
+  [[nodiscard]] const CertificateKeyPair& pair(size_t which) const { return pairs_.at(which); }
+  // The server's flags.
+  [[nodiscard]] std::vector<std::string> flags(std::vector<std::string> extra) const {
+    std::vector<std::string> args = {"--cert", chain(), "--key", key()};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return args;
+  }
+
+ private:
+  static Bytes pem_of(const Bytes& der) {
+    const std::string text = crypto::pem_encode("CERTIFICATE", der);
+    return Bytes(text.begin(), text.end());
+  }
+  std::string dir_;
+  std::vector<CertificateKeyPair> pairs_;
+  std::vector<std::string> roots_;
+};
+
+const char kSubjectA[] = "CN=localhost, O=tlspp reload A";
+const char kSubjectB[] = "CN=localhost, O=tlspp reload B";
+
+std::shared_ptr<const ClientConfig> trusting(const std::vector<std::string>& roots) {
+  ClientOptions options;
+  options.ca_files = roots;
+  auto config = ClientConfig::create(options);
+  EXPECT_TRUE(config) << config.error().to_string();
+  return config ? *config : nullptr;
+}
+
+// Connects to an --echo server and makes one round trip; the Stream, whose negotiated()
+// says which certificate the server sent.
+Result<Stream> echo_client(const std::shared_ptr<const ClientConfig>& config, const Server& server) {
+  auto s = Stream::connect(config, "127.0.0.1", server.port(), *ServerName::parse("localhost"));
+  if (!s) return s;
+  const uint8_t ping[] = {'p'};
+  uint8_t buf[4];
+  TLSPP_TRY(s->write_all(ping));
+  auto n = s->read(buf);
+  if (!n) return fail(n.error());
+  if (*n != 1) return fail(Error::internal("the echo server did not answer the ping"));
+  return s;
+}
+
+// The subject of the certificate a new client is sent, or the error.
+std::string subject_seen(const std::shared_ptr<const ClientConfig>& config, const Server& server) {
+  auto s = echo_client(config, server);
+  if (!s) return "error: " + s.error().to_string();
+  const std::string subject = s->connection().negotiated().peer_subject;
+  (void)s->close();
+  return subject;
+}
+
+bool still_echoes(Stream& s, const std::string& text) {
+  if (!s.write_all(ByteView(reinterpret_cast<const uint8_t*>(text.data()), text.size()))) return false;
+  std::string got;
+  uint8_t buf[256];
+  while (got.size() < text.size()) {
+    auto n = s.read(buf);
+    if (!n || *n == 0) return false;
+    got.append(reinterpret_cast<const char*>(buf), *n);
+  }
+  return got == text;
+}
+
+TEST(CliServerReload, SighupServesTheNewCertificateToNewClientsOnly) {
+  CertDir certs;
+  certs.install(0);
+  Server server(certs.flags({"--echo", "--threads", "2"}), 0, false, false);
+  ASSERT_NE(server.port(), 0) << server.log();
+  const auto config = trusting(certs.roots());
+  ASSERT_TRUE(config);
+  auto before = echo_client(config, server);
+  ASSERT_TRUE(before) << before.error().to_string();
+  EXPECT_EQ(before->connection().negotiated().peer_subject, kSubjectA);
+
+  certs.install(1);
+  server.signal(SIGHUP);
+  ASSERT_TRUE(server.read_err_until(
+      std::string("certificate reloaded (SIGHUP): new connections get '") + kSubjectB + "' serial ", 3s))
+      << server.log();
+  EXPECT_NE(server.log().find(", not after 20"), std::string::npos) << server.log();
+  EXPECT_NE(server.log().find(", from " + certs.chain() + "\n"), std::string::npos) << server.log();
+  // Both loops hand out the new certificate (several clients, so that each loop gets some).
+  for (int i = 0; i < 6; ++i) EXPECT_EQ(subject_seen(config, server), kSubjectB) << i;
+  // The connection made before goes on as it was.
+  EXPECT_TRUE(still_echoes(*before, "after the reload"));
+  EXPECT_TRUE(before->close());
+  // The command-line client sees it too.
+  const auto o = run_cli({"client", server.addr(), "--servername", "localhost", "--ca", certs.roots()[0], "--ca",
+                          certs.roots()[1], "--request", "x", "--timeout", "0.2", "--summary"});
+  EXPECT_EQ(o.status, 0) << o.err;
+  EXPECT_NE(o.err.find(std::string("peer_certificate: ") + kSubjectB + "\n"), std::string::npos) << o.err;
+  // A client trusting only the first CA now fails: it really is the other certificate.
+  const auto only_a = run_cli({"client", server.addr(), "--servername", "localhost", "--ca", certs.roots()[0],
+                               "--request", "x", "--timeout", "0.2"});
+  EXPECT_EQ(only_a.status, 1) << only_a.err;
+}
+
+TEST(CliServerReload, TicketsFromBeforeAReloadStillResume) {
+  CertDir certs;
+  certs.install(0);
+  Server server(certs.flags({"--echo"}), 0, false, false);
+  ASSERT_NE(server.port(), 0) << server.log();
+  const std::string sessions = certs.chain() + ".sessions";
+  std::vector<std::string> client = {"client", server.addr(), "--servername", "localhost"};
+  for (const auto& root : certs.roots()) client.insert(client.end(), {"--ca", root});
+  client.insert(client.end(), {"--request", "x", "--timeout", "0.2", "--summary"});
+  auto first = client;
+  first.insert(first.end(), {"--sess-out", sessions});
+  const auto o1 = run_cli(first);
+  ASSERT_EQ(o1.status, 0) << o1.err;
+  certs.install(1);
+  server.signal(SIGHUP);
+  ASSERT_TRUE(server.read_err_until(std::string("new connections get '") + kSubjectB, 3s)) << server.log();
+  auto second = client;
+  second.insert(second.end(), {"--sess-in", sessions});
+  const auto o2 = run_cli(second);
+  ASSERT_EQ(o2.status, 0) << o2.err;
+  EXPECT_NE(o2.err.find("resumed: yes\n"), std::string::npos) << o2.err;
+}
+
+TEST(CliServerReload, EarlyDataAcceptedBeforeAReloadIsNotAcceptedAgainAfterIt) {
+  // The anti-replay record of --early-data is shared by the configurations a reload makes: a
+  // reload must not open a window for replaying 0-RTT data seen before it.
+  CertDir certs;
+  certs.install(0);
+  Server server(certs.flags({"--echo", "--early-data", "16384"}), 0, false, false);
+  ASSERT_NE(server.port(), 0) << server.log();
+  const std::string sessions = certs.chain() + ".sessions", early = certs.chain() + ".early";
+  write_file(early, Bytes{'h', 'e', 'l', 'l', 'o'});
+  std::vector<std::string> client = {"client", server.addr(), "--servername", "localhost"};
+  for (const auto& root : certs.roots()) client.insert(client.end(), {"--ca", root});
+  client.insert(client.end(), {"--timeout", "0.3", "--summary"});
+  auto first = client;
+  first.insert(first.end(), {"--request", "x", "--sess-out", sessions});
+  const auto o1 = run_cli(first);
+  ASSERT_EQ(o1.status, 0) << o1.err;
+  auto replay = client;
+  replay.insert(replay.end(), {"--sess-in", sessions, "--early-data", early});
+  const auto o2 = run_cli(replay);
+  ASSERT_EQ(o2.status, 0) << o2.err;
+  ASSERT_NE(o2.err.find("early_data: accepted\n"), std::string::npos) << o2.err;
+  EXPECT_EQ(o2.out, "hello");
+
+  certs.install(1);
+  server.signal(SIGHUP);
+  ASSERT_TRUE(server.read_err_until(std::string("new connections get '") + kSubjectB, 3s)) << server.log();
+  // The same ticket and early data again: refused (and sent after the handshake instead).
+  const auto o3 = run_cli(replay);
+  ASSERT_EQ(o3.status, 0) << o3.err;
+  EXPECT_NE(o3.err.find("early_data: rejected\n"), std::string::npos) << o3.err;
+  EXPECT_EQ(o3.out, "hello");
+}
+
+TEST(CliServerReload, BadFilesKeepTheOldCertificateAndSayWhy) {
+  CertDir certs;
+  certs.install(0);
+  Server server(certs.flags({"--echo"}), 0, false, false);
+  ASSERT_NE(server.port(), 0) << server.log();
+  const auto config = trusting(certs.roots());
+  ASSERT_TRUE(config);
+  const std::string failed = "certificate reload (SIGHUP) failed, still serving the previous certificates: ";
+
+  // The other leaf's key beside this leaf.
+  certs.replace(certs.key(), certs.pair(1).key_pem);
+  server.signal(SIGHUP);
+  ASSERT_TRUE(server.read_err_until(failed, 3s)) << server.log();
+  ASSERT_TRUE(server.read_err_until("\n", 1s)) << server.log();
+  EXPECT_NE(server.log().find("private key does not match the leaf certificate in '" + certs.chain() + "'\n"),
+            std::string::npos)
+      << server.log();
+  EXPECT_EQ(subject_seen(config, server), kSubjectA);
+
+  // A certificate file that is not PEM.
+  certs.install(0);
+  certs.replace(certs.chain(), Bytes{'n', 'o', 't', ' ', 'p', 'e', 'm', '\n'});
+  server.signal(SIGHUP);
+  ASSERT_TRUE(server.read_err_until(failed, 3s)) << server.log();
+  ASSERT_TRUE(server.read_err_until("\n", 1s)) << server.log();
+  const std::string line = server.log().substr(server.log().rfind(failed));
+  EXPECT_NE(line.find(certs.chain()), std::string::npos) << line;
+  EXPECT_EQ(subject_seen(config, server), kSubjectA);
+
+  // A missing file.
+  ASSERT_EQ(std::remove(certs.chain().c_str()), 0);
+  server.signal(SIGHUP);
+  ASSERT_TRUE(server.read_err_until(failed, 3s)) << server.log();
+  EXPECT_EQ(subject_seen(config, server), kSubjectA);
+
+  // Each bad state is logged on its own line, not again every second (at most twice, when the
+  // file poll noticed a change before the signal came).
+  (void)server.read_err_until("\x01 not in the log", 2500ms);
+  const size_t failures = count_of(server.log(), "certificate reload (");
+  EXPECT_GE(failures, 3u) << server.log();
+  EXPECT_LE(failures, 6u) << server.log();
+  EXPECT_EQ(count_of(server.log(), "certificate reloaded"), 0u) << server.log();
+  (void)server.read_err_until("\x01 not in the log", 1500ms);
+  EXPECT_EQ(count_of(server.log(), "certificate reload ("), failures) << server.log();
+
+  // Good files again: served at once.
+  certs.install(1);
+  server.signal(SIGHUP);
+  ASSERT_TRUE(server.read_err_until(std::string("new connections get '") + kSubjectB, 3s)) << server.log();
+  EXPECT_EQ(subject_seen(config, server), kSubjectB);
+}
+
+TEST(CliServerReload, ChangedFilesAreNoticedWithoutASignal) {
+  CertDir certs;
+  certs.install(0);
+  Server server(certs.flags({"--echo"}), 0, false, false);
+  ASSERT_NE(server.port(), 0) << server.log();
+  const auto config = trusting(certs.roots());
+  ASSERT_TRUE(config);
+  EXPECT_EQ(subject_seen(config, server), kSubjectA);
+  // Nothing changes: nothing is reloaded.
+  (void)server.read_err_until("\x01 not in the log", 1500ms);
+  EXPECT_EQ(server.log().find("certificate reload"), std::string::npos) << server.log();
+
+  const auto start = Clock::now();
+  certs.install(1);
+  ASSERT_TRUE(server.read_err_until(
+      "certificate reloaded (" + certs.chain() + " changed): new connections get '" + kSubjectB + "'", 4s))
+      << server.log();
+  // Polled once a second, then 200 ms for the files to settle.
+  EXPECT_LT(Clock::now() - start, 2500ms);
+  EXPECT_EQ(subject_seen(config, server), kSubjectB);
+
+  // Rewriting a file in place (same inode) is noticed too.
+  write_file(certs.key(), certs.pair(0).key_pem);
+  write_file(certs.chain(), certs.pair(0).cert_pem);
+  ASSERT_TRUE(server.read_err_until(std::string("changed): new connections get '") + kSubjectA + "'", 4s))
+      << server.log();
+  EXPECT_EQ(subject_seen(config, server), kSubjectA);
+}
+
+TEST(CliServerReload, ARetargetedSymbolicLinkIsNoticed) {
+  // Deployments that keep each version in its own directory and point a link at the current
+  // one (certbot's live/, Kubernetes secrets) change no file the server named: the link moves.
+  CertDir certs;
+  certs.install(0);
+  const std::string dir = certs.chain().substr(0, certs.chain().rfind('/'));
+  for (const char* v : {"/v0", "/v1"}) ASSERT_EQ(mkdir((dir + v).c_str(), 0700), 0);
+  for (size_t i = 0; i < 2; ++i) {
+    write_file(dir + "/v" + std::to_string(i) + "/chain.pem", certs.pair(i).cert_pem);
+    write_file(dir + "/v" + std::to_string(i) + "/key.pem", certs.pair(i).key_pem);
+  }
+  ASSERT_EQ(symlink("v0", (dir + "/current").c_str()), 0);
+  Server server({"--echo", "--cert", dir + "/current/chain.pem", "--key", dir + "/current/key.pem"}, 0, false, false);
+  ASSERT_NE(server.port(), 0) << server.log();
+  const auto config = trusting(certs.roots());
+  ASSERT_TRUE(config);
+  EXPECT_EQ(subject_seen(config, server), kSubjectA);
+  // The link is replaced in one step, by rename() (`ln -sfn` removes it first).
+  ASSERT_EQ(symlink("v1", (dir + "/current.new").c_str()), 0);
+  ASSERT_EQ(std::rename((dir + "/current.new").c_str(), (dir + "/current").c_str()), 0);
+  ASSERT_TRUE(server.read_err_until(std::string("changed): new connections get '") + kSubjectB, 4s)) << server.log();
+  EXPECT_EQ(subject_seen(config, server), kSubjectB);
+}
+
+TEST(CliServerReload, AServerWithoutCertificatesSaysSoOnSighup) {
+  const std::string psk = "00112233445566778899aabbccddeeff";
+  Server server({"--echo", "--psk-identity", "reload-test", "--psk", psk}, 0, false, false);
+  ASSERT_NE(server.port(), 0) << server.log();
+  server.signal(SIGHUP);
+  ASSERT_TRUE(server.read_err_until("tlspp server: SIGHUP: no --cert to reload\n", 3s)) << server.log();
+  // It is still serving.
+  const auto o = run_cli({"client", server.addr(), "--servername", "localhost", "--psk-identity", "reload-test",
+                          "--psk", psk, "--request", "ping", "--timeout", "0.2"});
+  EXPECT_EQ(o.status, 0) << o.err;
+  EXPECT_EQ(o.out, "ping");
+}
+
+// SHA-256 of the SubjectPublicKeyInfo of a PEM private key, as `tlspp client --pin-spki` takes it.
+std::string spki_pin(const Bytes& key_pem) {
+  auto key = crypto::PrivateKey::parse(key_pem, "test key");
+  if (!key) return "";
+  const auto digest = crypto::HashCtx::digest(crypto::HashAlg::sha256, key->public_key().spki());
+  std::string hex;
+  for (uint8_t b : digest.view()) {
+    char two[3];
+    std::snprintf(two, sizeof two, "%02x", b);
+    hex += two;
+  }
+  return hex;
+}
+
+TEST(CliServerReload, ARawPublicKeyIsReloadedAndItsNewPinLogged) {
+  CertDir certs;
+  certs.install(0);
+  Server server({"--echo", "--key", certs.key(), "--raw-key"}, 0, false, false);
+  ASSERT_NE(server.port(), 0) << server.log();
+  const std::string old_pin = spki_pin(certs.pair(0).key_pem), new_pin = spki_pin(certs.pair(1).key_pem);
+  ASSERT_TRUE(server.read_err_until("SPKI SHA-256 " + old_pin + "\n", 5s)) << server.log();
+  certs.replace(certs.key(), certs.pair(1).key_pem);
+  server.signal(SIGHUP);
+  ASSERT_TRUE(server.read_err_until(
+      "): new connections get the raw public key of " + certs.key() + ", SPKI SHA-256 " + new_pin + "\n", 4s))
+      << server.log();
+  const auto o = run_cli({"client", server.addr(), "--servername", "localhost", "--pin-spki", new_pin, "--request",
+                          "x", "--timeout", "0.2"});
+  EXPECT_EQ(o.status, 0) << o.err;
+  EXPECT_EQ(o.out, "x");
+  const auto old = run_cli({"client", server.addr(), "--servername", "localhost", "--pin-spki", old_pin, "--request",
+                            "x", "--timeout", "0.2"});
+  EXPECT_EQ(old.status, 1) << old.err;
+}
+
+TEST(CliServerReload, SwapsUnderLoadFailNoHandshake) {
+  CertDir certs;
+  certs.install(0);
+  Server server(certs.flags({"--echo", "--threads", "2", "--quiet"}), 0, false, false);
+  ASSERT_NE(server.port(), 0) << server.log();
+  const auto config = trusting(certs.roots());
+  ASSERT_TRUE(config);
+  std::atomic<bool> done{false};
+  std::atomic<int> ok{0}, seen_a{0}, seen_b{0};
+  std::vector<std::string> failures;
+  std::mutex failures_mutex;
+  std::vector<std::thread> clients;
+  for (int t = 0; t < 2; ++t)
+    clients.emplace_back([&] {
+      while (!done.load()) {
+        auto s = echo_client(config, server);
+        if (!s) {
+          std::lock_guard lock(failures_mutex);
+          failures.push_back(s.error().to_string());
+          continue;
+        }
+        const std::string subject = s->connection().negotiated().peer_subject;
+        (subject == kSubjectA ? seen_a : seen_b).fetch_add(1);
+        (void)s->close();
+        ok.fetch_add(1);
+      }
+    });
+  // Six swaps, each by SIGHUP, a little apart.
+  for (int i = 1; i <= 6; ++i) {
+    std::this_thread::sleep_for(250ms);
+    certs.install(static_cast<size_t>(i % 2));
+    server.signal(SIGHUP);
+    EXPECT_TRUE(server.read_err_until(
+        std::string("certificate reloaded (SIGHUP): new connections get '") + (i % 2 ? kSubjectB : kSubjectA), 3s))
+        << i << server.log();
+  }
+  std::this_thread::sleep_for(250ms);
+  done.store(true);
+  for (auto& c : clients) c.join();
+  EXPECT_TRUE(failures.empty()) << failures.size() << " failed, the first: " << failures.front();
+  EXPECT_GT(ok.load(), 50);
+  EXPECT_GT(seen_a.load(), 0);
+  EXPECT_GT(seen_b.load(), 0);
+  EXPECT_EQ(server.log().find("failed"), std::string::npos) << server.log();
+}
+
+// ---------------------------------------------------------------- memory under attack
+
+// The resident set of a process, in bytes (VmRSS in /proc/PID/status); 0 when unknown.
+size_t rss_bytes(pid_t pid) {
+  std::ifstream f("/proc/" + std::to_string(pid) + "/status");
+  for (std::string line; std::getline(f, line);)
+    if (line.rfind("VmRSS:", 0) == 0) return std::stoul(line.substr(6)) * 1024;
+  return 0;
+}
+
+// Sends what `conn` has queued on the non-blocking `fd`, adding the bytes sent to `sent` and
+// waiting for room at most `patience` at a time; false once the peer stopped taking them.
+bool push(Connection& conn, int fd, std::chrono::milliseconds patience, size_t& sent) {
+  while (!conn.pending_output().empty()) {
+    const ByteView out = conn.pending_output();
+    const ssize_t n = send(fd, out.data(), out.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n > 0) {
+      conn.consume_output(static_cast<size_t>(n));
+      sent += static_cast<size_t>(n);
+      continue;
+    }
+    if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) return false;
+    pollfd p{fd, POLLOUT, 0};
+    if (poll(&p, 1, static_cast<int>(patience.count())) <= 0) return false;
+  }
+  return true;
+}
+
+// The attack the library's back-pressure and KeyUpdate coalescing were made for, against the
+// real server: a client with a tiny receive window that never reads asks for KeyUpdates over
+// and over (each asks the server to answer with one of its own), with application data to
+// echo in between (the library allows 32 KeyUpdates in a row without data). What the server
+// cannot send must not pile up in its memory: it stops reading instead, keeps the connection,
+// and goes on serving everyone else.
+TEST(CliServerOps, AClientThatNeverReadsCannotGrowTheServersMemory) {
+  Server server({"--echo", "--threads", "1", "--idle-timeout", "0"});
+  ASSERT_NE(server.port(), 0) << server.log();
+  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(fd, 0);
+  const int small = 4096;  // before connect(), so that the window offered is small from the start
+  ASSERT_EQ(setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small), 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(server.port());
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr), 0) << std::strerror(errno);
+  ClientOptions options;
+  options.ca_files = {files().root};
+  auto config = ClientConfig::create(options);
+  ASSERT_TRUE(config) << config.error().to_string();
+  auto attacker = Stream::connect_fd(*config, fd, *ServerName::parse("localhost"));
+  ASSERT_TRUE(attacker) << attacker.error().to_string();
+  ASSERT_EQ(fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK), 0);
+  Connection& conn = attacker->connection();
+  std::this_thread::sleep_for(100ms);  // the server has settled after the handshake
+  const size_t rss_before = rss_bytes(server.pid());
+  ASSERT_GT(rss_before, 0u);
+
+  // Rounds of 30 KeyUpdate(update_requested) records (27 bytes each) and one of data, until
+  // the server stops taking them (the kernel's buffers hold several MB first) or 32 MB have
+  // gone: more than a server that kept what it cannot send could hold within the bound below.
+  size_t sent = 0, key_updates = 0;
+  bool stalled = false;
+  const Bytes chunk(4000, 'a');
+  for (const auto end = Clock::now() + 4s; sent < 32'000'000 && Clock::now() < end;) {
+    for (int i = 0; i < 30; ++i, ++key_updates) ASSERT_TRUE(conn.key_update(/*request_peer=*/true));
+    ASSERT_TRUE(conn.write(chunk));
+    if (!push(conn, fd, 500ms, sent)) {
+      stalled = true;
+      break;
+    }
+  }
+  EXPECT_TRUE(stalled) << "the server took all " << sent << " bytes";
+  EXPECT_GT(sent, 3'000'000u) << "the attack sent little";
+  std::this_thread::sleep_for(300ms);  // the server works through what it has read
+
+  // Meanwhile another client is served at once.
+  const auto start = Clock::now();
+  auto other = echo_round_trip(server);
+  ASSERT_TRUE(other) << other.error().to_string();
+  EXPECT_TRUE(still_echoes(*other, "served meanwhile"));
+  EXPECT_LT(Clock::now() - start, 1s);
+  EXPECT_TRUE(other->close());
+
+  // The server holds at most 256 KB of output per connection and a record or two of input;
+  // 4 MB leaves room for the allocator and the second client, and is well below what a server
+  // queueing an answer to every request (or every echo) would hold.
+  const size_t rss_after = rss_bytes(server.pid());
+  EXPECT_LT(rss_after, rss_before + 4'000'000)
+      << "RSS " << rss_before << " -> " << rss_after << " after " << sent << " bytes";
+  std::printf("server RSS %zu -> %zu bytes after %zu bytes sent (%zu KeyUpdate requests)\n", rss_before, rss_after,
+              sent, key_updates);
+  // The attacker's connection was stalled, not ended: the server has logged nothing for it,
+  // and it is still up.
+  (void)server.read_err_until("\x01 not in the log", 300ms);
+  EXPECT_EQ(count_of(server.log(), "tlspp server: 127.0.0.1:"), 1u) << server.log();
+  EXPECT_EQ(server.exit_within(0ms), std::nullopt);
 }
 
 // ---------------------------------------------------------------- the log

@@ -12,6 +12,7 @@
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -23,6 +24,7 @@
 #include <cstdio>
 #include <cstring>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -33,8 +35,12 @@
 #include <vector>
 
 #include "commands.h"
+#include "crypto/hash.h"
+#include "crypto/pem.h"
 #include "io/socket.h"
 #include "options.h"
+#include "pki/certificate.h"
+#include "pki/der.h"
 #include "summary.h"
 #include "tlspp/connection.h"
 #include "trace.h"
@@ -48,7 +54,9 @@ const FlagSpec kFlags[] = {
     {"--listen", true, false, "ADDR:PORT",
      "the address and port to listen on (default 127.0.0.1:8443; port 0 picks a free one)."},
     {"--cert", true, false, "FILE",
-     "a certificate chain (PEM), leaf first; repeat with its own --key to serve several, chosen by SNI.", true},
+     "a certificate chain (PEM), leaf first; repeat with its own --key to serve several, chosen by SNI. Read again "
+     "on SIGHUP and when it changes.",
+     true},
     {"--key", true, false, "FILE", "the private key (PEM) of the --cert before it.", true},
     {"--record-size-limit", true, false, "BYTES",
      "answer a client's record_size_limit (RFC 8449) with this one: its protected records to us may carry at most "
@@ -142,6 +150,16 @@ const char kNotes[] =
     "are accepted with a descriptor kept in reserve and closed at once, and the listener rests for\n"
     "250 ms; one line says when that starts and one when connections are accepted again, with a count.\n"
     "Clients refused beyond --max-connections are logged the same way, not one line each.\n"
+    "Certificates are reloaded on SIGHUP, and when a --cert or --key file changes (each is looked\n"
+    "at once a second: its inode, size and times; a change counts once the files have been still\n"
+    "for 200 ms, so write the key and the certificate close together, or rename both into place).\n"
+    "New connections get the new certificates, established ones keep theirs; one line per\n"
+    "certificate says \"certificate reloaded (WHY): new connections get 'SUBJECT' serial HEX, not\n"
+    "after TIME, from FILE\" (for a --raw-key without --cert: \"the raw public key of FILE, SPKI\n"
+    "SHA-256 HEX\", the new pin). When the new files do not load (missing, not PEM, a key that does not\n"
+    "match its certificate), the previous certificates stay in use and one line says why. Session\n"
+    "tickets from before a reload still resume, and early data accepted before it is not accepted\n"
+    "again after it; the TLS 1.2 session ID cache starts empty.\n"
     "Exit status: 0 when stopped or done (--exit-after), 1 on a startup failure, 2 on a usage error.";
 
 const Command kServer{
@@ -408,8 +426,26 @@ struct Settings {
 // connection never moves to another loop); they all accept from the one listener.
 struct Shared {
   Shared(std::shared_ptr<const ServerConfig> c, const Settings& s, int listener)
-      : config(std::move(c)), settings(s), listen_fd(listener) {}
-  std::shared_ptr<const ServerConfig> config;
+      : settings(s), listen_fd(listener), config_(std::move(c)) {}
+
+  // The configuration for new connections. A reload replaces it (publish) while the loops
+  // accept; a loop takes a new copy only when config_generation has moved, so accepting
+  // normally costs one atomic load, not a lock. Connections keep the configuration they
+  // were created with (each ServerConnection holds its own shared_ptr).
+  std::shared_ptr<const ServerConfig> config() const {
+    std::lock_guard lock(config_mutex_);
+    return config_;
+  }
+  void publish(std::shared_ptr<const ServerConfig> c) {
+    {
+      std::lock_guard lock(config_mutex_);
+      config_ = std::move(c);
+    }
+    // Bumped after the pointer: a loop that sees the new number reads the new pointer.
+    config_generation.fetch_add(1, std::memory_order_release);
+  }
+  std::atomic<uint64_t> config_generation{0};
+
   Settings settings;
   int listen_fd;
   std::vector<int> wake_fds;               // an eventfd per loop: look at `stop` and `accepted`
@@ -421,6 +457,8 @@ struct Shared {
   Episode out_of_fds{log, "accepting connections again"};
   Episode full{log, "below --max-connections again"};
   std::mutex accept_mutex;
+  // Asks for the certificates to be read again (SIGHUP); set once the reloader runs.
+  std::function<void()> request_reload;
 
   void wake_all() const {
     for (int fd : wake_fds) {
@@ -428,6 +466,196 @@ struct Shared {
       (void)!::write(fd, &one, sizeof one);
     }
   }
+
+ private:
+  mutable std::mutex config_mutex_;
+  std::shared_ptr<const ServerConfig> config_;
+};
+
+// Certificate hot reload. A thread of its own builds a new ServerConfig from the same
+// options (so that parsing PEM, or a slow disk, never holds up an event loop) and publishes
+// it in Shared; new connections get it, established ones keep theirs. It runs
+//   - when asked (SIGHUP, through Shared::request_reload), and
+//   - when a --cert or --key file changes: every file is stat()ed once a second, and a
+//     change of device, inode, size, modification or status-change time counts. Polling
+//     rather than inotify: it sees a file replaced by rename(), a symbolic link retargeted
+//     (stat follows links, as the loader does) and a directory mounted over, with no watch
+//     to re-arm; one stat() per file a second costs nothing.
+// A change is acted on once the files have been still for kSettle, so that a certificate
+// and its key written one after the other are read as a pair. A new configuration that fails
+// (a file missing or not PEM, a key that does not match its certificate) keeps the old one
+// and is logged in one line; the same files are not retried until they change again (or
+// another SIGHUP). Session tickets survive a reload: every configuration is given the same
+// ticket key, made at startup, and the same anti-replay record for early data. The TLS 1.2
+// session ID cache belongs to a configuration and starts empty after a reload.
+class Reloader {
+ public:
+  static constexpr auto kPollInterval = std::chrono::seconds(1);
+  static constexpr auto kSettle = std::chrono::milliseconds(200);
+
+  // What stat() says of a file; `error` is its errno when it could not be looked at.
+  struct FileState {
+    int error = 0;
+    dev_t dev = 0;
+    ino_t ino = 0;
+    off_t size = 0;
+    timespec mtime{}, ctime{};
+    bool operator==(const FileState& o) const {
+      return error == o.error && dev == o.dev && ino == o.ino && size == o.size && mtime.tv_sec == o.mtime.tv_sec &&
+             mtime.tv_nsec == o.mtime.tv_nsec && ctime.tv_sec == o.ctime.tv_sec && ctime.tv_nsec == o.ctime.tv_nsec;
+    }
+  };
+
+  // The files to watch: every --cert and --key.
+  static std::vector<std::string> watched_files(const ServerOptions& options) {
+    std::vector<std::string> files;
+    for (const auto& pair : options.certificates)
+      for (const std::string* f : {&pair.cert_file, &pair.key_file})
+        if (!f->empty()) files.push_back(*f);
+    return files;
+  }
+  static std::vector<FileState> snapshot(const std::vector<std::string>& files) {
+    std::vector<FileState> out;
+    for (const auto& f : files) {
+      FileState st;
+      struct stat sb {};
+      if (::stat(f.c_str(), &sb) != 0) {
+        st.error = errno;
+      } else {
+        st.dev = sb.st_dev;
+        st.ino = sb.st_ino;
+        st.size = sb.st_size;
+        st.mtime = sb.st_mtim;
+        st.ctime = sb.st_ctim;
+      }
+      out.push_back(st);
+    }
+    return out;
+  }
+
+  // `before`: the files as they were before the configuration in `shared` was built from
+  // them, so that a change made while it was being built is not missed.
+  Reloader(Shared& shared, ServerOptions options, std::vector<FileState> before)
+      : shared_(shared), options_(std::move(options)), files_(watched_files(options_)), seen_(std::move(before)) {
+    shared_.request_reload = [this] {
+      {
+        std::lock_guard lock(mutex_);
+        requested_ = true;
+      }
+      wake_.notify_one();
+    };
+    thread_ = std::thread([this] { run(); });
+  }
+  ~Reloader() {
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
+    }
+    wake_.notify_one();
+    thread_.join();
+    shared_.request_reload = nullptr;
+  }
+  Reloader(const Reloader&) = delete;
+  Reloader& operator=(const Reloader&) = delete;
+
+ private:
+
+  // Which file changed, for the log line.
+  std::string changed_file(const std::vector<FileState>& now) const {
+    for (size_t i = 0; i < now.size() && i < seen_.size(); ++i)
+      if (!(now[i] == seen_[i])) return files_[i];
+    return files_.empty() ? std::string("a file") : files_.front();
+  }
+
+  // Sleeps for `d`, or less when asked to reload or stop; true when asked something.
+  bool sleep_for(std::chrono::milliseconds d) {
+    std::unique_lock lock(mutex_);
+    return wake_.wait_for(lock, d, [this] { return requested_ || stopping_; });
+  }
+
+  void run() {
+    for (;;) {
+      (void)sleep_for(kPollInterval);
+      std::string why;
+      {
+        std::lock_guard lock(mutex_);
+        if (stopping_) return;
+        if (requested_) why = "SIGHUP";
+        requested_ = false;
+      }
+      if (why.empty()) {
+        auto now = snapshot(files_);
+        if (now == seen_) continue;
+        // Wait until the files stay the same for kSettle (at most a few seconds: a file
+        // rewritten without pause is read as it is then).
+        for (int i = 0; i < 20; ++i) {
+          if (sleep_for(kSettle)) break;
+          auto later = snapshot(files_);
+          if (later == now) break;
+          now = std::move(later);
+        }
+        why = changed_file(now) + " changed";
+      }
+      // What is read below is what the files were at this point (or later): a change after
+      // it is seen by the next poll.
+      seen_ = snapshot(files_);
+      reload(why);
+    }
+  }
+
+  void reload(const std::string& why) {
+    if (options_.certificates.empty()) {
+      shared_.log.line(why + ": no --cert to reload");
+      return;
+    }
+    auto config = ServerConfig::create(options_);
+    if (!config) {
+      shared_.log.line("certificate reload (" + why +
+                       ") failed, still serving the previous certificates: " + describe(config.error()));
+      return;
+    }
+    shared_.publish(std::move(*config));
+    for (const auto& pair : options_.certificates)
+      shared_.log.line("certificate reloaded (" + why + "): new connections get " + describe_pair(pair));
+  }
+
+  static std::string hex(ByteView bytes, const char* digits) {
+    std::string out;
+    for (uint8_t b : bytes) {
+      out += digits[b >> 4];
+      out += digits[b & 15];
+    }
+    return out;
+  }
+
+  // "'CN=localhost, O=example' serial 01AB..., not after 2027-01-01 00:00:00 UTC, from FILE",
+  // or for a key served only as a raw public key (--raw-key without --cert) "the raw public
+  // key of FILE, SPKI SHA-256 HEX" (what clients pin). Read again here, after the
+  // configuration was built from them: should the files have changed in between, the next
+  // poll reloads and logs again.
+  static std::string describe_pair(const CertificateKeyPair& pair) {
+    if (pair.cert_file.empty()) {
+      auto key = crypto::load_private_key(pair.key_file);
+      if (!key) return "the raw public key of " + pair.key_file;
+      const auto digest = crypto::HashCtx::digest(crypto::HashAlg::sha256, key->public_key().spki());
+      return "the raw public key of " + pair.key_file + ", SPKI SHA-256 " + hex(digest.view(), "0123456789abcdef");
+    }
+    auto chain = crypto::load_certificates(pair.cert_file);
+    if (!chain || chain->empty()) return pair.cert_file;
+    auto leaf = pki::parse_certificate(chain->front());
+    if (!leaf) return pair.cert_file;
+    return "'" + leaf->subject_string() + "' serial " + hex(leaf->serial, "0123456789ABCDEF") + ", not after " +
+           pki::der::format_time(leaf->not_after) + ", from " + pair.cert_file;
+  }
+
+  Shared& shared_;
+  const ServerOptions options_;
+  std::vector<std::string> files_;
+  std::vector<FileState> seen_;  // the files as last read (only the thread touches it after start)
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool requested_ = false, stopping_ = false;
+  std::thread thread_;
 };
 
 // One event loop: its connections, on its own epoll instance.
@@ -436,7 +664,8 @@ class Server {
   // `signal_fd`: -1 but for the loop that handles SIGINT and SIGTERM for all.
   Server(Shared& shared, int wake_fd, int signal_fd, int epoll_fd)
       : shared_(shared),
-        config_(shared.config),
+        config_(shared.config()),
+        config_generation_(shared.config_generation.load()),
         settings_(shared.settings),
         mode_(settings_.mode),
         quiet_(settings_.quiet),
@@ -596,6 +825,11 @@ class Server {
       }
       const int one = 1;
       (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+      // A reload since the last accept: this connection and the next get the new one.
+      if (const uint64_t g = shared_.config_generation.load(std::memory_order_acquire); g != config_generation_) {
+        config_ = shared_.config();
+        config_generation_ = g;
+      }
       auto conn = ServerConnection::create(config_);
       if (!conn) {
         shared_.log.line(io::peer_name(fd) + ": " + describe(conn.error()), "error=" + describe(conn.error()));
@@ -669,21 +903,28 @@ class Server {
   // they become idle. The second (or a grace of 0) stops at once.
   //
   // The loop with the signalfd decides; every loop follows (follow_shared_state).
+  // SIGHUP asks the reloader to read the certificates again, and nothing else.
   void on_signals() {
     signalfd_siginfo info[4];
     ssize_t n;
-    int count = 0;
-    while ((n = ::read(signal_fd_, info, sizeof info)) > 0) count += static_cast<int>(n / sizeof info[0]);
-    for (int i = 0; i < count; ++i) {
-      if (shared_.stop.load() >= 1 || settings_.grace.count() == 0) {
-        shared_.stop.store(2);
-        break;
+    int stops = 0;
+    while ((n = ::read(signal_fd_, info, sizeof info)) > 0) {
+      for (size_t i = 0; i < static_cast<size_t>(n) / sizeof info[0]; ++i) {
+        if (info[i].ssi_signo == SIGHUP) {
+          if (shared_.request_reload) shared_.request_reload();
+          continue;
+        }
+        ++stops;
+        if (shared_.stop.load() >= 1 || settings_.grace.count() == 0) {
+          shared_.stop.store(2);
+          continue;
+        }
+        shared_.drain_until.store((Clock::now() + settings_.grace).time_since_epoch().count());
+        shared_.stop.store(1);
+        ::shutdown(listen_fd_, SHUT_RD);
       }
-      shared_.drain_until.store((Clock::now() + settings_.grace).time_since_epoch().count());
-      shared_.stop.store(1);
-      ::shutdown(listen_fd_, SHUT_RD);
     }
-    if (count) shared_.wake_all();
+    if (stops) shared_.wake_all();
   }
 
   void follow_shared_state() {
@@ -1034,7 +1275,8 @@ class Server {
   }
 
   Shared& shared_;
-  std::shared_ptr<const ServerConfig> config_;
+  std::shared_ptr<const ServerConfig> config_;  // for the connections this loop accepts next
+  uint64_t config_generation_;                  // which of Shared's configurations config_ is
   const Settings& settings_;
   Mode mode_;
   bool quiet_;
@@ -1229,7 +1471,19 @@ int run(const std::vector<std::string>& argv) {
       }
     };
   }
-  auto config = ServerConfig::create(std::move(options));
+  // One ticket key for every configuration a reload makes, so that tickets issued before a
+  // reload still resume after it (the period keys are derived from it, RFC 5077-style
+  // rotation included). It stays in this process's memory, in `options`, for the reloads.
+  if (options.ticket_key.empty() && !options.ticket_key_source) {
+    options.ticket_key.resize(32);
+    system_random()->fill(options.ticket_key);
+  }
+  // Likewise one record of the early data seen (--early-data), made here rather than by each
+  // configuration: a reload that started a new one would accept 0-RTT data replayed from
+  // before it.
+  if (options.max_early_data > 0 && !options.anti_replay) options.anti_replay = make_memory_anti_replay();
+  auto watched = Reloader::snapshot(Reloader::watched_files(options));
+  auto config = ServerConfig::create(options);
   if (!config) {
     std::fprintf(stderr, "tlspp server: %s\n", describe(config.error()).c_str());
     return 1;
@@ -1241,6 +1495,7 @@ int run(const std::vector<std::string>& argv) {
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGINT);
   sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGHUP);  // reload the certificates
   if (sigprocmask(SIG_BLOCK, &stop_signals, nullptr) != 0) {
     std::perror("tlspp server: sigprocmask");
     return 1;
@@ -1269,6 +1524,7 @@ int run(const std::vector<std::string>& argv) {
   // The loops: the first on this thread (it also takes the signals, which every thread
   // blocks, as the mask set above is inherited), the others on their own.
   Shared shared(*config, settings, *listener);
+  Reloader reloader(shared, std::move(options), std::move(watched));
   std::vector<int> epolls;
   for (size_t i = 0; i < settings.threads; ++i) {
     const int ep = epoll_create1(EPOLL_CLOEXEC);
