@@ -38,7 +38,7 @@ constexpr uint32_t kMaxTicketLifetime = 604800;
 class Tls13Connected final : public Connected {
  public:
   Tls13Connected(Side side, const Tls13Secrets& s, PostHandshakeAuth pha)
-      : pha_(std::move(pha)),
+      : pha_(pha.offered ? std::make_unique<Pha>(std::move(pha)) : nullptr),
         side_(side),
         hash_(s.hash),
         aead_(s.aead),
@@ -56,7 +56,7 @@ class Tls13Connected final : public Connected {
       return on_new_session_ticket(io, *m);
     if (m->type == wire::HandshakeType::certificate_request && side_ == Side::client)
       return on_certificate_request(io, *m);
-    if (side_ == Side::server && pha_state_ != PhaState::idle) return on_client_auth_message(io, *m);
+    if (side_ == Side::server && pha_ && pha_->state != PhaState::idle) return on_client_auth_message(io, *m);
     return fail(Error::unexpected(std::string(wire::handshake_type_name(m->type)) + " received after the handshake"));
   }
 
@@ -155,14 +155,20 @@ class Tls13Connected final : public Connected {
   Status on_client_finished(Io& io, const wire::HandshakeMessage& m);
 
   enum class PhaState : uint8_t { idle, expect_certificate, expect_certificate_verify, expect_finished };
-  PostHandshakeAuth pha_;
-  PhaState pha_state_ = PhaState::idle;
-  keysched::Transcript pha_transcript_;  // the handshake's, then the current exchange
-  Bytes pha_context_;
-  std::vector<SignatureScheme> pha_schemes_;
-  crypto::PublicKey pha_key_;
-  uint8_t pha_requests_ = 0;
-  bool pha_empty_ = false;
+  // Post-handshake authentication, kept only when the client offered it: most connections
+  // never use it, and an idle connection should not carry a transcript for it.
+  struct Pha {
+    explicit Pha(PostHandshakeAuth b) : base(std::move(b)) {}
+    PostHandshakeAuth base;
+    PhaState state = PhaState::idle;
+    keysched::Transcript transcript;  // the handshake's, then the current exchange
+    Bytes context;
+    std::vector<SignatureScheme> schemes;
+    crypto::PublicKey key;
+    uint8_t requests = 0;
+    bool empty = false;
+  };
+  std::unique_ptr<Pha> pha_;
 
   Side side_;
   crypto::HashAlg hash_;
@@ -180,37 +186,37 @@ Status Tls13Connected::request_client_certificate(Io& io) {
   if (side_ != Side::server) return fail(Error::config("only a server requests client certificates"));
   // §4.6.2: "Servers MUST NOT send a post-handshake CertificateRequest to clients which do
   // not offer this extension."
-  if (!pha_.offered)
+  if (!pha_)
     return fail(Error::config("the client did not offer post_handshake_auth, so it may not be asked for a "
                               "certificate after the handshake (RFC 8446 §4.6.2)"));
-  if (pha_state_ != PhaState::idle) return fail(Error::config("a post-handshake certificate request is outstanding"));
-  const auto& impl = pha_.server->impl();
+  if (pha_->state != PhaState::idle) return fail(Error::config("a post-handshake certificate request is outstanding"));
+  const auto& impl = pha_->base.server->impl();
   if (!impl.client_trust && impl.client_spki_pins.empty())
     return fail(Error::config("post-handshake client authentication needs client_ca_files or pinned client keys "
                               "to verify the answer with"));
-  if (pha_requests_ == 255) return fail(Error::config("too many post-handshake certificate requests"));
-  pha_context_.assign(16, 0);
-  pha_context_[0] = ++pha_requests_;
-  io.random().fill(MutByteView(pha_context_).subspan(1));
-  pha_schemes_.clear();
-  for (auto sch : pha_.server->options().signature_schemes)
-    if (tls13_handshake_scheme(sch)) pha_schemes_.push_back(sch);
+  if (pha_->requests == 255) return fail(Error::config("too many post-handshake certificate requests"));
+  pha_->context.assign(16, 0);
+  pha_->context[0] = ++pha_->requests;
+  io.random().fill(MutByteView(pha_->context).subspan(1));
+  pha_->schemes.clear();
+  for (auto sch : pha_->base.server->options().signature_schemes)
+    if (tls13_handshake_scheme(sch)) pha_->schemes.push_back(sch);
   wire::ExtensionsBuilder b;
-  b.add(wire::ExtensionType::signature_algorithms, wire::SignatureSchemeList{pha_schemes_});
-  if (auto names = client_ca_names(*pha_.server); !names.empty())
+  b.add(wire::ExtensionType::signature_algorithms, wire::SignatureSchemeList{pha_->schemes});
+  if (auto names = client_ca_names(*pha_->base.server); !names.empty())
     b.add(wire::ExtensionType::certificate_authorities, wire::CertificateAuthorities{std::move(names)});
   wire::CertificateRequest cr;
-  cr.certificate_request_context = pha_context_;
+  cr.certificate_request_context = pha_->context;
   TLSPP_TRY_ASSIGN(cr.extensions, b.list());
   TLSPP_TRY_ASSIGN(const Bytes msg, wire::encode_message(cr));
-  pha_transcript_ = pha_.transcript;
-  pha_transcript_.add(msg);
+  pha_->transcript = pha_->base.transcript;
+  pha_->transcript.add(msg);
   io.send_message({MessageType::certificate_request}, msg,
-                  io.tracing() ? Details{{"context", hex_string(pha_context_)},
-                                         {"signature_algorithms", join_names(pha_schemes_, signature_scheme_name)},
+                  io.tracing() ? Details{{"context", hex_string(pha_->context)},
+                                         {"signature_algorithms", join_names(pha_->schemes, signature_scheme_name)},
                                          {"post_handshake", "yes"}}
                                : Details{});
-  pha_state_ = PhaState::expect_certificate;
+  pha_->state = PhaState::expect_certificate;
   io.negotiated().post_handshake_auth_pending = true;
   return {};
 }
@@ -220,7 +226,7 @@ Status Tls13Connected::request_client_certificate(Io& io) {
 Status Tls13Connected::on_certificate_request(Io& io, const wire::HandshakeMessage& m) {
   // §4.6.2: "A client that receives a CertificateRequest message without having sent the
   // "post_handshake_auth" extension MUST send an "unexpected_message" fatal alert."
-  if (!pha_.offered)
+  if (!pha_)
     return fail(Error::unexpected(std::string(wire::handshake_type_name(m.type)) +
                                   " received after the handshake, but the client did not offer post_handshake_auth "
                                   "(RFC 8446 §4.6.2)"));
@@ -242,7 +248,7 @@ Status Tls13Connected::on_certificate_request(Io& io, const wire::HandshakeMessa
     if (!list) return fail(list.error());
     sig_algs_cert = std::move(list->schemes);
   }
-  keysched::Transcript t = pha_.transcript;
+  keysched::Transcript t = pha_->base.transcript;
   t.add(m.whole);
   io.message_received({MessageType::certificate_request}, m.whole.size(),
                       io.tracing() ? Details{{"context", hex_string(cr->certificate_request_context)},
@@ -255,8 +261,8 @@ Status Tls13Connected::on_certificate_request(Io& io, const wire::HandshakeMessa
 Status Tls13Connected::answer_certificate_request(Io& io, ByteView context, keysched::Transcript& t,
                                                   std::span<const SignatureScheme> sig_algs,
                                                   std::span<const SignatureScheme> sig_algs_cert) {
-  const auto& impl = pha_.client->impl();
-  const auto& pool = pha_.raw_client_key ? impl.raw_keys : impl.certificates;
+  const auto& impl = pha_->base.client->impl();
+  const auto& pool = pha_->base.raw_client_key ? impl.raw_keys : impl.certificates;
   const auto choice = choose_certificate(pool, "", sig_algs, sig_algs_cert, tls13_handshake_scheme);
   const LoadedCertificate* chosen = choice ? choice->certificate : nullptr;
   // §4.4.2: the request's context, echoed; an empty list when nothing fits.
@@ -294,8 +300,8 @@ Status Tls13Connected::answer_certificate_request(Io& io, ByteView context, keys
 
 Status Tls13Connected::on_client_auth_message(Io& io, const wire::HandshakeMessage& m) {
   using T = wire::HandshakeType;
-  const T expected = pha_state_ == PhaState::expect_certificate          ? T::certificate
-                     : pha_state_ == PhaState::expect_certificate_verify ? T::certificate_verify
+  const T expected = pha_->state == PhaState::expect_certificate          ? T::certificate
+                     : pha_->state == PhaState::expect_certificate_verify ? T::certificate_verify
                                                                          : T::finished;
   if (m.type != expected)
     return fail(Error::unexpected(std::string(wire::handshake_type_name(m.type)) +
@@ -311,29 +317,29 @@ Status Tls13Connected::on_client_certificate(Io& io, const wire::HandshakeMessag
   if (!cert) return fail(cert.error());
   // §4.4.2: the context of the request it answers.
   if (!std::equal(cert->certificate_request_context.begin(), cert->certificate_request_context.end(),
-                  pha_context_.begin(), pha_context_.end()))
+                  pha_->context.begin(), pha_->context.end()))
     return fail(Error::illegal("client Certificate does not echo the post-handshake CertificateRequest's context"));
-  pha_transcript_.add(m.whole);
-  pha_empty_ = cert->certificate_list.empty();
-  if (pha_empty_) {
+  pha_->transcript.add(m.whole);
+  pha_->empty = cert->certificate_list.empty();
+  if (pha_->empty) {
     io.message_received({MessageType::certificate}, m.whole.size(),
                         io.tracing() ? Details{{"certificates", "0"}, {"post_handshake", "yes"}} : Details{});
-    pha_state_ = PhaState::expect_finished;
+    pha_->state = PhaState::expect_finished;
     return {};
   }
   for (const auto& e : cert->certificate_list)
     if (!e.extensions.empty())
       return fail(Error{ErrorKind::peer_misbehaved, AlertDescription::unsupported_extension,
                         "client certificate entry carries an unsolicited extension"});
-  const auto& impl = pha_.server->impl();
+  const auto& impl = pha_->base.server->impl();
   auto& neg = io.negotiated();
-  if (pha_.raw_client_key) {
+  if (pha_->base.raw_client_key) {
     if (cert->certificate_list.size() != 1)
       return fail(Error{ErrorKind::bad_certificate, AlertDescription::bad_certificate,
                         "client sent " + std::to_string(cert->certificate_list.size()) +
                             " entries for a raw public key, which is one SubjectPublicKeyInfo"});
-    TLSPP_TRY_ASSIGN(pha_key_, accept_pinned_spki(io, cert->certificate_list[0].cert_data, impl.client_spki_pins,
-                                                  pha_.server->options().min_rsa_key_bits, "client"));
+    TLSPP_TRY_ASSIGN(pha_->key, accept_pinned_spki(io, cert->certificate_list[0].cert_data, impl.client_spki_pins,
+                                                  pha_->base.server->options().min_rsa_key_bits, "client"));
   } else {
     if (!impl.client_trust)
       return fail(Error{ErrorKind::bad_certificate, AlertDescription::unknown_ca,
@@ -342,7 +348,7 @@ Status Tls13Connected::on_client_certificate(Io& io, const wire::HandshakeMessag
     for (const auto& e : cert->certificate_list) chain.push_back(e.cert_data);
     neg.peer_certificates.clear();
     neg.peer_raw_public_key = false;
-    TLSPP_TRY_ASSIGN(pha_key_, verify_client_chain(io, *pha_.server, chain));
+    TLSPP_TRY_ASSIGN(pha_->key, verify_client_chain(io, *pha_->base.server, chain));
   }
   io.message_received({MessageType::certificate}, m.whole.size(),
                       io.tracing() ? Details{{"certificates", std::to_string(cert->certificate_list.size())},
@@ -350,44 +356,44 @@ Status Tls13Connected::on_client_certificate(Io& io, const wire::HandshakeMessag
                                              {"key", neg.peer_key},
                                              {"post_handshake", "yes"}}
                                    : Details{});
-  pha_state_ = PhaState::expect_certificate_verify;
+  pha_->state = PhaState::expect_certificate_verify;
   return {};
 }
 
 Status Tls13Connected::on_client_certificate_verify(Io& io, const wire::HandshakeMessage& m) {
   auto cv = wire::CertificateVerify::decode(m.body);
   if (!cv) return fail(cv.error());
-  if (std::find(pha_schemes_.begin(), pha_schemes_.end(), cv->algorithm) == pha_schemes_.end())
+  if (std::find(pha_->schemes.begin(), pha_->schemes.end(), cv->algorithm) == pha_->schemes.end())
     return fail(Error::illegal("client signed with " + std::string(signature_scheme_name(cv->algorithm)) +
                                ", which the server did not request"));
-  if (!crypto::scheme_matches_key(cv->algorithm, pha_key_.type()))
+  if (!crypto::scheme_matches_key(cv->algorithm, pha_->key.type()))
     return fail(Error::illegal("client signed with " + std::string(signature_scheme_name(cv->algorithm)) +
-                               ", which does not match its " + pha_key_.describe() + " key"));
-  const Bytes content = certificate_verify_content(false, pha_transcript_.hash().view());
-  if (!crypto::verify(pha_key_, cv->algorithm, content, cv->signature))
+                               ", which does not match its " + pha_->key.describe() + " key"));
+  const Bytes content = certificate_verify_content(false, pha_->transcript.hash().view());
+  if (!crypto::verify(pha_->key, cv->algorithm, content, cv->signature))
     return fail(Error::crypto(AlertDescription::decrypt_error,
                               "client post-handshake CertificateVerify signature does not verify"));
-  pha_transcript_.add(m.whole);
+  pha_->transcript.add(m.whole);
   io.message_received({MessageType::certificate_verify}, m.whole.size(),
                       io.tracing() ? Details{{"signature_scheme", std::string(signature_scheme_name(cv->algorithm))}}
                                    : Details{});
-  pha_state_ = PhaState::expect_finished;
+  pha_->state = PhaState::expect_finished;
   return {};
 }
 
 Status Tls13Connected::on_client_finished(Io& io, const wire::HandshakeMessage& m) {
   auto fin = wire::Finished::decode(m.body, crypto::hash_len(hash_));
   if (!fin) return fail(fin.error());
-  if (!keysched::finished_matches(hash_, read_.view(), pha_transcript_.hash().view(), fin->verify_data))
+  if (!keysched::finished_matches(hash_, read_.view(), pha_->transcript.hash().view(), fin->verify_data))
     return fail(Error::crypto(AlertDescription::decrypt_error, "client post-handshake Finished does not verify"));
   io.message_received({MessageType::finished}, m.whole.size(),
                       io.tracing() ? Details{{"verify_data", hex_string(fin->verify_data)}} : Details{});
   auto& neg = io.negotiated();
   neg.post_handshake_auth_pending = false;
   ++neg.post_handshake_auth_answers;
-  neg.post_handshake_auth_declined = pha_empty_;
-  pha_state_ = PhaState::idle;
-  pha_key_ = crypto::PublicKey();
+  neg.post_handshake_auth_declined = pha_->empty;
+  pha_->state = PhaState::idle;
+  pha_->key = crypto::PublicKey();
   return {};
 }
 
