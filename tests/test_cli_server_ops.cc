@@ -891,8 +891,36 @@ bool push(Connection& conn, int fd, std::chrono::milliseconds patience, size_t& 
 // echo in between (the library allows 32 KeyUpdates in a row without data). What the server
 // cannot send must not pile up in its memory: it stops reading instead, keeps the connection,
 // and goes on serving everyone else.
+// The bound on the server's RSS growth. AddressSanitizer's allocator does not hand freed
+// memory back the way glibc's does (its shadow and size-class caches grow with the churn of
+// 50,000 KeyUpdates), so an ASan build is held to a looser bound; the release build, where
+// RSS is what the server holds, keeps the tight one. Both catch the reported growth (5.6 GB
+// in 40 s).
+#if defined(__SANITIZE_ADDRESS__)
+constexpr size_t kRssBound = 64'000'000;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+constexpr size_t kRssBound = 64'000'000;
+#else
+constexpr size_t kRssBound = 4'000'000;
+#endif
+#else
+constexpr size_t kRssBound = 4'000'000;
+#endif
+
 TEST(CliServerOps, AClientThatNeverReadsCannotGrowTheServersMemory) {
+  // Under AddressSanitizer freed blocks sit in a quarantine (256 MB by default) instead of
+  // being reused, so the server's RSS would count every block ever freed, not what it holds.
+  // The server spawned here gets no quarantine; without ASan the variable means nothing.
+  const char* asan = std::getenv("ASAN_OPTIONS");
+  const std::string saved = asan ? asan : "";
+  ::setenv("ASAN_OPTIONS", (saved + (saved.empty() ? "" : ":") + "quarantine_size_mb=0:thread_local_quarantine_size_kb=0").c_str(), 1);
   Server server({"--echo", "--threads", "1", "--idle-timeout", "0"});
+  if (asan) {
+    ::setenv("ASAN_OPTIONS", saved.c_str(), 1);
+  } else {
+    ::unsetenv("ASAN_OPTIONS");
+  }
   ASSERT_NE(server.port(), 0) << server.log();
   const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   ASSERT_GE(fd, 0);
@@ -945,7 +973,7 @@ TEST(CliServerOps, AClientThatNeverReadsCannotGrowTheServersMemory) {
   // 4 MB leaves room for the allocator and the second client, and is well below what a server
   // queueing an answer to every request (or every echo) would hold.
   const size_t rss_after = rss_bytes(server.pid());
-  EXPECT_LT(rss_after, rss_before + 4'000'000)
+  EXPECT_LT(rss_after, rss_before + kRssBound)
       << "RSS " << rss_before << " -> " << rss_after << " after " << sent << " bytes";
   std::printf("server RSS %zu -> %zu bytes after %zu bytes sent (%zu KeyUpdate requests)\n", rss_before, rss_after,
               sent, key_updates);
