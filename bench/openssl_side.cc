@@ -307,6 +307,89 @@ HandshakeResult run_handshakes(const OpensslSetup& s, int64_t budget_ns, int min
 
 }  // namespace
 
+HandshakeResult openssl_early_handshakes(const OpensslSetup& s, size_t early_bytes, int64_t budget_ns, int min_count) {
+  if (s.tls12()) die("OpenSSL: 0-RTT is TLS 1.3 only");
+  Wire c2s, s2c;
+  Ends client_ends{&s2c, &c2s}, server_ends{&c2s, &s2c};
+  SSL_SESSION* session = nullptr;
+  {
+    SSL* c = new_client(s, &client_ends, nullptr);
+    SSL* sv = new_server(s, &server_ends);
+    step(c, "client");
+    step(sv, "server");
+    step(c, "client");
+    step(sv, "server");
+    check_done(c, sv, false);
+    session = take_ticket(c);
+    if (SSL_SESSION_get_max_early_data(session) < early_bytes) die("OpenSSL: the ticket allows no early data");
+    free_ssl(c);
+    free_ssl(sv);
+  }
+  const std::vector<uint8_t> request(early_bytes, 'e');
+  std::vector<uint8_t> got(early_bytes + 1);
+  int64_t client_ns = 0, server_ns = 0;
+  int n = 0;
+  const int64_t start = now_ns();
+  while (n < min_count || now_ns() - start < budget_ns) {
+    SSL* c = nullptr;
+    SSL* sv = nullptr;
+    size_t received = 0;
+    const int64_t t0 = cpu_ns();
+    as_client([&] {
+      c = new_client(s, &client_ends, session);
+      size_t written = 0;
+      // The ClientHello and the early data, in one flight.
+      if (SSL_write_early_data(c, request.data(), request.size(), &written) != 1 || written != request.size())
+        die_ssl("SSL_write_early_data");
+    });
+    const int64_t t1 = cpu_ns();
+    as_server([&] {
+      sv = new_server(s, &server_ends);
+      // Reads the early data and sends the server's flight; then waits for EndOfEarlyData.
+      for (;;) {
+        size_t k = 0;
+        const int r = SSL_read_early_data(sv, got.data() + received, got.size() - received, &k);
+        if (r == SSL_READ_EARLY_DATA_SUCCESS) {
+          received += k;
+          continue;
+        }
+        if (r == SSL_READ_EARLY_DATA_ERROR && SSL_get_error(sv, 0) == SSL_ERROR_WANT_READ) break;
+        die_ssl("SSL_read_early_data (first flight)");
+      }
+    });
+    const int64_t t2 = cpu_ns();
+    as_client([&] {
+      if (step(c, "client") != true) die("OpenSSL: client did not finish after the server's flight");
+    });
+    const int64_t t3 = cpu_ns();
+    as_server([&] {
+      size_t k = 0;
+      if (SSL_read_early_data(sv, got.data() + received, got.size() - received, &k) != SSL_READ_EARLY_DATA_FINISH)
+        die_ssl("SSL_read_early_data (EndOfEarlyData)");
+      if (!step(sv, "server")) die("OpenSSL: server did not finish");
+    });
+    const int64_t t4 = cpu_ns();
+    if (received != early_bytes || SSL_get_early_data_status(sv) != SSL_EARLY_DATA_ACCEPTED ||
+        SSL_get_early_data_status(c) != SSL_EARLY_DATA_ACCEPTED)
+      die("OpenSSL: early data not accepted");
+    check_done(c, sv, true);
+    const int64_t t5 = cpu_ns();
+    as_client([&] {
+      SSL_SESSION_free(session);
+      session = take_ticket(c);
+      free_ssl(c);
+    });
+    const int64_t t6 = cpu_ns();
+    as_server([&] { free_ssl(sv); });
+    const int64_t t7 = cpu_ns();
+    client_ns += interval(t0, t1) + interval(t2, t3) + interval(t5, t6);
+    server_ns += interval(t1, t2) + interval(t3, t4) + interval(t6, t7);
+    ++n;
+  }
+  SSL_SESSION_free(session);
+  return handshake_result(client_ns, server_ns, n);
+}
+
 const char* openssl_version() { return OpenSSL_version(OPENSSL_VERSION); }
 
 OpensslSetup::OpensslSetup(const Identity& id, const OpensslOptions& o) : tls12_(is_tls12(o.suite)) {
@@ -358,6 +441,13 @@ OpensslSetup::OpensslSetup(const Identity& id, const OpensslOptions& o) : tls12_
   EVP_PKEY_free(key);
   if (SSL_CTX_set_num_tickets(s, static_cast<size_t>(o.tickets)) != 1) die_ssl("SSL_CTX_set_num_tickets");
   SSL_CTX_set_session_cache_mode(s, SSL_SESS_CACHE_OFF);
+  if (o.max_early_data > 0) {
+    // 0-RTT as OpenSSL serves it by default: its anti-replay protection (RFC 8446 §8.1,
+    // single-use tickets) keeps each session in the server's session cache until it is
+    // used once, so the cache is on for this row (SSL_SESS_CACHE_SERVER, OpenSSL's default).
+    if (SSL_CTX_set_max_early_data(s, o.max_early_data) != 1) die_ssl("SSL_CTX_set_max_early_data");
+    SSL_CTX_set_session_cache_mode(s, SSL_SESS_CACHE_SERVER);
+  }
 }
 
 OpensslSetup::~OpensslSetup() {

@@ -1,6 +1,8 @@
 // 0-RTT early data (RFC 8446 §2.3, §4.2.10, §8): accepted, and declined (off, HelloRetryRequest,
 // another ALPN, a stale ticket age, a replayed ClientHello) with the handshake going on in
 // 1-RTT and the declined records skipped.
+#include <cstring>
+#include <ctime>
 #include <gtest/gtest.h>
 
 #include "support/tls_pair.h"
@@ -211,6 +213,41 @@ TEST(EarlyData, TooMuchDeclinedEarlyDataIsUnexpectedMessage) {
   EXPECT_EQ(server->error()->alert, AlertDescription::unexpected_message);
   EXPECT_NE(server->error()->message.find("more early data than the server skips"), std::string::npos)
       << server->error()->message;
+}
+
+// RFC 8446 §8: the in-memory store remembers each id until its expiry, declines when full of
+// ids still to be remembered, and forgets expired ones to make room.
+TEST(MemoryAntiReplay, RemembersUntilExpiryAndDeclinesWhenFull) {
+  auto store = make_memory_anti_replay(3);
+  const std::time_t now = std::time(nullptr);
+  const Bytes a = {1, 2, 3}, b = {4}, c = {5}, d = {6}, e = {7};
+  EXPECT_TRUE(store->first_use(a, now + 60));
+  EXPECT_FALSE(store->first_use(a, now + 60)) << "a replay of the same id";
+  EXPECT_TRUE(store->first_use(b, now + 60));
+  EXPECT_TRUE(store->first_use(c, now - 5)) << "already expired: accepted once, then forgotten";
+  EXPECT_TRUE(store->first_use(d, now + 60)) << "c's expired slot makes room for d";
+  EXPECT_FALSE(store->first_use(e, now + 60)) << "full of live ids: decline, never forget one";
+  EXPECT_FALSE(store->first_use(a, now + 60));
+  EXPECT_FALSE(store->first_use(d, now + 60));
+}
+
+TEST(MemoryAntiReplay, AFullStoreDeclinesNewIdsAndStillKnowsOldOnes) {
+  auto store = make_memory_anti_replay(20000);
+  const std::time_t now = std::time(nullptr);
+  Bytes id(8);
+  for (uint32_t i = 0; i < 20000; ++i) {
+    std::memcpy(id.data(), &i, sizeof i);
+    ASSERT_TRUE(store->first_use(id, now + 3600));
+  }
+  // At capacity every new id is declined (and costs one lookup, not a scan of the store).
+  for (uint32_t i = 20000; i < 60000; ++i) {
+    std::memcpy(id.data(), &i, sizeof i);
+    ASSERT_FALSE(store->first_use(id, now + 3600));
+  }
+  for (uint32_t i = 0; i < 20000; i += 997) {
+    std::memcpy(id.data(), &i, sizeof i);
+    EXPECT_FALSE(store->first_use(id, now + 3600));
+  }
 }
 
 }  // namespace

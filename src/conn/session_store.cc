@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <charconv>
 #include <ctime>
+#include <functional>
+#include <queue>
 #include <unordered_map>
 #include <utility>
 
@@ -218,7 +220,9 @@ Result<std::vector<SessionTicket>> decode_sessions(std::string_view text) {
 namespace tlspp {
 namespace {
 
-// RFC 8446 §8: what a single server remembers of tickets and ClientHellos seen.
+// RFC 8446 §8: what a single server remembers of tickets and ClientHellos seen. Each id
+// stays until its expiry; a min-heap of expiries finds the ones to forget in O(log n), so a
+// store at capacity costs no more per check than an empty one.
 class MemoryAntiReplay final : public AntiReplay {
  public:
   explicit MemoryAntiReplay(size_t capacity) : capacity_(std::max<size_t>(capacity, 1)) {}
@@ -226,23 +230,35 @@ class MemoryAntiReplay final : public AntiReplay {
     const std::time_t now = std::time(nullptr);
     std::string key(reinterpret_cast<const char*>(id.data()), id.size());
     std::lock_guard<std::mutex> lock(mutex_);
-    if (const auto it = seen_.find(key); it != seen_.end()) {
-      if (it->second >= now) return false;
+    forget_expired(now);
+    auto [it, inserted] = seen_.try_emplace(std::move(key), expires);
+    // Every id left after forget_expired() is still to be remembered.
+    if (!inserted) return false;
+    if (seen_.size() > capacity_) {
+      // Full of ids still to be remembered: decline rather than forget one.
       seen_.erase(it);
+      return false;
     }
-    if (seen_.size() >= capacity_) {
-      std::erase_if(seen_, [now](const auto& kv) { return kv.second < now; });
-      // Full of entries still to be remembered: decline rather than forget one.
-      if (seen_.size() >= capacity_) return false;
-    }
-    seen_.emplace(std::move(key), expires);
+    expiries_.push({expires, &it->first});
     return true;
   }
 
  private:
+  using Entry = std::pair<std::time_t, const std::string*>;
+  void forget_expired(std::time_t now) {
+    while (!expiries_.empty() && expiries_.top().first < now) {
+      const std::string* key = expiries_.top().second;
+      expiries_.pop();
+      // Nodes of an unordered_map keep their address across rehashing, and each node has one
+      // heap entry, which erases it.
+      seen_.erase(*key);
+    }
+  }
+
   std::mutex mutex_;
   const size_t capacity_;
   std::unordered_map<std::string, std::time_t> seen_;
+  std::priority_queue<Entry, std::vector<Entry>, std::greater<>> expiries_;
 };
 
 }  // namespace

@@ -866,8 +866,12 @@ bool Tls13Server::accept_early_data(Io& io, const PskChoice& psk, const std::str
   const auto& anti_replay = config_->impl().anti_replay;
   if (!anti_replay) return false;
   const std::time_t expires = s.created + static_cast<std::time_t>(s.lifetime) + 1;
+  // A ticket is named by its AEAD tag (its last 16 bytes): the ticket opened, so the tag is
+  // one this server made, over a nonce it drew at random; a replay brings the same bytes.
+  // The id stays short for any store, a remote one included.
   Bytes ticket_id = {'t'}, hello_id = {'h'};
-  ticket_id.insert(ticket_id.end(), psk.ticket.begin(), psk.ticket.end());
+  const size_t tag = std::min<size_t>(psk.ticket.size(), 16);
+  ticket_id.insert(ticket_id.end(), psk.ticket.end() - static_cast<std::ptrdiff_t>(tag), psk.ticket.end());
   hello_id.insert(hello_id.end(), psk.binder.begin(), psk.binder.end());
   // The window a replayed ClientHello could arrive in is the freshness tolerance.
   const std::time_t window = now + static_cast<std::time_t>(opts_.early_data_age_tolerance_ms / 1000) + 2;
