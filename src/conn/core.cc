@@ -260,6 +260,9 @@ Status Connection::Core::process_protected(const record::Record& rec) {
   }
   const Bytes other(opened->plaintext.begin(), opened->plaintext.end());
   app_in.trim_tail(dst.size());
+  // A post-handshake message (a ticket, say) was decrypted here: give the space back unless
+  // application data is waiting, so that idle connections keep no empty read buffer.
+  app_in.release_if_empty();
   return process_content(opened->type, other);
 }
 
@@ -614,6 +617,14 @@ void Connection::consume_output(size_t n) {
   core_->output_sent += n;
   core_->out.consume(n);
   core_->out.release_if_empty();
+}
+void Connection::release_idle_memory() {
+  core_->read_prot.release();
+  core_->write_prot.release();
+  core_->deframer.release_if_empty();
+  core_->out.release_if_empty();
+  core_->app_in.release_if_empty();
+  core_->early_in.release_if_empty();
 }
 Status Connection::write(ByteView plaintext) { return core_->write(plaintext); }
 size_t Connection::read(MutByteView out) { return core_->read(out); }

@@ -3,6 +3,8 @@
 // open() do no allocation and no algorithm lookup.
 #include "crypto/aead.h"
 
+#include "crypto/secret.h"
+
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
@@ -67,15 +69,21 @@ bool aliasing_ok(ByteView in, MutByteView out) {
 
 }  // namespace
 
-AeadCtx::AeadCtx() : ctx_(EVP_CIPHER_CTX_new()) {}
+AeadCtx::AeadCtx() = default;
 
 AeadCtx::~AeadCtx() {
   // Frees the key schedule; the provider cleanses it.
   EVP_CIPHER_CTX_free(as_ctx(ctx_));
+  wipe_key();
 }
 
+void AeadCtx::wipe_key() { secure_wipe(key_, sizeof key_); }
+
 AeadCtx::AeadCtx(AeadCtx&& o) noexcept
-    : ctx_(std::exchange(o.ctx_, nullptr)), alg_(o.alg_), keyed_(std::exchange(o.keyed_, false)) {}
+    : ctx_(std::exchange(o.ctx_, nullptr)), alg_(o.alg_), keyed_(std::exchange(o.keyed_, false)) {
+  std::memcpy(key_, o.key_, sizeof key_);
+  o.wipe_key();
+}
 
 AeadCtx& AeadCtx::operator=(AeadCtx&& o) noexcept {
   if (this != &o) {
@@ -83,8 +91,16 @@ AeadCtx& AeadCtx::operator=(AeadCtx&& o) noexcept {
     ctx_ = std::exchange(o.ctx_, nullptr);
     alg_ = o.alg_;
     keyed_ = std::exchange(o.keyed_, false);
+    std::memcpy(key_, o.key_, sizeof key_);
+    o.wipe_key();
   }
   return *this;
+}
+
+void AeadCtx::release() {
+  if (!keyed_ || ctx_ == nullptr) return;
+  EVP_CIPHER_CTX_free(as_ctx(ctx_));
+  ctx_ = nullptr;
 }
 
 Status AeadCtx::set_key(AeadAlg alg, ByteView key) {
@@ -94,14 +110,23 @@ Status AeadCtx::set_key(AeadAlg alg, ByteView key) {
                                 std::to_string(aead_key_len(alg)) + " bytes, got " +
                                 std::to_string(key.size())));
   }
+  wipe_key();
+  std::memcpy(key_, key.data(), key.size());
+  alg_ = alg;
+  TLSPP_TRY(restore());
+  keyed_ = true;
+  return {};
+}
+
+Status AeadCtx::restore() {
   if (ctx_ == nullptr) {
     ctx_ = EVP_CIPHER_CTX_new();
     if (ctx_ == nullptr) return fail(Error::internal("out of memory allocating an AEAD context"));
   }
-  const EVP_CIPHER* cipher = cipher_for(alg);
+  const EVP_CIPHER* cipher = cipher_for(alg_);
   if (cipher == nullptr) {
     ERR_clear_error();
-    return fail(Error::internal(std::string(alg_name(alg)) + " is not available in libcrypto"));
+    return fail(Error::internal(std::string(alg_name(alg_)) + " is not available in libcrypto"));
   }
   EVP_CIPHER_CTX* c = as_ctx(ctx_);
   // Installing a cipher discards and recreates the provider context, so do it only when
@@ -113,11 +138,9 @@ Status AeadCtx::set_key(AeadAlg alg, ByteView key) {
       return fail(openssl_failure("cipher selection"));
     }
   }
-  if (EVP_EncryptInit_ex(c, nullptr, nullptr, key.data(), nullptr) != 1) {
+  if (EVP_EncryptInit_ex(c, nullptr, nullptr, key_, nullptr) != 1) {
     return fail(openssl_failure("key setup"));
   }
-  alg_ = alg;
-  keyed_ = true;
   return {};
 }
 
@@ -129,6 +152,7 @@ Status AeadCtx::seal(const uint8_t (&nonce)[kAeadNonceLen], ByteView aad, ByteVi
 Status AeadCtx::seal(const uint8_t (&nonce)[kAeadNonceLen], ByteView aad, ByteView in, ByteView trailer,
                      MutByteView out) {
   if (!keyed_) return fail(Error::internal("AEAD seal without a key"));
+  if (ctx_ == nullptr) TLSPP_TRY(restore());
   const size_t total = in.size() + trailer.size();
   if (out.size() < total + kAeadTagLen) {
     return fail(Error::internal("AEAD seal output buffer too small for ciphertext and tag"));
@@ -168,6 +192,7 @@ Status AeadCtx::seal(const uint8_t (&nonce)[kAeadNonceLen], ByteView aad, ByteVi
 Status AeadCtx::open(const uint8_t (&nonce)[kAeadNonceLen], ByteView aad, ByteView in,
                      MutByteView out) {
   if (!keyed_) return fail(Error::internal("AEAD open without a key"));
+  if (ctx_ == nullptr) TLSPP_TRY(restore());
   if (in.size() < kAeadTagLen) {
     // Too short to carry a tag: as unauthentic as a wrong tag (RFC 8446 §5.2).
     return fail(Error::crypto(AlertDescription::bad_record_mac,

@@ -1,6 +1,8 @@
 // AEAD for the record layer: AES-128-GCM, AES-256-GCM, ChaCha20-Poly1305 (RFC 5116,
-// RFC 8439). One AeadCtx per direction holds one EVP_CIPHER_CTX for its whole life;
-// set_key() re-keys it without reallocating. Cipher objects are fetched once per process.
+// RFC 8439). One AeadCtx per direction holds one EVP_CIPHER_CTX, made when the first key is
+// set; set_key() re-keys it without reallocating. release() frees it (about 1 KiB of
+// libcrypto state) while keeping the key, and the next seal or open makes it again: what an
+// idle connection can give back. Cipher objects are fetched once per process.
 #pragma once
 
 #include <cstddef>
@@ -33,6 +35,10 @@ class AeadCtx {
   // Installs a key (length must be aead_key_len(alg)). May be called again to re-key.
   [[nodiscard]] Status set_key(AeadAlg alg, ByteView key);
   [[nodiscard]] bool has_key() const { return keyed_; }
+  // Frees the cipher context, keeping the key (wiped with this object); the next seal() or
+  // open() sets the context up again. Nothing happens without a key.
+  void release();
+  [[nodiscard]] bool released() const { return keyed_ && ctx_ == nullptr; }
   [[nodiscard]] AeadAlg alg() const { return alg_; }
 
   // Encrypts `in` into out[0, in.size()) and writes the tag at out[in.size(), +16).
@@ -51,9 +57,14 @@ class AeadCtx {
                             MutByteView out);
 
  private:
+  // Makes the context for alg_ keyed with key_ (after release(), or on first use).
+  [[nodiscard]] Status restore();
+  void wipe_key();
+
   void* ctx_ = nullptr;  // EVP_CIPHER_CTX
   AeadAlg alg_ = AeadAlg::aes128gcm;
   bool keyed_ = false;
+  uint8_t key_[32] = {};  // the installed key, for restore()
 };
 
 }  // namespace tlspp::crypto

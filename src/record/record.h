@@ -95,6 +95,10 @@ class Protection {
   // cipher context (no allocation).
   [[nodiscard]] Status install(crypto::AeadAlg aead, ByteView key, ByteView iv, RecordForm form = RecordForm::tls13);
   [[nodiscard]] bool active() const { return aead_.has_key(); }
+  // Frees the cipher context while the direction is idle (crypto::AeadCtx::release); the
+  // next seal or open sets it up again.
+  void release() { aead_.release(); }
+  [[nodiscard]] bool released() const { return aead_.released(); }
   [[nodiscard]] RecordForm form() const { return form_; }
   [[nodiscard]] uint64_t sequence() const { return seq_; }
   // Sets the next sequence number; tests use it to reach the 2^64-1 limit.
