@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
+#include <memory>
 #include <set>
 #include <sstream>
 #include <string>
@@ -259,7 +260,11 @@ std::vector<std::string> method_notes(const Options& o) {
       "OpenSSL its session cache (SSL_SESS_CACHE_SERVER, single-use tickets). anti_replay_memory: the two "
       "AntiReplay::first_use calls a tlspp server makes per 0-RTT handshake (a 33-byte binder id, a 17-byte "
       "ticket id), timed alone on the wall clock with new ids each time, on a store renewed every 40,000 "
-      "handshakes; its share is that time over the early_ server figure of the same run.",
+      "handshakes; its share is that time over the early_ server figure of the same run. anti_replay_redis: the "
+      "same two calls on tlspp_redis's store (an atomic SET NX PX each, one round trip to Redis on loopback, a "
+      "redis-server the bench starts on 127.0.0.1 or TLSPP_BENCH_REDIS=HOST:PORT; a new key prefix per store), "
+      "so mostly waiting rather than CPU, and its share may exceed 100%; the row is skipped, with the reason, "
+      "when tlspp_redis is not built (-DTLSPP_REDIS=ON) or no Redis answers.",
       "TLS 1.2 rows (tls12_): the same set-up with both libraries limited to TLS 1.2 (OpenSSL: "
       "SSL_CTX_set_min/max_proto_version; tlspp: min_version = max_version = tls12), "
       "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256 for the handshake and memory rows, ECDHE with X25519 (the "
@@ -382,6 +387,8 @@ int run(int argc, char** argv) {
   rows.add("early_handshakes_per_s", "handshakes/s");
   rows.add("anti_replay_memory_ns_per_handshake", "ns");
   rows.add("anti_replay_memory_share_of_early_server", "%");
+  rows.add("anti_replay_redis_ns_per_handshake", "ns");
+  rows.add("anti_replay_redis_share_of_early_server", "%");
   for (CipherSuite s : kSuites) {
     rows.add("bulk_seal_" + std::string(tlspp::cipher_suite_name(s)) + "_MBps", "MB/s");
     rows.add("bulk_open_" + std::string(tlspp::cipher_suite_name(s)) + "_MBps", "MB/s");
@@ -407,6 +414,19 @@ int run(int argc, char** argv) {
   if (do_tlspp && !do_tlspp12) {
     for (Row& r : rows.all())
       if (r.name.rfind("tls12_", 0) == 0) r.tlspp_missing = "not yet";
+  }
+
+  // The Redis for the anti_replay_redis row, started (or reached) once for every run.
+  std::unique_ptr<BenchRedis> redis;
+  if (do_tlspp && want("early")) {
+    redis = std::make_unique<BenchRedis>();
+    if (!redis->skipped().empty()) {
+      if (!o.json) std::fprintf(stderr, "anti_replay_redis: skipped: %s\n", redis->skipped().c_str());
+      for (const char* row : {"anti_replay_redis_ns_per_handshake", "anti_replay_redis_share_of_early_server"})
+        rows[row].tlspp_missing = "skipped";
+    } else if (!o.json) {
+      std::fprintf(stderr, "anti_replay_redis: against %s\n", redis->where().c_str());
+    }
   }
 
   // Warm-up, not recorded: lazy initialisation (provider loading, algorithm fetches, first
@@ -492,6 +512,12 @@ int run(int argc, char** argv) {
                                                          budget, o.min_handshakes);
           rows["anti_replay_memory_ns_per_handshake"].tlspp.v.push_back(ns);
           rows["anti_replay_memory_share_of_early_server"].tlspp.v.push_back(ns / (r.server_us * 1e3) * 100);
+          if (redis && redis->skipped().empty()) {
+            const double rns = anti_replay_ns_per_handshake([&redis] { return redis->make(); }, 17, budget,
+                                                            o.min_handshakes);
+            rows["anti_replay_redis_ns_per_handshake"].tlspp.v.push_back(rns);
+            rows["anti_replay_redis_share_of_early_server"].tlspp.v.push_back(rns / (r.server_us * 1e3) * 100);
+          }
         });
       if (do_openssl)
         jobs.push_back([&] { record_hs("early", &Row::openssl, openssl_early_handshakes(o_early, kEarlyBytes, budget, o.min_handshakes)); });
@@ -600,7 +626,9 @@ int run(int argc, char** argv) {
   const double elapsed = (now_ns() - wall_start) / 1e9;
   (void)std::system(("rm -rf '" + dir + "'").c_str());
 
-  const std::vector<std::string> notes = method_notes(o);
+  std::vector<std::string> notes = method_notes(o);
+  if (redis) notes.push_back("anti_replay_redis: " + (redis->skipped().empty() ? "measured against " + redis->where()
+                                                                               : "skipped: " + redis->skipped()));
   if (o.json) {
     std::printf("{\n  \"benchmark\": \"tlspp vs OpenSSL libssl\",\n  \"openssl_version\": %s,\n",
                 json_string(openssl_version()).c_str());

@@ -10,6 +10,10 @@
 #include "common.h"
 #include "tlspp/config.h"
 
+namespace tlspp {
+struct RedisOptions;  // tlspp/redis.h, when built with tlspp_redis
+}
+
 namespace bench {
 
 // ---- tlspp ----
@@ -46,6 +50,26 @@ struct TlsppSetup {
 // handshakes (untimed). Nanoseconds per handshake (wall clock: a remote store waits).
 [[nodiscard]] double anti_replay_ns_per_handshake(const std::function<std::shared_ptr<tlspp::AntiReplay>()>& make,
                                                   size_t ticket_bytes, int64_t budget_ns, int min_count);
+// The Redis behind the anti_replay_redis row (tlspp_redis): TLSPP_BENCH_REDIS=HOST:PORT, or
+// a redis-server started on a free port of 127.0.0.1 for the bench's lifetime (killed by the
+// destructor). skipped() says why there is none (no tlspp_redis, no redis-server, no answer).
+class BenchRedis {
+ public:
+  BenchRedis();
+  ~BenchRedis();
+  BenchRedis(const BenchRedis&) = delete;
+  BenchRedis& operator=(const BenchRedis&) = delete;
+  [[nodiscard]] const std::string& skipped() const { return skipped_; }
+  [[nodiscard]] const std::string& where() const { return where_; }
+  // A store with an empty namespace of its own (a key prefix per store).
+  [[nodiscard]] std::shared_ptr<tlspp::AntiReplay> make();
+
+ private:
+  std::string skipped_, where_;
+  std::shared_ptr<tlspp::RedisOptions> options_;
+  int pid_ = -1;
+  unsigned stores_ = 0;
+};
 [[nodiscard]] BulkResult tlspp_bulk(const TlsppSetup& s, size_t bytes);
 [[nodiscard]] MemoryResult tlspp_memory(const TlsppSetup& s, int pairs);
 

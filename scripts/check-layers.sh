@@ -21,6 +21,10 @@
 #    src/ must name a layer directory ("wire/codec.h") or a public header ("tlspp/types.h").
 # 3. Public headers: include/tlspp/ includes only tlspp/ headers, and so do the examples,
 #    which show the public API.
+# 4. Adapters (adapters/NAME/, e.g. the Redis one): optional libraries beside tlspp, built on
+#    its public API. Their quoted includes name tlspp/ headers only (the public ones and the
+#    adapter's own include/tlspp/ headers), never src/ internals; no OpenSSL (rule 1); any
+#    third-party library they wrap (hiredis) comes in angle brackets.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -59,7 +63,7 @@ while IFS=: read -r file line target; do
   esac
   case "$file" in src/crypto/*) continue ;; esac
   fail "$file:$line includes $target: only src/crypto/ may include OpenSSL headers"
-done < <(includes src include tools examples fuzz)
+done < <(includes src include tools examples fuzz adapters)
 
 # 2. Layers.
 for dir in src/*/; do
@@ -100,8 +104,21 @@ while IFS=: read -r file line target; do
   fail "$file:$line includes $target: public headers and examples include only tlspp/ headers"
 done < <(includes include examples)
 
+# 4. Adapters.
+while IFS=: read -r file line target; do
+  [ -n "$file" ] || continue
+  path=${target:1:${#target}-2}
+  top=${path%%/*}
+  if [ "${target:0:1}" = '<' ]; then
+    # <wire/codec.h> would be a library internal in angle brackets.
+    [[ $top != "$path" && $layers == *" $top "* ]] || continue
+  fi
+  case "$target" in '"tlspp/'*) continue ;; esac
+  fail "$file:$line includes $target: adapters include only tlspp/ headers (the public API), never src/ internals"
+done < <(includes adapters)
+
 if [ "$failures" -gt 0 ]; then
   echo "layering: $failures violation(s) of the include rules (scripts/check-layers.sh, ../shared/DESIGN.md)"
   exit 1
 fi
-echo "layering: OpenSSL only in src/crypto; src/ layers include only the layers below them; public headers and examples only tlspp/"
+echo "layering: OpenSSL only in src/crypto; src/ layers include only the layers below them; public headers, examples and adapters only tlspp/"

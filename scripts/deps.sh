@@ -12,6 +12,8 @@ if [ "${1:-build}" = test ]; then
   want+=(libnss3-tools chromium libwolfssl-dev nodejs python3 botan)
   # tests/keylog: tshark decrypts captures with the key logs tlspp writes.
   want+=(tshark)
+  # The Redis adapter (TLSPP_REDIS): hiredis, and the redis-server test_redis starts.
+  want+=(libhiredis-dev redis-server)
 fi
 missing=()
 for p in "${want[@]}"; do

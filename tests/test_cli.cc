@@ -837,6 +837,28 @@ TEST(Cli, EverySubcommandAnswersHelp) {
   }
 }
 
+// Redis URLs (--anti-replay, --ticket-keys) work only in a build with the Redis adapter
+// (TLSPP_REDIS); any other build says so instead of ignoring them. test_redis covers the rest.
+TEST(Cli, RedisUrlsNeedABuildWithTheRedisAdapter) {
+  for (const std::vector<std::string>& flags :
+       {std::vector<std::string>{"--early-data", "100", "--anti-replay", "redis://127.0.0.1:1"},
+        {"--ticket-keys", "redis://127.0.0.1:1"}}) {
+    std::vector<std::string> args = {"server", "--listen", "127.0.0.1:0", "--cert", files().chain, "--key", files().key};
+    args.insert(args.end(), flags.begin(), flags.end());
+    const auto o = run_cli(args);
+    const std::string flag = flags[flags.size() - 2];
+#ifdef TLSPP_CLI_HAS_REDIS
+    // Nothing listens on port 1: the startup PING fails.
+    EXPECT_EQ(o.status, 1) << o.err;
+    EXPECT_EQ(o.err, "tlspp server: " + flag + ": Redis at 127.0.0.1:1: Connection refused\n");
+#else
+    EXPECT_EQ(o.status, 2) << o.err;
+    EXPECT_NE(o.err.find("tlspp server: " + flag + " URL: this tlspp was built without Redis support"), std::string::npos)
+        << o.err;
+#endif
+  }
+}
+
 // ---------------------------------------------------------------- issue 8, item 12
 
 TEST(Cli, ContradictoryOrUselessFlagsAreUsageErrorsThatSayWhy) {

@@ -44,6 +44,9 @@
 #include "summary.h"
 #include "tlspp/connection.h"
 #include "trace.h"
+#ifdef TLSPP_HAVE_REDIS
+#include "tlspp/redis.h"
+#endif
 
 namespace tlspp::cli {
 namespace {
@@ -92,9 +95,14 @@ const FlagSpec kFlags[] = {
     {"--early-data", true, false, "MAX",
      "accept up to MAX bytes of 0-RTT early data from resuming clients (default: none); early data can be replayed, "
      "which --anti-replay limits: accept it only for requests that are safe to repeat."},
-    {"--anti-replay", true, false, "memory",
+    {"--anti-replay", true, false, "memory|URL",
      "how early data is kept from being accepted twice: memory (the default; single-use tickets and a ClientHello "
-     "record, in this process)."},
+     "record, in this process) or a Redis URL, redis://[:PASSWORD@]HOST[:PORT][/DB] or unix:///PATH, that the "
+     "servers of a fleet share (0-RTT is declined while Redis does not answer; needs a build with TLSPP_REDIS)."},
+    {"--ticket-keys", true, false, "URL",
+     "keep the session ticket keys in Redis (a URL as for --anti-replay), so that every server given the same URL "
+     "resumes the others' tickets (no tickets are issued or opened while Redis does not answer; needs a build with "
+     "TLSPP_REDIS)."},
     {"--tickets", true, false, "N",
      "TLS 1.3 session tickets sent after each full handshake (default 2; one after a resumed one; 0: none, and no "
      "TLS 1.2 tickets either)."},
@@ -168,7 +176,7 @@ const Command kServer{
     "[--record-size-limit BYTES] [--post-handshake-auth] [--alpn LIST] "
     "[--groups LIST] [--tls1.2 | --tls1.3 | --min-version V --max-version V] [--ciphers LIST] [--http | --echo] "
     "[--keylog FILE] [--psk-identity ID --psk HEX [--psk-mode dhe_ke|ke]] [--client-auth optional|required "
-    "--client-ca FILE ...] [--tickets N] [--early-data MAX [--anti-replay memory]] [--max-connections N] [--exit-after N] "
+    "--client-ca FILE ...] [--tickets N] [--early-data MAX [--anti-replay memory|URL]] [--ticket-keys URL] [--max-connections N] [--exit-after N] "
     "[--handshake-timeout S] [--idle-timeout S] [--partial-timeout S] [--grace S] [--threads N] [--trace] [--quiet]",
     "serve TLS on ADDR:PORT (default 127.0.0.1:8443) from an event loop per CPU; answer HTTP with the "
     "connection's parameters (--http, the default) or echo (--echo)",
@@ -1429,11 +1437,50 @@ int run(const std::vector<std::string>& argv) {
     if (!max || *max == 0 || *max > 0xffffff) return usage_error(kServer, "--early-data takes a byte count from 1 to 16777215");
     options.max_early_data = static_cast<uint32_t>(*max);
   }
+  // Redis stores (--anti-replay URL, --ticket-keys URL), pinged before the server starts.
+  std::vector<std::pair<const char*, std::string>> redis_urls;
   if (auto how = args->value("--anti-replay")) {
     if (!args->has("--early-data")) return usage_error(kServer, "--anti-replay is used only with --early-data");
-    if (*how != "memory") return usage_error(kServer, "--anti-replay takes memory (the only store so far), not '" + *how + "'");
-    options.anti_replay = make_memory_anti_replay();
+    if (how->find("://") != std::string::npos)
+      redis_urls.emplace_back("--anti-replay", *how);
+    else if (*how == "memory")
+      options.anti_replay = make_memory_anti_replay();
+    else
+      return usage_error(kServer, "--anti-replay takes memory or a Redis URL (redis://HOST[:PORT][/DB]), not '" + *how + "'");
   }
+  if (auto url = args->value("--ticket-keys")) {
+    if (url->find("://") == std::string::npos)
+      return usage_error(kServer, "--ticket-keys takes a Redis URL (redis://HOST[:PORT][/DB] or unix:///PATH)");
+    redis_urls.emplace_back("--ticket-keys", *url);
+  }
+#ifdef TLSPP_HAVE_REDIS
+  // Redis's failures while serving go to the log (at most about one a second per store),
+  // once the log exists; before that the startup PING has said it all.
+  auto redis_log = std::make_shared<std::atomic<LogWriter*>>(nullptr);
+  for (const auto& [flag, url] : redis_urls) {
+    std::string error;
+    auto redis = parse_redis_url(url, &error);
+    if (!redis) return usage_error(kServer, std::string(flag) + ": " + error);
+    if (!ping_redis(*redis, &error)) {
+      std::fprintf(stderr, "tlspp server: %s: %s\n", flag, error.c_str());
+      return 1;
+    }
+    const bool replay = std::string_view(flag) == "--anti-replay";
+    const std::string consequence = replay ? "; 0-RTT is declined until it answers (--anti-replay)"
+                                           : "; no tickets are issued or opened until it answers (--ticket-keys)";
+    redis->on_error = [redis_log, consequence](const std::string& message) {
+      if (LogWriter* log = redis_log->load()) log->line(message + consequence, message);
+    };
+    if (replay)
+      options.anti_replay = make_redis_anti_replay(*redis);
+    else
+      options.ticket_key_source = make_redis_ticket_key_source(*redis, options.ticket_key_rotation_seconds);
+  }
+#else
+  if (!redis_urls.empty())
+    return usage_error(kServer, std::string(redis_urls.front().first) +
+                                    " URL: this tlspp was built without Redis support (configure with -DTLSPP_REDIS=ON)");
+#endif
   if (args->has("--tickets")) {
     auto tickets = parse_count(*args, "--tickets");
     if (!tickets || *tickets > 16) return usage_error(kServer, "--tickets takes a number from 0 to 16");
@@ -1527,6 +1574,15 @@ int run(const std::vector<std::string>& argv) {
   // The loops: the first on this thread (it also takes the signals, which every thread
   // blocks, as the mask set above is inherited), the others on their own.
   Shared shared(*config, settings, *listener);
+#ifdef TLSPP_HAVE_REDIS
+  // The Redis stores outlive `shared` (connections, options and reloads hold them): they stop
+  // logging before it goes.
+  redis_log->store(&shared.log);
+  struct Unhook {
+    std::atomic<LogWriter*>& log;
+    ~Unhook() { log.store(nullptr); }
+  } unhook{*redis_log};
+#endif
   Reloader reloader(shared, std::move(options), std::move(watched));
   std::vector<int> epolls;
   for (size_t i = 0; i < settings.threads; ++i) {
