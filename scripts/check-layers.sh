@@ -21,6 +21,11 @@
 #    src/ must name a layer directory ("wire/codec.h") or a public header ("tlspp/types.h").
 # 3. Public headers: include/tlspp/ includes only tlspp/ headers, and so do the examples,
 #    which show the public API.
+# 4. Adapters: adapters/ (the Asio adapter and its examples) sees tlspp through its public
+#    headers only: quoted includes name "tlspp/..." headers (include/tlspp/ or the adapter's
+#    own), never src/ internals; angle-bracket includes are the standard library, POSIX and
+#    asio (<asio.hpp>, <asio/...>), never OpenSSL (checked in 1.) nor Boost.
+#    docs/examples/ (the guide's programs) follows the rules of examples/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -59,7 +64,7 @@ while IFS=: read -r file line target; do
   esac
   case "$file" in src/crypto/*) continue ;; esac
   fail "$file:$line includes $target: only src/crypto/ may include OpenSSL headers"
-done < <(includes src include tools examples fuzz)
+done < <(includes src include tools examples fuzz adapters docs)
 
 # 2. Layers.
 for dir in src/*/; do
@@ -98,10 +103,24 @@ while IFS=: read -r file line target; do
   [ "${target:0:1}" = '"' ] || continue
   case "$target" in '"tlspp/'*) continue ;; esac
   fail "$file:$line includes $target: public headers and examples include only tlspp/ headers"
-done < <(includes include examples)
+done < <(includes include examples docs)
+
+# 4. Adapters.
+while IFS=: read -r file line target; do
+  [ -n "$file" ] || continue
+  path=${target:1:${#target}-2}
+  if [ "${target:0:1}" = '"' ]; then
+    case "$path" in tlspp/*) continue ;; esac
+    fail "$file:$line includes $target: adapters include only public tlspp/ headers (no src/ internals)"
+    continue
+  fi
+  case "$path" in
+    boost/*) fail "$file:$line includes $target: the Asio adapter uses standalone Asio, not Boost" ;;
+  esac
+done < <(includes adapters)
 
 if [ "$failures" -gt 0 ]; then
   echo "layering: $failures violation(s) of the include rules (scripts/check-layers.sh, ../shared/DESIGN.md)"
   exit 1
 fi
-echo "layering: OpenSSL only in src/crypto; src/ layers include only the layers below them; public headers and examples only tlspp/"
+echo "layering: OpenSSL only in src/crypto; src/ layers include only the layers below them; public headers, examples and adapters only tlspp/"

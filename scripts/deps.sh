@@ -12,6 +12,8 @@ if [ "${1:-build}" = test ]; then
   want+=(libnss3-tools chromium libwolfssl-dev nodejs python3 botan)
   # tests/keylog: tshark decrypts captures with the key logs tlspp writes.
   want+=(tshark)
+  # The Asio adapter (adapters/asio, test_asio): standalone Asio, header-only.
+  want+=(libasio-dev)
 fi
 missing=()
 for p in "${want[@]}"; do
