@@ -17,8 +17,8 @@
 //   async_read_some(buffers, token)  void(error_code, size_t)
 //   async_write_some(buffers, token) void(error_code, size_t)   (AsyncWriteStream: async_write works)
 //   async_shutdown(token)            void(error_code)          (close_notify, RFC 8446 §6.1)
-// Completion tokens go through asio::async_compose: callbacks, asio::use_future,
-// asio::use_awaitable, asio::deferred all work.
+// Completion tokens go through asio::async_compose: callbacks, asio::use_future and
+// asio::use_awaitable (C++20 coroutines) all work, as do adapters such as redirect_error.
 //
 // Errors: a TLS failure is an error_code of tlspp::asio::category() whose value encodes the
 // tlspp::ErrorKind and the alert (tlspp::asio::error_kind(ec), tlspp::asio::error_alert(ec));
@@ -33,8 +33,8 @@
 // read that is waiting for data). Data written before the handshake completes is held
 // and sent when it does.
 //
-// Coroutines with clang and libstdc++: Asio 1.22-1.28 only enables co_await for clang with
-// <experimental/coroutine>. The tlspp_asio CMake target defines ASIO_HAS_CO_AWAIT and
+// Coroutines with clang and libstdc++: Asio (1.22, Debian 12's, and later releases) enables
+// co_await for clang only with <experimental/coroutine>, which libstdc++ 12 lacks. The tlspp_asio CMake target defines ASIO_HAS_CO_AWAIT and
 // ASIO_HAS_STD_COROUTINE for clang; without CMake, define them before including Asio.
 #pragma once
 
