@@ -21,10 +21,12 @@
 #    src/ must name a layer directory ("wire/codec.h") or a public header ("tlspp/types.h").
 # 3. Public headers: include/tlspp/ includes only tlspp/ headers, and so do the examples,
 #    which show the public API.
-# 4. Adapters (adapters/NAME/, e.g. the Redis one): optional libraries beside tlspp, built on
-#    its public API. Their quoted includes name tlspp/ headers only (the public ones and the
-#    adapter's own include/tlspp/ headers), never src/ internals; no OpenSSL (rule 1); any
-#    third-party library they wrap (hiredis) comes in angle brackets.
+# 4. Adapters (adapters/NAME/: the Redis and Asio ones and their examples): optional libraries
+#    beside tlspp, built on its public API. Their quoted includes name tlspp/ headers only (the
+#    public ones and the adapter's own include/tlspp/ headers), never src/ internals; angle
+#    brackets are the standard library, POSIX and the library they wrap (<hiredis/...>,
+#    <asio.hpp>, <asio/...>), never OpenSSL (checked in 1.) nor Boost.
+#    docs/examples/ (the guide's programs) follows the rules of examples/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -63,7 +65,7 @@ while IFS=: read -r file line target; do
   esac
   case "$file" in src/crypto/*) continue ;; esac
   fail "$file:$line includes $target: only src/crypto/ may include OpenSSL headers"
-done < <(includes src include tools examples fuzz adapters)
+done < <(includes src include tools examples fuzz adapters docs)
 
 # 2. Layers.
 for dir in src/*/; do
@@ -102,19 +104,25 @@ while IFS=: read -r file line target; do
   [ "${target:0:1}" = '"' ] || continue
   case "$target" in '"tlspp/'*) continue ;; esac
   fail "$file:$line includes $target: public headers and examples include only tlspp/ headers"
-done < <(includes include examples)
+done < <(includes include examples docs)
 
 # 4. Adapters.
 while IFS=: read -r file line target; do
   [ -n "$file" ] || continue
   path=${target:1:${#target}-2}
   top=${path%%/*}
-  if [ "${target:0:1}" = '<' ]; then
-    # <wire/codec.h> would be a library internal in angle brackets.
-    [[ $top != "$path" && $layers == *" $top "* ]] || continue
+  if [ "${target:0:1}" = '"' ]; then
+    case "$path" in tlspp/*) continue ;; esac
+    fail "$file:$line includes $target: adapters include only public tlspp/ headers (no src/ internals)"
+    continue
   fi
-  case "$target" in '"tlspp/'*) continue ;; esac
-  fail "$file:$line includes $target: adapters include only tlspp/ headers (the public API), never src/ internals"
+  case "$path" in
+    boost/*) fail "$file:$line includes $target: the Asio adapter uses standalone Asio, not Boost" ;;
+  esac
+  # <wire/codec.h> would be a library internal in angle brackets.
+  if [[ $top != "$path" && $layers == *" $top "* ]]; then
+    fail "$file:$line includes $target: adapters include only tlspp/ headers (the public API), never src/ internals"
+  fi
 done < <(includes adapters)
 
 if [ "$failures" -gt 0 ]; then

@@ -14,6 +14,8 @@ if [ "${1:-build}" = test ]; then
   want+=(tshark)
   # The Redis adapter (TLSPP_REDIS): hiredis, and the redis-server test_redis starts.
   want+=(libhiredis-dev redis-server)
+  # The Asio adapter (adapters/asio, test_asio): standalone Asio, header-only.
+  want+=(libasio-dev)
 fi
 missing=()
 for p in "${want[@]}"; do

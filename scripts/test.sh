@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The test command: installs what is missing, builds from scratch and runs
 #   1. the layering check,
-#   2. the unit tests through ctest (Release, g++), with the Redis adapter (TLSPP_REDIS),
+#   2. the unit tests through ctest (Release, g++), with the Redis adapter (TLSPP_REDIS) and
+#      the Asio adapter (TLSPP_ASIO),
 #   3. the same tests built with AddressSanitizer + UndefinedBehaviorSanitizer (clang 19),
+#      the Asio adapter included when standalone Asio is there (it is after deps.sh),
 #   4. every libFuzzer target for FUZZ_SECONDS (default 60) from its seed corpus.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -16,14 +18,16 @@ bash scripts/check-layers.sh
 
 echo "== Release build (g++) and unit tests"
 rm -rf "$out/release"
-cmake -S . -B "$out/release" -G Ninja -DCMAKE_BUILD_TYPE=Release -DTLSPP_TESTS=ON -DTLSPP_REDIS=ON >/dev/null
+cmake -S . -B "$out/release" -G Ninja -DCMAKE_BUILD_TYPE=Release -DTLSPP_TESTS=ON -DTLSPP_REDIS=ON -DTLSPP_ASIO=ON >/dev/null
 ninja -C "$out/release" -j"$jobs"
 (cd "$out/release" && ctest --output-on-failure -j"$jobs")
 
 echo "== AddressSanitizer + UndefinedBehaviorSanitizer build (clang 19) and unit tests"
 rm -rf "$out/asan"
+asan_asio=OFF
+[ -f /usr/include/asio.hpp ] && asan_asio=ON
 CXX=clang++-19 CC=clang-19 cmake -S . -B "$out/asan" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  -DTLSPP_TESTS=ON -DTLSPP_SANITIZE=ON -DTLSPP_FUZZ=ON -DTLSPP_REDIS=ON >/dev/null
+  -DTLSPP_TESTS=ON -DTLSPP_SANITIZE=ON -DTLSPP_FUZZ=ON -DTLSPP_REDIS=ON -DTLSPP_ASIO=$asan_asio >/dev/null
 ninja -C "$out/asan" -j"$jobs"
 (cd "$out/asan" && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
    ctest --output-on-failure -j"$jobs")
