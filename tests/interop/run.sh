@@ -1851,6 +1851,58 @@ curl_resume_case() {
   [ "$(count_in curl.out "resumed: yes")" = 1 ] || fail "curl.out lacks one page saying resumed: yes"
 }
 
+# s_client 0-RTT against three tlspp servers that keep their ticket keys and anti-replay
+# record in one Redis (tlspp_redis; a redis-server started here on 127.0.0.1): a ticket A
+# issued resumes on B and C. B has early data off: it skips the early data (RFC 8446 §4.2.10),
+# s_client reports it rejected and the request is served in 1-RTT. C accepts a ticket's early
+# data once; the same ticket's early data offered again to A, which never saw it, is declined,
+# because the ticket's first use is recorded in Redis for the whole fleet (§8.1).
+ossl_client_early_fleet() {
+  local cert=$1 rport=$((next_port++)) url pids=() p pa pb pc
+  if ! command -v redis-server >/dev/null; then
+    fail "redis-server is not installed (scripts/deps.sh test installs it)"
+    return
+  fi
+  start_server redis redis-server --bind 127.0.0.1 --port "$rport" --save '' --appendonly no
+  pids+=("$srv_pid")
+  wait_port "$rport" || return
+  url="redis://127.0.0.1:$rport"
+  local common=(server --listen 127.0.0.1:0 --cert "$pki/$cert.pem" --key "$pki/$cert.key" --http --ticket-keys "$url")
+  start_server tlspp-a "$tlspp" "${common[@]}" --early-data 16384 --anti-replay "$url"
+  pids+=("$srv_pid"); pa=$(wait_listening "$cdir/tlspp-a.err") || return
+  start_server tlspp-b "$tlspp" "${common[@]}"
+  pids+=("$srv_pid"); pb=$(wait_listening "$cdir/tlspp-b.err") || return
+  start_server tlspp-c "$tlspp" "${common[@]}" --early-data 16384 --anti-replay "$url"
+  pids+=("$srv_pid"); pc=$(wait_listening "$cdir/tlspp-c.err") || return
+  printf 'GET /early HTTP/1.0\r\nHost: localhost\r\n\r\n' >"$cdir/early.txt"
+  local s_client=(openssl s_client -servername localhost -tls1_3 -CAfile "$ca" -verify_return_error -ign_eof)
+  # A ticket from A, its early data offered to B (early data off).
+  client full-a "$work/http-request" "${s_client[@]}" -connect "127.0.0.1:$pa" -sess_out "$cdir/s1.pem"
+  client early-b "$work/http-request" "${s_client[@]}" -connect "127.0.0.1:$pb" -sess_in "$cdir/s1.pem" \
+    -early_data "$cdir/early.txt"
+  expect_rc early-b 0
+  expect early-b.out "Reused, TLSv1.3"
+  expect early-b.out "Early data was rejected"
+  expect_line early-b.out "resumed: yes"
+  expect_line early-b.out "early_data: rejected"
+  # Another ticket from A: accepted on C, then declined on A.
+  client full-a2 "$work/http-request" "${s_client[@]}" -connect "127.0.0.1:$pa" -sess_out "$cdir/s2.pem"
+  client early-c /dev/null "${s_client[@]}" -connect "127.0.0.1:$pc" -sess_in "$cdir/s2.pem" \
+    -early_data "$cdir/early.txt"
+  expect_rc early-c 0
+  expect early-c.out "Early data was accepted"
+  expect_line early-c.out "early_data: accepted"
+  client replay-a "$work/http-request" "${s_client[@]}" -connect "127.0.0.1:$pa" -sess_in "$cdir/s2.pem" \
+    -early_data "$cdir/early.txt"
+  expect_rc replay-a 0
+  expect replay-a.out "Early data was rejected"
+  expect_line replay-a.out "early_data: rejected"
+  for p in "${pids[@]}"; do
+    srv_pid=$p
+    stop_server
+  done
+}
+
 # 0-RTT (RFC 8446 §4.2.10): s_client -sess_out, then -sess_in -early_data FILE against tlspp
 # server --early-data: accepted, and the page answers the early request. (Declined early
 # data is covered in memory: OpenSSL sends none with a ticket that does not allow it.)
@@ -1890,6 +1942,7 @@ ossl_server_early() {
 }
 
 run_case openssl "s_client -> tlspp-server" "0-RTT accepted (-early_data)" ecdsa ossl_client_early
+run_case openssl "s_client -> tlspp-servers" "0-RTT across a Redis fleet: declined, once" ecdsa ossl_client_early_fleet
 run_case openssl "tlspp-client -> s_server" "0-RTT (--early-data)" ecdsa ossl_server_early
 run_case openssl "tlspp-client -> s_server" "external PSK, psk_dhe_ke" ecdsa ossl_server_psk dhe_ke
 run_case openssl "tlspp-client -> s_server" "external PSK, psk_ke" ecdsa ossl_server_psk ke
