@@ -17,6 +17,7 @@
 
 #include "tlspp/error.h"
 #include "tlspp/events.h"
+#include "tlspp/export.h"
 #include "tlspp/random.h"
 #include "tlspp/secret.h"
 #include "tlspp/types.h"
@@ -44,9 +45,9 @@ struct CertificateKeyPair {
 // the trailing newline. See also keylog_to_file().
 using KeyLogCallback = std::function<void(const std::string& line)>;
 // A KeyLogCallback appending to `path` (thread-safe, line-buffered).
-[[nodiscard]] KeyLogCallback keylog_to_file(const std::string& path);
+[[nodiscard]] TLSPP_API KeyLogCallback keylog_to_file(const std::string& path);
 // keylog_to_file($SSLKEYLOGFILE) when that variable is set, otherwise an empty callback.
-[[nodiscard]] KeyLogCallback keylog_from_environment();
+[[nodiscard]] TLSPP_API KeyLogCallback keylog_from_environment();
 
 struct CommonOptions {
   // The protocol versions spoken: TLS 1.2 and TLS 1.3 by default, TLS 1.3 preferred.
@@ -133,7 +134,7 @@ enum class PskMode : uint8_t { dhe_ke, ke };
 // binder (the ClientHello recording of §8.2) within the freshness window (§8.3). It is an
 // interface so that servers of a fleet can share one (tlspp_redis). Called from many
 // connections at once.
-class AntiReplay {
+class TLSPP_API AntiReplay {
  public:
   virtual ~AntiReplay() = default;
   // True the first time `id` is offered, false after, for as long as until `expires`. An
@@ -143,7 +144,7 @@ class AntiReplay {
 };
 // The in-memory AntiReplay: at most `capacity` entries; when full of unexpired ones it
 // answers false (declines) rather than forget one.
-[[nodiscard]] std::shared_ptr<AntiReplay> make_memory_anti_replay(size_t capacity = 100000);
+[[nodiscard]] TLSPP_API std::shared_ptr<AntiReplay> make_memory_anti_replay(size_t capacity = 100000);
 
 struct ClientOptions : CommonOptions {
   // Trust anchors: PEM files. When empty and use_system_roots is true, the system bundle
@@ -190,7 +191,7 @@ enum class ClientAuth : uint8_t { none, optional, required };
 // that should resume each other's sessions) and no shared ServerOptions::ticket_key is
 // wanted: the 32-byte key of each rotation period, the same on every server of the fleet.
 // tlspp_redis has one that keeps the keys in Redis. Called from many connections at once.
-class TicketKeySource {
+class TLSPP_API TicketKeySource {
  public:
   virtual ~TicketKeySource() = default;
   // The key of rotation period `period` (Unix time / ticket_key_rotation_seconds), or an
@@ -262,12 +263,12 @@ struct ServerOptions : CommonOptions {
   size_t session_cache_size = 1024;
 };
 
-class ClientConfig {
+class TLSPP_API ClientConfig {
  public:
   [[nodiscard]] static Result<std::shared_ptr<const ClientConfig>> create(ClientOptions options);
   [[nodiscard]] const ClientOptions& options() const { return options_; }
   ~ClientConfig();
-  struct Impl;
+  struct TLSPP_LOCAL Impl;
   [[nodiscard]] const Impl& impl() const { return *impl_; }
 
  private:
@@ -276,12 +277,12 @@ class ClientConfig {
   std::unique_ptr<Impl> impl_;
 };
 
-class ServerConfig {
+class TLSPP_API ServerConfig {
  public:
   [[nodiscard]] static Result<std::shared_ptr<const ServerConfig>> create(ServerOptions options);
   [[nodiscard]] const ServerOptions& options() const { return options_; }
   ~ServerConfig();
-  struct Impl;
+  struct TLSPP_LOCAL Impl;
   [[nodiscard]] const Impl& impl() const { return *impl_; }
 
  private:

@@ -22,6 +22,7 @@
 
 #include "tlspp/config.h"
 #include "tlspp/error.h"
+#include "tlspp/export.h"
 #include "tlspp/secret.h"
 #include "tlspp/server_name.h"
 #include "tlspp/types.h"
@@ -103,7 +104,7 @@ struct SessionTicket {
 // 0-RTT as the handshake settled it (RFC 8446 §4.2.10).
 enum class EarlyData : uint8_t { not_offered, offered, accepted, rejected };
 
-class Connection {
+class TLSPP_API Connection {
  public:
   Connection(Connection&&) noexcept;
   Connection& operator=(Connection&&) noexcept;
@@ -173,7 +174,7 @@ class Connection {
   // Session tickets received so far (client side).
   [[nodiscard]] std::vector<SessionTicket> take_session_tickets();
 
-  struct Core;  // the implementation (conn/)
+  struct TLSPP_LOCAL Core;  // the implementation (conn/)
   Core& core() { return *core_; }
 
  protected:
@@ -181,7 +182,7 @@ class Connection {
   std::unique_ptr<Core> core_;
 };
 
-class ClientConnection : public Connection {
+class TLSPP_API ClientConnection : public Connection {
  public:
   // Starts a handshake with `server_name`: the name the certificate is verified against,
   // sent as SNI when it is a DNS name (an IP address is verified but not sent, RFC 6066 §3).
@@ -204,7 +205,7 @@ class ClientConnection : public Connection {
                                                   const ServerName& server_name, const SessionTicket* ticket);
 };
 
-class ServerConnection : public Connection {
+class TLSPP_API ServerConnection : public Connection {
  public:
   [[nodiscard]] static Result<ServerConnection> create(std::shared_ptr<const ServerConfig> config);
 

@@ -12,6 +12,8 @@
 #include <string_view>
 #include <utility>
 
+#include "tlspp/export.h"
+
 namespace tlspp {
 
 // RFC 8446 §6 (and RFC 5246 §7.2 for the TLS 1.2-only values).
@@ -47,7 +49,7 @@ enum class AlertDescription : uint8_t {
 };
 
 // The RFC's name of an alert ("bad_record_mac"), or "unknown_alert(N)".
-[[nodiscard]] std::string alert_name(AlertDescription alert);
+[[nodiscard]] TLSPP_API std::string alert_name(AlertDescription alert);
 
 enum class ErrorKind : uint8_t {
   decode,             // bytes that do not parse
@@ -63,9 +65,9 @@ enum class ErrorKind : uint8_t {
   truncated,          // the transport ended without the peer's close_notify (RFC 8446 §6.1)
 };
 
-[[nodiscard]] std::string_view error_kind_name(ErrorKind kind);
+[[nodiscard]] TLSPP_API std::string_view error_kind_name(ErrorKind kind);
 
-struct Error {
+struct TLSPP_API Error {
   ErrorKind kind = ErrorKind::internal;
   AlertDescription alert = AlertDescription::internal_error;
   std::string message;

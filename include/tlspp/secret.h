@@ -9,11 +9,12 @@
 #include <cstdint>
 #include <vector>
 
+#include "tlspp/export.h"
 #include "tlspp/types.h"
 
 namespace tlspp {
 
-class SecretBytes {
+class TLSPP_API SecretBytes {
  public:
   SecretBytes() = default;
   explicit SecretBytes(ByteView bytes) : bytes_(bytes.begin(), bytes.end()) {}
@@ -46,7 +47,7 @@ class SecretBytes {
   void wipe() noexcept;
 
   // Constant-time comparison of contents (lengths are public).
-  friend bool operator==(const SecretBytes& a, const SecretBytes& b);
+  TLSPP_API friend bool operator==(const SecretBytes& a, const SecretBytes& b);
 
  private:
   std::vector<uint8_t> bytes_;

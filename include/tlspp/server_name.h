@@ -13,10 +13,11 @@
 #include <string_view>
 
 #include "tlspp/error.h"
+#include "tlspp/export.h"
 
 namespace tlspp {
 
-class ServerName {
+class TLSPP_API ServerName {
  public:
   // "example.com", "example.com." (the trailing dot is dropped), "192.0.2.1", "[::1]".
   // Fails with a config error naming the text for an empty string, a label over 63

@@ -24,10 +24,11 @@
 
 #include "tlspp/connection.h"
 #include "tlspp/error.h"
+#include "tlspp/export.h"
 
 namespace tlspp {
 
-class SessionStore {
+class TLSPP_API SessionStore {
  public:
   virtual ~SessionStore() = default;
   // Keeps `session`, made with the server `server_name` (ServerName::str()).
@@ -38,7 +39,7 @@ class SessionStore {
 
 // The in-memory store: at most `max_sessions` sessions in all and `per_server` for one name;
 // beyond that the oldest are dropped (their secrets wiped). Safe to share between threads.
-class MemorySessionStore final : public SessionStore {
+class TLSPP_API MemorySessionStore final : public SessionStore {
  public:
   explicit MemorySessionStore(size_t max_sessions = 256, size_t per_server = 4);
   void put(const std::string& server_name, SessionTicket session) override;
@@ -82,8 +83,8 @@ class MemorySessionStore final : public SessionStore {
 //   peer-spki-sha256 5f0c...             (hex; omitted when unknown)
 //   end
 // Unknown keys are ignored, so later versions can add some.
-[[nodiscard]] std::string encode_sessions(const std::vector<SessionTicket>& sessions);
+[[nodiscard]] TLSPP_API std::string encode_sessions(const std::vector<SessionTicket>& sessions);
 // Fails with a sentence naming the line for text that is not in this form.
-[[nodiscard]] Result<std::vector<SessionTicket>> decode_sessions(std::string_view text);
+[[nodiscard]] TLSPP_API Result<std::vector<SessionTicket>> decode_sessions(std::string_view text);
 
 }  // namespace tlspp

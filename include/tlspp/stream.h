@@ -24,11 +24,12 @@
 #include "tlspp/config.h"
 #include "tlspp/connection.h"
 #include "tlspp/error.h"
+#include "tlspp/export.h"
 #include "tlspp/types.h"
 
 namespace tlspp {
 
-class Stream {
+class TLSPP_API Stream {
  public:
   // Resolves `host` (a name, or an IPv4/IPv6 literal, brackets allowed: "[::1]"), connects
   // to the first address that accepts, then runs the handshake, verifying the certificate

@@ -8,6 +8,8 @@
 #include <string_view>
 #include <vector>
 
+#include "tlspp/export.h"
+
 namespace tlspp {
 
 using ByteView = std::span<const uint8_t>;
@@ -66,14 +68,14 @@ enum class SignatureScheme : uint16_t {
 
 // IANA names: "TLS_AES_128_GCM_SHA256", "x25519", "ecdsa_secp256r1_sha256".
 // Unknown values print as "0x1234".
-[[nodiscard]] std::string_view cipher_suite_name(CipherSuite s);
-[[nodiscard]] std::string_view named_group_name(NamedGroup g);
-[[nodiscard]] std::string_view signature_scheme_name(SignatureScheme s);
-[[nodiscard]] std::string_view protocol_version_name(ProtocolVersion v);
+[[nodiscard]] TLSPP_API std::string_view cipher_suite_name(CipherSuite s);
+[[nodiscard]] TLSPP_API std::string_view named_group_name(NamedGroup g);
+[[nodiscard]] TLSPP_API std::string_view signature_scheme_name(SignatureScheme s);
+[[nodiscard]] TLSPP_API std::string_view protocol_version_name(ProtocolVersion v);
 
 // Lower-case hexadecimal, and back (upper or lower case; nothing for an odd length or a
 // character that is not a hex digit).
-[[nodiscard]] std::string to_hex(ByteView bytes);
-[[nodiscard]] std::optional<Bytes> from_hex(std::string_view text);
+[[nodiscard]] TLSPP_API std::string to_hex(ByteView bytes);
+[[nodiscard]] TLSPP_API std::optional<Bytes> from_hex(std::string_view text);
 
 }  // namespace tlspp
