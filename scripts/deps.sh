@@ -12,6 +12,8 @@ if [ "${1:-build}" = test ]; then
   want+=(libnss3-tools chromium libwolfssl-dev nodejs python3 botan)
   # tests/keylog: tshark decrypts captures with the key logs tlspp writes.
   want+=(tshark)
+  # ctest docs: the API reference (docs/Doxyfile) must build without a warning.
+  want+=(doxygen)
 fi
 missing=()
 for p in "${want[@]}"; do
