@@ -17,8 +17,12 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 # The library targets only (a no-op when the tree is built, as under ctest).
 shared=no
 grep -q '^TLSPP_SHARED:BOOL=ON' "$build/CMakeCache.txt" && shared=yes
-targets=(libtlspp.a)
-[ $shared = yes ] && targets+=(libtlspp.so)
+# (Ninja takes the files: its target `tlspp` would be the command-line tool of that name.)
+if grep -q '^CMAKE_GENERATOR:INTERNAL=Ninja' "$build/CMakeCache.txt"; then
+  targets=(libtlspp.a); [ $shared = yes ] && targets+=(libtlspp.so)
+else
+  targets=(tlspp); [ $shared = yes ] && targets+=(tlspp_shared)
+fi
 cmake --build "$build" --target "${targets[@]}" >/dev/null
 
 echo "== cmake --install $build --prefix $prefix"
