@@ -205,7 +205,7 @@ class TLSPP_API Connection {
   Core& core() { return *core_; }
 
  protected:
-  explicit Connection(std::unique_ptr<Core> core);
+  TLSPP_LOCAL explicit Connection(std::unique_ptr<Core> core);
   std::unique_ptr<Core> core_;
   /// @endcond
 };
@@ -230,8 +230,9 @@ class TLSPP_API ClientConnection : public Connection {
 
  private:
   using Connection::Connection;
-  static Result<ClientConnection> create_resuming(std::shared_ptr<const ClientConfig> config,
-                                                  const ServerName& server_name, const SessionTicket* ticket);
+  TLSPP_LOCAL static Result<ClientConnection> create_resuming(std::shared_ptr<const ClientConfig> config,
+                                                              const ServerName& server_name,
+                                                              const SessionTicket* ticket);
 };
 
 /// The server side of a connection.

@@ -8,6 +8,6 @@
 
 /// Marks a class or function of the public API as exported from the shared library.
 #define TLSPP_API __attribute__((visibility("default")))
-/// Marks a declaration of a public header that is an implementation detail, never exported
-/// (the nested Impl and Core types that the library's internals define).
+/// Marks a declaration of a public header that is an implementation detail, never exported:
+/// the nested Impl and Core types that the library's internals define, and private helpers.
 #define TLSPP_LOCAL __attribute__((visibility("hidden")))

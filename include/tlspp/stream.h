@@ -97,11 +97,11 @@ class TLSPP_API Stream {
 
  private:
   Stream(Connection conn, int fd) : conn_(std::move(conn)), fd_(fd) {}
-  [[nodiscard]] static Result<Stream> handshake(Connection conn, int fd);
-  [[nodiscard]] Status flush();
-  [[nodiscard]] Error explain_send_failure(Error send_error);
+  [[nodiscard]] TLSPP_LOCAL static Result<Stream> handshake(Connection conn, int fd);
+  [[nodiscard]] TLSPP_LOCAL Status flush();
+  [[nodiscard]] TLSPP_LOCAL Error explain_send_failure(Error send_error);
   /// Hands received bytes to the connection; what it does not take waits in backlog_.
-  [[nodiscard]] Status offer(ByteView data);
+  [[nodiscard]] TLSPP_LOCAL Status offer(ByteView data);
 
   Connection conn_;
   int fd_ = -1;
