@@ -3,10 +3,12 @@
 ///
 /// A connection never touches a socket. The application moves bytes:
 ///
+/// @code{.unparsed}
 ///   received from the network  -> receive(bytes)
 ///   pending_output()           -> send to the network, then consume_output(n)
 ///   write(plaintext)           -> queued, encrypted into pending_output()
 ///   read(buffer)               <- decrypted application data
+/// @endcode
 ///
 /// There is one path for everything: the handshake, application data, alerts and
 /// KeyUpdates all go through receive() and pending_output(). After a fatal error the

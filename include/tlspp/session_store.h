@@ -67,6 +67,7 @@ class TLSPP_API MemorySessionStore final : public SessionStore {
 };
 
 /// The text form of sessions, one block each:
+/// @code{.unparsed}
 ///   tlspp-session 1
 ///   version tls13                       (or tls12)
 ///   suite TLS_AES_128_GCM_SHA256         (IANA name)
@@ -87,6 +88,7 @@ class TLSPP_API MemorySessionStore final : public SessionStore {
 ///   peer-raw-public-key yes              (omitted unless the peer was a pinned raw key)
 ///   peer-spki-sha256 5f0c...             (hex; omitted when unknown)
 ///   end
+/// @endcode
 /// Unknown keys are ignored, so later versions can add some.
 [[nodiscard]] TLSPP_API std::string encode_sessions(const std::vector<SessionTicket>& sessions);
 /// Fails with a sentence naming the line for text that is not in this form.
