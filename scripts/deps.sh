@@ -16,6 +16,8 @@ if [ "${1:-build}" = test ]; then
   want+=(libhiredis-dev redis-server)
   # The Asio adapter (adapters/asio, test_asio): standalone Asio, header-only.
   want+=(libasio-dev)
+  # ctest docs: the API reference (docs/Doxyfile) must build without a warning.
+  want+=(doxygen)
 fi
 missing=()
 for p in "${want[@]}"; do

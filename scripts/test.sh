@@ -18,7 +18,9 @@ bash scripts/check-layers.sh
 
 echo "== Release build (g++) and unit tests"
 rm -rf "$out/release"
-cmake -S . -B "$out/release" -G Ninja -DCMAKE_BUILD_TYPE=Release -DTLSPP_TESTS=ON -DTLSPP_REDIS=ON -DTLSPP_ASIO=ON >/dev/null
+# -DTLSPP_SHARED=ON: libtlspp.so is built too, and the ctest `install` checks it.
+cmake -S . -B "$out/release" -G Ninja -DCMAKE_BUILD_TYPE=Release -DTLSPP_TESTS=ON -DTLSPP_SHARED=ON \
+  -DTLSPP_REDIS=ON -DTLSPP_ASIO=ON >/dev/null
 ninja -C "$out/release" -j"$jobs"
 (cd "$out/release" && ctest --output-on-failure -j"$jobs")
 

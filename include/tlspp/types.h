@@ -1,4 +1,5 @@
-// tlspp: protocol code points shared by every layer and by the public API.
+/// @file
+/// @brief Protocol code points shared by every layer and by the public API.
 #pragma once
 
 #include <cstdint>
@@ -8,12 +9,15 @@
 #include <string_view>
 #include <vector>
 
+#include "tlspp/export.h"
+
 namespace tlspp {
 
-using ByteView = std::span<const uint8_t>;
-using MutByteView = std::span<uint8_t>;
-using Bytes = std::vector<uint8_t>;
+using ByteView = std::span<const uint8_t>;  ///< bytes to read, not owned
+using MutByteView = std::span<uint8_t>;     ///< bytes to write into, not owned
+using Bytes = std::vector<uint8_t>;         ///< owned bytes
 
+/// TLS versions by their wire value (RFC 8446 §4.2.1); tlspp speaks TLS 1.2 and TLS 1.3.
 enum class ProtocolVersion : uint16_t {
   tls10 = 0x0301,
   tls11 = 0x0302,
@@ -21,7 +25,7 @@ enum class ProtocolVersion : uint16_t {
   tls13 = 0x0304,
 };
 
-// RFC 8446 §B.4, RFC 5288, RFC 8422, RFC 7905.
+/// RFC 8446 §B.4, RFC 5288, RFC 8422, RFC 7905.
 enum class CipherSuite : uint16_t {
   TLS_AES_128_GCM_SHA256 = 0x1301,
   TLS_AES_256_GCM_SHA384 = 0x1302,
@@ -35,7 +39,7 @@ enum class CipherSuite : uint16_t {
   TLS_EMPTY_RENEGOTIATION_INFO_SCSV = 0x00ff,
 };
 
-// RFC 8446 §4.2.7.
+/// RFC 8446 §4.2.7.
 enum class NamedGroup : uint16_t {
   secp256r1 = 0x0017,
   secp384r1 = 0x0018,
@@ -44,7 +48,7 @@ enum class NamedGroup : uint16_t {
   x448 = 0x001e,
 };
 
-// RFC 8446 §4.2.3.
+/// RFC 8446 §4.2.3.
 enum class SignatureScheme : uint16_t {
   rsa_pkcs1_sha256 = 0x0401,
   rsa_pkcs1_sha384 = 0x0501,
@@ -64,16 +68,20 @@ enum class SignatureScheme : uint16_t {
   ecdsa_sha1 = 0x0203,
 };
 
-// IANA names: "TLS_AES_128_GCM_SHA256", "x25519", "ecdsa_secp256r1_sha256".
-// Unknown values print as "0x1234".
-[[nodiscard]] std::string_view cipher_suite_name(CipherSuite s);
-[[nodiscard]] std::string_view named_group_name(NamedGroup g);
-[[nodiscard]] std::string_view signature_scheme_name(SignatureScheme s);
-[[nodiscard]] std::string_view protocol_version_name(ProtocolVersion v);
+///@{
+/// IANA names: "TLS_AES_128_GCM_SHA256", "x25519", "ecdsa_secp256r1_sha256".
+/// Unknown values print as "0x1234".
+[[nodiscard]] TLSPP_API std::string_view cipher_suite_name(CipherSuite s);
+[[nodiscard]] TLSPP_API std::string_view named_group_name(NamedGroup g);
+[[nodiscard]] TLSPP_API std::string_view signature_scheme_name(SignatureScheme s);
+[[nodiscard]] TLSPP_API std::string_view protocol_version_name(ProtocolVersion v);
+///@}
 
-// Lower-case hexadecimal, and back (upper or lower case; nothing for an odd length or a
-// character that is not a hex digit).
-[[nodiscard]] std::string to_hex(ByteView bytes);
-[[nodiscard]] std::optional<Bytes> from_hex(std::string_view text);
+///@{
+/// Lower-case hexadecimal, and back (upper or lower case; nothing for an odd length or a
+/// character that is not a hex digit).
+[[nodiscard]] TLSPP_API std::string to_hex(ByteView bytes);
+[[nodiscard]] TLSPP_API std::optional<Bytes> from_hex(std::string_view text);
+///@}
 
 }  // namespace tlspp
