@@ -38,6 +38,7 @@ std::optional<Bytes> unhex(std::string_view s) {
 }
 
 std::string_view label_of_epoch(Dir dir, unsigned epoch) {
+  if (epoch == kEarlyKeys) return dir == Dir::to_server ? "CLIENT_EARLY_TRAFFIC_SECRET" : "";
   if (dir == Dir::to_server)
     return epoch == kHandshakeKeys ? "CLIENT_HANDSHAKE_TRAFFIC_SECRET" : "CLIENT_TRAFFIC_SECRET_0";
   return epoch == kHandshakeKeys ? "SERVER_HANDSHAKE_TRAFFIC_SECRET" : "SERVER_TRAFFIC_SECRET_0";
@@ -70,7 +71,7 @@ std::string Item::describe() const {
     case ContentType::application_data: s = "application data (" + std::to_string(data.size()) + " bytes)"; break;
     default: s = "raw bytes (" + std::to_string(data.size()) + ")"; break;
   }
-  return s + "@" + std::to_string(epoch);
+  return s + "@" + (epoch == kEarlyKeys ? std::string("early") : std::to_string(epoch));
 }
 
 Item handshake_item(Bytes message, unsigned epoch) {
@@ -191,6 +192,7 @@ Result<std::unique_ptr<Mitm>> Mitm::create(ClientOptions c, ServerOptions s, con
   if (!client) return fail(client.error());
   auto server = ServerConnection::create(*sc);
   if (!server) return fail(server.error());
+  if (ticket) m->early_suite_ = ticket->cipher_suite;
   m->client_.emplace(std::move(*client));
   m->server_.emplace(std::move(*server));
   return m;
@@ -219,12 +221,14 @@ void Mitm::on_keylog(Side logger, const std::string& line) {
     ADD_FAILURE() << "key log line with a bad secret: " << line;
     return;
   }
+  // The client logs its early traffic secret when it offers early data (RFC 8446 §4.2.10).
+  if (label == "CLIENT_EARLY_TRAFFIC_SECRET") client_early_ = true;
   logged_[idx(from(logger))][label] = std::move(*secret);
 }
 
 std::optional<crypto::Secret> Mitm::secret(Dir dir, unsigned epoch) {
   if (epoch == kPlaintext) return std::nullopt;
-  if (epoch <= kApplicationKeys) {
+  if (epoch <= kApplicationKeys || epoch == kEarlyKeys) {
     const auto& m = logged_[idx(dir)];
     const auto it = m.find(std::string(label_of_epoch(dir, epoch)));
     if (it == m.end()) return std::nullopt;
@@ -253,6 +257,31 @@ void Mitm::learn_suite(const Item& item) {
     tls12_ = true;
     suite_ = sh->cipher_suite;
     server_random_.assign(sh->random.begin(), sh->random.end());
+  }
+}
+
+bool Mitm::install13(Dir dir, unsigned epoch, record::Protection& prot) {
+  const auto suite = suite_of(epoch);
+  const auto p = suite ? handshake::tls13_suite(*suite) : std::nullopt;
+  auto s = secret(dir, epoch);
+  return p && s && test::install_tls13(prot, p->aead, p->hash, s->view()).has_value();
+}
+
+void Mitm::follow_early_answer(Dir dir, const std::vector<Item>& items) {
+  if (dir != Dir::to_client || !client_early_) return;
+  for (const Item& item : items) {
+    bool declined = is_hello_retry_request(item);
+    if (item.is(HandshakeType::encrypted_extensions)) {
+      auto ee = wire::EncryptedExtensions::decode(item.body());
+      declined = !ee || !wire::find_extension(ee->extensions, wire::ExtensionType::early_data);
+    }
+    if (!declined) continue;
+    // RFC 8446 §4.2.10: declined, the client's next protected records use its handshake
+    // keys (after a HelloRetryRequest, once its second ClientHello has gone in the clear).
+    client_early_ = false;
+    Inbound& in = in_[idx(Dir::to_server)];
+    if (in.epoch == kEarlyKeys) in.epoch = kPlaintext;
+    return;
   }
 }
 
@@ -285,17 +314,17 @@ void Mitm::take_handshake(Dir dir, ByteView data, std::vector<Item>& out) {
     // Finished and after each KeyUpdate (TLS 1.2 switches at ChangeCipherSpec instead). The
     // Finished of a post-handshake authentication (§4.6.2), sent under application keys,
     // changes none.
+    // The client's EndOfEarlyData ends its early keys (§4.5).
     const bool handshake_finished = item.is(HandshakeType::finished) && in.epoch < kApplicationKeys;
-    const bool switches = !tls12_ && (handshake_finished || item.is(HandshakeType::key_update));
+    const bool end_of_early = item.is(HandshakeType::end_of_early_data) && in.epoch == kEarlyKeys;
+    const bool switches =
+        !tls12_ && (handshake_finished || end_of_early || (item.is(HandshakeType::key_update) && in.epoch != kEarlyKeys));
     out.push_back(std::move(item));
     if (switches) {
       if (used != in.hs_buffer.size())
         ADD_FAILURE() << dir_name(dir) << ": handshake data follows a key change in the same record";
-      ++in.epoch;
-      auto s = secret(dir, in.epoch);
-      if (!s || !suite_ || !test::install_tls13(in.prot, handshake::tls13_suite(*suite_)->aead, handshake::tls13_suite(*suite_)->hash,
-                                                   s->view()))
-        ADD_FAILURE() << dir_name(dir) << ": no key known for epoch " << in.epoch;
+      in.epoch = end_of_early ? kHandshakeKeys : in.epoch + 1;
+      if (!install13(dir, in.epoch, in.prot)) ADD_FAILURE() << dir_name(dir) << ": no key known for epoch " << in.epoch;
     }
   }
   in.hs_buffer.erase(in.hs_buffer.begin(), in.hs_buffer.begin() + static_cast<ptrdiff_t>(used));
@@ -334,13 +363,11 @@ void Mitm::parse(Dir dir, ByteView bytes, std::vector<Item>& out) {
       default:
         break;
     }
-    // A protected record. The first one uses the handshake traffic keys (RFC 8446 §7.1).
+    // A protected record. The first one uses the handshake traffic keys (RFC 8446 §7.1), or
+    // the client's early traffic keys when it offered early data (§2.3).
     if (!tls12_ && in.epoch == kPlaintext) {
-      in.epoch = kHandshakeKeys;
-      auto s = secret(dir, in.epoch);
-      if (!s || !suite_ ||
-          !test::install_tls13(in.prot, handshake::tls13_suite(*suite_)->aead, handshake::tls13_suite(*suite_)->hash,
-                                                   s->view())) {
+      in.epoch = dir == Dir::to_server && client_early_ ? kEarlyKeys : kHandshakeKeys;
+      if (!install13(dir, in.epoch, in.prot)) {
         ADD_FAILURE() << dir_name(dir) << ": protected record before the harness knows the keys";
         return;
       }
@@ -379,11 +406,8 @@ void Mitm::seal_into(Dir dir, unsigned epoch, ContentType type, ByteView data, s
       }
     }
     if (!slot) {
-      auto s = secret(dir, epoch);
       slot = std::make_unique<record::Protection>();
-      if (!s || !suite_ ||
-          !test::install_tls13(*slot, handshake::tls13_suite(*suite_)->aead, handshake::tls13_suite(*suite_)->hash,
-                               s->view())) {
+      if (!install13(dir, epoch, *slot)) {
         ADD_FAILURE() << dir_name(dir) << ": no key to forward records of epoch " << epoch;
         return;
       }
@@ -407,14 +431,15 @@ Bytes Mitm::seal_raw(Dir dir, unsigned epoch, ByteView inner) {
   }
   auto& slot = out_[idx(dir)][epoch];
   auto s = secret(dir, epoch);
-  if (!s || !suite_) {
+  const auto suite = suite_of(epoch);
+  if (!s || !suite) {
     ADD_FAILURE() << dir_name(dir) << ": no key for epoch " << epoch;
     return {};
   }
-  const auto params = *handshake::tls13_suite(*suite_);
+  const auto params = *handshake::tls13_suite(*suite);
   if (!slot) {
     slot = std::make_unique<record::Protection>();
-    if (!test::install_tls13(*slot, params.aead, params.hash, s->view())) ADD_FAILURE() << "install failed";
+    if (!install13(dir, epoch, *slot)) ADD_FAILURE() << "install failed";
   }
   const auto keys = keysched::traffic_keys(params.hash, params.aead, s->view());
   crypto::AeadCtx ctx;
@@ -485,6 +510,7 @@ Status Mitm::step(Dir dir) {
   if (on_flight) on_flight(flight);
   auto& fwd = forwarded_[idx(dir)];
   fwd.insert(fwd.end(), flight.items.begin(), flight.items.end());
+  follow_early_answer(dir, flight.items);
   return send(dir, encode(dir, flight.items));
 }
 
@@ -501,6 +527,7 @@ void Mitm::run(int max_rounds) {
 Status Mitm::deliver(Dir dir, std::vector<Item> items) {
   auto& fwd = forwarded_[idx(dir)];
   fwd.insert(fwd.end(), items.begin(), items.end());
+  follow_early_answer(dir, items);
   return send(dir, encode(dir, items));
 }
 

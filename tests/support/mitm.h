@@ -51,6 +51,12 @@ enum class Dir : uint8_t { to_server, to_client };
 inline constexpr unsigned kPlaintext = 0;
 inline constexpr unsigned kHandshakeKeys = 1;    // *_HANDSHAKE_TRAFFIC_SECRET
 inline constexpr unsigned kApplicationKeys = 2;  // *_TRAFFIC_SECRET_0; 3, 4, ... after KeyUpdates
+// CLIENT_EARLY_TRAFFIC_SECRET (0-RTT, RFC 8446 §2.3), outside the numbered sequence. A client
+// that offers early data writes its first protected records under it, until its
+// EndOfEarlyData (accepted, §4.5) or until it reads an EncryptedExtensions without
+// early_data or a HelloRetryRequest (declined, §4.2.10); the harness follows what it forwards.
+// The keys come from the client's key log and the suite from the resumed ticket.
+inline constexpr unsigned kEarlyKeys = 0xffffffffu;
 
 // One unit of what a sender sent.
 struct Item {
@@ -156,6 +162,15 @@ class Mitm {
   void on_keylog(Side logger, const std::string& line);
   [[nodiscard]] std::optional<crypto::Secret> secret(Dir dir, unsigned epoch);
   void learn_suite(const Item& item);
+  // The suite protecting `epoch` (the ticket's for early data).
+  [[nodiscard]] std::optional<CipherSuite> suite_of(unsigned epoch) const {
+    return epoch == kEarlyKeys ? early_suite_ : suite_;
+  }
+  // Installs the TLS 1.3 keys of `epoch` of `dir`'s sender; false when not known.
+  [[nodiscard]] bool install13(Dir dir, unsigned epoch, record::Protection& prot);
+  // What forwarding `items` to the client tells about its write keys while it may still be
+  // writing early data.
+  void follow_early_answer(Dir dir, const std::vector<Item>& items);
   // TLS 1.2 (RFC 5246 §6.3): keys come from the master secret (the CLIENT_RANDOM key log
   // line) and both randoms; installs the write keys of `dir`'s sender.
   [[nodiscard]] bool install12(Dir dir, record::Protection& prot) const;
@@ -180,6 +195,8 @@ class Mitm {
   std::array<std::map<std::string, Bytes>, 2> logged_;
   std::array<std::map<unsigned, Bytes>, 2> derived_;  // epochs after KeyUpdates
   std::optional<CipherSuite> suite_;
+  std::optional<CipherSuite> early_suite_;  // the resumed ticket's
+  bool client_early_ = false;               // the client's first protected records are early data
   bool tls12_ = false;  // the ServerHello chose TLS 1.2
   Bytes client_random_, server_random_, master_;
   std::array<Inbound, 2> in_;
