@@ -197,7 +197,10 @@ Json json_number(const Series& s, double (Series::*f)() const) {
   if (s.empty()) return nullptr;
   char b[64];
   std::snprintf(b, sizeof b, "%.10g", (s.*f)());
-  return std::strtod(b, nullptr);
+  const double v = std::strtod(b, nullptr);
+  // Whole numbers stay integers ("4806", not "4806.0"), as %.10g wrote them.
+  if (std::isfinite(v) && std::trunc(v) == v && std::fabs(v) < 1e15) return static_cast<long long>(v);
+  return v;
 }
 
 // x to one decimal, as the memory detail and the elapsed time are given.
