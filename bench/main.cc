@@ -5,42 +5,35 @@
 #include <sched.h>
 
 #include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
 #include <memory>
 #include <set>
-#include <sstream>
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "alloc_count.h"
+#include "bench_flags.h"
+#include "options.h"
 #include "sides.h"
 
 namespace bench {
 namespace {
 
-const char* kUsage =
-    "usage: tlspp-bench [--quick] [--json] [--pin CPU] [--runs N] [--seconds S] [--bulk-mib N]\n"
-    "                   [--pairs N] [--only GROUP,...] [--lib tlspp,openssl,floor] [--suites NAME,...]\n"
-    "\n"
-    "  --quick        a smaller run (3 runs, short handshake loops, 32 MiB per bulk figure): < 30 s\n"
-    "  --json         print one JSON object instead of the table\n"
-    "  --pin CPU      pin the process to one core (sched_setaffinity)\n"
-    "  --runs N       repetitions; every figure reports min, median and max over them (default 7)\n"
-    "  --seconds S    minimum time of each handshake loop per run (default 0.4)\n"
-    "  --bulk-mib N   bytes sent one way per bulk figure per run, in MiB (default 1024)\n"
-    "  --pairs N      client+server pairs of the memory figure (default 1000)\n"
-    "  --only LIST    measure only these groups of figures: TLS 1.3 ecdsa, rsa, resumed, early (0-RTT\n"
-    "                 and the anti-replay check), bulk, memory;\n"
-    "                 TLS 1.2 tls12_ecdsa, tls12_resumed, tls12_bulk, tls12_memory; 'tls13' and 'tls12'\n"
-    "                 stand for all groups of that version (default: everything)\n"
-    "  --lib LIST     measure only these columns (for profiling one library)\n"
-    "  --suites LIST  bulk figures for these suites only (IANA names; default: the three TLS 1.3\n"
-    "                 suites and the two TLS 1.2 ones)\n";
+// The flags (tools/bench_flags.h, shared with `tlspp bench --help`) are read by the CLI's
+// parser (tools/options.h).
+const std::string kUsage =
+    "tlspp-bench [--quick] [--json] [--pin CPU] [--runs N] [--seconds S] [--bulk-mib N]\n"
+    "                   [--pairs N] [--only GROUP,...] [--lib tlspp,openssl,floor] [--suites NAME,...]";
 
-const char* const kGroups13[] = {"ecdsa", "rsa", "resumed", "early", "bulk", "memory"};
-const char* const kGroups12[] = {"tls12_ecdsa", "tls12_resumed", "tls12_bulk", "tls12_memory"};
+using tlspp::cli::kBenchGroups12;
+using tlspp::cli::kBenchGroups13;
 
 struct Options {
   bool quick = false;
@@ -58,73 +51,84 @@ struct Options {
   std::set<std::string> suites;  // empty: all
 };
 
-std::set<std::string> split(const std::string& s) {
+// A usage error: one line on stderr, exit code 2.
+[[noreturn]] void usage_error(const std::string& message) {
+  std::fprintf(stderr, "tlspp-bench: %s (tlspp-bench --help lists the options)\n", message.c_str());
+  std::exit(2);
+}
+
+// A whole number from `min` to `max` for `flag`.
+long whole_number(const std::string& text, const char* flag, long min, long max) {
+  char* end = nullptr;
+  errno = 0;
+  const long n = text.empty() || !std::isdigit(static_cast<unsigned char>(text[0])) ? -1 : std::strtol(text.c_str(), &end, 10);
+  if (n < min || n > max || errno || !end || *end)
+    usage_error(std::string(flag) + " takes a whole number from " + std::to_string(min) + " to " + std::to_string(max) +
+                ", not '" + text + "'");
+  return n;
+}
+
+// A comma-separated list for `flag`, each item one of `known`.
+std::set<std::string> known_list(const std::string& text, const char* flag, const char* what,
+                                 const std::vector<std::string>& known) {
   std::set<std::string> out;
-  std::stringstream ss(s);
-  std::string item;
-  while (std::getline(ss, item, ',')) {
-    if (!item.empty()) out.insert(item);
+  for (const std::string& item : tlspp::cli::split_list(text)) {
+    if (std::find(known.begin(), known.end(), item) == known.end())
+      usage_error("unknown " + std::string(what) + " '" + item + "' in " + flag);
+    out.insert(item);
   }
+  if (out.empty()) usage_error(std::string(flag) + " needs at least one " + what);
   return out;
 }
 
 Options parse(int argc, char** argv) {
+  namespace cli = tlspp::cli;
+  const std::vector<std::string> argv_list(argv + 1, argv + argc);
+  if (cli::wants_help(argv_list)) std::exit(cli::print_program_help(kUsage, cli::kBenchFlags, cli::kBenchAbout));
+  auto parsed = cli::parse_args(argv_list, cli::kBenchFlags);
+  if (!parsed) usage_error(parsed.error().message);
+  const cli::Args& args = *parsed;
+  if (!args.positional.empty()) usage_error("unexpected argument '" + args.positional.front() + "'");
+
   Options o;
-  bool runs_set = false, seconds_set = false, bulk_set = false;
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    auto value = [&]() -> std::string {
-      if (i + 1 >= argc) die("option " + a + " needs a value\n" + kUsage);
-      return argv[++i];
-    };
-    if (a == "--quick") {
-      o.quick = true;
-    } else if (a == "--json") {
-      o.json = true;
-    } else if (a == "--pin") {
-      o.pin = std::atoi(value().c_str());
-    } else if (a == "--runs") {
-      o.runs = std::max(1, std::atoi(value().c_str()));
-      runs_set = true;
-    } else if (a == "--seconds") {
-      o.seconds = std::atof(value().c_str());
-      seconds_set = true;
-    } else if (a == "--bulk-mib") {
-      o.bulk_bytes = size_t(std::max(1, std::atoi(value().c_str()))) << 20;
-      bulk_set = true;
-    } else if (a == "--pairs") {
-      o.pairs = std::max(1, std::atoi(value().c_str()));
-    } else if (a == "--only") {
-      o.only.clear();
-      for (const std::string& g : split(value())) {
-        if (g == "tls13") {
-          o.only.insert(std::begin(kGroups13), std::end(kGroups13));
-        } else if (g == "tls12") {
-          o.only.insert(std::begin(kGroups12), std::end(kGroups12));
-        } else if (std::find_if(std::begin(kGroups13), std::end(kGroups13), [&](const char* k) { return g == k; }) ==
-                       std::end(kGroups13) &&
-                   std::find_if(std::begin(kGroups12), std::end(kGroups12), [&](const char* k) { return g == k; }) ==
-                       std::end(kGroups12)) {
-          die("unknown group '" + g + "' in --only\n" + kUsage);
-        } else {
-          o.only.insert(g);
-        }
-      }
-    } else if (a == "--lib") {
-      o.libs = split(value());
-    } else if (a == "--suites") {
-      o.suites = split(value());
-    } else if (a == "--help" || a == "-h") {
-      std::fputs(kUsage, stdout);
-      std::exit(0);
-    } else {
-      die("unknown option '" + a + "'\n" + kUsage);
+  o.quick = args.has("--quick");
+  o.json = args.has("--json");
+  if (auto v = args.value("--pin")) o.pin = static_cast<int>(whole_number(*v, "--pin", 0, CPU_SETSIZE - 1));
+  if (auto v = args.value("--runs")) o.runs = static_cast<int>(whole_number(*v, "--runs", 1, 1000));
+  if (auto v = args.value("--seconds")) {
+    // 0 is allowed: each loop then makes only its minimum number of handshakes.
+    char* end = nullptr;
+    errno = 0;
+    const double secs = v->empty() || !std::isdigit(static_cast<unsigned char>((*v)[0])) ? -1 : std::strtod(v->c_str(), &end);
+    if (secs < 0 || secs > 86400 || errno || !end || *end)
+      usage_error("--seconds takes a number of seconds from 0 to 86400, not '" + *v + "'");
+    o.seconds = secs;
+  }
+  if (auto v = args.value("--bulk-mib")) o.bulk_bytes = size_t(whole_number(*v, "--bulk-mib", 1, 1 << 20)) << 20;
+  if (auto v = args.value("--pairs")) o.pairs = static_cast<int>(whole_number(*v, "--pairs", 1, 1000000));
+  if (auto v = args.value("--only")) {
+    std::vector<std::string> known{"tls13", "tls12"};
+    known.insert(known.end(), std::begin(kBenchGroups13), std::end(kBenchGroups13));
+    known.insert(known.end(), std::begin(kBenchGroups12), std::end(kBenchGroups12));
+    o.only.clear();
+    for (const std::string& g : known_list(*v, "--only", "group", known)) {
+      if (g == "tls13") o.only.insert(std::begin(kBenchGroups13), std::end(kBenchGroups13));
+      else if (g == "tls12") o.only.insert(std::begin(kBenchGroups12), std::end(kBenchGroups12));
+      else o.only.insert(g);
     }
   }
+  if (auto v = args.value("--lib"))
+    o.libs = known_list(*v, "--lib", "library", {std::begin(tlspp::cli::kBenchLibs), std::end(tlspp::cli::kBenchLibs)});
+  if (auto v = args.value("--suites")) {
+    std::vector<std::string> known;
+    for (tlspp::CipherSuite s : kSuites) known.emplace_back(tlspp::cipher_suite_name(s));
+    for (tlspp::CipherSuite s : kSuites12) known.emplace_back(tlspp::cipher_suite_name(s));
+    o.suites = known_list(*v, "--suites", "suite", known);
+  }
   if (o.quick) {
-    if (!runs_set) o.runs = 3;
-    if (!seconds_set) o.seconds = 0.05;
-    if (!bulk_set) o.bulk_bytes = size_t{32} << 20;
+    if (!args.has("--runs")) o.runs = 3;
+    if (!args.has("--seconds")) o.seconds = 0.05;
+    if (!args.has("--bulk-mib")) o.bulk_bytes = size_t{32} << 20;
     o.min_handshakes = 10;
     o.memory_runs = 1;
   }
@@ -186,29 +190,21 @@ std::string ratio(const Series& a, const Series& b) {
   return buf;
 }
 
-std::string json_number(const Series& s, double (Series::*f)() const) {
-  if (s.empty()) return "null";
+using Json = nlohmann::ordered_json;  // keys in the order written
+
+// A figure rounded to 10 significant digits (what --json has always printed), or null.
+Json json_number(const Series& s, double (Series::*f)() const) {
+  if (s.empty()) return nullptr;
   char b[64];
   std::snprintf(b, sizeof b, "%.10g", (s.*f)());
-  return b;
+  const double v = std::strtod(b, nullptr);
+  // Whole numbers stay integers ("4806", not "4806.0"), as %.10g wrote them.
+  if (std::isfinite(v) && std::trunc(v) == v && std::fabs(v) < 1e15) return static_cast<long long>(v);
+  return v;
 }
 
-std::string json_string(const std::string& s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      char b[8];
-      std::snprintf(b, sizeof b, "\\u%04x", c);
-      out += b;
-    } else {
-      out += c;
-    }
-  }
-  return out + "\"";
-}
+// x to one decimal, as the memory detail and the elapsed time are given.
+double tenths(double x) { return std::round(x * 10) / 10; }
 
 std::vector<std::string> method_notes(const Options& o) {
   return {
@@ -296,17 +292,19 @@ void print_memory_detail(const char* who, const MemoryResult& m) {
               m.idle_server, static_cast<long long>(m.leaked), m.allocations_per_handshake);
 }
 
-std::string memory_json(const MemoryResult& m) {
-  char b[640];
-  std::snprintf(b, sizeof b,
-                "{\"peak_per_conn\": %.1f, \"peak_cxx\": %.1f, \"peak_libssl\": %.1f, \"peak_libcrypto\": %.1f, "
-                "\"idle_per_conn\": %.1f, \"idle_cxx\": %.1f, \"idle_libssl\": %.1f, \"idle_libcrypto\": %.1f, "
-                "\"idle_client\": %.1f, \"idle_server\": %.1f, \"left_after_free\": %lld, "
-                "\"allocations_per_handshake\": %.1f}",
-                m.peak_per_conn, m.peak_by_category[0], m.peak_by_category[1], m.peak_by_category[2], m.idle_per_conn,
-                m.idle_by_category[0], m.idle_by_category[1], m.idle_by_category[2], m.idle_client, m.idle_server,
-                static_cast<long long>(m.leaked), m.allocations_per_handshake);
-  return b;
+Json memory_json(const MemoryResult& m) {
+  return Json{{"peak_per_conn", tenths(m.peak_per_conn)},
+              {"peak_cxx", tenths(m.peak_by_category[0])},
+              {"peak_libssl", tenths(m.peak_by_category[1])},
+              {"peak_libcrypto", tenths(m.peak_by_category[2])},
+              {"idle_per_conn", tenths(m.idle_per_conn)},
+              {"idle_cxx", tenths(m.idle_by_category[0])},
+              {"idle_libssl", tenths(m.idle_by_category[1])},
+              {"idle_libcrypto", tenths(m.idle_by_category[2])},
+              {"idle_client", tenths(m.idle_client)},
+              {"idle_server", tenths(m.idle_server)},
+              {"left_after_free", static_cast<long long>(m.leaked)},
+              {"allocations_per_handshake", tenths(m.allocations_per_handshake)}};
 }
 
 int run(int argc, char** argv) {
@@ -368,7 +366,7 @@ int run(int argc, char** argv) {
   // tlspp's TLS 1.2 rows need its TLS 1.2 server: without it (a build from before it
   // landed) they say so instead of failing the whole run.
   bool any12 = false;
-  for (const char* g : kGroups12) any12 = any12 || want(g);
+  for (const char* g : kBenchGroups12) any12 = any12 || want(g);
   std::string tlspp12_error;
   if (do_tlspp && any12) tlspp12_error = tlspp_handshake_error(t12_ecdsa);
   const bool do_tlspp12 = do_tlspp && tlspp12_error.empty();
@@ -630,43 +628,47 @@ int run(int argc, char** argv) {
   if (redis) notes.push_back("anti_replay_redis: " + (redis->skipped().empty() ? "measured against " + redis->where()
                                                                                : "skipped: " + redis->skipped()));
   if (o.json) {
-    std::printf("{\n  \"benchmark\": \"tlspp vs OpenSSL libssl\",\n  \"openssl_version\": %s,\n",
-                json_string(openssl_version()).c_str());
-    std::printf("  \"quick\": %s,\n  \"runs\": %d,\n  \"memory_runs\": %d,\n  \"pinned_cpu\": %s,\n",
-                o.quick ? "true" : "false", o.runs, o.memory_runs, o.pin >= 0 ? std::to_string(o.pin).c_str() : "null");
-    std::printf("  \"bulk_bytes_per_run\": %zu,\n  \"memory_pairs\": %d,\n  \"elapsed_seconds\": %.1f,\n", o.bulk_bytes,
-                o.pairs, elapsed);
-    std::printf("  \"cpu_clock_read_ns\": %lld,\n", static_cast<long long>(cpu_clock_overhead_ns()));
-    std::printf("  \"rows\": [\n");
-    bool first = true;
+    Json out;
+    out["benchmark"] = "tlspp vs OpenSSL libssl";
+    out["openssl_version"] = openssl_version();
+    out["quick"] = o.quick;
+    out["runs"] = o.runs;
+    out["memory_runs"] = o.memory_runs;
+    out["pinned_cpu"] = o.pin >= 0 ? Json(o.pin) : Json(nullptr);
+    out["bulk_bytes_per_run"] = o.bulk_bytes;
+    out["memory_pairs"] = o.pairs;
+    out["elapsed_seconds"] = tenths(elapsed);
+    out["cpu_clock_read_ns"] = static_cast<long long>(cpu_clock_overhead_ns());
+    Json rows_json = Json::array();
     for (const Row& r : rows.all()) {
       if (r.tlspp.empty() && r.openssl.empty() && r.floor.empty()) continue;
-      std::printf("%s    {\"name\": %s, \"unit\": %s, ", first ? "" : ",\n", json_string(r.name).c_str(),
-                  json_string(r.unit).c_str());
-      first = false;
-      std::printf("\"tlspp\": %s, \"tlspp_min\": %s, \"tlspp_max\": %s, ", json_number(r.tlspp, &Series::median).c_str(),
-                  json_number(r.tlspp, &Series::min).c_str(), json_number(r.tlspp, &Series::max).c_str());
-      if (r.tlspp_missing) std::printf("\"tlspp_note\": %s, ", json_string(r.tlspp_missing).c_str());
-      std::printf("\"openssl\": %s, \"openssl_min\": %s, \"openssl_max\": %s, ",
-                  json_number(r.openssl, &Series::median).c_str(), json_number(r.openssl, &Series::min).c_str(),
-                  json_number(r.openssl, &Series::max).c_str());
-      std::printf("\"floor\": %s, \"floor_min\": %s, \"floor_max\": %s}", json_number(r.floor, &Series::median).c_str(),
-                  json_number(r.floor, &Series::min).c_str(), json_number(r.floor, &Series::max).c_str());
+      Json row;
+      row["name"] = r.name;
+      row["unit"] = r.unit;
+      row["tlspp"] = json_number(r.tlspp, &Series::median);
+      row["tlspp_min"] = json_number(r.tlspp, &Series::min);
+      row["tlspp_max"] = json_number(r.tlspp, &Series::max);
+      if (r.tlspp_missing) row["tlspp_note"] = r.tlspp_missing;
+      for (auto [key, series] : {std::pair{"openssl", &r.openssl}, std::pair{"floor", &r.floor}}) {
+        row[key] = json_number(*series, &Series::median);
+        row[std::string(key) + "_min"] = json_number(*series, &Series::min);
+        row[std::string(key) + "_max"] = json_number(*series, &Series::max);
+      }
+      rows_json.push_back(std::move(row));
     }
-    std::printf("\n  ],\n");
-    std::printf("  \"memory_detail\": {\"tlspp\": %s, \"openssl\": %s, \"openssl_release_buffers\": %s,\n",
-                want("memory") && do_tlspp ? memory_json(mem_t).c_str() : "null",
-                want("memory") && do_openssl ? memory_json(mem_o).c_str() : "null",
-                want("memory") && do_openssl ? memory_json(mem_r).c_str() : "null");
-    std::printf("    \"tls12_tlspp\": %s, \"tls12_openssl\": %s, \"tls12_openssl_release_buffers\": %s},\n",
-                want("tls12_memory") && do_tlspp12 ? memory_json(mem12_t).c_str() : "null",
-                want("tls12_memory") && do_openssl ? memory_json(mem12_o).c_str() : "null",
-                want("tls12_memory") && do_openssl ? memory_json(mem12_r).c_str() : "null");
-    if (!tlspp12_error.empty()) std::printf("  \"tls12_tlspp_unavailable\": %s,\n", json_string(tlspp12_error).c_str());
-    std::printf("  \"notes\": [\n");
-    for (size_t i = 0; i < notes.size(); ++i)
-      std::printf("    %s%s\n", json_string(notes[i]).c_str(), i + 1 < notes.size() ? "," : "");
-    std::printf("  ]\n}\n");
+    out["rows"] = std::move(rows_json);
+    const auto detail = [](bool measured, const MemoryResult& m) { return measured ? memory_json(m) : Json(nullptr); };
+    out["memory_detail"] = Json{{"tlspp", detail(want("memory") && do_tlspp, mem_t)},
+                                {"openssl", detail(want("memory") && do_openssl, mem_o)},
+                                {"openssl_release_buffers", detail(want("memory") && do_openssl, mem_r)},
+                                {"tls12_tlspp", detail(want("tls12_memory") && do_tlspp12, mem12_t)},
+                                {"tls12_openssl", detail(want("tls12_memory") && do_openssl, mem12_o)},
+                                {"tls12_openssl_release_buffers", detail(want("tls12_memory") && do_openssl, mem12_r)}};
+    if (!tlspp12_error.empty()) out["tls12_tlspp_unavailable"] = tlspp12_error;
+    out["notes"] = notes;
+    // Invalid UTF-8 (none is expected: the notes and names are ASCII, OpenSSL's version
+    // string too) is replaced rather than thrown on.
+    std::printf("%s\n", out.dump(2, ' ', false, Json::error_handler_t::replace).c_str());
     return 0;
   }
 

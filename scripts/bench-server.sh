@@ -58,6 +58,7 @@ NGINX=$(PATH=$PATH:/usr/sbin command -v nginx)
 
 build=${TLSPP_BUILD:-build/bench}
 if [[ ! -f $build/build.ninja ]]; then
+  bash scripts/deps.sh bench >&2
   cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DTLSPP_BENCH=ON -DTLSPP_TESTS=OFF >&2
 fi
 ninja -C "$build" -j"${JOBS:-2}" tlspp_cli >&2

@@ -8,7 +8,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
-bash scripts/deps.sh build >&2
+bash scripts/deps.sh bench >&2
 # With hiredis and redis-server present, the Redis adapter too, for the anti_replay_redis row
 # (the bench starts its own redis-server on 127.0.0.1; without them the row says skipped).
 redis=OFF

@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages tlspp needs, skipping those already present.
-# Usage: scripts/deps.sh build|test
+# Usage: scripts/deps.sh build|bench|test
 set -euo pipefail
 want=(build-essential cmake ninja-build pkg-config libssl-dev openssl ca-certificates)
+# The benchmark (-DTLSPP_BENCH=ON, scripts/bench.sh): nlohmann-json writes its --json output
+# (header-only; the bench alone uses it, the library does not).
+if [ "${1:-build}" = bench ]; then
+  want+=(nlohmann-json3-dev)
+fi
 if [ "${1:-build}" = test ]; then
   want+=(libgtest-dev clang-19 libfuzzer-19-dev libclang-rt-19-dev)
   # tests/interop: the peers, and a network namespace to run them in.

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "bench_flags.h"
 #include "commands.h"
 #include "options.h"
 
@@ -44,24 +45,11 @@ const Command kBench{"bench",
                      &run};
 const Registration reg{kBench};
 
-// The options of tlspp-bench (bench/main.cc parses them; keep the two lists alike).
-const FlagSpec kFlags[] = {
-    {"--quick", false, false, "", "a smaller run (3 runs, short handshake loops, 32 MiB per bulk figure): under 30 s."},
-    {"--json", false, false, "", "print one JSON object instead of the table."},
-    {"--pin", true, false, "CPU", "pin the process to one core (sched_setaffinity)."},
-    {"--runs", true, false, "N", "repetitions; every figure reports min, median and max over them (default 7)."},
-    {"--seconds", true, false, "S", "minimum time of each handshake loop per run (default 0.4)."},
-    {"--bulk-mib", true, false, "N", "bytes sent one way per bulk figure per run, in MiB (default 1024)."},
-    {"--pairs", true, false, "N", "client+server pairs of the memory figure (default 1000)."},
-    {"--only", true, false, "LIST", "measure only these groups of figures (ecdsa,rsa,resumed,bulk,memory)."},
-    {"--lib", true, false, "LIST", "measure only these columns (tlspp,openssl,floor), for profiling one library."},
-    {"--suites", true, false, "LIST", "bulk figures for these suites only (IANA names; default all three)."},
-};
 
 int run(const std::vector<std::string>& args) {
   const std::string bench = find_bench();
   if (wants_help(args))
-    return print_help(kBench, kFlags,
+    return print_help(kBench, kBenchFlags,
                       "Runs the benchmark binary tlspp-bench (built with -DTLSPP_BENCH=ON; $TLSPP_BENCH_BINARY\n"
                       "names another): tlspp, OpenSSL's libssl and the bare libcrypto floor, side by side.",
                       bench.empty() ? "This build has no tlspp-bench: configure with -DTLSPP_BENCH=ON, or run "

@@ -93,7 +93,11 @@ bool wants_help(const std::vector<std::string>& argv) {
 }
 
 int print_help(const Command& command, std::span<const FlagSpec> spec, const char* about, const char* notes) {
-  std::printf("usage: tlspp %s\n\n%s\n\noptions:\n", command.usage, about);
+  return print_program_help(std::string("tlspp ") + command.usage, spec, about, notes);
+}
+
+int print_program_help(const std::string& usage, std::span<const FlagSpec> spec, const char* about, const char* notes) {
+  std::printf("usage: %s\n\n%s\n\noptions:\n", usage.c_str(), about);
   auto label = [](const FlagSpec& f) {
     std::string l = f.name;
     if (f.takes_value) l += std::string(" ") + f.metavar;
@@ -102,7 +106,17 @@ int print_help(const Command& command, std::span<const FlagSpec> spec, const cha
   };
   size_t width = std::string("-h, --help").size();
   for (const auto& f : spec) width = std::max(width, label(f).size());
-  for (const auto& f : spec) std::printf("  %-*s  %s\n", static_cast<int>(width), label(f).c_str(), f.help);
+  for (const auto& f : spec) {
+    std::string_view help = f.help;
+    std::string first = label(f);
+    do {
+      const size_t nl = help.find('\n');
+      const std::string_view line = help.substr(0, nl);
+      std::printf("  %-*s  %.*s\n", static_cast<int>(width), first.c_str(), static_cast<int>(line.size()), line.data());
+      first.clear();
+      help = nl == std::string_view::npos ? std::string_view() : help.substr(nl + 1);
+    } while (!help.empty());
+  }
   std::printf("  %-*s  %s\n", static_cast<int>(width), "-h, --help", "print this help and exit.");
   if (*notes) std::printf("\n%s\n", notes);
   return 0;

@@ -24,7 +24,7 @@ struct FlagSpec {
   // For a flag without a separate value: also accept "--name=value" (e.g. --trace=mermaid).
   bool optional_value = false;
   const char* metavar = "";  // what the value is, for --help: "FILE"; for optional values "[=text|mermaid]"
-  const char* help = "";     // one sentence for --help
+  const char* help = "";     // one sentence for --help (may span lines, split by '\n')
   bool repeatable = false;   // may be given more than once (otherwise twice is a usage error)
 };
 
@@ -51,6 +51,10 @@ struct Args {
 // Prints a command's --help to stdout: its usage line, `about` (a paragraph), every flag of
 // `spec` on its own line with its sentence, then `notes` (may be empty). Returns 0.
 int print_help(const Command& command, std::span<const FlagSpec> spec, const char* about, const char* notes = "");
+// The same for a program of its own (tlspp-bench): `usage` is all that follows "usage: ".
+// A flag's sentence may hold '\n': the lines after the first are indented under it.
+int print_program_help(const std::string& usage, std::span<const FlagSpec> spec, const char* about,
+                       const char* notes = "");
 
 // "a,b, c" -> {"a", "b", "c"} (empty items dropped).
 [[nodiscard]] std::vector<std::string> split_list(std::string_view list);
