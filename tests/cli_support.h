@@ -249,6 +249,32 @@ class Server {
     seen_ = log_.find(text, from) + text.size();
     return true;
   }
+  // Waits until the log holds `text` at least `n` times in all (from its start), whatever
+  // else is between them: the lines of connections served by different event loops come
+  // in no fixed order.
+  bool read_err_count(const std::string& text, size_t n, std::chrono::milliseconds timeout) {
+    const auto deadline = Clock::now() + timeout;
+    auto count = [&] {
+      size_t k = 0;
+      for (size_t at = log_.find(text); at != std::string::npos; at = log_.find(text, at + text.size())) ++k;
+      return k;
+    };
+    while (count() < n) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+      if (left <= 0 || child_.err < 0) return false;
+      pollfd p{child_.err, POLLIN, 0};
+      if (poll(&p, 1, static_cast<int>(left)) <= 0) continue;
+      char buf[4096];
+      const ssize_t r = read(child_.err, buf, sizeof buf);
+      if (r <= 0) {
+        close(child_.err);
+        child_.err = -1;
+        return count() >= n;
+      }
+      log_.append(buf, static_cast<size_t>(r));
+    }
+    return true;
+  }
   [[nodiscard]] const std::string& log() const { return log_; }
   // Waits for the server to exit by itself; its exit code, or -1.
   int wait_exit(std::chrono::seconds timeout) {
