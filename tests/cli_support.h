@@ -230,22 +230,8 @@ class Server {
   [[nodiscard]] pid_t pid() const { return child_.pid; }
   // Reads the server's stderr until `text` appears after what was seen so far; false on timeout.
   bool read_err_until(const std::string& text, std::chrono::milliseconds timeout) {
-    const auto deadline = Clock::now() + timeout;
     const size_t from = seen_;
-    while (log_.find(text, from) == std::string::npos) {
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
-      if (left <= 0 || child_.err < 0) return false;
-      pollfd p{child_.err, POLLIN, 0};
-      if (poll(&p, 1, static_cast<int>(left)) <= 0) continue;
-      char buf[4096];
-      const ssize_t r = read(child_.err, buf, sizeof buf);
-      if (r <= 0) {
-        close(child_.err);
-        child_.err = -1;
-        return log_.find(text, from) != std::string::npos;
-      }
-      log_.append(buf, static_cast<size_t>(r));
-    }
+    if (!read_err_while([&] { return log_.find(text, from) == std::string::npos; }, timeout)) return false;
     seen_ = log_.find(text, from) + text.size();
     return true;
   }
@@ -253,13 +239,20 @@ class Server {
   // else is between them: the lines of connections served by different event loops come
   // in no fixed order.
   bool read_err_count(const std::string& text, size_t n, std::chrono::milliseconds timeout) {
+    return read_err_while(
+        [&] {
+          size_t k = 0;
+          for (size_t at = log_.find(text); at != std::string::npos && k < n; at = log_.find(text, at + text.size())) ++k;
+          return k < n;
+        },
+        timeout);
+  }
+  // Reads the server's stderr into the log while `more()` says so; false when the time runs
+  // out or the server closes its stderr first.
+  template <class More>
+  bool read_err_while(More more, std::chrono::milliseconds timeout) {
     const auto deadline = Clock::now() + timeout;
-    auto count = [&] {
-      size_t k = 0;
-      for (size_t at = log_.find(text); at != std::string::npos; at = log_.find(text, at + text.size())) ++k;
-      return k;
-    };
-    while (count() < n) {
+    while (more()) {
       const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
       if (left <= 0 || child_.err < 0) return false;
       pollfd p{child_.err, POLLIN, 0};
@@ -269,7 +262,7 @@ class Server {
       if (r <= 0) {
         close(child_.err);
         child_.err = -1;
-        return count() >= n;
+        return !more();
       }
       log_.append(buf, static_cast<size_t>(r));
     }
