@@ -14,7 +14,10 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
+#include <memory>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <optional>
 #include <string>
@@ -159,6 +162,65 @@ inline Outcome run_cli(const std::vector<std::string>& args, const std::string& 
 }
 
 inline size_t count_lines(const std::string& s) { return static_cast<size_t>(std::count(s.begin(), s.end(), '\n')); }
+
+// Whether this build (and so the tlspp binary the tests spawn) runs under AddressSanitizer,
+// whose allocator, redzones and shadow memory make RSS figures larger than a release build's.
+#if defined(__SANITIZE_ADDRESS__)
+inline constexpr bool kAddressSanitizer = true;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+inline constexpr bool kAddressSanitizer = true;
+#else
+inline constexpr bool kAddressSanitizer = false;
+#endif
+#else
+inline constexpr bool kAddressSanitizer = false;
+#endif
+
+// While it lives, processes spawned get no ASan quarantine (freed blocks would otherwise sit
+// in it, up to 256 MB, and a server's RSS count every block it ever freed, not what it
+// holds); without ASan the variable means nothing.
+class NoAsanQuarantine {
+ public:
+  NoAsanQuarantine() {
+    const char* asan = std::getenv("ASAN_OPTIONS");
+    had_ = asan != nullptr;
+    saved_ = asan ? asan : "";
+    ::setenv("ASAN_OPTIONS",
+             (saved_ + (saved_.empty() ? "" : ":") + "quarantine_size_mb=0:thread_local_quarantine_size_kb=0").c_str(), 1);
+  }
+  ~NoAsanQuarantine() {
+    if (had_) {
+      ::setenv("ASAN_OPTIONS", saved_.c_str(), 1);
+    } else {
+      ::unsetenv("ASAN_OPTIONS");
+    }
+  }
+  NoAsanQuarantine(const NoAsanQuarantine&) = delete;
+  NoAsanQuarantine& operator=(const NoAsanQuarantine&) = delete;
+
+ private:
+  bool had_ = false;
+  std::string saved_;
+};
+
+// A process's resident memory (VmRSS of /proc/PID/status) in bytes; 0 if unknown.
+inline size_t rss_bytes(pid_t pid) {
+  std::ifstream f("/proc/" + std::to_string(pid) + "/status");
+  for (std::string line; std::getline(f, line);)
+    if (line.rfind("VmRSS:", 0) == 0) return std::stoul(line.substr(6)) * 1024;
+  return 0;
+}
+
+// How many descriptors a process has open (/proc/PID/fd).
+inline size_t open_fds(pid_t pid) {
+  std::error_code ec;
+  size_t n = 0;
+  for (auto it = std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/fd", ec);
+       !ec && it != std::filesystem::directory_iterator(); it.increment(ec))
+    ++n;
+  return n;
+}
 
 // ---------------------------------------------------------------- fixtures
 

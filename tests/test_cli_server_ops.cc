@@ -14,6 +14,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <memory>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -865,13 +866,6 @@ TEST(CliServerReload, SwapsUnderLoadFailNoHandshake) {
 // ---------------------------------------------------------------- memory under attack
 
 // The resident set of a process, in bytes (VmRSS in /proc/PID/status); 0 when unknown.
-size_t rss_bytes(pid_t pid) {
-  std::ifstream f("/proc/" + std::to_string(pid) + "/status");
-  for (std::string line; std::getline(f, line);)
-    if (line.rfind("VmRSS:", 0) == 0) return std::stoul(line.substr(6)) * 1024;
-  return 0;
-}
-
 // Sends what `conn` has queued on the non-blocking `fd`, adding the bytes sent to `sent` and
 // waiting for room at most `patience` at a time; false once the peer stopped taking them.
 bool push(Connection& conn, int fd, std::chrono::milliseconds patience, size_t& sent) {
@@ -901,31 +895,15 @@ bool push(Connection& conn, int fd, std::chrono::milliseconds patience, size_t& 
 // 50,000 KeyUpdates), so an ASan build is held to a looser bound; the release build, where
 // RSS is what the server holds, keeps the tight one. Both catch the reported growth (5.6 GB
 // in 40 s).
-#if defined(__SANITIZE_ADDRESS__)
-constexpr size_t kRssBound = 64'000'000;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-constexpr size_t kRssBound = 64'000'000;
-#else
-constexpr size_t kRssBound = 4'000'000;
-#endif
-#else
-constexpr size_t kRssBound = 4'000'000;
-#endif
+constexpr size_t kRssBound = kAddressSanitizer ? 64'000'000 : 4'000'000;
 
 TEST(CliServerOps, AClientThatNeverReadsCannotGrowTheServersMemory) {
-  // Under AddressSanitizer freed blocks sit in a quarantine (256 MB by default) instead of
-  // being reused, so the server's RSS would count every block ever freed, not what it holds.
-  // The server spawned here gets no quarantine; without ASan the variable means nothing.
-  const char* asan = std::getenv("ASAN_OPTIONS");
-  const std::string saved = asan ? asan : "";
-  ::setenv("ASAN_OPTIONS", (saved + (saved.empty() ? "" : ":") + "quarantine_size_mb=0:thread_local_quarantine_size_kb=0").c_str(), 1);
-  Server server({"--echo", "--threads", "1", "--idle-timeout", "0"});
-  if (asan) {
-    ::setenv("ASAN_OPTIONS", saved.c_str(), 1);
-  } else {
-    ::unsetenv("ASAN_OPTIONS");
-  }
+  // Under AddressSanitizer the server spawned here gets no quarantine (cli_support.h).
+  const auto owned = [] {
+    NoAsanQuarantine no_quarantine;
+    return std::make_unique<Server>(std::vector<std::string>{"--echo", "--threads", "1", "--idle-timeout", "0"});
+  }();
+  Server& server = *owned;
   ASSERT_NE(server.port(), 0) << server.log();
   const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   ASSERT_GE(fd, 0);
