@@ -7,6 +7,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -24,6 +25,7 @@
 #include <thread>
 #include <vector>
 
+#include "io/socket.h"
 #include "support/tls_pair.h"
 #include "tlspp/stream.h"
 
@@ -372,6 +374,28 @@ inline std::vector<std::string> client_args(const Server& s, std::vector<std::st
   std::vector<std::string> args = {"client", s.addr(), "--servername", "localhost", "--ca", files().root};
   args.insert(args.end(), extra.begin(), extra.end());
   return args;
+}
+
+// A plain TCP connection to the server (no TLS); -1 on failure.
+inline int connect_raw(const Server& server) {
+  auto fd = io::connect_tcp("127.0.0.1", server.port());
+  return fd ? *fd : -1;
+}
+
+// Waits until the peer ends the connection on `fd` (end of stream or reset); false when it
+// is still open after `timeout`. Whatever arrives before the end is appended to `got`.
+inline bool ends_within(int fd, std::chrono::milliseconds timeout, std::string* got = nullptr) {
+  const auto deadline = Clock::now() + timeout;
+  for (;;) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+    if (left <= 0) return false;
+    pollfd p{fd, POLLIN, 0};
+    if (poll(&p, 1, static_cast<int>(left)) <= 0) continue;
+    char buf[4096];
+    const ssize_t n = recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) return true;
+    if (got) got->append(buf, static_cast<size_t>(n));
+  }
 }
 
 // Connects to an --echo server, trusting the test root, and makes one round trip, so that

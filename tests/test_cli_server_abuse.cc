@@ -23,25 +23,6 @@ namespace {
 
 using namespace cli_test;
 
-int connect_raw(const Server& server) {
-  auto fd = io::connect_tcp("127.0.0.1", server.port());
-  return fd ? *fd : -1;
-}
-
-// Reads until the peer ends the connection (true), or `timeout` passes (false).
-bool ends_within(int fd, std::chrono::milliseconds timeout) {
-  const auto deadline = Clock::now() + timeout;
-  for (;;) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
-    if (left <= 0) return false;
-    pollfd p{fd, POLLIN, 0};
-    if (poll(&p, 1, static_cast<int>(left)) <= 0) continue;
-    char buf[4096];
-    const ssize_t n = recv(fd, buf, sizeof buf, 0);
-    if (n <= 0) return true;
-  }
-}
-
 // Closes `fd` with a TCP reset instead of a FIN (SO_LINGER with a zero timeout).
 void reset(int fd) {
   const linger l{1, 0};

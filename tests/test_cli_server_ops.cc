@@ -52,33 +52,12 @@ double cpu_seconds(pid_t pid) {
   return static_cast<double>(std::stol(fields[11]) + std::stol(fields[12])) / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
-// Waits until the peer ends the connection on `fd` (end of stream or reset); false when it
-// is still open after `timeout`. Whatever arrives before the end is appended to `got`.
-bool ends_within(int fd, std::chrono::milliseconds timeout, std::string* got = nullptr) {
-  const auto deadline = Clock::now() + timeout;
-  for (;;) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
-    if (left <= 0) return false;
-    pollfd p{fd, POLLIN, 0};
-    if (poll(&p, 1, static_cast<int>(left)) <= 0) continue;
-    char buf[4096];
-    const ssize_t n = recv(fd, buf, sizeof buf, 0);
-    if (n <= 0) return true;
-    if (got) got->append(buf, static_cast<size_t>(n));
-  }
-}
-
 size_t count_of(const std::string& s, const std::string& what) {
   size_t n = 0;
   for (size_t at = s.find(what); at != std::string::npos; at = s.find(what, at + what.size())) ++n;
   return n;
 }
 
-// A plain TCP connection to the server (no TLS); -1 on failure.
-int connect_raw(const Server& server) {
-  auto fd = io::connect_tcp("127.0.0.1", server.port());
-  return fd ? *fd : -1;
-}
 
 // ---------------------------------------------------------------- file descriptors
 
