@@ -45,8 +45,10 @@ struct Child {
 
 // Starts `tlspp ARGS...` with pipes for stdin, stdout and stderr, and `env` added to the
 // environment. A `max_fds` other than 0 becomes the child's RLIMIT_NOFILE (soft and hard).
+// The child gets no descriptor of this process's beyond the three pipes (whatever ran the
+// tests may have handed some down), only `inherit` open descriptors of /dev/null besides.
 inline Child spawn(const std::vector<std::string>& args, const std::vector<std::string>& env = {},
-                   rlim_t max_fds = 0) {
+                   rlim_t max_fds = 0, int inherit = 0) {
   int in[2], out[2], err[2];
   if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC)) {
     ADD_FAILURE() << "pipe2: " << std::strerror(errno);
@@ -70,6 +72,9 @@ inline Child spawn(const std::vector<std::string>& args, const std::vector<std::
     dup2(in[0], 0);
     dup2(out[1], 1);
     dup2(err[1], 2);
+    close_range(3, ~0U, 0);
+    for (int i = 0; i < inherit; ++i)
+      if (open("/dev/null", O_RDONLY) < 0) _exit(125);
     if (max_fds) {
       const rlimit lim{max_fds, max_fds};
       if (setrlimit(RLIMIT_NOFILE, &lim) != 0) _exit(126);
@@ -262,15 +267,16 @@ inline const Files& files() {
 // A `tlspp server` on 127.0.0.1 with a free port; stopped (by PID) when destroyed.
 class Server {
  public:
-  // `max_fds`: as for spawn().
+  // `max_fds`, `inherit`: as for spawn().
   // `with_cert` false: no --cert (for --raw-key servers, which need only --key).
   // `with_key` false (with `with_cert` false): neither, when `extra` brings its own.
-  explicit Server(std::vector<std::string> extra, rlim_t max_fds = 0, bool with_cert = true, bool with_key = true) {
+  explicit Server(std::vector<std::string> extra, rlim_t max_fds = 0, bool with_cert = true, bool with_key = true,
+                  int inherit = 0) {
     std::vector<std::string> args = {"server", "--listen", "127.0.0.1:0"};
     if (with_key) args.insert(args.end(), {"--key", files().key});
     if (with_cert) args.insert(args.end(), {"--cert", files().chain});
     args.insert(args.end(), extra.begin(), extra.end());
-    child_ = spawn(args, {}, max_fds);
+    child_ = spawn(args, {}, max_fds, inherit);
     close(child_.in);
     child_.in = -1;
     const std::string prefix = "listening on 127.0.0.1:";

@@ -165,6 +165,26 @@ TEST(CliServerOps, MaxConnectionsDefaultsToTheDescriptorLimit) {
   for (int h : held) close(h);
 }
 
+TEST(CliServerOps, MaxConnectionsDefaultLeavesOutInheritedDescriptors) {
+  // 10 descriptors handed down by the parent leave 50 of the 60: the default limit is 25
+  // (not the 30 that 60 would give), met before accept() runs out of descriptors.
+  Server server({"--echo", "--threads", "2"}, 60, true, true, 10);
+  ASSERT_NE(server.port(), 0) << server.log();
+  std::vector<int> held;
+  for (int i = 0; i < 25; ++i) {
+    held.push_back(connect_raw(server));
+    ASSERT_GE(held.back(), 0);
+  }
+  const int fd = connect_raw(server);
+  std::string got;
+  EXPECT_TRUE(ends_within(fd, 1000ms, &got));
+  EXPECT_EQ(got, std::string("\x15\x03\x03\x00\x02\x02\x50", 7));
+  EXPECT_TRUE(server.read_err_until("tlspp server: --max-connections 25 reached", 2s)) << server.log();
+  EXPECT_EQ(server.log().find("Too many open files"), std::string::npos) << server.log();
+  close(fd);
+  for (int h : held) close(h);
+}
+
 // ---------------------------------------------------------------- timeouts
 
 TEST(CliServerOps, StalledHandshakeIsClosedAtTheHandshakeDeadline) {

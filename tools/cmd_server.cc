@@ -3,6 +3,7 @@
 // ServerConnection with its own buffers on a non-blocking socket; no thread per
 // connection. --http answers each request with the connection's summary, --echo sends
 // everything back.
+#include <dirent.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -108,7 +109,8 @@ const FlagSpec kFlags[] = {
      "TLS 1.2 tickets either)."},
     {"--max-connections", true, false, "N",
      "serve at most N connections at once; a client beyond them gets a fatal internal_error alert and is closed at "
-     "once (default: the soft RLIMIT_NOFILE less a reserve of descriptors, at least half of it)."},
+     "once (default: the soft RLIMIT_NOFILE less the descriptors open at start and a reserve, at least half of what "
+     "is left)."},
     {"--exit-after", true, false, "N",
      "exit once N connections have been accepted and have ended (later clients are refused)."},
     {"--handshake-timeout", true, false, "SECONDS",
@@ -793,12 +795,19 @@ class Server {
   void accept_all() {
     while (may_accept()) {
       int fd, err;
+      bool over_limit = false;
       {
         // One loop at a time: when descriptors run out, the one a loop frees from its
-        // reserve must go to the client it sheds, not to another loop's accept().
+        // reserve must go to the client it sheds, not to another loop's accept(). The
+        // count is taken under the same lock, so that clients are admitted in the order
+        // they were queued and the one refused is the one beyond the limit.
         std::lock_guard lock(shared_.accept_mutex);
         fd = accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
         err = errno;
+        if (fd >= 0 && shared_.open.fetch_add(1) >= max_connections_) {
+          shared_.open.fetch_sub(1);
+          over_limit = true;
+        }
       }
       if (fd < 0) {
         // ECONNABORTED: that client gave up while queued; the next may be there.
@@ -810,8 +819,7 @@ class Server {
         return out_of_resources(err);
       }
       shared_.out_of_fds.over();
-      if (shared_.open.fetch_add(1) >= max_connections_) {
-        shared_.open.fetch_sub(1);
+      if (over_limit) {
         refuse(fd);
         continue;
       }
@@ -1328,13 +1336,28 @@ Result<size_t> parse_count(const Args& args, const char* name) {
   return n;
 }
 
-// Without --max-connections: as many connections as descriptors allow, less a reserve for
-// the server's own (standard streams, epoll, signalfd, listener, key log, certificates being
-// read), so that the limit is normally met before accept() fails with EMFILE.
+// The descriptors this process holds now (0 when /proc is not there to say).
+size_t open_descriptors() {
+  DIR* dir = ::opendir("/proc/self/fd");
+  if (!dir) return 0;
+  size_t n = 0;
+  while (const dirent* e = ::readdir(dir))
+    if (e->d_name[0] != '.') ++n;
+  ::closedir(dir);
+  return n > 0 ? n - 1 : 0;  // less the one reading the directory
+}
+
+// Without --max-connections: as many connections as descriptors allow, less those a parent
+// handed down beyond the standard streams and a reserve for the server's own (standard
+// streams, epoll, signalfd, listener, key log, certificates being read), so that the
+// limit is normally met before accept() fails with EMFILE.
 size_t default_max_connections(size_t threads) {
   rlimit lim{};
   if (getrlimit(RLIMIT_NOFILE, &lim) != 0) return 1024;
-  const size_t soft = lim.rlim_cur == RLIM_INFINITY ? size_t{1} << 20 : std::min<size_t>(lim.rlim_cur, size_t{1} << 20);
+  size_t soft = lim.rlim_cur == RLIM_INFINITY ? size_t{1} << 20 : std::min<size_t>(lim.rlim_cur, size_t{1} << 20);
+  const size_t open = open_descriptors();
+  const size_t inherited = open > 3 ? open - 3 : 0;  // beyond the standard streams
+  soft = soft > inherited ? soft - inherited : 0;
   // Each loop also holds an epoll instance, an eventfd and a reserve descriptor.
   const size_t reserve = 32 + 3 * threads;
   return std::max<size_t>({soft / 2, soft > reserve ? soft - reserve : 0, 1});
