@@ -145,13 +145,14 @@ TEST(CliServerOps, ClientsBeyondMaxConnectionsAreRefusedAtOnce) {
   close(held[1]);
 }
 
-TEST(CliServerOps, MaxConnectionsDefaultsToTheDescriptorLimit) {
-  // With 40 descriptors the default limit is 20 (half): the 21st client is refused with the
-  // alert rather than left to meet EMFILE.
-  Server server({"--echo", "--threads", "2"}, 40);
+// A server with `max_fds` descriptors, `inherit` of them handed down open by its parent,
+// holds `limit` connections by default; the next client is refused with the alert rather
+// than left to meet EMFILE.
+void expect_default_limit(rlim_t max_fds, int inherit, int limit) {
+  Server server({"--echo", "--threads", "2"}, max_fds, true, true, inherit);
   ASSERT_NE(server.port(), 0) << server.log();
   std::vector<int> held;
-  for (int i = 0; i < 20; ++i) {
+  for (int i = 0; i < limit; ++i) {
     held.push_back(connect_raw(server));
     ASSERT_GE(held.back(), 0);
   }
@@ -159,30 +160,22 @@ TEST(CliServerOps, MaxConnectionsDefaultsToTheDescriptorLimit) {
   std::string got;
   EXPECT_TRUE(ends_within(fd, 1000ms, &got));
   EXPECT_EQ(got, std::string("\x15\x03\x03\x00\x02\x02\x50", 7));
-  EXPECT_TRUE(server.read_err_until("tlspp server: --max-connections 20 reached", 2s)) << server.log();
+  EXPECT_TRUE(server.read_err_until("tlspp server: --max-connections " + std::to_string(limit) + " reached", 2s))
+      << server.log();
   EXPECT_EQ(server.log().find("Too many open files"), std::string::npos) << server.log();
   close(fd);
   for (int h : held) close(h);
 }
 
+TEST(CliServerOps, MaxConnectionsDefaultsToTheDescriptorLimit) {
+  // With 40 descriptors the default limit is 20 (half).
+  expect_default_limit(40, 0, 20);
+}
+
 TEST(CliServerOps, MaxConnectionsDefaultLeavesOutInheritedDescriptors) {
-  // 10 descriptors handed down by the parent leave 50 of the 60: the default limit is 25
-  // (not the 30 that 60 would give), met before accept() runs out of descriptors.
-  Server server({"--echo", "--threads", "2"}, 60, true, true, 10);
-  ASSERT_NE(server.port(), 0) << server.log();
-  std::vector<int> held;
-  for (int i = 0; i < 25; ++i) {
-    held.push_back(connect_raw(server));
-    ASSERT_GE(held.back(), 0);
-  }
-  const int fd = connect_raw(server);
-  std::string got;
-  EXPECT_TRUE(ends_within(fd, 1000ms, &got));
-  EXPECT_EQ(got, std::string("\x15\x03\x03\x00\x02\x02\x50", 7));
-  EXPECT_TRUE(server.read_err_until("tlspp server: --max-connections 25 reached", 2s)) << server.log();
-  EXPECT_EQ(server.log().find("Too many open files"), std::string::npos) << server.log();
-  close(fd);
-  for (int h : held) close(h);
+  // 10 descriptors handed down by the parent leave 50 of the 60: the default limit is 25,
+  // not the 30 that 60 would give.
+  expect_default_limit(60, 10, 25);
 }
 
 // ---------------------------------------------------------------- timeouts
