@@ -171,7 +171,8 @@ TEST(RawPublicKey, ClientWithoutPinsGetsTheChain) {
   EXPECT_FALSE(n.peer_raw_public_key);
   EXPECT_TRUE(n.peer_verified);
   EXPECT_EQ(n.peer_certificates.size(), 2u);
-  EXPECT_FALSE(n.peer_spki_sha256.empty());
+  // The leaf's SPKI as its certificate encodes it, the same bytes as the key's own DER.
+  EXPECT_EQ(n.peer_spki_sha256, hex(spki_hash(test::shared_pki(KeyType::ec_p256).leaf_key)));
 }
 
 TEST(RawPublicKey, PinningClientAcceptsAVerifiedChain) {

@@ -4,9 +4,11 @@
 // reach the peer as alert_received.
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <ctime>
 #include <memory>
 
+#include "crypto/hash.h"
 #include "crypto/pem.h"
 #include "pki/builder.h"
 #include "support/mitm.h"
@@ -330,6 +332,16 @@ TEST(ClientAuth, ValidClientCertificate) {
   EXPECT_EQ(n.peer_key, "ECDSA P-256");
   EXPECT_EQ(n.peer_certificates.size(), 2u);
   EXPECT_EQ(n.signature_scheme, SignatureScheme::ecdsa_secp256r1_sha256);
+  // The SHA-256 of the client leaf's SubjectPublicKeyInfo, in lower-case hex.
+  const auto spki =
+      crypto::HashCtx::digest(crypto::HashAlg::sha256, setup.client_chain.leaf_key.public_key().spki());
+  std::string want;
+  for (uint8_t b : spki.view()) {
+    char two[3];
+    std::snprintf(two, sizeof two, "%02x", b);
+    want += two;
+  }
+  EXPECT_EQ(n.peer_spki_sha256, want);
 }
 
 TEST(ClientAuth, ClientCertificateFromAnUntrustedCa) {

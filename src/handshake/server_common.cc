@@ -73,9 +73,9 @@ Result<crypto::PublicKey> verify_client_chain(Io& io, const ServerConfig& config
   if (!verified) return fail(verified.error());
   auto& neg = io.negotiated();
   neg.peer_subject = verified->subject;
-  neg.peer_key = verified->leaf_key.describe();
+  neg.peer_key = verified->key_description;
   neg.peer_verified = true;
-  neg.peer_spki_sha256 = spki_sha256_hex(verified->leaf_key.spki());
+  neg.peer_spki_sha256 = spki_sha256_hex(verified->leaf_spki);  // as encoded, not re-encoded
   for (ByteView c : chain) neg.peer_certificates.emplace_back(c.begin(), c.end());
   return verified->leaf_key;
 }

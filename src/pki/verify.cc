@@ -516,6 +516,7 @@ Result<VerifiedChain> verify_server_chain(const TrustStore& store, std::span<con
   }
   out.subject = leaf.subject_string();
   out.key_description = out.leaf_key.describe();
+  out.leaf_spki = leaf.spki;
   return out;
 }
 

@@ -52,6 +52,7 @@ struct VerifiedChain {
   crypto::PublicKey leaf_key;    // verifies CertificateVerify / ServerKeyExchange
   std::string subject;           // the leaf's subject, "CN=localhost, O=tlspp test"
   std::string key_description;   // leaf_key.describe(): "ECDSA P-256"
+  ByteView leaf_spki;            // the leaf's SubjectPublicKeyInfo as encoded: a view into chain_der[0]
   std::string anchor_subject;    // the trust anchor that vouched for it
   size_t path_length = 0;        // certificates from leaf to anchor inclusive (1: leaf trusted itself)
 };
