@@ -19,6 +19,8 @@ static_assert(alignof(SHA256_CTX) <= 16 && alignof(SHA512_CTX) <= 16,
               "HashCtx::state_ alignment is too small");
 
 constexpr size_t block_len(HashAlg a) { return a == HashAlg::sha256 ? 64 : 128; }
+// The bytes of state_ that the algorithm's context occupies: all that a wipe must clear.
+constexpr size_t state_len(HashAlg a) { return a == HashAlg::sha256 ? sizeof(SHA256_CTX) : sizeof(SHA512_CTX); }
 
 }  // namespace
 
@@ -36,8 +38,20 @@ void HashCtx::init() {
 }
 
 void HashCtx::wipe() {
-  secure_wipe(state_, sizeof state_);
+  secure_wipe(state_, state_len(alg_));
   init();
+}
+
+Digest HashCtx::finish() {
+  Digest d;
+  d.len = static_cast<uint8_t>(hash_len(alg_));
+  if (alg_ == HashAlg::sha256) {
+    SHA256_Final(d.bytes, reinterpret_cast<SHA256_CTX*>(state_));
+  } else {
+    SHA384_Final(d.bytes, reinterpret_cast<SHA512_CTX*>(state_));
+  }
+  secure_wipe(state_, state_len(alg_));
+  return d;
 }
 
 void HashCtx::update(ByteView data) {
@@ -50,23 +64,15 @@ void HashCtx::update(ByteView data) {
 }
 
 Digest HashCtx::peek() const {
+  // The copy may be the inner state of an HMAC key: finish() wipes it.
   HashCtx copy = *this;
-  Digest d;
-  d.len = static_cast<uint8_t>(hash_len(alg_));
-  if (alg_ == HashAlg::sha256) {
-    SHA256_Final(d.bytes, reinterpret_cast<SHA256_CTX*>(copy.state_));
-  } else {
-    SHA384_Final(d.bytes, reinterpret_cast<SHA512_CTX*>(copy.state_));
-  }
-  // The copy may be the inner state of an HMAC key.
-  secure_wipe(copy.state_, sizeof copy.state_);
-  return d;
+  return copy.finish();
 }
 
 Digest HashCtx::digest(HashAlg alg, ByteView data) {
   HashCtx ctx(alg);
   ctx.update(data);
-  return ctx.peek();
+  return ctx.finish();
 }
 
 // RFC 2104 §2: inner = H((K ^ ipad) || text), outer = H((K ^ opad) || inner). The states
@@ -100,17 +106,16 @@ Hmac::~Hmac() {
 Digest Hmac::compute(ByteView data) const { return compute(data, {}, {}); }
 
 Digest Hmac::compute(ByteView a, ByteView b, ByteView c) const {
+  // Both copies are finished in place, which wipes them (they hold key-derived state).
   HashCtx in = inner_;
   in.update(a);
   in.update(b);
   in.update(c);
-  Digest inner_digest = in.peek();
+  Digest inner_digest = in.finish();
   HashCtx out = outer_;
   out.update(inner_digest.view());
-  Digest result = out.peek();
-  secure_wipe(inner_digest.bytes, sizeof inner_digest.bytes);
-  in.wipe();
-  out.wipe();
+  Digest result = out.finish();
+  secure_wipe(inner_digest.bytes, inner_digest.len);
   return result;
 }
 

@@ -38,6 +38,9 @@ class HashCtx {
   void update(ByteView data);
   // The hash of everything fed so far; the context stays usable (works on a copy).
   [[nodiscard]] Digest peek() const;
+  // The hash of everything fed so far, leaving the context wiped (its state may be
+  // key-derived) and unusable until wipe() restarts it: for a copy that is finished with.
+  [[nodiscard]] Digest finish();
   // One-shot.
   [[nodiscard]] static Digest digest(HashAlg alg, ByteView data);
   // Erases the state (which may be key-derived, as inside Hmac) and restarts the hash.

@@ -13,6 +13,23 @@
 
 namespace tlspp::wire {
 
+// What a read is of, for the error sentence when it fails ("ClientHello extension
+// server_name is truncated: ..."): up to three pieces that are joined only then, so that
+// naming every field of a message costs nothing when the message is well formed. The
+// pieces are views: they must outlive the call they are passed to (a literal, a name from
+// types.h, or a temporary of the same full-expression).
+class What {
+ public:
+  What(const char* s) : parts_{s, {}, {}} {}
+  What(std::string_view s) : parts_{s, {}, {}} {}
+  What(const std::string& s) : parts_{s, {}, {}} {}
+  What(std::string_view a, std::string_view b, std::string_view c = {}) : parts_{a, b, c} {}
+  [[nodiscard]] std::string str() const;
+
+ private:
+  std::string_view parts_[3];
+};
+
 class Reader {
  public:
   explicit Reader(ByteView data) : data_(data) {}
@@ -23,22 +40,22 @@ class Reader {
   // The bytes not yet read.
   [[nodiscard]] ByteView rest() const { return data_.subspan(pos_); }
 
-  [[nodiscard]] Result<uint8_t> u8(std::string_view what);
-  [[nodiscard]] Result<uint16_t> u16(std::string_view what);
-  [[nodiscard]] Result<uint32_t> u24(std::string_view what);
-  [[nodiscard]] Result<uint32_t> u32(std::string_view what);
-  [[nodiscard]] Result<uint64_t> u64(std::string_view what);
+  [[nodiscard]] Result<uint8_t> u8(const What& what);
+  [[nodiscard]] Result<uint16_t> u16(const What& what);
+  [[nodiscard]] Result<uint32_t> u24(const What& what);
+  [[nodiscard]] Result<uint32_t> u32(const What& what);
+  [[nodiscard]] Result<uint64_t> u64(const What& what);
   // Exactly n bytes, as a view into the input.
-  [[nodiscard]] Result<ByteView> bytes(size_t n, std::string_view what);
+  [[nodiscard]] Result<ByteView> bytes(size_t n, const What& what);
   // opaque v<min..max> with a 1-, 2- or 3-byte length prefix; the length must lie in [min, max].
-  [[nodiscard]] Result<ByteView> vec8(std::string_view what, size_t min = 0, size_t max = 0xff);
-  [[nodiscard]] Result<ByteView> vec16(std::string_view what, size_t min = 0, size_t max = 0xffff);
-  [[nodiscard]] Result<ByteView> vec24(std::string_view what, size_t min = 0, size_t max = 0xffffff);
+  [[nodiscard]] Result<ByteView> vec8(const What& what, size_t min = 0, size_t max = 0xff);
+  [[nodiscard]] Result<ByteView> vec16(const What& what, size_t min = 0, size_t max = 0xffff);
+  [[nodiscard]] Result<ByteView> vec24(const What& what, size_t min = 0, size_t max = 0xffffff);
   // Fails with decode_error unless every byte has been read ("trailing bytes after <what>").
-  [[nodiscard]] Status expect_end(std::string_view what) const;
+  [[nodiscard]] Status expect_end(const What& what) const;
 
  private:
-  [[nodiscard]] Error truncated(std::string_view what, size_t need) const;
+  [[nodiscard]] Error truncated(const What& what, size_t need) const;
   ByteView data_;
   size_t pos_ = 0;
 };
@@ -101,7 +118,7 @@ class Writer {
   // unusable and status() names the first such length (internal_error: a peer never causes
   // it, only sizes this side chose).
   [[nodiscard]] bool ok() const { return overflow_width_ == 0; }
-  [[nodiscard]] Status status(std::string_view what) const;
+  [[nodiscard]] Status status(const What& what) const;
 
  private:
   void note_length(size_t n, uint8_t width) {

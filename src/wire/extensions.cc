@@ -23,7 +23,7 @@ std::string ext_name(ExtensionType t) { return std::string(extension_type_name(t
 // Extension blocks
 
 Result<std::vector<Extension>> read_extensions(Reader& r, std::string_view what, size_t min, size_t max) {
-  const std::string list_what = std::string(what) + " extensions";
+  const What list_what{what, " extensions"};
   auto block = r.vec16(list_what, min, max);
   if (!block) return fail(block.error());
   Reader br(*block);
@@ -31,7 +31,9 @@ Result<std::vector<Extension>> read_extensions(Reader& r, std::string_view what,
   while (!br.empty()) {
     auto type = br.u16(list_what);
     if (!type) return fail(type.error());
-    auto data = br.vec16(std::string(what) + " extension " + ext_name(static_cast<ExtensionType>(*type)));
+    // The name is a view of a static string, or of number_name's per-thread buffer, which
+    // nothing overwrites before vec16 returns.
+    auto data = br.vec16({what, " extension ", extension_type_name(static_cast<ExtensionType>(*type))});
     if (!data) return fail(data.error());
     out.push_back({*type, *data});
   }

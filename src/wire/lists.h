@@ -47,7 +47,7 @@ void write_u16_list(Writer& w, std::span<const E> list, int width) {
   if (!body) return fail(body.error());
   Reader items(*body);
   std::vector<ByteView> out;
-  const std::string item_what = std::string(what) + " entry";
+  const What item_what{what, " entry"};
   while (!items.empty()) {
     Result<ByteView> item = inner_width == 1 ? items.vec8(item_what, inner_min, inner_max)
                                              : items.vec16(item_what, inner_min, inner_max);

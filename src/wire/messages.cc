@@ -14,10 +14,10 @@ Result<HandshakeMessage> read_handshake(Reader& r) {
   const ByteView start = r.rest();
   auto type = r.u8("handshake message type");
   if (!type) return fail(type.error());
-  const std::string what(handshake_type_name(static_cast<HandshakeType>(*type)));
-  auto length = r.u24(what + " handshake header");
+  const std::string_view name = handshake_type_name(static_cast<HandshakeType>(*type));
+  auto length = r.u24({name, " handshake header"});
   if (!length) return fail(length.error());
-  auto body = r.bytes(*length, what + " message body");
+  auto body = r.bytes(*length, {name, " message body"});
   if (!body) return fail(body.error());
   return HandshakeMessage{static_cast<HandshakeType>(*type), *body, start.first(kHandshakeHeaderSize + *length)};
 }
