@@ -1,7 +1,6 @@
 #include "tlspp/server_name.h"
 
 #include <algorithm>
-#include <cctype>
 
 #include "pki/hostname.h"
 
@@ -16,8 +15,7 @@ Result<ServerName> ServerName::parse(std::string_view text) {
     return fail(Error::config("server name '" + std::string(text) + "' is not a valid IP address"));
   std::string name(text);
   if (name.size() > 1 && name.back() == '.') name.pop_back();
-  std::transform(name.begin(), name.end(), name.begin(),
-                 [](char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); });
+  pki::ascii_lower(name);
   // RFC 1123 §2.1: a label neither starts nor ends with a hyphen.
   bool hyphen_at_edge = false;
   for (size_t start = 0; start <= name.size();) {

@@ -1,9 +1,9 @@
 #include "handshake/server_common.h"
 
 #include <algorithm>
-#include <cctype>
 
 #include "handshake/common.h"
+#include "pki/hostname.h"
 #include "pki/verify.h"
 
 namespace tlspp::handshake {
@@ -25,8 +25,7 @@ Result<std::string> client_server_name(const wire::ClientHello& ch) {
     if (!names) return fail(names.error());
     if (auto h = names->host_name()) {
       sni = std::string(*h);
-      std::transform(sni.begin(), sni.end(), sni.begin(),
-                     [](char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); });
+      pki::ascii_lower(sni);
     }
   }
   return sni;

@@ -4,6 +4,7 @@
 #include <array>
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
 
 #include "pki/certificate.h"
@@ -21,6 +22,14 @@ struct IpAddress {
 // An IPv4 dotted quad ("192.0.2.1", no leading zeros) or an IPv6 address ("2001:db8::1",
 // optionally in brackets); nothing for anything else.
 [[nodiscard]] std::optional<IpAddress> parse_ip_address(std::string_view text);
+
+// Lower-cases the ASCII letters of a DNS name in place (RFC 4343: DNS names compare
+// case-insensitively in ASCII only); other bytes stay as they are. Unlike std::tolower, no
+// locale is consulted.
+inline void ascii_lower(std::string& name) {
+  for (char& c : name)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+}
 
 // Whether `name` is usable as a reference DNS identity: ASCII letters, digits, '-' and '_',
 // labels of 1..63 bytes, at most 253 bytes, one optional trailing dot.
