@@ -293,7 +293,7 @@ Status Tls12Client::resume_session(Io& io, const wire::ServerHello& sh) {
   if (!s_.extended_master_secret)
     return fail(Error{ErrorKind::peer_misbehaved, AlertDescription::handshake_failure,
                       "the server resumed a session without the extended master secret it was made with"});
-  s_.master = crypto::Secret(t.resumption_secret.view());
+  s_.set_master(crypto::Secret(t.resumption_secret.view()));
   neg.resumed = true;
   neg.peer_subject = t.peer_subject;
   neg.peer_key = t.peer_key;
@@ -434,10 +434,10 @@ Status Tls12Client::send_client_key_exchange(Io& io) {
   add(msg);
   share_.reset();
   // RFC 7627 §4: the session hash covers the handshake through ClientKeyExchange.
-  s_.master = s_.extended_master_secret
-                  ? tls12::extended_master_secret(s_.params.hash, premaster->view(), transcript_hash().view())
-                  : tls12::master_secret(s_.params.hash, premaster->view(), ByteView(s_.client_random),
-                                         ByteView(s_.server_random));
+  s_.set_master(s_.extended_master_secret
+                    ? tls12::extended_master_secret(s_.params.hash, premaster->view(), transcript_hash().view())
+                    : tls12::master_secret(s_.params.hash, premaster->view(), ByteView(s_.client_random),
+                                           ByteView(s_.server_random)));
   io.send_message({MessageType::client_key_exchange}, msg,
                   io.tracing() ? Details{{"group", std::string(named_group_name(io.negotiated().group))}} : Details{});
   log_secret(io);
@@ -448,7 +448,7 @@ Status Tls12Client::send_change_cipher_spec_and_finished(Io& io) {
   // RFC 5246 §7.1, §7.4.9: ChangeCipherSpec, then Finished under the new keys.
   io.send_change_cipher_spec();
   TLSPP_TRY(install_tls12_keys(io, Direction::write, Side::client, s_));
-  const auto verify = tls12::finished_verify_data(s_.params.hash, s_.master.view(), true, transcript_hash().view());
+  const auto verify = tls12::finished_verify_data(s_.master_mac(), true, transcript_hash().view());
   TLSPP_TRY_ASSIGN(const Bytes msg, wire::encode_message(wire::Finished{verify}));
   add(msg);
   io.send_message({MessageType::finished}, msg,
@@ -483,7 +483,7 @@ Status Tls12Client::change_cipher_spec(Io& io) {
 Status Tls12Client::on_finished(Io& io, const wire::HandshakeMessage& m) {
   auto fin = wire::Finished::decode(m.body, tls12::kVerifyDataLen);
   if (!fin) return fail(fin.error());
-  if (!tls12::finished_matches(s_.params.hash, s_.master.view(), false, transcript_hash().view(), fin->verify_data))
+  if (!tls12::finished_matches(s_.master_mac(), false, transcript_hash().view(), fin->verify_data))
     return fail(Error::crypto(AlertDescription::decrypt_error, "server Finished does not verify"));
   add(m.whole);
   io.message_received({MessageType::finished}, m.whole.size(),

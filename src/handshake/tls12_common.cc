@@ -6,11 +6,16 @@
 
 namespace tlspp::handshake {
 
+const crypto::Hmac& Tls12Session::master_mac() {
+  if (!keys) keys.reset(new HandshakeKeys{crypto::Hmac(params.hash, master.view()), {}});
+  return keys->master_mac;
+}
+
 Status install_tls12_keys(Io& io, Direction direction, Side side, Tls12Session& s) {
-  if (!s.keys)
-    s.keys = std::make_unique<keysched::tls12::KeyBlock>(keysched::tls12::key_block(s.params.hash, s.params.aead, s.master.view(), ByteView(s.client_random),
-                                        ByteView(s.server_random)));
-  const keysched::tls12::KeyBlock& kb = *s.keys;
+  const crypto::Hmac& mac = s.master_mac();
+  if (!s.keys->block)
+    s.keys->block = keysched::tls12::key_block(mac, s.params.aead, ByteView(s.client_random), ByteView(s.server_random));
+  const keysched::tls12::KeyBlock& kb = *s.keys->block;
   const bool client_keys = (side == Side::client) == (direction == Direction::write);
   TrafficKeys t;
   t.epoch = KeyEpoch::application;

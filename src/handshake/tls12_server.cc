@@ -373,7 +373,7 @@ Status Tls12Server::resume(Io& io, const wire::ClientHello& ch, ByteView ch_whol
   resumed_ = true;
   session_.suite = s.suite;
   session_.params = *tls12_suite(s.suite);
-  session_.master = std::move(s.secret);
+  session_.set_master(std::move(s.secret));
   session_.extended_master_secret = true;
   transcript_.set_hash(session_.params.hash);
   add(ch_whole);
@@ -561,10 +561,10 @@ Status Tls12Server::on_client_key_exchange(Io& io, const wire::HandshakeMessage&
   add(m.whole);
   const auto hash = session_.params.hash;
   // RFC 7627 §4: the session hash covers the handshake up to and including this message.
-  session_.master = session_.extended_master_secret
-                        ? ks::extended_master_secret(hash, premaster->view(), transcript_.hash().view())
-                        : ks::master_secret(hash, premaster->view(), ByteView(session_.client_random),
-                                            ByteView(session_.server_random));
+  session_.set_master(session_.extended_master_secret
+                          ? ks::extended_master_secret(hash, premaster->view(), transcript_.hash().view())
+                          : ks::master_secret(hash, premaster->view(), ByteView(session_.client_random),
+                                              ByteView(session_.server_random)));
   io.log_secret("CLIENT_RANDOM", session_.master.view());
   io.message_received({MessageType::client_key_exchange}, m.whole.size(),
                       io.tracing() ? Details{{"public_key", std::to_string(cke->public_key.size()) + " bytes"}}
@@ -609,8 +609,7 @@ Status Tls12Server::on_finished(Io& io, const wire::HandshakeMessage& m) {
   auto fin = wire::Finished::decode(m.body, ks::kVerifyDataLen);
   if (!fin) return fail(fin.error());
   // RFC 5246 §7.4.9: over every handshake message before this one; compared in constant time.
-  if (!ks::finished_matches(session_.params.hash, session_.master.view(), true, transcript_.hash().view(),
-                            fin->verify_data))
+  if (!ks::finished_matches(session_.master_mac(), true, transcript_.hash().view(), fin->verify_data))
     return fail(Error::crypto(AlertDescription::decrypt_error, "client Finished does not verify"));
   add(m.whole);
   io.message_received({MessageType::finished}, m.whole.size(),
@@ -658,8 +657,7 @@ Status Tls12Server::send_new_session_ticket(Io& io) {
 Status Tls12Server::send_change_cipher_spec_and_finished(Io& io) {
   io.send_change_cipher_spec();
   TLSPP_TRY(install_tls12_keys(io, Direction::write, Side::server, session_));
-  const auto verify =
-      ks::finished_verify_data(session_.params.hash, session_.master.view(), false, transcript_.hash().view());
+  const auto verify = ks::finished_verify_data(session_.master_mac(), false, transcript_.hash().view());
   TLSPP_TRY_ASSIGN(const Bytes msg, wire::encode_message(wire::Finished{ByteView(verify)}));
   add(msg);
   io.send_message({MessageType::finished}, msg,

@@ -8,6 +8,10 @@ namespace tlspp::keysched::tls12 {
 
 void prf(HashAlg alg, ByteView secret, std::string_view label, std::initializer_list<ByteView> seeds,
          MutByteView out) {
+  prf(crypto::Hmac(alg, secret), label, seeds, out);
+}
+
+void prf(const crypto::Hmac& mac, std::string_view label, std::initializer_list<ByteView> seeds, MutByteView out) {
   // RFC 5246 §5: P_hash(secret, seed) = HMAC(secret, A(1) + seed) + HMAC(secret, A(2) + seed)
   // + ..., A(0) = seed, A(i) = HMAC(secret, A(i-1)); here seed = label + seeds. The seeds of
   // the handshake's own calls (labels, randoms, hashes) fit on the stack; a longer one (an
@@ -29,7 +33,6 @@ void prf(HashAlg alg, ByteView secret, std::string_view label, std::initializer_
     at += s.size();
   }
   const ByteView seed_view(seed, seed_len);
-  const crypto::Hmac mac(alg, secret);
   crypto::Digest a = mac.compute(seed_view);
   size_t done = 0;
   for (;;) {
@@ -57,13 +60,18 @@ Secret extended_master_secret(HashAlg alg, ByteView pre_master_secret, ByteView 
 
 KeyBlock key_block(HashAlg alg, crypto::AeadAlg aead, ByteView master, ByteView client_random,
                    ByteView server_random) {
+  return key_block(crypto::Hmac(alg, master), aead, client_random, server_random);
+}
+
+KeyBlock key_block(const crypto::Hmac& master_mac, crypto::AeadAlg aead, ByteView client_random,
+                   ByteView server_random) {
   const size_t key_len = crypto::aead_key_len(aead);
   const size_t iv_len = aead == crypto::AeadAlg::chacha20poly1305 ? 12 : 4;
   // §6.3: client_write_MAC_key, server_write_MAC_key (empty for AEAD), client_write_key,
   // server_write_key, client_write_IV, server_write_IV.
   uint8_t block[2 * 32 + 2 * 12];
   const size_t total = 2 * key_len + 2 * iv_len;
-  prf(alg, master, "key expansion", {server_random, client_random}, MutByteView(block, total));
+  prf(master_mac, "key expansion", {server_random, client_random}, MutByteView(block, total));
   KeyBlock k;
   const ByteView b(block, total);
   k.client_write_key = Secret(b.subspan(0, key_len));
@@ -76,13 +84,22 @@ KeyBlock key_block(HashAlg alg, crypto::AeadAlg aead, ByteView master, ByteView 
 
 std::array<uint8_t, kVerifyDataLen> finished_verify_data(HashAlg alg, ByteView master, bool client,
                                                          ByteView transcript_hash) {
+  return finished_verify_data(crypto::Hmac(alg, master), client, transcript_hash);
+}
+
+std::array<uint8_t, kVerifyDataLen> finished_verify_data(const crypto::Hmac& master_mac, bool client,
+                                                         ByteView transcript_hash) {
   std::array<uint8_t, kVerifyDataLen> out{};
-  prf(alg, master, client ? "client finished" : "server finished", {transcript_hash}, out);
+  prf(master_mac, client ? "client finished" : "server finished", {transcript_hash}, out);
   return out;
 }
 
 bool finished_matches(HashAlg alg, ByteView master, bool client, ByteView transcript_hash, ByteView verify_data) {
-  const auto expected = finished_verify_data(alg, master, client, transcript_hash);
+  return finished_matches(crypto::Hmac(alg, master), client, transcript_hash, verify_data);
+}
+
+bool finished_matches(const crypto::Hmac& master_mac, bool client, ByteView transcript_hash, ByteView verify_data) {
+  const auto expected = finished_verify_data(master_mac, client, transcript_hash);
   return crypto::ct_equal(expected, verify_data);
 }
 

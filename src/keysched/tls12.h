@@ -24,6 +24,10 @@ inline constexpr size_t kVerifyDataLen = 12;  // RFC 5246 §7.4.9 (every suite t
 // concatenation of the `seeds` given; `out` is filled entirely.
 void prf(HashAlg alg, ByteView secret, std::string_view label, std::initializer_list<ByteView> seeds,
          MutByteView out);
+// The same with the HMAC already keyed with the secret: a handshake keys one with the master
+// secret and cuts the key block and both Finished with it.
+void prf(const crypto::Hmac& secret_mac, std::string_view label, std::initializer_list<ByteView> seeds,
+         MutByteView out);
 
 // RFC 5246 §8.1: PRF(pre_master_secret, "master secret", ClientHello.random +
 // ServerHello.random)[0..47].
@@ -42,13 +46,19 @@ struct KeyBlock {
 };
 [[nodiscard]] KeyBlock key_block(HashAlg alg, crypto::AeadAlg aead, ByteView master_secret, ByteView client_random,
                                  ByteView server_random);
+[[nodiscard]] KeyBlock key_block(const crypto::Hmac& master_mac, crypto::AeadAlg aead, ByteView client_random,
+                                 ByteView server_random);
 
 // RFC 5246 §7.4.9: PRF(master_secret, "client finished" | "server finished",
 // Hash(handshake_messages))[0..11].
 [[nodiscard]] std::array<uint8_t, kVerifyDataLen> finished_verify_data(HashAlg alg, ByteView master_secret,
                                                                        bool client, ByteView transcript_hash);
+[[nodiscard]] std::array<uint8_t, kVerifyDataLen> finished_verify_data(const crypto::Hmac& master_mac, bool client,
+                                                                       ByteView transcript_hash);
 // The peer's verify_data against the expected one, in constant time.
 [[nodiscard]] bool finished_matches(HashAlg alg, ByteView master_secret, bool client, ByteView transcript_hash,
+                                    ByteView verify_data);
+[[nodiscard]] bool finished_matches(const crypto::Hmac& master_mac, bool client, ByteView transcript_hash,
                                     ByteView verify_data);
 
 // RFC 5705 §4: PRF(master_secret, label, client_random + server_random [+ context_length +

@@ -60,6 +60,10 @@ void write_extension(Writer& w, uint16_t type, ByteView data);
 // until the next add or the builder's destruction).
 class ExtensionsBuilder {
  public:
+  ExtensionsBuilder() {
+    storage_.reserve(384);  // a ClientHello's extensions, without a large ticket
+    entries_.reserve(16);
+  }
   template <class T>
   void add(ExtensionType type, const T& ext) {
     Writer w(storage_);

@@ -61,10 +61,15 @@ void write_message(Writer& w, const Message& msg) {
   write_handshake(w, Message::kType, [&msg](Writer& body) { msg.encode(body); });
 }
 
+inline constexpr size_t kEncodeReserve = 512;
+
 // The whole message, or internal_error when a field is too long for its length prefix.
 template <class Message>
 [[nodiscard]] Result<Bytes> encode_message(const Message& msg) {
+  // Room for the hello messages and most others from the start: the writer appends a few
+  // bytes at a time, and growing from nothing would reallocate and copy about ten times.
   Bytes out;
+  out.reserve(kEncodeReserve);
   Writer w(out);
   write_message(w, msg);
   TLSPP_TRY(w.status(handshake_type_name(Message::kType)));
