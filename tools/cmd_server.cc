@@ -1104,6 +1104,10 @@ class Server {
       c.last_active = Clock::now();
       if (!offer(c, ByteView(buf, static_cast<size_t>(n)))) return;
       if (!c.backlog.empty()) break;  // wait until the connection can take more
+      // A short read emptied the socket's queue: another recv() would only say EAGAIN (two
+      // of them per connection, before). What arrives later, the end of the stream
+      // included, is reported again.
+      if (static_cast<size_t>(n) < sizeof buf) break;
     }
     (void)flush(c);
   }
