@@ -11,6 +11,7 @@
 #include "pki/builder.h"
 #include "pki/certificate.h"
 #include "pki/der.h"
+#include "pki/public_key.h"
 #include "pki/trust_store.h"
 #include "pki/verify.h"
 
@@ -130,7 +131,46 @@ TEST(PkiVerifyKeys, EveryKeyTypeThroughAnIntermediate) {
     EXPECT_EQ(v->path_length, 3u);
     EXPECT_TRUE(v->leaf_key.valid());
     EXPECT_EQ(v->leaf_key.spki(), pki->leaf_key.public_key().spki());
+    EXPECT_EQ(Bytes(v->leaf_spki.begin(), v->leaf_spki.end()), pki->leaf_key.public_key().spki());
   }
+}
+
+// A SubjectPublicKeyInfo on its own (a raw public key): strict DER, its key built from the
+// parts as a certificate's is, the same key as OpenSSL's own decoder gives.
+TEST(PkiPublicKeyInfo, ParsesEachKeyTypeAndNothingElse) {
+  struct Case {
+    crypto::KeyType type;
+    KeyAlgorithm algorithm;
+  };
+  for (const Case& c : {Case{crypto::KeyType::ec_p256, KeyAlgorithm::ec_p256},
+                        Case{crypto::KeyType::ec_p384, KeyAlgorithm::ec_p384}, Case{crypto::KeyType::rsa, KeyAlgorithm::rsa},
+                        Case{crypto::KeyType::ed25519, KeyAlgorithm::ed25519}}) {
+    const Bytes spki = new_key(c.type).public_key().spki();
+    auto info = parse_public_key_info(spki);
+    ASSERT_TRUE(info) << info.error().message;
+    EXPECT_EQ(info->key_algorithm, c.algorithm);
+    EXPECT_EQ(info->spki.data(), spki.data());
+    EXPECT_EQ(info->spki.size(), spki.size());
+    auto key = public_key_of(*info);
+    ASSERT_TRUE(key) << key.error().message;
+    EXPECT_EQ(key->spki(), spki);
+    auto reference = crypto::PublicKey::from_spki(spki);
+    ASSERT_TRUE(reference);
+    EXPECT_EQ(key->describe(), reference->describe());
+
+    Bytes trailing = spki;
+    trailing.push_back(0);
+    EXPECT_FALSE(parse_public_key_info(trailing));
+    Bytes truncated(spki.begin(), spki.end() - 1);
+    EXPECT_FALSE(parse_public_key_info(truncated));
+    // The same length in BER's long form (0x81 0xNN for a short one) is not DER.
+    if (spki[1] < 0x80) {
+      Bytes ber = {spki[0], 0x81};
+      ber.insert(ber.end(), spki.begin() + 1, spki.end());
+      EXPECT_FALSE(parse_public_key_info(ber));
+    }
+  }
+  EXPECT_FALSE(parse_public_key_info({}));
 }
 
 TEST(PkiVerifyKeys, DirectlyUnderTheRootAndRsaPss) {

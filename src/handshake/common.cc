@@ -4,6 +4,7 @@
 
 #include "crypto/secret.h"
 #include "pki/hostname.h"
+#include "pki/public_key.h"
 #include "pki/verify.h"
 
 namespace tlspp::handshake {
@@ -166,14 +167,38 @@ Result<crypto::PublicKey> accept_raw_key_certificate(Io& io, const wire::Certifi
 Result<crypto::PublicKey> accept_pinned_spki(Io& io, ByteView spki, std::span<const Bytes> pins, int min_rsa_bits,
                                              std::string_view who) {
   const std::string w(who);
-  auto key = crypto::PublicKey::from_spki(spki);
-  if (!key)
-    return fail(Error{ErrorKind::bad_certificate, AlertDescription::bad_certificate,
-                      w + " raw public key is not a valid SubjectPublicKeyInfo: " + key.error().message});
+  const auto invalid = [&](const std::string& why) {
+    return Error{ErrorKind::bad_certificate, AlertDescription::bad_certificate,
+                 w + " raw public key is not a valid SubjectPublicKeyInfo: " + why};
+  };
+  // Taken apart by pki's strict DER parser and built from its parts, as a certificate's key
+  // is: OpenSSL 3.0's d2i_PUBKEY and i2d_PUBKEY would cost 70-130 us each.
+  auto info = pki::parse_public_key_info(spki);
+  if (!info) return fail(invalid(info.error().message));
+  auto key = pki::public_key_of(*info);
+  if (!key) return fail(invalid(key.error().message));
   // The pin covers the bytes received; they must also be the key's one DER encoding, so
-  // that the key used to verify CertificateVerify is exactly the one hashed.
-  const Bytes canonical = key->spki();
-  if (canonical.size() != spki.size() || !std::equal(canonical.begin(), canonical.end(), spki.begin()))
+  // that the key used to verify CertificateVerify is exactly the one hashed. The structure
+  // is strict DER and the key is made from exactly its parts; an EC point must be in the
+  // uncompressed form (RFC 5480 §2.2), the one a re-encoding gives. A key type that only
+  // the generic decoder reads is compared with its re-encoding.
+  bool canonical = true;
+  switch (info->key_algorithm) {
+    case pki::KeyAlgorithm::ec_p256:
+    case pki::KeyAlgorithm::ec_p384:
+    case pki::KeyAlgorithm::ec_p521:
+      canonical = !info->public_key_bits.empty() && info->public_key_bits[0] == 0x04;
+      break;
+    case pki::KeyAlgorithm::ed25519:
+    case pki::KeyAlgorithm::ed448:
+    case pki::KeyAlgorithm::rsa:
+      break;
+    default: {
+      const Bytes again = key->spki();
+      canonical = again.size() == spki.size() && std::equal(again.begin(), again.end(), spki.begin());
+    }
+  }
+  if (!canonical)
     return fail(Error{ErrorKind::bad_certificate, AlertDescription::bad_certificate,
                       w + " raw public key is not in canonical DER form"});
   TLSPP_TRY(pki::check_key_size(*key, w + " raw public key", min_rsa_bits));

@@ -137,6 +137,20 @@ KeyAlgorithm classify_key(const AlgorithmId& a) {
   return KeyAlgorithm::unknown;
 }
 
+// SubjectPublicKeyInfo ::= SEQUENCE { algorithm AlgorithmIdentifier, subjectPublicKey BIT STRING }
+Result<PublicKeyInfo> read_public_key_info(const der::Element& spki_el) {
+  PublicKeyInfo info;
+  info.spki = spki_el.encoding;
+  Reader spki(spki_el.contents);
+  PKI_ASSIGN(key_alg, read_algorithm(spki, "subjectPublicKeyInfo.algorithm"));
+  PKI_ASSIGN(key_el, spki.any("subjectPublicKeyInfo.subjectPublicKey"));
+  PKI_ASSIGN(key_bits, der::octet_aligned_bits(key_el, "subjectPublicKeyInfo.subjectPublicKey"));
+  info.public_key_bits = key_bits;
+  TLSPP_TRY(spki.expect_end("subjectPublicKeyInfo"));
+  info.key_algorithm = classify_key(key_alg);
+  return info;
+}
+
 // Name ::= SEQUENCE OF RelativeDistinguishedName; RDN ::= SET SIZE (1..MAX) OF
 // AttributeTypeAndValue; ATV ::= SEQUENCE { type OID, value ANY } (RFC 5280 §4.1.2.4).
 Result<ByteView> read_name(Reader& r, std::string_view what) {
@@ -426,14 +440,10 @@ Result<Certificate> parse(ByteView input) {
   c.subject = subject;
   {
     PKI_ASSIGN(spki_el, tbs.expect(der::kSequence, "subjectPublicKeyInfo"));
-    c.spki = spki_el.encoding;
-    Reader spki(spki_el.contents);
-    PKI_ASSIGN(key_alg, read_algorithm(spki, "subjectPublicKeyInfo.algorithm"));
-    PKI_ASSIGN(key_el, spki.any("subjectPublicKeyInfo.subjectPublicKey"));
-    PKI_ASSIGN(key_bits, der::octet_aligned_bits(key_el, "subjectPublicKeyInfo.subjectPublicKey"));
-    c.public_key_bits = key_bits;
-    TLSPP_TRY(spki.expect_end("subjectPublicKeyInfo"));
-    c.key_algorithm = classify_key(key_alg);
+    PKI_ASSIGN(info, read_public_key_info(spki_el));
+    c.spki = info.spki;
+    c.public_key_bits = info.public_key_bits;
+    c.key_algorithm = info.key_algorithm;
   }
   // issuerUniqueID [1] / subjectUniqueID [2] IMPLICIT BIT STRING: v2 and v3 only (§4.1.2.8).
   PKI_ASSIGN(issuer_uid, tbs.optional(der::context(1, false), "issuerUniqueID"));
@@ -657,6 +667,14 @@ std::vector<std::string> Certificate::ip_addresses() const {
   for (const GeneralName& n : subject_alt_names)
     if (n.type == GeneralName::Type::ip_address) out.push_back(ip_to_string(n.value));
   return out;
+}
+
+Result<PublicKeyInfo> parse_public_key_info(ByteView der) {
+  Reader r(der);
+  auto spki_el = r.expect(der::kSequence, "subjectPublicKeyInfo");
+  if (!spki_el) return fail(std::move(spki_el.error()));
+  TLSPP_TRY(r.expect_end("subjectPublicKeyInfo"));
+  return read_public_key_info(*spki_el);
 }
 
 Result<Certificate> parse_certificate(ByteView der, size_t position) {

@@ -174,6 +174,16 @@ struct Certificate {
 // verifier rejects such certificates when it has to rely on them.
 [[nodiscard]] Result<Certificate> parse_certificate(ByteView der, size_t position = 1);
 
+// A SubjectPublicKeyInfo (RFC 5280 §4.1.2.7) taken apart: views into the DER given.
+struct PublicKeyInfo {
+  ByteView spki;             // the whole DER
+  ByteView public_key_bits;  // the subjectPublicKey BIT STRING contents
+  KeyAlgorithm key_algorithm = KeyAlgorithm::unknown;
+};
+// A SubjectPublicKeyInfo on its own, as a raw public key arrives (RFC 7250 §3): strict DER
+// with nothing after it, checked as parse_certificate checks a certificate's.
+[[nodiscard]] Result<PublicKeyInfo> parse_public_key_info(ByteView der);
+
 // A Certificate that keeps its DER alive; cheap to copy (the DER is shared, read-only).
 class OwnedCertificate {
  public:

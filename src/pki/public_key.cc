@@ -32,9 +32,11 @@ Result<crypto::PublicKey> rsa_key(ByteView bits) {
   return crypto::PublicKey::from_rsa(*n, *e);
 }
 
-Result<crypto::PublicKey> decode(const Certificate& cert) {
-  const ByteView bits = cert.public_key_bits;
-  switch (cert.key_algorithm) {
+}  // namespace
+
+Result<crypto::PublicKey> public_key_of(const PublicKeyInfo& info) {
+  const ByteView bits = info.public_key_bits;
+  switch (info.key_algorithm) {
     case KeyAlgorithm::ec_p256: return crypto::PublicKey::from_ec_point(crypto::KeyType::ec_p256, bits);
     case KeyAlgorithm::ec_p384: return crypto::PublicKey::from_ec_point(crypto::KeyType::ec_p384, bits);
     case KeyAlgorithm::ec_p521: return crypto::PublicKey::from_ec_point(crypto::KeyType::ec_p521, bits);
@@ -47,13 +49,11 @@ Result<crypto::PublicKey> decode(const Certificate& cert) {
     case KeyAlgorithm::unknown: break;
   }
   // Rare types go through the generic decoder.
-  return crypto::PublicKey::from_spki(cert.spki);
+  return crypto::PublicKey::from_spki(info.spki);
 }
 
-}  // namespace
-
 Result<crypto::PublicKey> certificate_public_key(const Certificate& cert) {
-  auto key = decode(cert);
+  auto key = public_key_of({cert.spki, cert.public_key_bits, cert.key_algorithm});
   if (!key) return fail(unusable(cert, key.error().message));
   return key;
 }

@@ -15,5 +15,8 @@ namespace tlspp::pki {
 // The certificate's public key. Errors: Error{bad_certificate, unsupported_certificate,
 // "certificate 'CN=x' has a public key tlspp cannot use: ..."}.
 [[nodiscard]] Result<crypto::PublicKey> certificate_public_key(const Certificate& cert);
+// The key of a SubjectPublicKeyInfo taken apart (parse_public_key_info), the same way;
+// errors carry only why.
+[[nodiscard]] Result<crypto::PublicKey> public_key_of(const PublicKeyInfo& info);
 
 }  // namespace tlspp::pki
