@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 
 #include "support/tls_pair.h"
+#include "wire/extensions.h"
+#include "wire/messages.h"
 
 namespace tlspp {
 namespace {
@@ -147,6 +149,37 @@ TEST(EarlyData, AStaleTicketAgeDeclinesIt) {
   SessionTicket skewed = t;
   skewed.age_add += 30'000;  // the client reports 30 s more than the server counts
   expect_declined(f, skewed);
+}
+
+// RFC 8446 §4.2.11.1 with a clock of whole seconds: the age the client reports never runs
+// ahead of the real one, which may be up to a second less than the difference of two
+// readings (GnuTLS declines early data from a client whose age is ahead of its own view).
+TEST(EarlyData, TheReportedTicketAgeIsALowerBound) {
+  Fixture f;
+  std::time_t now = std::time(nullptr);
+  f.c.clock = [&now] { return now; };
+  f.s.clock = [&now] { return now; };
+  f.build();
+  const SessionTicket t = f.ticket();
+  for (const auto& [later, want_ms] : {std::pair{0, 0u}, {1, 0u}, {2, 1000u}, {30, 29000u}}) {
+    now = t.received_at + later;
+    auto client = ClientConnection::create(f.client, test::server_name("localhost"), t);
+    ASSERT_TRUE(client);
+    // The first record holds the ClientHello, its last extension the offered PSK.
+    const ByteView out = client->pending_output();
+    ASSERT_GT(out.size(), 5u);
+    wire::Reader r(out.subspan(5));
+    auto msg = wire::read_handshake(r);
+    ASSERT_TRUE(msg) << msg.error().to_string();
+    auto ch = wire::ClientHello::decode(msg->body);
+    ASSERT_TRUE(ch) << ch.error().to_string();
+    ASSERT_FALSE(ch->extensions.empty());
+    ASSERT_EQ(ch->extensions.back().ext_type(), wire::ExtensionType::pre_shared_key);
+    auto psk = wire::OfferedPsks::decode(ch->extensions.back().data);
+    ASSERT_TRUE(psk) << psk.error().to_string();
+    ASSERT_FALSE(psk->identities.empty());
+    EXPECT_EQ(psk->identities[0].obfuscated_ticket_age - t.age_add, want_ms) << later << " s later";
+  }
 }
 
 TEST(EarlyData, AReplayedFirstFlightIsDeclinedAndATicketIsUsedOnce) {

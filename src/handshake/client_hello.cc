@@ -270,7 +270,12 @@ Status send_client_hello(Io& io, ClientOffer& o) {
     // is encoded.
     // §4.2.11: "For identities established externally, an obfuscated_ticket_age of 0
     // SHOULD be used".
-    const uint32_t age_ms = o.external_psk ? 0 : static_cast<uint32_t>((o.now - o.ticket->received_at) * 1000);
+    // §4.2.11.1: the ticket's age in milliseconds. The clock counts whole seconds, so two
+    // readings one apart may be a moment or nearly two seconds apart: the age given is the
+    // lower bound, one second less than the difference. A server may decline early data
+    // from a client whose age runs ahead of its own view of it (GnuTLS does; §8.3).
+    const std::time_t elapsed = o.now - o.ticket->received_at;
+    const uint32_t age_ms = o.external_psk || elapsed <= 1 ? 0 : static_cast<uint32_t>((elapsed - 1) * 1000);
     wire::OfferedPsks psks;
     psks.identities.push_back({o.ticket->ticket, o.external_psk ? 0 : age_ms + o.ticket->age_add});
     psks.binders.push_back(zero_binder);
