@@ -36,10 +36,12 @@ struct Fixture {
     s.ticket_key = Bytes(32, 0x44);  // so that a second configuration can open the tickets
     c.early_data = true;
   }
-  // Both sides read `now`, a clock the test moves.
-  void clock(const std::time_t& now) {
-    c.clock = [&now] { return now; };
-    s.clock = [&now] { return now; };
+  // Both sides read `now`, a clock the test moves (from the time of the call).
+  std::time_t now = 0;
+  void use_clock() {
+    now = std::time(nullptr);
+    c.clock = [this] { return now; };
+    s.clock = [this] { return now; };
   }
   void build() {
     auto so = s;
@@ -144,11 +146,10 @@ TEST(EarlyData, AnotherAlpnDeclinesIt) {
 
 TEST(EarlyData, AStaleTicketAgeDeclinesIt) {
   Fixture f;
-  std::time_t now = std::time(nullptr);
-  f.clock(now);
+  f.use_clock();
   f.build();
   const SessionTicket t = f.ticket();
-  now += 30;
+  f.now += 30;
   // The client believes the ticket is 30 s old; tell the server it is 30 s older still.
   SessionTicket skewed = t;
   skewed.age_add += 30'000;  // the client reports 30 s more than the server counts
@@ -160,12 +161,11 @@ TEST(EarlyData, AStaleTicketAgeDeclinesIt) {
 // readings (GnuTLS declines early data from a client whose age is ahead of its own view).
 TEST(EarlyData, TheReportedTicketAgeIsALowerBound) {
   Fixture f;
-  std::time_t now = std::time(nullptr);
-  f.clock(now);
+  f.use_clock();
   f.build();
   const SessionTicket t = f.ticket();
   for (const auto& [later, want_ms] : {std::pair{0, 0u}, {1, 0u}, {2, 1000u}, {30, 29000u}}) {
-    now = t.received_at + later;
+    f.now = t.received_at + later;
     auto client = ClientConnection::create(f.client, test::server_name("localhost"), t);
     ASSERT_TRUE(client);
     // The first record holds the ClientHello, its last extension the offered PSK.
