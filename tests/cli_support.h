@@ -388,6 +388,21 @@ inline int connect_raw(const Server& server) {
   return fd ? *fd : -1;
 }
 
+// A client in the middle of its handshake: a plain TCP connection that has sent the first
+// bytes of a ClientHello record (its header and the start of the message), as a TLS client
+// does at once; -1 on failure. `tlspp server` takes a connection only once its client has
+// spoken (TCP_DEFER_ACCEPT), so this is the client a test can count on being accepted now.
+inline int connect_speaking(const Server& server) {
+  const int fd = connect_raw(server);
+  if (fd < 0) return -1;
+  static constexpr uint8_t kStart[] = {0x16, 0x03, 0x01, 0x00, 0xc8, 0x01, 0x00, 0x00, 0xc4, 0x03};
+  if (::send(fd, kStart, sizeof kStart, MSG_NOSIGNAL) != static_cast<ssize_t>(sizeof kStart)) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
 // Waits until the peer ends the connection on `fd` (end of stream or reset); false when it
 // is still open after `timeout`. Whatever arrives before the end is appended to `got`.
 inline bool ends_within(int fd, std::chrono::milliseconds timeout, std::string* got = nullptr) {

@@ -71,7 +71,7 @@ TEST(CliServerOps, OutOfDescriptorsNeitherSpinsNorFloodsTheLogAndRecovers) {
   std::this_thread::sleep_for(300ms);
   std::vector<int> clients;
   for (int i = 0; i < 40; ++i) {
-    const int fd = connect_raw(server);
+    const int fd = connect_speaking(server);
     ASSERT_GE(fd, 0);
     clients.push_back(fd);
   }
@@ -111,12 +111,12 @@ TEST(CliServerOps, ClientsBeyondMaxConnectionsAreRefusedAtOnce) {
   // Two connections are held open, in the middle of their handshakes.
   std::vector<int> held;
   for (int i = 0; i < 2; ++i) {
-    held.push_back(connect_raw(server));
+    held.push_back(connect_speaking(server));
     ASSERT_GE(held.back(), 0);
   }
   // Third and fourth: a fatal internal_error alert in the clear, then the end, within a second.
   for (int i = 0; i < 2; ++i) {
-    const int fd = connect_raw(server);
+    const int fd = connect_speaking(server);
     ASSERT_GE(fd, 0);
     std::string got;
     const auto start = Clock::now();
@@ -153,10 +153,10 @@ void expect_default_limit(rlim_t max_fds, int inherit, int limit) {
   ASSERT_NE(server.port(), 0) << server.log();
   std::vector<int> held;
   for (int i = 0; i < limit; ++i) {
-    held.push_back(connect_raw(server));
+    held.push_back(connect_speaking(server));
     ASSERT_GE(held.back(), 0);
   }
-  const int fd = connect_raw(server);
+  const int fd = connect_speaking(server);
   std::string got;
   EXPECT_TRUE(ends_within(fd, 1000ms, &got));
   EXPECT_EQ(got, std::string("\x15\x03\x03\x00\x02\x02\x50", 7));
@@ -195,6 +195,25 @@ TEST(CliServerOps, StalledHandshakeIsClosedAtTheHandshakeDeadline) {
   EXPECT_LT(took, 1800ms);
   EXPECT_TRUE(server.read_err_until(" error=handshake timed out after 1 s\n", 1s)) << server.log();
   EXPECT_NE(server.log().find(" in=10 out=0 duration=1."), std::string::npos) << server.log();
+  close(fd);
+}
+
+TEST(CliServerOps, ASilentClientIsTakenAfterASecondAndMeetsTheHandshakeDeadline) {
+  // The listener defers connections until their client speaks; one that never does is not
+  // held in the kernel for ever: it is taken after about a second (the first SYN-ACK
+  // retransmission), so that for that second it holds no descriptor of the server, and
+  // then closed at the handshake deadline, which runs from the accept; the log says so.
+  Server server({"--echo", "--handshake-timeout", "1"});
+  ASSERT_NE(server.port(), 0) << server.log();
+  const int fd = connect_raw(server);
+  ASSERT_GE(fd, 0);
+  const auto start = Clock::now();
+  EXPECT_TRUE(ends_within(fd, 6000ms));
+  const auto took = Clock::now() - start;
+  EXPECT_GT(took, 1700ms);
+  EXPECT_LT(took, 5000ms);
+  EXPECT_TRUE(server.read_err_until(" error=handshake timed out after 1 s\n", 1s)) << server.log();
+  EXPECT_NE(server.log().find(" in=0 out=0 duration=1."), std::string::npos) << server.log();
   close(fd);
 }
 

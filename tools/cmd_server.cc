@@ -140,7 +140,9 @@ const char kAbout[] =
     "(on one line) with error=SENTENCE instead of ok when it failed (VERSION SUITE GROUP are - when\n"
     "the handshake did not finish; GROUP is none for a resumed TLS 1.2 session, which has no key\n"
     "exchange); in and out count the bytes received and sent on the socket, duration the time from\n"
-    "accept to close (\"0.253s\"). A connection ended by one of the timeouts says which:\n"
+    "accept to close (\"0.253s\"). The kernel hands over a connection once its client has sent its\n"
+    "first bytes (TCP_DEFER_ACCEPT), or about a second after it connected when it sends nothing.\n"
+    "A connection ended by one of the timeouts says which:\n"
     "error=handshake timed out after 10 s, error=idle timeout: nothing sent or received for 60 s,\n"
     "error=timed out waiting for the rest of a record or handshake message after 10 s. Timeouts are\n"
     "checked at least once a second, and at each deadline.\n"
@@ -856,8 +858,11 @@ class Server {
       auto c = std::make_unique<Client>(fd, io::peer_name(fd), std::move(*conn));
       Client& ref = *c;
       clients_.emplace(fd, std::move(c));
-      update_interest(ref);
       next_scan_ = std::min(next_scan_, Clock::now() + tick_);
+      // The listener defers (TCP_DEFER_ACCEPT): the client's first bytes, its ClientHello,
+      // are normally here already, so they are read now rather than after another turn of
+      // epoll_wait. read_input registers the socket with epoll (or drops the client).
+      read_input(ref);
     }
     watch_listener(may_accept());
   }
@@ -1592,6 +1597,15 @@ int run(const std::vector<std::string>& argv) {
   if (auto s = io::set_nonblocking(*listener); !s) {
     std::fprintf(stderr, "tlspp server: %s\n", describe(s.error()).c_str());
     return 1;
+  }
+  // The kernel completes a connection but wakes no loop until the client's first bytes
+  // arrive (TCP_DEFER_ACCEPT, as nginx's `listen ... deferred`): a TLS client speaks first,
+  // so its ClientHello comes with the accept, which saves a wakeup per connection. A client
+  // that connects and says nothing is taken anyway once the kernel's first SYN-ACK
+  // retransmission (about a second) has passed, and then meets the handshake deadline.
+  {
+    const int defer_seconds = 1;
+    (void)setsockopt(*listener, IPPROTO_TCP, TCP_DEFER_ACCEPT, &defer_seconds, sizeof defer_seconds);
   }
   auto port = io::local_port(*listener);
   if (!port) {
