@@ -797,6 +797,7 @@ class Server {
   void accept_all() {
     while (may_accept()) {
       int fd, err;
+      sockaddr_storage address{};
       bool over_limit = false;
       {
         // One loop at a time: when descriptors run out, the one a loop frees from its
@@ -804,7 +805,8 @@ class Server {
         // count is taken under the same lock, so that clients are admitted in the order
         // they were queued and the one refused is the one beyond the limit.
         std::lock_guard lock(shared_.accept_mutex);
-        fd = accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        socklen_t address_len = sizeof address;
+        fd = accept4(listen_fd_, reinterpret_cast<sockaddr*>(&address), &address_len, SOCK_NONBLOCK | SOCK_CLOEXEC);
         err = errno;
         if (fd >= 0 && shared_.open.fetch_add(1) >= max_connections_) {
           shared_.open.fetch_sub(1);
@@ -841,8 +843,6 @@ class Server {
           shared_.wake_all();
         }
       }
-      const int one = 1;
-      (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
       // A reload since the last accept: this connection and the next get the new one.
       if (const uint64_t g = shared_.config_generation.load(std::memory_order_acquire); g != config_generation_) {
         config_ = shared_.config();
@@ -850,12 +850,12 @@ class Server {
       }
       auto conn = ServerConnection::create(config_);
       if (!conn) {
-        shared_.log.line(io::peer_name(fd) + ": " + describe(conn.error()), "error=" + describe(conn.error()));
+        shared_.log.line(io::address_name(address) + ": " + describe(conn.error()), "error=" + describe(conn.error()));
         ::close(fd);
         if (shared_.open.fetch_sub(1) == 1) shared_.wake_all();
         continue;
       }
-      auto c = std::make_unique<Client>(fd, io::peer_name(fd), std::move(*conn));
+      auto c = std::make_unique<Client>(fd, io::address_name(address), std::move(*conn));
       Client& ref = *c;
       clients_.emplace(fd, std::move(c));
       next_scan_ = std::min(next_scan_, Clock::now() + tick_);
@@ -1603,9 +1603,13 @@ int run(const std::vector<std::string>& argv) {
   // so its ClientHello comes with the accept, which saves a wakeup per connection. A client
   // that connects and says nothing is taken anyway once the kernel's first SYN-ACK
   // retransmission (about a second) has passed, and then meets the handshake deadline.
+  // TCP_NODELAY (each flight and response goes out at once, not held back by Nagle's
+  // algorithm) is set on the listener: Linux copies it to every accepted socket, which saves
+  // a setsockopt() per connection.
   {
-    const int defer_seconds = 1;
+    const int defer_seconds = 1, one = 1;
     (void)setsockopt(*listener, IPPROTO_TCP, TCP_DEFER_ACCEPT, &defer_seconds, sizeof defer_seconds);
+    (void)setsockopt(*listener, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   }
   auto port = io::local_port(*listener);
   if (!port) {

@@ -155,6 +155,10 @@ std::string peer_name(int fd) {
   return sockaddr_text(reinterpret_cast<const sockaddr*>(&ss));
 }
 
+std::string address_name(const sockaddr_storage& address) {
+  return sockaddr_text(reinterpret_cast<const sockaddr*>(&address));
+}
+
 Status set_nonblocking(int fd) {
   const int flags = fcntl(fd, F_GETFL);
   if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0) return fail(io_error("fcntl(O_NONBLOCK)", errno));

@@ -2,6 +2,8 @@
 // the only layer that touches sockets; nothing below it (conn/ and down) does.
 #pragma once
 
+#include <sys/socket.h>
+
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -33,6 +35,8 @@ struct Endpoint {
 [[nodiscard]] Result<uint16_t> local_port(int fd);
 // The peer's address as "127.0.0.1:5555" / "[::1]:5555" ("?" when unknown).
 [[nodiscard]] std::string peer_name(int fd);
+// The same for an address accept() has filled in (no getpeername() call).
+[[nodiscard]] std::string address_name(const sockaddr_storage& address);
 
 [[nodiscard]] Status set_nonblocking(int fd);
 // Sends all of `data` on a blocking socket (MSG_NOSIGNAL, retrying on EINTR).
