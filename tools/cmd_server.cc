@@ -1014,7 +1014,8 @@ class Server {
   void drop(Client& c) {
     log(c);
     const int fd = c.fd;
-    (void)epoll_ctl(ep_, EPOLL_CTL_DEL, fd, nullptr);
+    // No EPOLL_CTL_DEL: closing the only descriptor of the socket (nothing here dups or
+    // forks it, and all are O_CLOEXEC) takes it out of the epoll set.
     ::close(fd);
     clients_.erase(fd);
     if (shared_.open.fetch_sub(1) == 1) shared_.wake_all();  // the signal loop may be waiting for this
