@@ -183,11 +183,9 @@ TEST(CliServerOps, MaxConnectionsDefaultLeavesOutInheritedDescriptors) {
 TEST(CliServerOps, StalledHandshakeIsClosedAtTheHandshakeDeadline) {
   Server server({"--echo", "--handshake-timeout", "1", "--partial-timeout", "5"});
   ASSERT_NE(server.port(), 0) << server.log();
-  const int fd = connect_raw(server);
-  ASSERT_GE(fd, 0);
   // The first 10 bytes of a ClientHello record (header, then the start of the message).
-  const uint8_t part[] = {0x16, 0x03, 0x01, 0x00, 0xc8, 0x01, 0x00, 0x00, 0xc4, 0x03};
-  ASSERT_EQ(send(fd, part, sizeof part, MSG_NOSIGNAL), static_cast<ssize_t>(sizeof part));
+  const int fd = connect_speaking(server);
+  ASSERT_GE(fd, 0);
   const auto start = Clock::now();
   EXPECT_TRUE(ends_within(fd, 3000ms));
   const auto took = Clock::now() - start;

@@ -148,13 +148,6 @@ Result<uint16_t> local_port(int fd) {
   return fail(Error(ErrorKind::io, AlertDescription::internal_error, "socket is not an IP socket"));
 }
 
-std::string peer_name(int fd) {
-  sockaddr_storage ss{};
-  socklen_t len = sizeof ss;
-  if (getpeername(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0) return "?";
-  return sockaddr_text(reinterpret_cast<const sockaddr*>(&ss));
-}
-
 std::string address_name(const sockaddr_storage& address) {
   return sockaddr_text(reinterpret_cast<const sockaddr*>(&address));
 }

@@ -33,9 +33,8 @@ struct Endpoint {
 [[nodiscard]] Result<int> listen_tcp(const std::string& host, uint16_t port, int backlog = 128);
 // The local port a socket is bound to.
 [[nodiscard]] Result<uint16_t> local_port(int fd);
-// The peer's address as "127.0.0.1:5555" / "[::1]:5555" ("?" when unknown).
-[[nodiscard]] std::string peer_name(int fd);
-// The same for an address accept() has filled in (no getpeername() call).
+// An address accept() has filled in, as "127.0.0.1:5555" / "[::1]:5555" ("?" when it is
+// neither IPv4 nor IPv6).
 [[nodiscard]] std::string address_name(const sockaddr_storage& address);
 
 [[nodiscard]] Status set_nonblocking(int fd);
