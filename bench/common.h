@@ -46,6 +46,18 @@ class Wire {
     tail_ += n;
     return true;
   }
+  // Room for at least n more bytes after the contents, for a sender to write into; commit()
+  // counts what it wrote. Empty when n bytes do not fit (the sender would block).
+  [[nodiscard]] tlspp::MutByteView space(size_t n) {
+    if (cap_ - tail_ < n) {
+      std::memmove(buf_, buf_ + head_, size());
+      tail_ -= head_;
+      head_ = 0;
+      if (cap_ - tail_ < n) return {};
+    }
+    return {buf_ + tail_, cap_ - tail_};
+  }
+  void commit(size_t n) { tail_ += n; }
   // Drops the first n bytes (they were handed to the receiver by view()).
   void drop(size_t n) {
     head_ += n < size() ? n : size();

@@ -224,10 +224,12 @@ std::vector<std::string> method_notes(const Options& o) {
       "Bulk rows: " + std::to_string(o.bulk_bytes >> 20) +
           " MiB client to server in 16 KiB writes per run, after an untimed handshake with that suite, timed in "
           "batches of 64 records (64 writes, then the receiver takes the 64 records one by one). MB/s = "
-          "10^6 plaintext bytes per second of time inside the sender's calls (seal: write + handing the record to "
-          "the wire) or the receiver's calls (open: taking the record from the wire + reading the plaintext out). Both "
-          "libraries' figures thus include one copy of each record to or from the wire (the stand-in for "
-          "send/recv); the floor's raw AEAD figures do not.",
+          "10^6 plaintext bytes per second of time inside the sender's calls (seal) or the receiver's calls "
+          "(open), each library through its own API for the job. tlspp uses its copy-free calls: write_into() "
+          "seals each record straight into the wire's free space, receive() decrypts it from the wire into the "
+          "connection's read buffer, and read_view()/consume_read() take the plaintext there. OpenSSL: "
+          "SSL_write, whose BIO copies the record onto the wire; SSL_read, whose BIO copies the record in "
+          "and which copies the plaintext out. The floor's raw AEAD seals into and opens from one buffer.",
       "Memory rows: " + std::to_string(o.pairs) +
           " client+server pairs taken through the handshake in lockstep (every pair finishes a flight before any "
           "pair starts the next). Heap bytes are requested bytes of live blocks, counted by two hooks that see "

@@ -10,6 +10,10 @@
 ///   read(buffer)               <- decrypted application data
 /// @endcode
 ///
+/// Two variants skip a copy each: write_into(plaintext, buffer) seals records straight into
+/// the application's send buffer, and read_view() with consume_read(n) reads received data
+/// where it was decrypted.
+///
 /// There is one path for everything: the handshake, application data, alerts and
 /// KeyUpdates all go through receive() and pending_output(). After a fatal error the
 /// connection produces nothing but the alert that reports it (records it had queued before
@@ -162,9 +166,28 @@ class TLSPP_API Connection {
   /// Queues application data (encrypted at once into pending_output()). Before the handshake
   /// completes, data is buffered and sent when it does. Fails after close or error.
   [[nodiscard]] Status write(ByteView plaintext);
+  /// write() without the output queue's copy: records are sealed straight into `out` (a
+  /// send buffer, a registered I/O ring slot), after whatever pending_output() held, which
+  /// moves there first. Returns how many bytes of `out` were filled; send them before
+  /// anything pending_output() still has. A record that does not fit whole is queued in
+  /// pending_output(), as write() would queue it, and tops `out` up from there: no data is
+  /// refused for want of room. Size `out` with sealed_size() to have nothing queued. Before the handshake completes, the
+  /// data waits as with write() and `out` receives only the handshake bytes pending.
+  [[nodiscard]] Result<size_t> write_into(ByteView plaintext, MutByteView out);
+  /// The bytes on the wire of write() or write_into() of `plaintext_len` bytes now: record
+  /// headers, tags and (TLS 1.2 AES-GCM) explicit nonces included. Exact once the
+  /// handshake is done, an upper bound before; an automatic KeyUpdate (TLS 1.3) adds a
+  /// record of its own to pending_output().
+  [[nodiscard]] size_t sealed_size(size_t plaintext_len) const;
   /// Copies up to out.size() bytes of received application data; returns how many (0 when
   /// none is buffered).
   [[nodiscard]] size_t read(MutByteView out);
+  /// The received application data, where the connection decrypted it, for reading in
+  /// place instead of copying out with read(); valid until the next call on this
+  /// connection. Mark what was used with consume_read().
+  [[nodiscard]] ByteView read_view() const;
+  /// Drops the first n bytes of read_view() (at most all of them).
+  void consume_read(size_t n);
   /// How many bytes of received application data read() can return now.
   [[nodiscard]] size_t readable() const;
 

@@ -526,12 +526,33 @@ Status Connection::Core::maybe_auto_key_update() {
   return {};
 }
 
-Status Connection::Core::write_app_records(ByteView data) {
+size_t Connection::Core::move_output(MutByteView dst) {
+  const size_t n = std::min(out.size(), dst.size());
+  if (n) std::memcpy(dst.data(), out.view().data(), n);
+  output_sent += n;
+  out.consume(n);
+  out.release_if_empty();
+  return n;
+}
+
+Status Connection::Core::write_app_records(ByteView data, MutByteView dst, size_t* used) {
   if (connected && !data.empty()) connected->application_data_sent();
   while (!data.empty()) {
     TLSPP_TRY(maybe_auto_key_update());
     const size_t n = std::min(data.size(), write_fragment());
-    TLSPP_TRY(write_prot.seal(ContentType::application_data, data.first(n), 0, out));
+    // A record goes into `dst` while everything queued before it has gone there too and
+    // the whole record fits; otherwise into the queue, after what went to `dst`.
+    size_t room = 0;
+    if (used != nullptr) {
+      *used += move_output(dst.subspan(*used));
+      room = out.empty() ? dst.size() - *used : 0;
+    }
+    if (const size_t len = write_prot.sealed_size(n); len <= room) {
+      TLSPP_TRY(write_prot.seal(ContentType::application_data, data.first(n), 0, dst.subspan(*used, len)));
+      *used += len;
+    } else {
+      TLSPP_TRY(write_prot.seal(ContentType::application_data, data.first(n), 0, out));
+    }
     ++records_written_since_key;
     data = data.subspan(n);
   }
@@ -567,12 +588,43 @@ Status Connection::Core::write(ByteView plaintext) {
   return {};
 }
 
+Result<size_t> Connection::Core::write_into(ByteView plaintext, MutByteView dst) {
+  if (error) return std::unexpected(*error);
+  if (sent_close) return fail(Error::config("write after close_notify was sent"));
+  size_t used = 0;
+  if (handshake_done) {
+    if (tracing()) event(EventType::application_data_sent, "application data", plaintext.size());
+    if (auto s = write_app_records(plaintext, dst, &used); !s) return fatal(s.error());
+  } else {
+    TLSPP_TRY(write(plaintext));
+  }
+  return used + move_output(dst.subspan(used));
+}
+
+size_t Connection::Core::sealed_size(size_t plaintext_len) const {
+  // Before the handshake the form is not known yet: the larger TLS 1.2 AES-GCM overhead
+  // (explicit nonce and tag) bounds both forms.
+  const size_t frag = write_fragment();
+  size_t total = 0;
+  do {
+    const size_t n = std::min(plaintext_len, frag);
+    total += write_prot.active() ? write_prot.sealed_size(n)
+                                 : record::kHeaderLen + record::kExplicitNonceLen + n + crypto::kAeadTagLen;
+    plaintext_len -= n;
+  } while (plaintext_len > 0);
+  return total;
+}
+
 size_t Connection::Core::read(MutByteView dst) {
   const size_t n = std::min(dst.size(), app_in.size());
   if (n) std::memcpy(dst.data(), app_in.view().data(), n);
-  app_in.consume(n);
-  app_in.release_if_empty();
+  consume_read(n);
   return n;
+}
+
+void Connection::Core::consume_read(size_t n) {
+  app_in.consume(std::min(n, app_in.size()));
+  app_in.release_if_empty();
 }
 
 void Connection::Core::close() {
@@ -627,7 +679,13 @@ void Connection::release_idle_memory() {
   core_->early_in.release_if_empty();
 }
 Status Connection::write(ByteView plaintext) { return core_->write(plaintext); }
+Result<size_t> Connection::write_into(ByteView plaintext, MutByteView out) {
+  return core_->write_into(plaintext, out);
+}
+size_t Connection::sealed_size(size_t plaintext_len) const { return core_->sealed_size(plaintext_len); }
 size_t Connection::read(MutByteView out) { return core_->read(out); }
+ByteView Connection::read_view() const { return core_->app_in.view(); }
+void Connection::consume_read(size_t n) { core_->consume_read(n); }
 size_t Connection::readable() const { return core_->app_in.size(); }
 EarlyData Connection::early_data() const { return core_->early_status; }
 Status Connection::write_early_data(ByteView data) { return core_->write_early_data(data); }

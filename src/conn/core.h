@@ -23,7 +23,10 @@ struct Connection::Core final : handshake::Io {
   [[nodiscard]] Result<size_t> receive(ByteView data);
   [[nodiscard]] Status write(ByteView plaintext);
   [[nodiscard]] Status write_early_data(ByteView data);
+  [[nodiscard]] Result<size_t> write_into(ByteView plaintext, MutByteView dst);
+  [[nodiscard]] size_t sealed_size(size_t plaintext_len) const;
   [[nodiscard]] size_t read(MutByteView out);
+  void consume_read(size_t n);
   void close();
   [[nodiscard]] Status transport_closed();
   [[nodiscard]] Status key_update(bool request_peer);
@@ -135,7 +138,11 @@ struct Connection::Core final : handshake::Io {
   [[nodiscard]] Status finish_handshake();
   [[nodiscard]] Status process_alert(ByteView body);
   [[nodiscard]] Status flush_handshake();
-  [[nodiscard]] Status write_app_records(ByteView data);
+  // Seals application data into records: into the output queue, or (with `used`) into
+  // dst[*used, ...) while it has room and nothing is queued, advancing *used.
+  [[nodiscard]] Status write_app_records(ByteView data, MutByteView dst = {}, size_t* used = nullptr);
+  // Moves queued output to the front of `dst` as far as it fits (it counts as sent).
+  size_t move_output(MutByteView dst);
   [[nodiscard]] Status maybe_auto_key_update();
   // Ends the connection: remembers the error, drops unsent handshake messages, queues the
   // alert, and returns the error.

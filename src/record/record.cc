@@ -138,13 +138,24 @@ Status Protection::check_sequence() const {
 }
 
 Status Protection::seal(ContentType type, ByteView plaintext, size_t padding, Buffer& out) {
-  if (form_ == RecordForm::tls12) return seal12(type, plaintext, out);
+  if (form_ == RecordForm::tls12) padding = 0;
+  const MutByteView dst = out.append_uninit(sealed_size(plaintext.size(), padding));
+  if (auto s = seal(type, plaintext, padding, dst); !s) {
+    out.trim_tail(dst.size());
+    return s;
+  }
+  return {};
+}
+
+Status Protection::seal(ContentType type, ByteView plaintext, size_t padding, MutByteView dst) {
+  if (form_ == RecordForm::tls12) return seal12(type, plaintext, dst);
   const size_t inner = plaintext.size() + 1 + padding;
   if (inner > kMaxInnerPlaintext)
     return fail(Error::internal("record plaintext of " + std::to_string(inner) + " bytes is over the limit"));
+  if (dst.size() != sealed_size(plaintext.size(), padding))
+    return fail(Error::internal("record buffer of the wrong size"));
   TLSPP_TRY(check_sequence());
   const size_t body_len = inner + crypto::kAeadTagLen;
-  MutByteView dst = out.append_uninit(kHeaderLen + body_len);
   // §5.2: the outer record is always application_data with legacy version 0x0303; the
   // header is the additional data.
   put_header(dst.data(), ContentType::application_data, kLegacyVersion, body_len);
@@ -163,12 +174,8 @@ Status Protection::seal(ContentType type, ByteView plaintext, size_t padding, Bu
   trailer[0] = static_cast<uint8_t>(type);
   uint8_t n[crypto::kAeadNonceLen];
   nonce(n);
-  if (auto s = aead_.seal(n, dst.first(kHeaderLen), plaintext, ByteView(trailer, 1 + padding),
-                          MutByteView(body, body_len));
-      !s) {
-    out.trim_tail(dst.size());
-    return s;
-  }
+  TLSPP_TRY(aead_.seal(n, dst.first(kHeaderLen), plaintext, ByteView(trailer, 1 + padding),
+                       MutByteView(body, body_len)));
   ++seq_;
   return {};
 }
@@ -202,23 +209,20 @@ Result<Opened> Protection::open(ByteView header, ByteView body, MutByteView out)
   return Opened{static_cast<ContentType>(type), out.first(i - 1)};
 }
 
-Status Protection::seal12(ContentType type, ByteView plaintext, Buffer& out) {
+Status Protection::seal12(ContentType type, ByteView plaintext, MutByteView dst) {
   if (plaintext.size() > kMaxPlaintext)
     return fail(Error::internal("record plaintext of " + std::to_string(plaintext.size()) + " bytes is over 2^14"));
+  if (dst.size() != sealed_size(plaintext.size()))
+    return fail(Error::internal("record buffer of the wrong size"));
   TLSPP_TRY(check_sequence());
   const size_t explicit_len = explicit_nonce_ ? kExplicitNonceLen : 0;
-  const size_t body_len = explicit_len + plaintext.size() + crypto::kAeadTagLen;
-  MutByteView dst = out.append_uninit(kHeaderLen + body_len);
-  put_header(dst.data(), type, kLegacyVersion, body_len);
+  put_header(dst.data(), type, kLegacyVersion, dst.size() - kHeaderLen);
   uint8_t n[crypto::kAeadNonceLen];
   nonce(n);
   if (explicit_nonce_) std::memcpy(dst.data() + kHeaderLen, n + 4, kExplicitNonceLen);
   uint8_t aad[13];
   tls12_additional_data(aad, type, kLegacyVersion, plaintext.size());
-  if (auto s = aead_.seal(n, aad, plaintext, dst.subspan(kHeaderLen + explicit_len)); !s) {
-    out.trim_tail(dst.size());
-    return s;
-  }
+  TLSPP_TRY(aead_.seal(n, aad, plaintext, dst.subspan(kHeaderLen + explicit_len)));
   ++seq_;
   return {};
 }

@@ -87,6 +87,9 @@ enum class RecordForm : uint8_t {
   tls12,
 };
 
+// TLS 1.2's AES-GCM records carry 8 bytes of explicit nonce before the ciphertext.
+inline constexpr size_t kExplicitNonceLen = 8;
+
 // Record protection for one direction.
 class Protection {
  public:
@@ -109,6 +112,14 @@ class Protection {
   // form followed by `padding` zero bytes inside the encryption (§5.4; TLS 1.2 has none).
   // plaintext.size() + 1 + padding must not exceed 2^14 + 1.
   [[nodiscard]] Status seal(ContentType type, ByteView plaintext, size_t padding, Buffer& out);
+  // The same, writing the record into `dst`, which must be exactly sealed_size() bytes.
+  [[nodiscard]] Status seal(ContentType type, ByteView plaintext, size_t padding, MutByteView dst);
+  // The size on the wire (header included) of the record seal() makes of `plaintext_len`
+  // bytes with `padding` (TLS 1.3 only).
+  [[nodiscard]] size_t sealed_size(size_t plaintext_len, size_t padding = 0) const {
+    return kHeaderLen + plaintext_len + crypto::kAeadTagLen +
+           (form_ == RecordForm::tls13 ? 1 + padding : explicit_nonce_ ? kExplicitNonceLen : 0);
+  }
 
   // Decrypts `rec` in place. Errors: bad_record_mac (authentication failure, §5.2),
   // record_overflow (ciphertext over 2^14+256, inner plaintext over 2^14+1, TLS 1.2
@@ -125,7 +136,7 @@ class Protection {
   void nonce(uint8_t (&out)[crypto::kAeadNonceLen]) const;
   void tls12_additional_data(uint8_t (&aad)[13], ContentType type, uint16_t version, size_t length) const;
   [[nodiscard]] Status check_sequence() const;
-  [[nodiscard]] Status seal12(ContentType type, ByteView plaintext, Buffer& out);
+  [[nodiscard]] Status seal12(ContentType type, ByteView plaintext, MutByteView dst);
   [[nodiscard]] Result<Opened> open12(ByteView header, ByteView body, MutByteView out);
   crypto::AeadCtx aead_;
   uint8_t iv_[crypto::kAeadNonceLen] = {};
@@ -133,9 +144,6 @@ class Protection {
   RecordForm form_ = RecordForm::tls13;
   bool explicit_nonce_ = false;
 };
-
-// TLS 1.2's AES-GCM records carry 8 bytes of explicit nonce before the ciphertext.
-inline constexpr size_t kExplicitNonceLen = 8;
 
 // Splits `data` into records of at most `max_fragment` plaintext bytes (2^14, or less when
 // record_size_limit was negotiated, RFC 8449) and appends them to `out`: protected when
