@@ -102,6 +102,29 @@ TEST(WireExtensionList, ManyExtensionsDuplicateFoundQuickly) {
   expect_alert(read_extensions(r, "Test"), A::illegal_parameter);
 }
 
+TEST(WireExtensionList, DuplicatesFoundAtEveryListLength) {
+  // Short lists are checked pairwise and long ones by sorting: both sides of the switch.
+  for (uint16_t n = 1; n <= 40; ++n) {
+    for (const bool repeat : {false, true}) {
+      Bytes exts;
+      Writer w(exts);
+      const auto mark = w.open(2);
+      for (uint16_t t = 0; t < n; ++t) write_extension(w, static_cast<uint16_t>(0x2000 + t), Bytes{1});
+      if (repeat) write_extension(w, static_cast<uint16_t>(0x2000 + n / 2), {});
+      w.close(mark);
+      Reader r(exts);
+      auto got = read_extensions(r, "Test");
+      if (repeat) {
+        expect_alert(got, A::illegal_parameter);
+      } else {
+        ASSERT_TRUE(got) << n << ": " << got.error().to_string();
+        EXPECT_EQ(got->size(), n);
+        EXPECT_EQ(got->capacity(), n) << "one allocation of the right size";
+      }
+    }
+  }
+}
+
 TEST(WireExtensionList, Grease) {
   for (uint16_t v : {0x0a0a, 0x1a1a, 0x2a2a, 0xfafa}) EXPECT_TRUE(is_grease(v)) << v;
   for (uint16_t v : {0x0a1a, 0x1a0a, 0x0a0b, 0x0000, 0xff01}) EXPECT_FALSE(is_grease(v)) << v;

@@ -2,6 +2,7 @@
 
 #include <cstring>
 #include <optional>
+#include <utility>
 
 #include "handshake/client_hello.h"
 #include "handshake/common.h"
@@ -52,9 +53,7 @@ class Client final : public Handshake {
   }
 
   Status start(Io& io) override {
-    TLSPP_TRY(send_first_client_hello(io, *offer_, session_ ? &*session_ : nullptr));
-    session_.reset();
-    return {};
+    return send_first_client_hello(io, *offer_, std::exchange(session_, std::nullopt));
   }
 
   Status handle(Io& io, ByteView message) override {
@@ -69,9 +68,11 @@ class Client final : public Handshake {
     auto sh = wire::ServerHello::decode(m->body);
     if (!sh) return fail(sh.error());
     TLSPP_TRY_ASSIGN(const ProtocolVersion v, chosen_version(*offer_, *sh));
-    next_ = v == ProtocolVersion::tls13 ? make_tls13_client(std::move(*offer_)) : make_tls12_client(std::move(*offer_));
+    auto next = v == ProtocolVersion::tls13 ? make_tls13_client(std::move(*offer_)) : make_tls12_client(std::move(*offer_));
     offer_.reset();
-    return next_->handle(io, message);
+    const Status s = next->first_server_hello(io, *m, *sh);
+    next_ = std::move(next);
+    return s;
   }
 
   bool done() const override { return next_ && next_->done(); }
@@ -104,7 +105,7 @@ class Client final : public Handshake {
  private:
   std::optional<ClientOffer> offer_;
   std::optional<SessionTicket> session_;
-  std::unique_ptr<Handshake> next_;
+  std::unique_ptr<ClientHandshake> next_;
 };
 
 }  // namespace

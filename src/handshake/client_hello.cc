@@ -145,13 +145,13 @@ void add_certificate_types(const ClientOffer& o, wire::ExtensionsBuilder& b, Det
 
 }  // namespace
 
-Status send_first_client_hello(Io& io, ClientOffer& o, const SessionTicket* session) {
+Status send_first_client_hello(Io& io, ClientOffer& o, std::optional<SessionTicket> session) {
   o.now = io.now();
   if (!o.offer_tls13 && !o.offer_tls12)
     return fail(Error::config("no protocol version in the configured range has a configured cipher suite"));
   io.random().fill(o.random);
   if (session && resumable(o, *session)) {
-    o.ticket = *session;
+    o.ticket = std::move(session);
   } else if (!session && o.opts.session_store && !o.opts.external_psk) {
     // The store's newest session for this name that may still be resumed; the others it
     // hands out first are of no use any more and are dropped.
@@ -284,6 +284,7 @@ Status send_client_hello(Io& io, ClientOffer& o) {
   TLSPP_TRY_ASSIGN(ch.extensions, b.list());
 
   o.offered.clear();
+  o.offered.reserve(ch.extensions.size());
   for (const auto& e : ch.extensions) o.offered.push_back(e.type);
   TLSPP_TRY_ASSIGN(Bytes msg, wire::encode_message(ch));
   if (tls13_psk) TLSPP_TRY(add_psk_binder(o, msg));

@@ -15,6 +15,7 @@
 #include "keysched/transcript.h"
 #include "tlspp/config.h"
 #include "tlspp/server_name.h"
+#include "wire/messages.h"
 
 namespace tlspp::handshake {
 
@@ -52,7 +53,7 @@ struct ClientOffer {
 
 // Prepares the offer (random, session ID, key share, the session to resume) and sends the
 // first ClientHello.
-[[nodiscard]] Status send_first_client_hello(Io& io, ClientOffer& offer, const SessionTicket* session);
+[[nodiscard]] Status send_first_client_hello(Io& io, ClientOffer& offer, std::optional<SessionTicket> session);
 // Sends a ClientHello for the offer as it stands (also the second one after a
 // HelloRetryRequest, with offer.retried set).
 [[nodiscard]] Status send_client_hello(Io& io, ClientOffer& offer);
@@ -63,9 +64,18 @@ struct ClientOffer {
 [[nodiscard]] Result<crypto::PublicKey> accept_server_chain(Io& io, const ClientOffer& offer,
                                                             std::span<const ByteView> chain);
 
-// The TLS 1.3 and TLS 1.2 continuations, each starting in "expect ServerHello" with the
-// offer made (its ServerHello is the first message they handle).
-[[nodiscard]] std::unique_ptr<Handshake> make_tls13_client(ClientOffer offer);
-[[nodiscard]] std::unique_ptr<Handshake> make_tls12_client(ClientOffer offer);
+// A version's client machine, starting in "expect ServerHello" with the offer made. The
+// dispatcher hands it the ServerHello already decoded, so that a hello is parsed once; every
+// later message (a second ServerHello after a HelloRetryRequest too) arrives through handle().
+class ClientHandshake : public Handshake {
+ public:
+  Status start(Io&) override { return {}; }
+  [[nodiscard]] virtual Status first_server_hello(Io& io, const wire::HandshakeMessage& m,
+                                                  const wire::ServerHello& sh) = 0;
+};
+
+// The TLS 1.3 and TLS 1.2 continuations.
+[[nodiscard]] std::unique_ptr<ClientHandshake> make_tls13_client(ClientOffer offer);
+[[nodiscard]] std::unique_ptr<ClientHandshake> make_tls12_client(ClientOffer offer);
 
 }  // namespace tlspp::handshake

@@ -38,22 +38,22 @@ Result<VersionChoice> choose_version(const ServerOptions& opts, const wire::Clie
                       "ClientHello legacy_version 0x" + hex_string(body.first(2)) +
                           " is SSL 3.0 or older, which is refused (RFC 8446 Appendix D.5)"});
   std::optional<ProtocolVersion> chosen;
-  std::string offered;
+  std::optional<wire::SupportedVersionsList> versions;
   if (const auto* sv = wire::find_extension(ch.extensions, ExtensionType::supported_versions)) {
-    auto versions = wire::SupportedVersionsList::decode(sv->data);
-    if (!versions) return fail(versions.error());
+    auto decoded = wire::SupportedVersionsList::decode(sv->data);
+    if (!decoded) return fail(decoded.error());
+    versions = std::move(*decoded);
     for (auto v : {ProtocolVersion::tls13, ProtocolVersion::tls12})
       if (allowed(v) && std::find(versions->versions.begin(), versions->versions.end(), v) != versions->versions.end()) {
         chosen = v;
         break;
       }
-    offered = "client offers " + join_names(versions->versions, protocol_version_name);
-  } else {
-    if (static_cast<uint16_t>(ch.legacy_version) >= 0x0303 && allowed(ProtocolVersion::tls12))
-      chosen = ProtocolVersion::tls12;
-    offered = "client offers only " + std::string(protocol_version_name(ch.legacy_version));
+  } else if (static_cast<uint16_t>(ch.legacy_version) >= 0x0303 && allowed(ProtocolVersion::tls12)) {
+    chosen = ProtocolVersion::tls12;
   }
   if (!chosen) {
+    const std::string offered = versions ? "client offers " + join_names(versions->versions, protocol_version_name)
+                                         : "client offers only " + std::string(protocol_version_name(ch.legacy_version));
     const std::string ours = opts.min_version == opts.max_version
                                  ? "this server requires " + std::string(protocol_version_name(opts.max_version))
                                  : "this server speaks TLS 1.2 and TLS 1.3";

@@ -74,14 +74,13 @@ constexpr unsigned kMaxIgnoredHelloRequests = 8;
 // for two hours, as tlspp's servers issue them.
 constexpr uint32_t kDefaultSessionLifetime = 7200;
 
-class Tls12Client final : public Handshake {
+class Tls12Client final : public ClientHandshake {
  public:
   explicit Tls12Client(ClientOffer offer) : o_(std::move(offer)), opts_(o_.opts) {
     if (o_.ticket && o_.ticket->version != ProtocolVersion::tls12) o_.ticket.reset();
-    messages_ = o_.client_hello;
+    messages_ = std::move(o_.client_hello);  // the transcript starts with it
   }
 
-  Status start(Io&) override { return {}; }
   Status handle(Io& io, ByteView message) override;
   bool done() const override { return state_ == State::connected; }
   // RFC 5246 §7.1: the server's ChangeCipherSpec comes just before its Finished.
@@ -92,7 +91,10 @@ class Tls12Client final : public Handshake {
   std::string_view state_name() const override { return state_name_of(state_); }
 
  private:
-  Status on_server_hello(Io& io, const wire::HandshakeMessage& m);
+  Status first_server_hello(Io& io, const wire::HandshakeMessage& m, const wire::ServerHello& sh) override {
+    return on_server_hello(io, m, sh);
+  }
+  Status on_server_hello(Io& io, const wire::HandshakeMessage& m, const wire::ServerHello& sh);
   Status check_server_hello(const wire::ServerHello& sh);
   Status check_server_hello_extensions(Io& io, const wire::ServerHello& sh);
   Status resume_session(Io& io, const wire::ServerHello& sh);
@@ -148,7 +150,11 @@ Status Tls12Client::handle(Io& io, ByteView message) {
   switch (state_) {
     case State::expect_server_hello:
       if (m->type != HandshakeType::server_hello) return unexpected();
-      return on_server_hello(io, *m);
+      {
+        auto sh = wire::ServerHello::decode(m->body);
+        if (!sh) return fail(sh.error());
+        return on_server_hello(io, *m, *sh);
+      }
     case State::expect_certificate:
       if (m->type != HandshakeType::certificate) return unexpected();
       return on_certificate(io, *m);
@@ -242,33 +248,31 @@ Status Tls12Client::check_server_hello_extensions(Io& io, const wire::ServerHell
   return {};
 }
 
-Status Tls12Client::on_server_hello(Io& io, const wire::HandshakeMessage& m) {
-  auto sh = wire::ServerHello::decode(m.body);
-  if (!sh) return fail(sh.error());
-  TLSPP_TRY(check_server_hello(*sh));
-  const auto find = [&](ExtensionType t) { return wire::find_extension(sh->extensions, t); };
-  TLSPP_TRY(check_server_hello_extensions(io, *sh));
+Status Tls12Client::on_server_hello(Io& io, const wire::HandshakeMessage& m, const wire::ServerHello& sh) {
+  TLSPP_TRY(check_server_hello(sh));
+  const auto find = [&](ExtensionType t) { return wire::find_extension(sh.extensions, t); };
+  TLSPP_TRY(check_server_hello_extensions(io, sh));
   auto& neg = io.negotiated();
-  s_.suite = sh->cipher_suite;
-  s_.params = *tls12_suite(sh->cipher_suite);
+  s_.suite = sh.cipher_suite;
+  s_.params = *tls12_suite(sh.cipher_suite);
   s_.extended_master_secret = find(ExtensionType::extended_master_secret) != nullptr;
   std::copy(o_.random, o_.random + 32, s_.client_random);
-  std::copy(sh->random.begin(), sh->random.end(), s_.server_random);
+  std::copy(sh.random.begin(), sh.random.end(), s_.server_random);
   expect_ticket_ = find(ExtensionType::session_ticket) != nullptr;
-  server_session_id_.assign(sh->legacy_session_id_echo.begin(), sh->legacy_session_id_echo.end());
+  server_session_id_.assign(sh.legacy_session_id_echo.begin(), sh.legacy_session_id_echo.end());
   // RFC 5246 §7.4.1.3 and RFC 5077 §3.4: the server resumes by echoing the session ID of
   // the session offered (or the one sent beside a ticket).
-  resumed_ = o_.ticket && !sh->legacy_session_id_echo.empty() &&
-             std::equal(sh->legacy_session_id_echo.begin(), sh->legacy_session_id_echo.end(), o_.session_id,
+  resumed_ = o_.ticket && !sh.legacy_session_id_echo.empty() &&
+             std::equal(sh.legacy_session_id_echo.begin(), sh.legacy_session_id_echo.end(), o_.session_id,
                         o_.session_id + o_.session_id_len) &&
-             sh->legacy_session_id_echo.size() == o_.session_id_len;
-  if (resumed_) TLSPP_TRY(resume_session(io, *sh));
+             sh.legacy_session_id_echo.size() == o_.session_id_len;
+  if (resumed_) TLSPP_TRY(resume_session(io, sh));
   neg.version = ProtocolVersion::tls12;
-  neg.cipher_suite = sh->cipher_suite;
+  neg.cipher_suite = sh.cipher_suite;
   add(m.whole);
   Details d;
   if (io.tracing()) {
-    d = Details{{"version", "TLSv1.2"}, {"cipher_suite", std::string(cipher_suite_name(sh->cipher_suite))},
+    d = Details{{"version", "TLSv1.2"}, {"cipher_suite", std::string(cipher_suite_name(sh.cipher_suite))},
                 {"extended_master_secret", s_.extended_master_secret ? "yes" : "no"},
                 {"renegotiation_info", "secure"}};
     if (resumed_) d.emplace_back("session", "resumed");
@@ -530,6 +534,6 @@ void Tls12Client::deliver_session(Io& io) {
 
 }  // namespace
 
-std::unique_ptr<Handshake> make_tls12_client(ClientOffer offer) { return std::make_unique<Tls12Client>(std::move(offer)); }
+std::unique_ptr<ClientHandshake> make_tls12_client(ClientOffer offer) { return std::make_unique<Tls12Client>(std::move(offer)); }
 
 }  // namespace tlspp::handshake

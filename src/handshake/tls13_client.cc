@@ -51,21 +51,23 @@ std::string_view state_name_of(State s) {
   return "?";
 }
 
-class Tls13Client final : public Handshake {
+class Tls13Client final : public ClientHandshake {
  public:
   explicit Tls13Client(ClientOffer offer)
       : o_(std::move(offer)), config_(o_.config), opts_(o_.opts), transcript_(o_.transcript) {
     if (o_.ticket && o_.ticket->version != ProtocolVersion::tls13) o_.ticket.reset();
   }
 
-  Status start(Io&) override { return {}; }
   Status handle(Io& io, ByteView message) override;
   bool done() const override { return state_ == State::connected; }
   bool ccs_allowed() const override { return state_ != State::connected; }
   std::string_view state_name() const override { return state_name_of(state_); }
 
  private:
-  Status on_server_hello(Io& io, const wire::HandshakeMessage& m);
+  Status first_server_hello(Io& io, const wire::HandshakeMessage& m, const wire::ServerHello& sh) override {
+    return on_server_hello(io, m, sh);
+  }
+  Status on_server_hello(Io& io, const wire::HandshakeMessage& m, const wire::ServerHello& sh);
   Status on_hello_retry_request(Io& io, const wire::ServerHello& hrr, ByteView whole);
   Result<crypto::Secret> agree_key_share(const wire::ServerHello& sh, NamedGroup& group);
   Status install_handshake_write_keys(Io& io);
@@ -115,7 +117,11 @@ Status Tls13Client::handle(Io& io, ByteView message) {
   switch (state_) {
     case State::expect_server_hello:
       TLSPP_TRY(expect(HandshakeType::server_hello));
-      return on_server_hello(io, *m);
+      {
+        auto sh = wire::ServerHello::decode(m->body);
+        if (!sh) return fail(sh.error());
+        return on_server_hello(io, *m, *sh);
+      }
     case State::expect_encrypted_extensions:
       TLSPP_TRY(expect(HandshakeType::encrypted_extensions));
       return on_encrypted_extensions(io, *m);
@@ -153,15 +159,13 @@ Status Tls13Client::check_hello_common(const wire::ServerHello& sh, std::string_
   return {};
 }
 
-Status Tls13Client::on_server_hello(Io& io, const wire::HandshakeMessage& m) {
-  auto sh = wire::ServerHello::decode(m.body);
-  if (!sh) return fail(sh.error());
-  const bool hrr = sh->is_hello_retry_request();
+Status Tls13Client::on_server_hello(Io& io, const wire::HandshakeMessage& m, const wire::ServerHello& sh) {
+  const bool hrr = sh.is_hello_retry_request();
   const char* what = hrr ? "HelloRetryRequest" : "ServerHello";
 
   // RFC 8446 §4.1.3: a server negotiating an older version says so by the absence of
   // supported_versions; a TLS 1.3 client must then check the downgrade sentinel.
-  const auto* sv = wire::find_extension(sh->extensions, ExtensionType::supported_versions);
+  const auto* sv = wire::find_extension(sh.extensions, ExtensionType::supported_versions);
   // The first ServerHello reaches this machine only when it selected TLS 1.3
   // (handshake/client.cc); the one after a HelloRetryRequest must select it again (§4.1.4).
   if (!sv) return fail(Error::illegal("ServerHello after a HelloRetryRequest does not select TLS 1.3"));
@@ -170,22 +174,22 @@ Status Tls13Client::on_server_hello(Io& io, const wire::HandshakeMessage& m) {
   if (version->version != ProtocolVersion::tls13)
     return fail(Error::illegal(std::string(what) + " selected version " +
                                std::string(protocol_version_name(version->version)) + ", which was not offered"));
-  TLSPP_TRY(check_hello_common(*sh, what));
+  TLSPP_TRY(check_hello_common(sh, what));
   // §4.2.2: a HelloRetryRequest may carry a cookie the client never offered.
   std::vector<uint16_t> allowed = o_.offered;
   if (hrr) allowed.push_back(static_cast<uint16_t>(ExtensionType::cookie));
-  TLSPP_TRY(check_response_extensions(sh->extensions, sh->extension_context(), allowed, what));
-  if (hrr) return on_hello_retry_request(io, *sh, m.whole);
+  TLSPP_TRY(check_response_extensions(sh.extensions, sh.extension_context(), allowed, what));
+  if (hrr) return on_hello_retry_request(io, sh, m.whole);
 
-  if (hrr_suite_ && *hrr_suite_ != sh->cipher_suite)
+  if (hrr_suite_ && *hrr_suite_ != sh.cipher_suite)
     return fail(Error::illegal("ServerHello chose a different cipher suite than the HelloRetryRequest"));
   NamedGroup group{};
-  suite_ = *tls13_suite(sh->cipher_suite);
-  TLSPP_TRY(check_psk_selected(*sh));
+  suite_ = *tls13_suite(sh.cipher_suite);
+  TLSPP_TRY(check_psk_selected(sh));
   // §4.2.9: in psk_ke mode the server supplies no key_share and the (EC)DHE input of the
   // key schedule is HashLen zeros (§7.1); only an external PSK is offered in that mode.
   const bool ke_only = o_.external_psk && opts_.psk_mode == PskMode::ke;
-  const bool server_share = wire::find_extension(sh->extensions, ExtensionType::key_share) != nullptr;
+  const bool server_share = wire::find_extension(sh.extensions, ExtensionType::key_share) != nullptr;
   if (psk_accepted_ && ke_only && server_share)
     return fail(Error::illegal("ServerHello has a key_share, but the client asked for psk_ke (no (EC)DHE)"));
   crypto::Secret shared;
@@ -193,19 +197,19 @@ Status Tls13Client::on_server_hello(Io& io, const wire::HandshakeMessage& m) {
     shared = crypto::Secret::zeros(crypto::hash_len(suite_.hash));
     io.negotiated().psk_without_dhe = true;
   } else {
-    TLSPP_TRY_ASSIGN(shared, agree_key_share(*sh, group));
+    TLSPP_TRY_ASSIGN(shared, agree_key_share(sh, group));
   }
   transcript_.set_hash(suite_.hash);
   transcript_.add(m.whole);
   auto& neg = io.negotiated();
   neg.version = ProtocolVersion::tls13;
-  neg.cipher_suite = sh->cipher_suite;
+  neg.cipher_suite = sh.cipher_suite;
   neg.group = group;
   neg.hello_retry_request = o_.retried;
   Details shd;
   if (io.tracing())
     shd = Details{{"version", "TLSv1.3"},
-                  {"cipher_suite", std::string(cipher_suite_name(sh->cipher_suite))},
+                  {"cipher_suite", std::string(cipher_suite_name(sh.cipher_suite))},
                   {"key_share", group == NamedGroup{} ? std::string("none (psk_ke)") : std::string(named_group_name(group))}};
   if (io.tracing() && psk_accepted_)
     shd.emplace_back("pre_shared_key", o_.external_psk ? "accepted (external PSK)" : "accepted (resumption)");
@@ -605,6 +609,6 @@ Status Tls13Client::send_client_auth(Io& io) {
 
 }  // namespace
 
-std::unique_ptr<Handshake> make_tls13_client(ClientOffer offer) { return std::make_unique<Tls13Client>(std::move(offer)); }
+std::unique_ptr<ClientHandshake> make_tls13_client(ClientOffer offer) { return std::make_unique<Tls13Client>(std::move(offer)); }
 
 }  // namespace tlspp::handshake

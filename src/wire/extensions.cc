@@ -26,8 +26,14 @@ Result<std::vector<Extension>> read_extensions(Reader& r, std::string_view what,
   const What list_what{what, " extensions"};
   auto block = r.vec16(list_what, min, max);
   if (!block) return fail(block.error());
+  // One allocation for the list: count the entries first (a malformed tail ends the count
+  // and is reported by the loop below).
+  size_t count = 0;
+  for (size_t pos = 0; pos + 4 <= block->size(); pos += 4 + ((size_t{(*block)[pos + 2]} << 8) | (*block)[pos + 3]))
+    ++count;
   Reader br(*block);
   std::vector<Extension> out;
+  out.reserve(count);
   while (!br.empty()) {
     auto type = br.u16(list_what);
     if (!type) return fail(type.error());
@@ -38,14 +44,23 @@ Result<std::vector<Extension>> read_extensions(Reader& r, std::string_view what,
     out.push_back({*type, *data});
   }
   // RFC 8446 §4.2: "There MUST NOT be more than one extension of the same type in a given
-  // extension block." Sorting a copy keeps this O(n log n) for hostile lists of thousands.
+  // extension block." Pairwise for the usual short lists; sorting a copy keeps it
+  // O(n log n) for hostile lists of thousands.
+  const auto duplicate = [&](uint16_t type) {
+    return fail(Error::illegal(std::string(what) + " has more than one " + ext_name(static_cast<ExtensionType>(type)) +
+                               " extension"));
+  };
+  if (out.size() <= 32) {
+    for (size_t i = 1; i < out.size(); ++i)
+      for (size_t j = 0; j < i; ++j)
+        if (out[i].type == out[j].type) return duplicate(out[i].type);
+    return out;
+  }
   std::vector<uint16_t> types;
   types.reserve(out.size());
   for (const Extension& e : out) types.push_back(e.type);
   std::sort(types.begin(), types.end());
-  if (auto dup = std::adjacent_find(types.begin(), types.end()); dup != types.end())
-    return fail(Error::illegal(std::string(what) + " has more than one " +
-                               ext_name(static_cast<ExtensionType>(*dup)) + " extension"));
+  if (auto dup = std::adjacent_find(types.begin(), types.end()); dup != types.end()) return duplicate(*dup);
   return out;
 }
 
