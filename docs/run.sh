@@ -83,7 +83,8 @@ check keylog-file keys.txt '^CLIENT_TRAFFIC_SECRET_0 [0-9a-f]{64} [0-9a-f]{64,96
 
 run sans_io_pair
 check sans_io_pair sans_io_pair.out '^handshake done: client yes, server yes' '^negotiated TLSv1.3 .*server verified as CN=localhost$' \
-  '^server read: ping$' '^client read: pong$' '^server sees close_notify: yes$' '^client sees close_notify: yes$'
+  '^server read: ping$' '^client read: pong$' '^server read in place: GET / HTTP/1.1 \(36 bytes of record\)$' \
+  '^server sees close_notify: yes$' '^client sees close_notify: yes$'
 
 if [ "$failures" -gt 0 ]; then
   echo "docs examples: $failures check(s) failed"
