@@ -227,8 +227,16 @@ void feed(Connection& conn, const uint8_t* data, size_t size, size_t chunk) {
           conn.pending_output().size() <= conn_limits.output_limit)
         broken("receive() stopped with room in both buffers");
       off += *s;
-      uint8_t sink[4096];
-      while (conn.read(sink) > 0) {
+      // Alternate the two ways of reading: read() copies, read_view() shows the same bytes.
+      if (off & 1) {
+        const size_t avail = conn.readable();
+        if (conn.read_view().size() != avail) broken("read_view() and readable() disagree");
+        conn.consume_read(avail);
+        if (conn.readable() != 0) broken("consume_read() left data");
+      } else {
+        uint8_t sink[4096];
+        while (conn.read(sink) > 0) {
+        }
       }
     }
     if (!s) {
@@ -250,6 +258,16 @@ void feed(Connection& conn, const uint8_t* data, size_t size, size_t chunk) {
   }
   const uint8_t msg[] = {'f', 'u', 'z', 'z'};
   if (!conn.write(msg) && !conn.error()) broken("write() failed without an error");
+  // write_into() fills no more than its buffer, and what does not fit stays queued.
+  uint8_t out[64];
+  const size_t queued = conn.pending_output().size();
+  if (auto n = conn.write_into(msg, out)) {
+    if (*n > sizeof out) broken("write_into() wrote past its buffer");
+    if (*n + conn.pending_output().size() != queued + conn.sealed_size(sizeof msg) && !conn.error())
+      broken("write_into() lost or added bytes");
+  } else if (!conn.error()) {
+    broken("write_into() failed without an error");
+  }
   (void)conn.key_update(true);
   (void)conn.export_keying_material("EXPORTER-fuzz", msg, 32);
   conn.close();
