@@ -196,6 +196,7 @@ Status send_client_hello(Io& io, ClientOffer& o) {
   wire::ClientHello ch;
   ch.random = ByteView(o.random, 32);
   ch.legacy_session_id = o.session_id_view();
+  ch.cipher_suites.reserve(opts.cipher_suites.size());
   for (auto s : opts.cipher_suites)
     if (o.suite_offered(s)) ch.cipher_suites.push_back(s);
   if (ch.cipher_suites.empty()) return fail(Error::config("no cipher suite of an offered protocol version is configured"));
@@ -239,6 +240,7 @@ Status send_client_hello(Io& io, ClientOffer& o) {
           wire::SessionTicket{tls12_session ? ByteView(o.ticket->ticket) : ByteView()});
   }
   std::vector<ByteView> alpn_names;
+  alpn_names.reserve(opts.alpn.size());
   for (const auto& p : opts.alpn) alpn_names.push_back(ByteView(reinterpret_cast<const uint8_t*>(p.data()), p.size()));
   if (!alpn_names.empty())
     b.add(ExtensionType::application_layer_protocol_negotiation, wire::ProtocolNameList{alpn_names});

@@ -508,13 +508,16 @@ void Tls12Client::deliver_session(Io& io) {
   // something to resume it by: a session ID or a ticket.
   const bool have_new_ticket = !new_ticket_.empty();
   if (!s_.extended_master_secret || (server_session_id_.empty() && !have_new_ticket && !resumed_)) return;
-  SessionTicket t = resumed_ ? *o_.ticket : SessionTicket{};
+  // A resumed session is handed back as it was offered (its master secret is the one in use),
+  // moved: the handshake needs the offer no longer.
+  SessionTicket t = resumed_ ? std::move(*o_.ticket) : SessionTicket{};
+  o_.ticket.reset();
   const Negotiated& n = io.negotiated();
   t.version = ProtocolVersion::tls12;
   t.cipher_suite = s_.suite;
-  t.resumption_secret.assign(s_.master.view());
   t.extended_master_secret = true;
   if (!resumed_) {
+    t.resumption_secret.assign(s_.master.view());
     t.session_id = server_session_id_;
     t.server_name = o_.server_name.str();
     t.alpn = n.alpn;

@@ -383,8 +383,8 @@ Status Tls12Server::resume(Io& io, const wire::ClientHello& ch, ByteView ch_whol
   neg.alpn = o.alpn;
   neg.server_name = o.sni;
   neg.resumed = true;
-  neg.peer_subject = s.peer.subject;
-  neg.peer_key = s.peer.key;
+  neg.peer_subject = std::move(s.peer.subject);
+  neg.peer_key = std::move(s.peer.key);
   neg.peer_verified = s.peer.verified;
   // RFC 5246 §7.4.1.3 (session ID) and RFC 5077 §3.4 (ticket): the ServerHello echoes the
   // client's session ID.
