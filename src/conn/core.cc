@@ -526,12 +526,17 @@ Status Connection::Core::maybe_auto_key_update() {
   return {};
 }
 
-size_t Connection::Core::move_output(MutByteView dst) {
-  const size_t n = std::min(out.size(), dst.size());
-  if (n) std::memcpy(dst.data(), out.view().data(), n);
+void Connection::Core::consume_output(size_t n) {
+  n = std::min(n, out.size());
   output_sent += n;
   out.consume(n);
   out.release_if_empty();
+}
+
+size_t Connection::Core::move_output(MutByteView dst) {
+  const size_t n = std::min(out.size(), dst.size());
+  if (n) std::memcpy(dst.data(), out.view().data(), n);
+  consume_output(n);
   return n;
 }
 
@@ -664,12 +669,7 @@ Connection::~Connection() = default;
 Result<size_t> Connection::receive(ByteView data) { return core_->receive(data); }
 size_t Connection::buffered_input() const { return core_->deframer.buffered() + core_->hs_in.size(); }
 ByteView Connection::pending_output() const { return core_->out.view(); }
-void Connection::consume_output(size_t n) {
-  n = std::min(n, core_->out.size());
-  core_->output_sent += n;
-  core_->out.consume(n);
-  core_->out.release_if_empty();
-}
+void Connection::consume_output(size_t n) { core_->consume_output(n); }
 void Connection::release_idle_memory() {
   core_->read_prot.release();
   core_->write_prot.release();

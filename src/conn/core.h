@@ -27,6 +27,7 @@ struct Connection::Core final : handshake::Io {
   [[nodiscard]] size_t sealed_size(size_t plaintext_len) const;
   [[nodiscard]] size_t read(MutByteView out);
   void consume_read(size_t n);
+  void consume_output(size_t n);
   void close();
   [[nodiscard]] Status transport_closed();
   [[nodiscard]] Status key_update(bool request_peer);

@@ -149,12 +149,9 @@ Status Tls12Client::handle(Io& io, ByteView message) {
   };
   switch (state_) {
     case State::expect_server_hello:
+      // The ServerHello came through first_server_hello(); TLS 1.2 has no second one.
       if (m->type != HandshakeType::server_hello) return unexpected();
-      {
-        auto sh = wire::ServerHello::decode(m->body);
-        if (!sh) return fail(sh.error());
-        return on_server_hello(io, *m, *sh);
-      }
+      return fail(Error::internal("TLS 1.2 ServerHello outside first_server_hello"));
     case State::expect_certificate:
       if (m->type != HandshakeType::certificate) return unexpected();
       return on_certificate(io, *m);

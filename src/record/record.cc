@@ -138,7 +138,6 @@ Status Protection::check_sequence() const {
 }
 
 Status Protection::seal(ContentType type, ByteView plaintext, size_t padding, Buffer& out) {
-  if (form_ == RecordForm::tls12) padding = 0;
   const MutByteView dst = out.append_uninit(sealed_size(plaintext.size(), padding));
   if (auto s = seal(type, plaintext, padding, dst); !s) {
     out.trim_tail(dst.size());
